@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// pvd: provisioning domains as network namespaces. See README.md and DESIGN.md.
+import PackageDescription
+
+/// A system library found through pkg-config, installed from Debian by the scripts.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "pvd",
+    products: [
+        .executable(name: "pvdd", targets: ["pvdd"]),
+        .executable(name: "pvd", targets: ["pvd"]),
+        .library(name: "PvDWire", targets: ["PvDWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries and the one shim for what Swift cannot import.
+        systemLibrary("CNDP", pkgConfig: "libndp", apt: "libndp-dev"),
+        systemLibrary("CNetlinkRoute", pkgConfig: "libnl-route-3.0", apt: "libnl-route-3-dev"),
+        systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: "libsystemd-dev"),
+        systemLibrary("CCap", pkgConfig: "libcap", apt: "libcap-dev"),
+        .target(name: "CPvDShim"),
+
+        // Pure Swift: wire formats and the domain model.
+        .target(name: "PvDWire"),
+        .target(name: "PvDCore", dependencies: ["PvDWire"]),
+
+        // Thin system layers.
+        .target(name: "HostNet", dependencies: ["PvDCore", "CNetlinkRoute", "CPvDShim"]),
+        .target(name: "NDP", dependencies: ["PvDWire", "CNDP"]),
+        .target(name: "Bus", dependencies: ["PvDCore", "CSystemd"]),
+
+        // Programs.
+        .executableTarget(name: "pvdd", dependencies: ["PvDCore", "HostNet", "NDP", "Bus", "CCap"]),
+        .executableTarget(name: "pvd", dependencies: [
+            "PvDWire", "Bus", "NDP", "HostNet",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
+
+        .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], resources: [.copy("Vectors")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,101 @@
+import ArgumentParser
+import PvDWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pvd ra decode`: prints RAs given as hex or found in a capture file.
+struct RADecode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Decode an RA given as hex (argument or stdin) or every RA in a pcap/pcapng file.",
+        discussion: """
+            The hex is the ICMPv6 message from its type octet (86) on, as libndp \
+            delivers it; white space, ':' and '-' between digits are ignored. The \
+            checksum is not verified. Malformed input exits with status 2.
+            """)
+
+    @Argument(help: "The RA as hex. Read from stdin when absent.")
+    var hex: String?
+
+    @Option(name: .customLong("pcap"), help: "Decode every RA in this pcap or pcapng file (Ethernet, Linux cooked).")
+    var pcapFile: String?
+
+    @Flag(help: "Print one JSON object per RA.")
+    var json = false
+
+    func validate() throws {
+        if hex != nil, pcapFile != nil { throw ValidationError("give either hex or --pcap, not both") }
+    }
+
+    func run() throws {
+        var messages: [(label: String?, source: IPv6Address?, bytes: [UInt8])] = []
+        if let pcapFile {
+            let file = try readInput(path: pcapFile)
+            do {
+                for ra in try PacketCapture.routerAdvertisements(in: file) {
+                    messages.append(("packet \(ra.packet)", ra.source, ra.message))
+                }
+            } catch {
+                throw failure("\(pcapFile): \(error)")
+            }
+        } else {
+            let text = try hex ?? String(decoding: readInput(path: nil), as: UTF8.self)
+            guard let bytes = Hex.decode(text) else { throw failure("input is not hex") }
+            messages.append((nil, nil, bytes))
+        }
+        var failed = false
+        for message in messages {
+            var notes: [ParseNote] = []
+            do {
+                let ra = try RouterAdvertisement.parse(message.bytes, notes: &notes)
+                print(json ? jsonLine(ra, message.label, message.source, notes) : RATextFormatter.text(ra, message.label, message.source, notes))
+            } catch {
+                failed = true
+                let prefix = message.label.map { "\($0): " } ?? ""
+                printError("\(prefix)malformed RA: \(error)")
+            }
+        }
+        if failed { throw ExitCode(2) }
+    }
+
+    private func jsonLine(_ ra: RouterAdvertisement, _ label: String?, _ source: IPv6Address?,
+                          _ notes: [ParseNote]) -> String {
+        guard case .object(var members) = ra.json else { return ra.json.serialized }
+        if let label, let source {
+            members.insert(JSONMember("source", .string(source.description)), at: 0)
+            members.insert(JSONMember("packet", .integer(Int64(label.split(separator: " ").last.flatMap { Int($0) } ?? 0))), at: 0)
+        }
+        members.append(JSONMember("notes", .array(notes.map { .string($0.description) })))
+        return JSONValue.object(members).serialized
+    }
+}
+
+/// Reports a usage or input problem on stderr and exits with status 2.
+func failure(_ message: String) -> ExitCode {
+    printError(message)
+    return ExitCode(2)
+}
+
+/// Writes `pvd: message` and a newline to stderr.
+func printError(_ message: String) {
+    var line = "pvd: \(message)\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// Reads a whole file, or stdin when `path` is nil.
+func readInput(path: String?) throws -> [UInt8] {
+    let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
+    guard fd >= 0 else { throw failure("\(path!): \(String(cString: strerror(errno)))") }
+    defer { if path != nil { close(fd) } }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        guard count >= 0 else { throw failure("\(path ?? "stdin"): \(String(cString: strerror(errno)))") }
+        if count == 0 { return data }
+        data += chunk[0..<count]
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `pvd`: the command line of the provisioning-domain manager.
+struct PvD: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pvd",
+        abstract: "Provisioning domains as network namespaces.",
+        subcommands: [RA.self])
+}
+
+/// `pvd ra …`: Router Advertisement tools that need no daemon.
+struct RA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ra",
+        abstract: "Decode Router Advertisements with their RFC 8801 PvD options.",
+        subcommands: [RADecode.self])
+}
+
+PvD.main()
