@@ -42,7 +42,7 @@ let package = Package(
         ]),
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
 
-        .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], resources: [.copy("Vectors")]),
+        .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

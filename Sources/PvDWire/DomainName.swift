@@ -9,17 +9,18 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
     public static let maximumWireLength = 255
 
     /// The wire form, root label included; never empty, never compressed.
-    public let wire: [UInt8]
+    /// A decoded name shares the message's buffer rather than copying it.
+    public let wire: ArraySlice<UInt8>
 
     /// Builds a name from validated wire bytes (labels ≤ 63, total ≤ 255, root last).
-    init(validatedWire: [UInt8]) {
+    init(validatedWire: ArraySlice<UInt8>) {
         wire = validatedWire
     }
 
     /// The labels as raw octets, root label excluded.
     public var labels: [ArraySlice<UInt8>] {
         var labels: [ArraySlice<UInt8>] = []
-        var index = 0
+        var index = wire.startIndex
         while wire[index] != 0 {
             let length = Int(wire[index])
             labels.append(wire[(index + 1)...(index + length)])
@@ -48,7 +49,7 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
         }
         let bytes = Array(text.utf8)
         if bytes == [UInt8(ascii: ".")] {
-            self.init(validatedWire: [0])
+            self.init(validatedWire: [0][...])
             return
         }
         for (index, byte) in bytes.enumerated() {
@@ -70,7 +71,7 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
         if !label.isEmpty { try closeLabel() }
         wire.append(0)
         guard wire.count <= DomainName.maximumWireLength else { throw .nameTooLong(wire.count) }
-        self.init(validatedWire: wire)
+        self.init(validatedWire: wire[...])
     }
 
     /// Dotted text without the final dot; `.` for the root. Dots and backslashes
@@ -97,10 +98,7 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
 
     public static func == (a: DomainName, b: DomainName) -> Bool {
         guard a.wire.count == b.wire.count else { return false }
-        for index in a.wire.indices where lowered(a.wire[index]) != lowered(b.wire[index]) {
-            return false
-        }
-        return true
+        return zip(a.wire, b.wire).allSatisfy { lowered($0) == lowered($1) }
     }
 
     public func hash(into hasher: inout Hasher) {

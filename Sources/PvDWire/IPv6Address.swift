@@ -14,14 +14,19 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public static let unspecified = IPv6Address(high: 0, low: 0)
 
     /// Builds an address from exactly 16 octets in network order.
-    public init?(octets: some Collection<UInt8>) {
+    public init?(octets: ArraySlice<UInt8>) {
         guard octets.count == 16 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
-        for (index, byte) in octets.enumerated() {
-            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
-        }
+        var index = octets.startIndex
+        for _ in 0..<8 { high = high << 8 | UInt64(octets[index]); index += 1 }
+        for _ in 0..<8 { low = low << 8 | UInt64(octets[index]); index += 1 }
         self.init(high: high, low: low)
+    }
+
+    /// Builds an address from exactly 16 octets in network order.
+    public init?(octets: [UInt8]) {
+        self.init(octets: octets[...])
     }
 
     /// The 16 octets in network order.

@@ -106,8 +106,8 @@ extension NDOption {
 
     /// A link-layer address option body as `aa:bb:…`, trailing zero padding of
     /// longer bodies dropped only down to the 6 octets of an Ethernet address.
-    static func linkLayerText(_ body: [UInt8]) -> String {
-        var octets = body[...]
+    public static func linkLayerText(_ body: ArraySlice<UInt8>) -> String {
+        var octets = body
         while octets.count > 6, octets.last == 0 { octets = octets.dropLast() }
         return octets.map { Hex.encode([$0]) }.joined(separator: ":")
     }

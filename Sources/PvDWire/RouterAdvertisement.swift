@@ -104,7 +104,7 @@ public struct RouterAdvertisement: Hashable, Sendable {
 /// One Neighbor Discovery option (RFC 4861 §4.6).
 public enum NDOption: Hashable, Sendable {
     /// Source link-layer address option: its body, padding included.
-    case sourceLinkLayerAddress([UInt8])
+    case sourceLinkLayerAddress(ArraySlice<UInt8>)
     /// Link MTU.
     case mtu(UInt32)
     case prefixInformation(PrefixInformation)
@@ -113,7 +113,7 @@ public enum NDOption: Hashable, Sendable {
     case dnsSearchList(DNSSearchList)
     case provisioningDomain(PvDOption)
     /// Any other option: its type and body (everything after the length octet).
-    case unknown(type: UInt8, body: [UInt8])
+    case unknown(type: UInt8, body: ArraySlice<UInt8>)
 }
 
 /// Prefix Information option (RFC 4861 §4.6.2).

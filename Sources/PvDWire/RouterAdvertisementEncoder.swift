@@ -120,7 +120,7 @@ extension WireWriter {
         }
     }
 
-    private mutating func raw(_ type: UInt8, _ body: [UInt8], nested: Bool) throws(EncodeError) {
+    private mutating func raw(_ type: UInt8, _ body: ArraySlice<UInt8>, nested: Bool) throws(EncodeError) {
         guard (body.count + 2) % 8 == 0 else {
             throw EncodeError(part: nested ? .nestedOption(type) : .option(type),
                               problem: "body of \(body.count) octets; type, length and body must fill whole 8-octet units")

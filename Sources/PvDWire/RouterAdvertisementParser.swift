@@ -32,6 +32,7 @@ extension RouterAdvertisement {
     private static func parseOptions(_ reader: inout WireReader, nested: Bool,
                                      notes: inout [ParseNote]) throws(ParseError) -> [NDOption] {
         var options: [NDOption] = []
+        options.reserveCapacity(min(reader.remaining / 8, 16))
         var sawPvD = false
         while !reader.isAtEnd {
             let start = reader.offset
@@ -46,8 +47,9 @@ extension RouterAdvertisement {
                 throw ParseError(.truncated(needed: length * 8, available: reader.remaining),
                                  part: part, field: .length, offset: start + 1)
             }
-            var body = reader.split(length * 8, as: part)
-            body.skip(2)
+            let outer = reader.enter(length * 8, as: part)
+            defer { reader.leave(outer) }
+            reader.skip(2)
             switch type {
             case OptionType.provisioningDomain:
                 if nested {
@@ -56,30 +58,31 @@ extension RouterAdvertisement {
                     notes.append(ParseNote(kind: .additionalPvDOption, offset: start))
                 } else {
                     sawPvD = true
-                    options.append(.provisioningDomain(try parsePvD(&body, notes: &notes)))
+                    options.append(.provisioningDomain(try parsePvD(&reader, notes: &notes)))
                 }
             case OptionType.sourceLinkLayerAddress:
-                options.append(.sourceLinkLayerAddress(try body.octets(body.remaining, .body)))
+                options.append(.sourceLinkLayerAddress(try reader.octets(reader.remaining, .body)))
             case OptionType.mtu:
-                options.append(.mtu(try parseMTU(&body, length: length)))
+                options.append(.mtu(try parseMTU(&reader, length: length)))
             case OptionType.prefixInformation:
-                options.append(.prefixInformation(try parsePrefixInformation(&body, length: length)))
+                options.append(.prefixInformation(try parsePrefixInformation(&reader, length: length)))
             case OptionType.routeInformation:
-                options.append(.routeInformation(try parseRouteInformation(&body, length: length)))
+                options.append(.routeInformation(try parseRouteInformation(&reader, length: length)))
             case OptionType.recursiveDNSServers:
-                options.append(.recursiveDNSServers(try parseRDNSS(&body, length: length)))
+                options.append(.recursiveDNSServers(try parseRDNSS(&reader, length: length)))
             case OptionType.dnsSearchList:
-                options.append(.dnsSearchList(try parseDNSSL(&body, length: length)))
+                options.append(.dnsSearchList(try parseDNSSL(&reader, length: length)))
             default:
-                options.append(.unknown(type: type, body: try body.octets(body.remaining, .body)))
+                options.append(.unknown(type: type, body: try reader.octets(reader.remaining, .body)))
             }
         }
         return options
     }
 
-    private static func checkLength(_ reader: WireReader, _ length: Int, _ allowed: String,
+    /// Throws `invalidLength` unless `isAllowed`; `allowed` is only built for the error.
+    private static func checkLength(_ reader: WireReader, _ length: Int, _ allowed: @autoclosure () -> String,
                                     _ isAllowed: Bool) throws(ParseError) {
-        guard isAllowed else { throw reader.error(.invalidLength(length, allowed: allowed), .length, at: reader.start + 1) }
+        guard isAllowed else { throw reader.error(.invalidLength(length, allowed: allowed()), .length, at: reader.start + 1) }
     }
 
     /// RFC 4861 §4.6.4: length 1, two reserved octets, the MTU.
@@ -120,9 +123,8 @@ extension RouterAdvertisement {
         try checkLength(reader, length, "at least \(minimum) for prefix length \(prefixLength)", length >= minimum)
         let flags = try reader.u8(.flags)
         let lifetime = try reader.u32(.body)
-        let carried = try reader.octets(reader.remaining, .prefix)
         var option = RouteInformation(prefix: IPv6Prefix(address: .unspecified, length: 0)!, lifetime: lifetime)
-        option.address = IPv6Address(octets: carried + Array(repeating: 0, count: 16 - carried.count))!
+        option.address = try reader.partialAddress(reader.remaining, .prefix)
         option.prefixLength = prefixLength
         option.flags = flags
         option.optionLength = UInt8(length)
@@ -158,10 +160,7 @@ extension RouterAdvertisement {
     }
 
     private static func checkZeroPadding(_ reader: inout WireReader) throws(ParseError) {
-        while !reader.isAtEnd {
-            let offset = reader.offset
-            guard try reader.u8(.padding) == 0 else { throw reader.error(.nonZeroPadding, .padding, at: offset) }
-        }
+        if let offset = reader.firstNonZero() { throw reader.error(.nonZeroPadding, .padding, at: offset) }
     }
 
     /// RFC 8801 §3.1: flags, sequence, PvD ID, padding to 8 octets, the RA

@@ -3,11 +3,11 @@
 /// can name them; `end` bounds the part being read (an option, the PvD option).
 struct WireReader {
     let bytes: [UInt8]
-    /// Where this part begins (an option's type octet).
-    let start: Int
+    /// Where the current part begins (an option's type octet).
+    private(set) var start: Int
     private(set) var offset: Int
-    let end: Int
-    let part: MessagePart
+    private(set) var end: Int
+    private(set) var part: MessagePart
 
     init(_ bytes: [UInt8]) {
         self.init(bytes, from: 0, to: bytes.count, part: .header)
@@ -21,14 +21,33 @@ struct WireReader {
         self.part = part
     }
 
+    @inline(__always)
     var remaining: Int { end - offset }
+    @inline(__always)
     var isAtEnd: Bool { offset >= end }
 
-    /// A reader for the next `count` octets as `part`; this reader moves past them.
-    mutating func split(_ count: Int, as part: MessagePart) -> WireReader {
-        let sub = WireReader(bytes, from: offset, to: offset + count, part: part)
-        offset += count
-        return sub
+    /// The bounds of the part being read, to restore after reading a part inside it.
+    struct Bounds {
+        fileprivate let start: Int, end: Int, part: MessagePart
+    }
+
+    /// Narrows reading to the next `count` octets, read as `part`; returns the
+    /// outer bounds for `leave`. (Narrowing in place, rather than reading
+    /// through a copy, keeps the decoder free of reference counting per option.)
+    mutating func enter(_ count: Int, as part: MessagePart) -> Bounds {
+        let outer = Bounds(start: start, end: end, part: self.part)
+        start = offset
+        end = offset + count
+        self.part = part
+        return outer
+    }
+
+    /// Moves past the part entered last, whatever of it was read, and restores `outer`.
+    mutating func leave(_ outer: Bounds) {
+        offset = end
+        start = outer.start
+        end = outer.end
+        part = outer.part
     }
 
     func error(_ reason: ParseError.Reason, _ field: MessageField, at offset: Int? = nil) -> ParseError {
@@ -36,28 +55,34 @@ struct WireReader {
     }
 
     /// Throws `truncated` unless `count` octets remain.
+    @inline(__always)
     func require(_ count: Int, _ field: MessageField) throws(ParseError) {
         guard count <= remaining else {
             throw error(.truncated(needed: count, available: remaining), field)
         }
     }
 
+    @inline(__always)
     func peek(at index: Int = 0) -> UInt8 { bytes[offset + index] }
 
+    @inline(__always)
     mutating func skip(_ count: Int) { offset += count }
 
+    @inline(__always)
     mutating func u8(_ field: MessageField) throws(ParseError) -> UInt8 {
         try require(1, field)
         defer { offset += 1 }
         return bytes[offset]
     }
 
+    @inline(__always)
     mutating func u16(_ field: MessageField) throws(ParseError) -> UInt16 {
         try require(2, field)
         defer { offset += 2 }
         return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
     }
 
+    @inline(__always)
     mutating func u32(_ field: MessageField) throws(ParseError) -> UInt32 {
         try require(4, field)
         var value: UInt32 = 0
@@ -66,6 +91,7 @@ struct WireReader {
         return value
     }
 
+    @inline(__always)
     mutating func u64(_ field: MessageField) throws(ParseError) -> UInt64 {
         try require(8, field)
         var value: UInt64 = 0
@@ -80,10 +106,24 @@ struct WireReader {
         return IPv6Address(high: high, low: try u64(field))
     }
 
-    mutating func octets(_ count: Int, _ field: MessageField) throws(ParseError) -> [UInt8] {
+    /// The first `count` (0, 8 or 16) octets of an address, the rest zero (a route's prefix).
+    mutating func partialAddress(_ count: Int, _ field: MessageField) throws(ParseError) -> IPv6Address {
+        try require(count, field)
+        let high = count >= 8 ? try u64(field) : 0
+        let low = count >= 16 ? try u64(field) : 0
+        return IPv6Address(high: high, low: low)
+    }
+
+    /// The offset of the first non-zero octet left in this part, if any.
+    func firstNonZero() -> Int? {
+        (offset..<end).first { bytes[$0] != 0 }
+    }
+
+    /// The next `count` octets, sharing the message's buffer.
+    mutating func octets(_ count: Int, _ field: MessageField) throws(ParseError) -> ArraySlice<UInt8> {
         try require(count, field)
         defer { offset += count }
-        return Array(bytes[offset..<offset + count])
+        return bytes[offset..<offset + count]
     }
 
     /// An uncompressed domain name (RFC 1035 §3.1) that must end inside this part.
@@ -102,7 +142,7 @@ struct WireReader {
             }
             if labelLength == 0 {
                 offset += 1
-                return DomainName(validatedWire: Array(bytes[start..<offset]))
+                return DomainName(validatedWire: bytes[start..<offset])
             }
             guard labelLength + 1 <= remaining else { throw error(.missingRootLabel, field, at: start) }
             offset += labelLength + 1

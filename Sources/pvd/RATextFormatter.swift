@@ -33,7 +33,7 @@ enum RATextFormatter {
         for option in options {
             switch option {
             case .sourceLinkLayerAddress(let body):
-                lines.append("source link-layer address \(Hex.encode(body))")
+                lines.append("source link-layer address \(NDOption.linkLayerText(body))")
             case .mtu(let mtu):
                 lines.append("mtu \(mtu)")
             case .prefixInformation(let pio):

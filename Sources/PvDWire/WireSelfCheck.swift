@@ -1,0 +1,37 @@
+/// The properties every decoder here must keep on any input, checked by the
+/// fuzz targets in `Fuzz/` and by the tests that replay their corpus.
+/// Each returns nil when the input is handled correctly (decoded or rejected
+/// with a typed error), or a description of the violation.
+enum WireSelfCheck {
+    /// A decoded RA renders, re-encodes, decodes to the same value, and encodes stably.
+    static func routerAdvertisement(_ bytes: [UInt8]) -> String? {
+        var notes: [ParseNote] = []
+        guard let ra = try? RouterAdvertisement.parse(bytes, notes: &notes) else { return nil }
+        _ = ra.json.serialized
+        let encoded: [UInt8]
+        do { encoded = try ra.encoded() } catch { return "decoded RA does not encode: \(error)" }
+        guard let again = try? RouterAdvertisement.parse(encoded) else { return "re-encoded RA does not decode" }
+        guard again == ra else { return "decode(encode(ra)) differs from ra" }
+        guard (try? again.encoded()) == encoded else { return "encoding is not stable" }
+        if notes.isEmpty, encoded.count > bytes.count { return "re-encoding grew the message" }
+        return nil
+    }
+
+    /// Parsed JSON serializes to text that parses to the same value; the
+    /// additional-information reader accepts or rejects it without trapping.
+    static func json(_ bytes: [UInt8]) -> String? {
+        _ = try? PvDAdditionalInformation.parse(bytes)
+        guard let value = try? JSONValue.parse(bytes) else { return nil }
+        guard let again = try? JSONValue.parse(Array(value.serialized.utf8)) else { return "serialized JSON does not parse" }
+        return again == value ? nil : "JSON changed through serialize and parse"
+    }
+
+    /// Every RA found in a capture decodes or is rejected without trapping.
+    static func capture(_ bytes: [UInt8]) -> String? {
+        guard let found = try? PacketCapture.routerAdvertisements(in: bytes) else { return nil }
+        for ra in found {
+            if let violation = routerAdvertisement(ra.message) { return "packet \(ra.packet): \(violation)" }
+        }
+        return nil
+    }
+}
