@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CPvDShim"),
 
         // Pure Swift: wire formats and the domain model.
-        .target(name: "PvDWire"),
+        .target(name: "PvDWire", exclude: ["Fuzz"]),
         .target(name: "PvDCore", dependencies: ["PvDWire"]),
 
         // Thin system layers.

@@ -2,12 +2,12 @@ import Foundation
 import Testing
 @testable import PvDWire
 
-/// Replays the inputs that `scripts/fuzz` kept in `Fuzz/corpus/TARGET` through
+/// Replays the inputs that `scripts/fuzz` kept in `Sources/PvDWire/Fuzz/corpus/TARGET` through
 /// the same properties the fuzz targets check, so a found bug stays fixed.
 struct FuzzCorpusTests {
     static let corpusRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fuzz/corpus")
+        .appendingPathComponent("Sources/PvDWire/Fuzz/corpus")
 
     static func inputs(_ target: String) throws -> [(String, [UInt8])] {
         let directory = corpusRoot.appendingPathComponent(target)
@@ -25,9 +25,9 @@ struct FuzzCorpusTests {
         default: WireSelfCheck.capture
         }
         let inputs = try Self.inputs(target)
-        #expect(!inputs.isEmpty, "Fuzz/corpus/\(target) is empty")
+        #expect(!inputs.isEmpty, "corpus \(target) is empty")
         for (name, bytes) in inputs {
-            #expect(check(bytes) == nil, "Fuzz/corpus/\(target)/\(name)")
+            #expect(check(bytes) == nil, "corpus \(target)/\(name)")
         }
     }
 }

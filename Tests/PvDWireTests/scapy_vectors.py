@@ -4,27 +4,19 @@
 Prints one JSON object per line: {"name", "hex", "expect"}, where "expect" is
 the subset of `pvd ra decode --json` output that the packet must decode to,
 written from the values given to scapy here. Scapy 2.5 has no PvD option
-(type 21), so that option's header is packed by hand from RFC 8801 §3.1 and
-its PvD ID comes from scapy's dns_encode; the options nested in it are
-scapy's own builders.
+(type 21), so that option's header is packed by hand (integration/scapy_ra.py,
+from RFC 8801 §3.1) with its PvD ID from scapy's dns_encode; the options
+nested in it are scapy's own builders.
 """
 import json
+import os
 import struct
+import sys
 
-from scapy.layers.dns import dns_encode
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "integration"))
+from scapy_ra import pvd_option  # noqa: E402  (RFC 8801 option header, shared with the integration tests)
 from scapy.layers.inet6 import (ICMPv6ND_RA, ICMPv6NDOptDNSSL, ICMPv6NDOptMTU, ICMPv6NDOptPrefixInfo,
                                 ICMPv6NDOptRDNSS, ICMPv6NDOptRouteInfo, ICMPv6NDOptSrcLLAddr)
-
-
-def pvd_option(pvd_id, seq, h=False, l=False, delay=0, ra_header=None, nested=b""):
-    flags = (0x8000 if h else 0) | (0x4000 if l else 0) | (0x2000 if ra_header else 0) | delay
-    body = struct.pack("!HH", flags, seq) + dns_encode(pvd_id.encode())
-    body += b"\0" * ((8 - (len(body) + 2) % 8) % 8)
-    if ra_header:
-        body += ra_header
-    body += nested
-    assert (len(body) + 2) % 8 == 0
-    return bytes([21, (len(body) + 2) // 8]) + body
 
 
 def ra(**fields):

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+"""Builds and sends Router Advertisements with an RFC 8801 PvD option using
+scapy (Debian's python3-scapy 2.5, which has no PvD option of its own).
+
+As a module: pvd_option() packs the option header by hand from RFC 8801 §3.1,
+with the PvD ID from scapy's dns_encode and nested options from scapy's builders.
+
+As a program, inside the router's namespace:
+  scapy_ra.py send IFACE PVD_ID SEQ PREFIX/LEN RDNSS [--count N]
+sends N RAs (default 1) carrying that PvD with a PIO and an RDNSS option
+from IFACE's link-local address to ff02::1.
+"""
+import ipaddress
+import struct
+import sys
+
+from scapy.layers.dns import dns_encode
+
+
+def pvd_option(pvd_id, seq, h=False, l=False, delay=0, ra_header=None, nested=b""):
+    """The PvD option bytes: flags, sequence, PvD ID, zero padding to 8 octets,
+    the RA header when given (R flag), then the nested options."""
+    flags = (0x8000 if h else 0) | (0x4000 if l else 0) | (0x2000 if ra_header else 0) | delay
+    body = struct.pack("!HH", flags, seq) + dns_encode(pvd_id.encode())
+    body += b"\0" * ((8 - (len(body) + 2) % 8) % 8)
+    if ra_header:
+        body += ra_header
+    body += nested
+    assert (len(body) + 2) % 8 == 0
+    return bytes([21, (len(body) + 2) // 8]) + body
+
+
+def send(iface, pvd_id, seq, prefix, rdnss, count):
+    from scapy.arch import get_if_hwaddr
+    from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    from scapy.sendrecv import sendp
+
+    link_local = next(str(ipaddress.IPv6Address(bytes.fromhex(fields[0])))
+                      for fields in map(str.split, open("/proc/net/if_inet6"))
+                      if fields[5] == iface and fields[0].startswith("fe80"))
+    address, length = prefix.split("/")
+    nested = (bytes(ICMPv6NDOptPrefixInfo(prefix=address, prefixlen=int(length), validlifetime=3600,
+                                          preferredlifetime=1800))
+              + bytes(ICMPv6NDOptRDNSS(dns=[rdnss], lifetime=600)))
+    frame = (Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
+             / IPv6(src=link_local, dst="ff02::1", hlim=255)
+             / ICMPv6ND_RA(routerlifetime=1800, prf=0)
+             / Raw(pvd_option(pvd_id, seq, h=True, delay=1, nested=nested)))
+    sendp(frame, iface=iface, count=count, verbose=False)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 7 or sys.argv[1] != "send":
+        sys.exit(__doc__)
+    count = int(sys.argv[8]) if len(sys.argv) > 8 and sys.argv[7] == "--count" else 1
+    send(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], count)
