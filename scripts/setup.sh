@@ -1,0 +1,33 @@
+# Sourced by scripts/test, scripts/demo and scripts/bench: finds the Swift
+# toolchain and installs the Debian packages that are missing (as root,
+# with --no-install-recommends). Nothing else needs installing by hand.
+
+# Building: pkg-config and the C libraries behind the system-library modules.
+PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
+# Testing and the lab: scapy for independent packets, radvd as a real router,
+# tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter.
+PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux)
+
+die() {
+    echo "$(basename "$0"): $*" >&2
+    exit 1
+}
+
+ensure_swift() {
+    command -v swift >/dev/null || [ ! -x /opt/swift/usr/bin/swift ] || export PATH=/opt/swift/usr/bin:$PATH
+    command -v swift >/dev/null || die "no Swift toolchain: install Swift 6 (swift.org) so that 'swift' is on PATH or in /opt/swift"
+    swift --version 2>/dev/null | grep -q 'Swift version [6-9]' || die "Swift 6 or later is needed; found: $(swift --version 2>&1 | head -n 1)"
+}
+
+# ensure_packages PACKAGE…: apt-get install whichever are not installed yet.
+ensure_packages() {
+    local missing=() package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    [ "$(id -u)" -eq 0 ] || die "missing Debian packages (run as root to install them): ${missing[*]}"
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
