@@ -41,8 +41,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
+        // Drives HostNet directly for integration tests and its benchmark.
+        .executableTarget(name: "pvd-hostnet", dependencies: [
+            "HostNet", "PvDCore", "PvDWire",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/PvDHostNetTool"),
 
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
+        .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

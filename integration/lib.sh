@@ -9,10 +9,18 @@ LAB_PIDS=()
 LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}XXXX")
 
 lab_cleanup() {
+    set +e  # runs from the EXIT trap: a failing kill or wait must not cut it short
     local pid ns
     for pid in "${LAB_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${LAB_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-    for ns in "${LAB_NAMESPACES[@]}"; do ip netns delete "$ns" 2>/dev/null; done
+    # Domains the test had pvd make carry the test's prefix in their names.
+    for ns in $(ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX"); do ip netns delete "$ns" 2>/dev/null; done
+    rm -rf /etc/netns/pvd-"$LAB_PREFIX"*
+    for ns in "${LAB_NAMESPACES[@]}"; do
+        # HostNet's uplink records are named after the namespace's inode.
+        rm -f /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-*
+        ip netns delete "$ns" 2>/dev/null
+    done
     rm -rf "$LAB_DIR"
 }
 trap lab_cleanup EXIT
@@ -41,7 +49,14 @@ lab_bg() {
     local ns=$LAB_PREFIX$1 log=$2
     shift 2
     nsenter --net="/run/netns/$ns" "$@" >"$log" 2>&1 &
-    LAB_PIDS+=($!)
+    LAB_LAST_PID=$!
+    LAB_PIDS+=("$LAB_LAST_PID")
+}
+
+# lab_stop PID: stop one background process started by lab_bg.
+lab_stop() {
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null || true
 }
 
 # lab_link A IFA B IFB: a veth pair between namespaces A and B, both ends up.
@@ -49,6 +64,25 @@ lab_link() {
     ip -n "$LAB_PREFIX$1" link add "$2" type veth peer name "$4" netns "$LAB_PREFIX$3"
     ip -n "$LAB_PREFIX$1" link set "$2" up
     ip -n "$LAB_PREFIX$3" link set "$4" up
+}
+
+# lab_bridge NAME BRIDGE: a bridge in namespace NAME, up.
+lab_bridge() {
+    ip -n "$LAB_PREFIX$1" link add "$2" type bridge
+    ip -n "$LAB_PREFIX$1" link set "$2" up
+}
+
+# lab_port A IFA B IFB BRIDGE: a veth from A to B whose B end joins BRIDGE.
+lab_port() {
+    lab_link "$1" "$2" "$3" "$4"
+    ip -n "$LAB_PREFIX$3" link set "$4" master "$5"
+}
+
+# lab_hostnet NAME ARGS…: the HostNet driver (pvd-hostnet) run in namespace NAME.
+lab_hostnet() {
+    local ns=$LAB_PREFIX$1
+    shift
+    nsenter --net="/run/netns/$ns" "$PVD_HOSTNET" "$@"
 }
 
 # lab_wait SECONDS CMD…: retry CMD every 0.1 s until it succeeds or time runs out.
@@ -65,7 +99,8 @@ lab_wait() {
 # returning once tcpdump is listening.
 lab_capture() {
     local log=$LAB_DIR/tcpdump-$1-$2.log
-    lab_bg "$1" "$log" tcpdump -n -U -i "$2" -w "$3" icmp6
+    # --immediate-mode: without it packets arrive in blocks and the last ones are lost on kill.
+    lab_bg "$1" "$log" tcpdump -n -U --immediate-mode -i "$2" -w "$3" icmp6
     lab_wait 10 grep -q "listening on" "$log" || { cat "$log" >&2; return 1; }
 }
 
@@ -79,4 +114,59 @@ lab_radvd() {
 fail() {
     echo "$*" >&2
     exit 1
+}
+
+# lab_two_routers: the HostNet lab.
+#
+#   host ──up0── [bridge br0 in "lan"] ──lan0── r1 ──srv0── server
+#                                       └─lan0── r2 ──srv0──┘
+#
+# r1 serves 2001:db8:1::/64 on the LAN (router fe80::11, DNS 2001:db8:1::53),
+# r2 serves 2001:db8:2::/64 (fe80::12, DNS 2001:db8:2::53); the server has
+# 2001:db8:ff::1 and ::2 and routes each LAN prefix back through its router.
+lab_two_routers() {
+    local i
+    lab_netns host
+    lab_netns lan
+    lab_netns server
+    lab_bridge lan br0
+    lab_port host up0 lan lhost br0
+    ip -n "${LAB_PREFIX}server" addr add 2001:db8:ff::1/128 dev lo
+    ip -n "${LAB_PREFIX}server" addr add 2001:db8:ff::2/128 dev lo
+    for i in 1 2; do
+        lab_netns "r$i"
+        lab_port "r$i" lan0 lan "lr$i" br0
+        lab_link "r$i" srv0 server "s$i"
+        lab_in "r$i" sysctl -qw net.ipv6.conf.all.forwarding=1
+        ip -n "${LAB_PREFIX}r$i" addr add "fe80::1$i/64" dev lan0 nodad
+        ip -n "${LAB_PREFIX}r$i" addr add "2001:db8:$i::1/64" dev lan0 nodad
+        ip -n "${LAB_PREFIX}r$i" addr add "2001:db8:$i::53/64" dev lan0 nodad
+        ip -n "${LAB_PREFIX}r$i" addr add "2001:db8:f$i::1/64" dev srv0 nodad
+        ip -n "${LAB_PREFIX}r$i" route add 2001:db8:ff::/64 via "2001:db8:f$i::2"
+        ip -n "${LAB_PREFIX}server" addr add "2001:db8:f$i::2/64" dev "s$i" nodad
+        ip -n "${LAB_PREFIX}server" route add "2001:db8:$i::/64" via "2001:db8:f$i::1"
+    done
+}
+
+# lab_domain_spec N: the JSON spec of domain ${LAB_PREFIX}dN behind router rN.
+lab_domain_spec() {
+    printf '{"name": "%sd%s", "uplink": "up0", "prefixes": ["2001:db8:%s::/64"], "routers": ["fe80::1%s"], "on_link": ["2001:db8:%s::/64"], "dns": ["2001:db8:%s::53"], "search": ["d%s.test"]}' \
+        "$LAB_PREFIX" "$1" "$1" "$1" "$1" "$1" "$1"
+}
+
+# lab_host_state: everything the host namespace's kernel holds that HostNet
+# may touch, plus the pvd namespaces and their files, for before/after diffs.
+lab_host_state() {
+    local ns=${LAB_PREFIX}host
+    ip -n "$ns" -d link show | sed -E 's/ (promiscuity|minmtu|maxmtu|numtxqueues|numrxqueues|gso|gro|tso|parentbus|parentdev)[^ ]*( [^ ]+)?//g'
+    ip -n "$ns" -6 addr show
+    ip -n "$ns" -6 route show table all
+    ip -n "$ns" -6 rule show
+    ip -n "$ns" -6 neigh show proxy
+    for key in proxy_ndp force_forwarding forwarding accept_ra; do
+        echo "up0 $key=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/up0/$key)"
+    done
+    echo "all forwarding=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/all/forwarding)"
+    ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX" || true
+    ls /etc/netns 2>/dev/null | grep "^pvd-$LAB_PREFIX" || true
 }

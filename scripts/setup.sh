@@ -5,8 +5,9 @@
 # Building: pkg-config and the C libraries behind the system-library modules.
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
 # Testing and the lab: scapy for independent packets, radvd as a real router,
-# tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter.
-PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux)
+# tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
+# ping for reachability.
+PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping)
 
 die() {
     echo "$(basename "$0"): $*" >&2

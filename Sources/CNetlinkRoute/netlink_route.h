@@ -1,6 +1,13 @@
 #include <netlink/netlink.h>
+#include <netlink/errno.h>
+#include <netlink/cache.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
+#include <netlink/route/nexthop.h>
 #include <netlink/route/rule.h>
 #include <netlink/route/neighbour.h>
+#include <linux/fib_rules.h>
+#include <linux/neighbour.h>
+#include <linux/if_addr.h>

@@ -1,0 +1,170 @@
+import CNetlinkRoute
+import Glibc
+import PvDCore
+import PvDWire
+
+extension KernelHostNet {
+    /// What one pvd namespace holds, read back from the kernel.
+    struct Observed {
+        var naming: DomainNaming
+        var spec: DomainSpec
+        var hostLinkName: String?
+    }
+
+    // MARK: Read back
+
+    public func domains() throws(HostNetError) -> [DomainSpec] {
+        try observe().map(\.spec)
+    }
+
+    /// Every `pvd-*` namespace with what pvd made for it.
+    func observe() throws(HostNetError) -> [Observed] {
+        var found: [Observed] = []
+        for namespace in Namespaces.list() where namespace.hasPrefix(DomainNaming.namespacePrefix) {
+            let name = String(namespace.dropFirst(DomainNaming.namespacePrefix.count))
+            guard (try? DomainNaming.validate(name)) != nil else { continue }
+            found.append(try observe(name: name))
+        }
+        return found
+    }
+
+    /// One domain's namespace and what pvd made for it, asking the kernel for
+    /// that domain's objects only.
+    func observe(name: String) throws(HostNetError) -> Observed {
+        let namespace = DomainNaming.namespacePrefix + name
+        let fd = try Namespaces.openDescriptor(namespace)
+        defer { close(fd) }
+        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+        let domainLink = try inside.link(named: DomainNaming.domainLink)
+        let hostLink = try domainLink.flatMap { link throws(HostNetError) in try host.link(index: link.peerIndex) }
+        let slot = hostLink.flatMap { DomainNaming.slot(ofHostLink: $0.name) }
+        let naming: DomainNaming
+        do { naming = try slot.map { try DomainNaming(name: name, slot: $0) } ?? DomainNaming(name: name) } catch {
+            throw HostNetError(step: "read domain", object: namespace, reason: "\(error)")
+        }
+        var spec = DomainSpec(name: name, uplink: "", addresses: [], routers: [])
+        if let domainLink {
+            spec.addresses = try inside.addresses()
+                .filter { $0.interfaceIndex == domainLink.index && !$0.address.isLinkLocal && $0.prefixLength == 128 }
+                .map(\.address).sorted()
+            spec.routes = try inside.routes(table: UInt32(RT_TABLE_MAIN.rawValue))
+                .filter { $0.interfaceIndex == domainLink.index && $0.gateways == [DomainNaming.hostLinkLocal] && $0.destination.length > 0 }
+                .map(\.destination)
+            spec.mtu = domainLink.mtu == 1500 ? nil : domainLink.mtu
+        }
+        var uplinkIndex: Int32?
+        for route in try host.routes(table: naming.table) {
+            uplinkIndex = route.interfaceIndex
+            if route.destination.length == 0 { spec.routers = route.gateways.sorted() } else { spec.onLinkPrefixes.append(route.destination) }
+        }
+        if let uplinkIndex, let uplink = try host.link(index: uplinkIndex) { spec.uplink = uplink.name }
+        if let text = HostFiles.read("\(KernelHostNet.etcNetns)/\(namespace)/resolv.conf") {
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if words.first == "nameserver", words.count == 2, let server = IPv6Address(words[1]) { spec.dnsServers.append(server) }
+                if words.first == "search" { spec.searchDomains = words.dropFirst().compactMap { try? PvDWire.DomainName($0) } }
+            }
+        }
+        return Observed(naming: naming, spec: spec, hostLinkName: hostLink?.name)
+    }
+
+    // MARK: Remove
+
+    public func remove(_ name: String) throws(HostNetError) {
+        let namespace = DomainNaming.namespacePrefix + name
+        guard Namespaces.exists(namespace) else {
+            // No namespace: still clear what an interrupted apply may have left.
+            let naming: DomainNaming
+            do { naming = try DomainNaming(name: name) } catch {
+                throw HostNetError(step: "check domain name", object: name, reason: error.description)
+            }
+            try removeResolvConf(naming.namespace)
+            return
+        }
+        try remove(try observe(name: name))
+    }
+
+    /// Removes everything of one domain, continuing past failures; throws the first.
+    private func remove(_ observed: Observed) throws(HostNetError) {
+        var firstError: HostNetError?
+        func attempt(_ work: () throws(HostNetError) -> Void) {
+            do { try work() } catch { firstError = firstError ?? error }
+        }
+        let naming = observed.naming
+        if let hostLink = observed.hostLinkName {
+            // The rules apply already made, rebuilt rather than searched for.
+            var rules = observed.spec.addresses.map {
+                KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
+                           inputInterface: hostLink, action: .lookup(naming.table))
+            }
+            rules.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: hostLink, action: .blackhole))
+            for rule in rules { attempt { () throws(HostNetError) in try host.deleteRule(rule) } }
+        }
+        attempt { () throws(HostNetError) in
+            for route in try host.routes(table: naming.table) {
+                try host.deleteRoute(route, linkName: observed.spec.uplink)
+            }
+        }
+        attempt { () throws(HostNetError) in
+            if let uplink = try host.link(named: observed.spec.uplink) {
+                for address in observed.spec.addresses {
+                    try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+                }
+            }
+        }
+        if let hostLink = observed.hostLinkName {
+            attempt { () throws(HostNetError) in try host.deleteLink(hostLink) }
+        }
+        attempt { () throws(HostNetError) in try Namespaces.delete(naming.namespace) }
+        attempt { () throws(HostNetError) in try removeResolvConf(naming.namespace) }
+        if !observed.spec.uplink.isEmpty {
+            attempt { () throws(HostNetError) in try releaseUplink(observed.spec.uplink, domain: observed.spec.name) }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Forgets that `domain` uses `uplink`; after the last domain, puts back
+    /// the uplink sysctls HostNet changed.
+    private func releaseUplink(_ uplink: String, domain: String) throws(HostNetError) {
+        var record = try UplinkRecord.load(uplink)
+        record.domains.remove(domain)
+        if record.domains.isEmpty {
+            for (path, value) in record.originals.sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
+                try Sysctl.write(path, value)
+            }
+            record.originals = [:]
+        }
+        try record.save(uplink)
+    }
+
+    private func removeResolvConf(_ namespace: String) throws(HostNetError) {
+        try HostFiles.remove(directory: "\(KernelHostNet.etcNetns)/\(namespace)", name: "resolv.conf")
+    }
+
+    // MARK: Leftovers
+
+    public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
+        let observed = try observe()
+        var removed: [String] = []
+        for domain in observed where !keeping.contains(domain.spec.name) {
+            try remove(domain)
+            removed.append(domain.spec.name)
+        }
+        // Objects of pvd's whose domain namespace is gone: host veths, rules, tables.
+        let liveSlots = Set(observed.filter { keeping.contains($0.spec.name) }.map(\.naming.slot))
+        for link in try host.links() {
+            if let slot = DomainNaming.slot(ofHostLink: link.name), !liveSlots.contains(slot) {
+                try host.deleteLink(link.name)
+            }
+        }
+        let priorities = DomainNaming.rulePriorityBase..<(DomainNaming.rulePriorityBase + 2 * 65536)
+        for rule in try host.rules() where priorities.contains(rule.priority) {
+            if !liveSlots.contains(UInt16((rule.priority - DomainNaming.rulePriorityBase) / 2)) { try host.deleteRule(rule) }
+        }
+        let tables = DomainNaming.tableBase..<(DomainNaming.tableBase + 65536)
+        for route in try host.routes() where tables.contains(route.table) {
+            if !liveSlots.contains(UInt16(route.table - DomainNaming.tableBase)) { try host.deleteRoute(route, linkName: "table \(route.table)") }
+        }
+        return removed
+    }
+}

@@ -1,0 +1,344 @@
+import CNetlinkRoute
+import Glibc
+import PvDCore
+import PvDWire
+
+/// HostNetworking on the real kernel, for the network namespace of the calling
+/// thread (the daemon's "host" namespace). See DESIGN.md, "A domain on the host":
+///
+/// - namespace `/run/netns/pvd-<name>`, `lo` up, `accept_ra=0`, no
+///   autoconfigured addresses;
+/// - a veth `pvhXXXX` (host) / `pvd0` (domain); fe80::1 and fe80::2 on its ends;
+/// - inside: the domain's addresses as /128, the default route and RIO routes
+///   via fe80::1, the MTU;
+/// - host side: a /128 route to each address over the veth, a proxy NDP entry
+///   for it on the uplink, routing table 0x7064XXXX with the default route via
+///   the PvD's routers (and its on-link prefixes), the rule
+///   `from <address> iif pvhXXXX lookup <table>` and, one priority later,
+///   `iif pvhXXXX blackhole`, which drops anything leaving the domain with a
+///   source address that is not the domain's;
+/// - forwarding only on the veth and the uplink (`force_forwarding`), or, on
+///   kernels without it, global forwarding with `accept_ra=2` on the uplink;
+/// - `/etc/netns/pvd-<name>/resolv.conf`.
+public final class KernelHostNet: HostNetworking {
+    /// Where per-namespace files live (iproute2's `ip netns exec` binds them).
+    public static let etcNetns = "/etc/netns"
+    /// Fault injection for tests: the apply step with this number fails.
+    public var failAtStep: Int?
+
+    let host: NetlinkSocket
+
+    public init() throws(HostNetError) {
+        host = try NetlinkSocket(namespace: "host")
+    }
+
+    // MARK: Apply
+
+    public func apply(_ spec: DomainSpec) throws(HostNetError) {
+        let transaction = Transaction(failAtStep: failAtStep)
+        do {
+            try apply(spec, transaction)
+        } catch {
+            let undoFailures = transaction.rollback()
+            guard !undoFailures.isEmpty else { throw error }
+            var combined = error
+            combined.reason += "; undoing also failed: " + undoFailures.map(\.description).joined(separator: "; ")
+            throw combined
+        }
+    }
+
+    private func apply(_ spec: DomainSpec, _ transaction: Transaction) throws(HostNetError) {
+        do { try DomainNaming.validate(spec.name) } catch {
+            throw HostNetError(step: "check domain name", object: spec.name, reason: error.description)
+        }
+        guard let uplink = try host.link(named: spec.uplink) else {
+            throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
+        }
+        let naming = try naming(for: spec.name)
+        let namespace = naming.namespace
+        // A domain made from scratch has nothing on the host yet: skip the
+        // host-wide reads, so bringing up a domain costs the same with 10 or 500 others.
+        let fresh = !Namespaces.exists(namespace)
+
+        if fresh {
+            try transaction.step("create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
+                                 undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
+        }
+        let namespaceFD = try Namespaces.openDescriptor(namespace)
+        defer { close(namespaceFD) }
+        let inside = try Namespaces.run(in: namespaceFD, name: namespace) { () throws(HostNetError) -> NetlinkSocket in
+            for key in ["all", "default"] {
+                try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0")
+                try Sysctl.write(Sysctl.ipv6(key, "addr_gen_mode"), "1")
+            }
+            return try NetlinkSocket(namespace: namespace)
+        }
+        if let loopback = try inside.link(named: "lo"), !loopback.isUp {
+            try inside.setLink("lo", up: true)
+        }
+
+        try attachVeth(naming, namespaceFD: namespaceFD, inside: inside, spec: spec, transaction)
+        guard let hostLink = try host.link(named: naming.hostLink),
+              let domainLink = try inside.link(named: DomainNaming.domainLink) else {
+            throw HostNetError(step: "find veth", object: naming.hostLink, reason: "vanished after creation")
+        }
+
+        try applyAddresses(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink,
+                           uplink: uplink, fresh: fresh, transaction)
+        try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
+        try applyTable(spec, naming: naming, uplink: uplink, transaction)
+        try applyRules(spec, naming: naming, fresh: fresh, transaction)
+        try applyUplinkSysctls(uplink.name, domain: spec.name, transaction)
+        try applyResolvConf(spec, namespace: namespace, transaction)
+    }
+
+    /// The naming of an existing domain of this name (its slot is in its host
+    /// link's name), or a fresh one whose slot no other domain uses.
+    private func naming(for name: String) throws(HostNetError) -> DomainNaming {
+        do {
+            var naming = try DomainNaming(name: name)
+            if let existing = try existingSlot(of: naming.namespace) {
+                return try DomainNaming(name: name, slot: existing)
+            }
+            var probes = 0
+            while try host.link(named: naming.hostLink) != nil {
+                probes += 1
+                guard probes <= Int(UInt16.max) else {
+                    throw HostNetError(step: "choose routing table", object: name, reason: "all 65536 slots are in use")
+                }
+                naming = try DomainNaming(name: name, slot: naming.slot &+ 1)
+            }
+            return naming
+        } catch let error as DomainNameRuleError {
+            throw HostNetError(step: "check domain name", object: name, reason: error.description)
+        } catch let error as HostNetError {
+            throw error
+        } catch {
+            throw HostNetError(step: "choose routing table", object: name, reason: "\(error)")
+        }
+    }
+
+    /// The slot of the host link whose veth peer is `pvd0` in `namespace`, if any.
+    func existingSlot(of namespace: String) throws(HostNetError) -> UInt16? {
+        guard Namespaces.exists(namespace) else { return nil }
+        let fd = try Namespaces.openDescriptor(namespace)
+        defer { close(fd) }
+        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+        guard let domainLink = try inside.link(named: DomainNaming.domainLink),
+              let hostLink = try host.link(index: domainLink.peerIndex) else { return nil }
+        return DomainNaming.slot(ofHostLink: hostLink.name)
+    }
+
+    private func attachVeth(_ naming: DomainNaming, namespaceFD: Int32, inside: NetlinkSocket, spec: DomainSpec,
+                            _ transaction: Transaction) throws(HostNetError) {
+        let hostName = naming.hostLink
+        if try host.link(named: hostName) == nil {
+            try transaction.step("add veth", "\(hostName)/\(DomainNaming.domainLink) for \(naming.namespace)", { () throws(HostNetError) in
+                try host.addVeth(hostName, peer: DomainNaming.domainLink, peerNamespace: namespaceFD)
+            }, undo: { () throws(HostNetError) in try self.host.deleteLink(hostName) })
+            try Sysctl.write(Sysctl.ipv6(hostName, "accept_ra"), "0")
+            try Sysctl.write(Sysctl.ipv6(hostName, "addr_gen_mode"), "1")
+            if Sysctl.exists(Sysctl.ipv6(hostName, "force_forwarding")) {
+                try Sysctl.write(Sysctl.ipv6(hostName, "force_forwarding"), "1")
+            }
+        }
+        let hostLink = try host.link(named: hostName)!
+        if !hostLink.isUp { try host.setLink(hostName, up: true) }
+        let mtu = spec.mtu ?? 1500
+        if let domainLink = try inside.link(named: DomainNaming.domainLink), !domainLink.isUp || domainLink.mtu != mtu {
+            let oldMTU = domainLink.mtu
+            try transaction.step("set link", "\(DomainNaming.domainLink) up mtu \(mtu) in \(naming.namespace)", { () throws(HostNetError) in
+                try inside.setLink(DomainNaming.domainLink, up: true, mtu: mtu)
+            }, undo: { () throws(HostNetError) in try inside.setLink(DomainNaming.domainLink, up: domainLink.isUp, mtu: oldMTU) })
+        }
+    }
+
+    private func applyAddresses(_ spec: DomainSpec, naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink,
+                                hostLink: KernelLink, uplink: KernelLink, fresh: Bool,
+                                _ transaction: Transaction) throws(HostNetError) {
+        let hostLinkLocal = KernelAddress(interfaceIndex: hostLink.index, address: DomainNaming.hostLinkLocal, prefixLength: 64)
+        let hasHostLinkLocal = fresh ? false : try host.addresses().contains(hostLinkLocal)
+        if !hasHostLinkLocal {
+            try addAddress(hostLinkLocal, on: hostLink.name, socket: host, transaction)
+        }
+        let insideAddresses = try inside.addresses().filter { $0.interfaceIndex == domainLink.index }
+        let domainLinkLocal = KernelAddress(interfaceIndex: domainLink.index, address: DomainNaming.domainLinkLocal, prefixLength: 64)
+        if !insideAddresses.contains(domainLinkLocal) {
+            try addAddress(domainLinkLocal, on: DomainNaming.domainLink, socket: inside, transaction)
+        }
+
+        let wanted = Set(spec.addresses.map { KernelAddress(interfaceIndex: domainLink.index, address: $0, prefixLength: 128) })
+        let present = Set(insideAddresses.filter { !$0.address.isLinkLocal })
+        let hostRoutes = fresh ? [] : try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue)).filter {
+            $0.interfaceIndex == hostLink.index && $0.destination.length == 128
+        }
+        for extra in present.subtracting(wanted) {
+            try removeDomainAddress(extra.address, naming: naming, inside: inside, hostLink: hostLink, uplink: uplink,
+                                    hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
+        }
+        for missing in wanted.subtracting(present).sorted(by: { $0.address < $1.address }) {
+            try addAddress(missing, on: DomainNaming.domainLink, socket: inside, transaction)
+        }
+        for address in spec.addresses where !hostRoutes.contains(where: { $0.destination.address == address }) {
+            let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                                    interfaceIndex: hostLink.index, gateways: [])
+            try addRoute(route, linkName: hostLink.name, socket: host, transaction)
+            try transaction.step("add proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
+                try host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+            }, undo: { () throws(HostNetError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+        }
+    }
+
+    private func removeDomainAddress(_ address: IPv6Address, naming: DomainNaming, inside: NetlinkSocket, hostLink: KernelLink,
+                                     uplink: KernelLink, hostRoute: Bool, _ transaction: Transaction) throws(HostNetError) {
+        if hostRoute {
+            try transaction.step("delete proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
+                try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+            }, undo: { () throws(HostNetError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+            let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                                    interfaceIndex: hostLink.index, gateways: [])
+            try transaction.step("delete route", "\(address)/128 dev \(hostLink.name)", { () throws(HostNetError) in
+                try host.deleteRoute(route, linkName: hostLink.name)
+            }, undo: { () throws(HostNetError) in try self.host.addRoute(route, linkName: hostLink.name) })
+        }
+        let entry = KernelAddress(interfaceIndex: try inside.link(named: DomainNaming.domainLink)!.index, address: address, prefixLength: 128)
+        try transaction.step("delete address", "\(address)/128 in \(naming.namespace)", { () throws(HostNetError) in
+            try inside.deleteAddress(entry, on: DomainNaming.domainLink)
+        }, undo: { () throws(HostNetError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
+    }
+
+    private func addAddress(_ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
+                            _ transaction: Transaction) throws(HostNetError) {
+        try transaction.step("add address", "\(entry.address)/\(entry.prefixLength) on \(linkName) in \(socket.namespace)", { () throws(HostNetError) in
+            try socket.addAddress(entry, on: linkName)
+        }, undo: { () throws(HostNetError) in try socket.deleteAddress(entry, on: linkName) })
+    }
+
+    private func addRoute(_ route: KernelRoute, linkName: String, socket: NetlinkSocket,
+                          _ transaction: Transaction) throws(HostNetError) {
+        try transaction.step("add route", "\(route.destination) table \(route.table) in \(socket.namespace)", { () throws(HostNetError) in
+            try socket.addRoute(route, linkName: linkName)
+        }, undo: { () throws(HostNetError) in try socket.deleteRoute(route, linkName: linkName) })
+    }
+
+    private func deleteRoute(_ route: KernelRoute, linkName: String, socket: NetlinkSocket,
+                             _ transaction: Transaction) throws(HostNetError) {
+        try transaction.step("delete route", "\(route.destination) table \(route.table) in \(socket.namespace)", { () throws(HostNetError) in
+            try socket.deleteRoute(route, linkName: linkName)
+        }, undo: { () throws(HostNetError) in try socket.addRoute(route, linkName: linkName) })
+    }
+
+    /// Makes `present` (routes of one table and link) equal to `wanted`.
+    private func reconcile(routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
+                           _ transaction: Transaction) throws(HostNetError) {
+        func key(_ route: KernelRoute) -> KernelRoute {
+            var route = route
+            route.gateways.sort()
+            return route
+        }
+        let wantedKeys = Set(wanted.map(key))
+        let presentKeys = Set(present.map(key))
+        for extra in present where !wantedKeys.contains(key(extra)) {
+            try deleteRoute(extra, linkName: linkName, socket: socket, transaction)
+        }
+        for missing in wanted where !presentKeys.contains(key(missing)) {
+            try addRoute(missing, linkName: linkName, socket: socket, transaction)
+        }
+    }
+
+    private func applyInsideRoutes(_ spec: DomainSpec, inside: NetlinkSocket, domainLink: KernelLink,
+                                   _ transaction: Transaction) throws(HostNetError) {
+        let main = UInt32(RT_TABLE_MAIN.rawValue)
+        let wanted = ([IPv6Prefix(address: .unspecified, length: 0)!] + spec.routes).map {
+            KernelRoute(destination: $0, table: main, interfaceIndex: domainLink.index, gateways: [DomainNaming.hostLinkLocal])
+        }
+        let present = try inside.routes(table: main).filter {
+            $0.interfaceIndex == domainLink.index && $0.gateways == [DomainNaming.hostLinkLocal]
+        }
+        try reconcile(routes: wanted, present: present, linkName: DomainNaming.domainLink, socket: inside, transaction)
+    }
+
+    private func applyTable(_ spec: DomainSpec, naming: DomainNaming, uplink: KernelLink,
+                            _ transaction: Transaction) throws(HostNetError) {
+        var wanted = spec.onLinkPrefixes.map {
+            KernelRoute(destination: $0, table: naming.table, interfaceIndex: uplink.index, gateways: [])
+        }
+        if !spec.routers.isEmpty {
+            wanted.append(KernelRoute(destination: IPv6Prefix(address: .unspecified, length: 0)!, table: naming.table,
+                                      interfaceIndex: uplink.index, gateways: spec.routers))
+        }
+        let present = try host.routes(table: naming.table)
+        try reconcile(routes: wanted, present: present, linkName: uplink.name, socket: host, transaction)
+    }
+
+    private func applyRules(_ spec: DomainSpec, naming: DomainNaming, fresh: Bool,
+                            _ transaction: Transaction) throws(HostNetError) {
+        var wanted = spec.addresses.map {
+            KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
+                       inputInterface: naming.hostLink, action: .lookup(naming.table))
+        }
+        wanted.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: naming.hostLink, action: .blackhole))
+        let present = fresh ? [] : try host.rules().filter {
+            $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority
+        }
+        for extra in present where !wanted.contains(extra) {
+            try transaction.step("delete rule", "\(extra)", { () throws(HostNetError) in try host.deleteRule(extra) },
+                                 undo: { () throws(HostNetError) in try self.host.addRule(extra) })
+        }
+        for missing in wanted where !present.contains(missing) {
+            try transaction.step("add rule", "priority \(missing.priority) iif \(naming.hostLink)", { () throws(HostNetError) in
+                try host.addRule(missing)
+            }, undo: { () throws(HostNetError) in try self.host.deleteRule(missing) })
+        }
+    }
+
+    /// Proxy NDP on the uplink, and forwarding limited to it and the veths
+    /// where the kernel has `force_forwarding`.
+    ///
+    /// The kernel answers a Neighbor Solicitation for a proxied address only
+    /// when the interface's own `forwarding` flag is set (ndisc_recv_ns checks
+    /// it; `force_forwarding` only lets ip6_forward pass packets), so the uplink
+    /// gets `forwarding=1` too, and `accept_ra=2` so that the host keeps
+    /// autoconfiguring its own addresses on it.
+    private func applyUplinkSysctls(_ uplink: String, domain: String, _ transaction: Transaction) throws(HostNetError) {
+        let before = try UplinkRecord.load(uplink)
+        var record = before
+        var settings = [(Sysctl.ipv6(uplink, "proxy_ndp"), "1")]
+        if try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")) == "1" {
+            settings.append((Sysctl.ipv6(uplink, "accept_ra"), "2"))
+        }
+        settings.append((Sysctl.ipv6(uplink, "forwarding"), "1"))
+        if Sysctl.exists(Sysctl.ipv6(uplink, "force_forwarding")) {
+            settings.append((Sysctl.ipv6(uplink, "force_forwarding"), "1"))
+        } else {
+            settings.append((Sysctl.ipv6("all", "forwarding"), "1"))
+        }
+        for (key, value) in settings {
+            let old = try Sysctl.read(key)
+            guard old != value else { continue }
+            if record.originals[key] == nil { record.originals[key] = old }
+            try transaction.step("set sysctl", "\(key)=\(value)", { () throws(HostNetError) in try Sysctl.write(key, value) },
+                                 undo: { () throws(HostNetError) in try Sysctl.write(key, old) })
+        }
+        record.domains.insert(domain)
+        guard record != before else { return }
+        try transaction.step("record uplink changes", "\(UplinkRecord.directory)/\(uplink)", { () throws(HostNetError) in
+            try record.save(uplink)
+        }, undo: { () throws(HostNetError) in try before.save(uplink) })
+    }
+
+    private func applyResolvConf(_ spec: DomainSpec, namespace: String, _ transaction: Transaction) throws(HostNetError) {
+        let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
+        let old = HostFiles.read("\(directory)/resolv.conf")
+        guard old != spec.resolvConf else { return }
+        try transaction.step("write", "\(directory)/resolv.conf", { () throws(HostNetError) in
+            try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: spec.resolvConf)
+        }, undo: { () throws(HostNetError) in
+            if let old {
+                try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
+            } else {
+                try HostFiles.remove(directory: directory, name: "resolv.conf")
+            }
+        })
+    }
+}

@@ -1,0 +1,91 @@
+import Glibc
+import PvDCore
+
+/// Sysctls under /proc/sys, by path. A thread sees the values of the network
+/// namespace it is in, so call these from the namespace's thread.
+enum Sysctl {
+    /// The path of an IPv6 per-interface setting (`all` and `default` work too).
+    /// Paths, not dotted keys: interface names may contain dots.
+    static func ipv6(_ interface: String, _ setting: String) -> String {
+        "/proc/sys/net/ipv6/conf/\(interface)/\(setting)"
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func read(_ path: String) throws(HostNetError) -> String {
+        guard let text = HostFiles.read(path) else { throw systemError("read sysctl", path) }
+        return String(text.filter { !$0.isWhitespace })
+    }
+
+    static func write(_ path: String, _ value: String) throws(HostNetError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open sysctl", path) }
+        defer { close(fd) }
+        var text = value + "\n"
+        let written = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written >= 0 else { throw systemError("set sysctl", "\(path)=\(value)") }
+    }
+}
+
+/// Small root-owned files (resolv.conf) written atomically, never through a symlink.
+enum HostFiles {
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            data += chunk[0..<count]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Opens `path` as a directory (creating it and its parent 0755 if absent), refusing symlinks.
+    private static func openDirectory(_ path: String) throws(HostNetError) -> Int32 {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            let parent = String(path[..<slash])
+            if mkdir(parent, 0o755) != 0, errno != EEXIST { throw systemError("create directory", parent) }
+        }
+        if mkdir(path, 0o755) != 0, errno != EEXIST { throw systemError("create directory", path) }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open directory", path) }
+        return fd
+    }
+
+    /// Writes `contents` to `directory/name` through a temporary file and rename,
+    /// mode 0644; the directory and the file are never followed through symlinks.
+    static func writeAtomically(directory: String, name: String, contents: String) throws(HostNetError) {
+        let dir = try openDirectory(directory)
+        defer { close(dir) }
+        let temporary = ".\(name).pvd-\(getpid())"
+        let fd = openat(dir, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw systemError("create file", "\(directory)/\(temporary)") }
+        var text = contents
+        let written = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == contents.utf8.count, synced == 0, fchmodat(dir, temporary, 0o644, 0) == 0 else {
+            let error = systemError("write file", "\(directory)/\(name)")
+            unlinkat(dir, temporary, 0)
+            throw error
+        }
+        guard renameat(dir, temporary, dir, name) == 0 else {
+            let error = systemError("rename file", "\(directory)/\(name)")
+            unlinkat(dir, temporary, 0)
+            throw error
+        }
+    }
+
+    /// Removes `directory/name`, then the directory if it is left empty.
+    static func remove(directory: String, name: String) throws(HostNetError) {
+        let file = "\(directory)/\(name)"
+        guard unlink(file) == 0 || errno == ENOENT else { throw systemError("remove file", file) }
+        guard rmdir(directory) == 0 || errno == ENOENT || errno == ENOTEMPTY else {
+            throw systemError("remove directory", directory)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import CPvDShim
+import Glibc
+import PvDCore
+
+/// The errno of the last failed call as a HostNetError.
+func systemError(_ step: String, _ object: String, errno code: Int32 = errno) -> HostNetError {
+    HostNetError(step: step, object: object, reason: String(cString: strerror(code)), code: code)
+}
+
+/// Named network namespaces the iproute2 way: a file under /run/netns with
+/// the namespace bind-mounted on it, /run/netns itself a shared mount, so
+/// `ip netns list` and `ip netns exec` see them (iproute2's lib/namespace.c
+/// and ip/ipnetns.c do the same).
+enum Namespaces {
+    static let directory = "/run/netns"
+
+    static func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    static func exists(_ name: String) -> Bool {
+        var info = stat()
+        return lstat(path(name), &info) == 0
+    }
+
+    /// Names of the namespaces under /run/netns.
+    static func list() -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Creates the namespace `name` with nothing in it but a `lo` that is down.
+    static func create(_ name: String) throws(HostNetError) {
+        try prepareDirectory()
+        let file = path(name)
+        let fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw systemError("create namespace file", file) }
+        close(fd)
+        var failure: HostNetError?
+        runOnThread {
+            guard pvd_unshare(pvd_clone_newnet) == 0 else {
+                failure = systemError("unshare network namespace", name)
+                return
+            }
+            let own = "/proc/thread-self/ns/net"
+            if mount(own, file, "none", UInt(MS_BIND), nil) != 0 {
+                failure = systemError("bind-mount namespace", file)
+            }
+        }
+        if let failure {
+            unlink(file)
+            throw failure
+        }
+    }
+
+    /// Unmounts and removes the namespace file; the namespace goes away with
+    /// its last user. An absent namespace is not an error.
+    static func delete(_ name: String) throws(HostNetError) {
+        let file = path(name)
+        guard exists(name) else { return }
+        if umount2(file, Int32(MNT_DETACH)) != 0, errno != EINVAL {
+            throw systemError("unmount namespace", file)
+        }
+        guard unlink(file) == 0 || errno == ENOENT else { throw systemError("remove namespace file", file) }
+    }
+
+    /// An O_CLOEXEC descriptor of the namespace, for setns and for moving links.
+    static func openDescriptor(_ name: String) throws(HostNetError) -> Int32 {
+        let fd = open(path(name), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open namespace", path(name)) }
+        return fd
+    }
+
+    /// Runs `body` on a new thread that has entered the namespace open at `fd`,
+    /// and waits for it. `setns` is per thread, so the caller's thread (and any
+    /// Swift concurrency pool thread) never changes namespace.
+    static func run<T>(in fd: Int32, name: String, _ body: () throws(HostNetError) -> T) throws(HostNetError) -> T {
+        var result: Result<T, HostNetError>?
+        withoutActuallyEscaping(body) { body in
+            runOnThread {
+                guard pvd_setns(fd, pvd_clone_newnet) == 0 else {
+                    result = .failure(systemError("enter namespace", name))
+                    return
+                }
+                result = Result { () throws(HostNetError) in try body() }
+            }
+        }
+        return try result!.get()
+    }
+
+    /// /run/netns exists and is a shared mount point, so that namespaces
+    /// mounted under it are seen from every mount namespace.
+    private static func prepareDirectory() throws(HostNetError) {
+        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw systemError("create directory", directory) }
+        if mount("", directory, "none", UInt(MS_SHARED | MS_REC), nil) == 0 { return }
+        guard errno == EINVAL else { throw systemError("make shared", directory) }
+        guard mount(directory, directory, "none", UInt(MS_BIND | MS_REC), nil) == 0 else {
+            throw systemError("bind-mount", directory)
+        }
+        guard mount("", directory, "none", UInt(MS_SHARED | MS_REC), nil) == 0 else {
+            throw systemError("make shared", directory)
+        }
+    }
+}
+
+/// A closure handed to a pthread through an opaque pointer.
+private final class ThreadWork {
+    let work: () -> Void
+    init(_ work: @escaping () -> Void) { self.work = work }
+}
+
+/// Runs `work` on a fresh pthread and joins it. The trampoline is not
+/// generic: a @convention(c) closure capturing a generic parameter crashes
+/// the 6.3 compiler.
+private func runOnThread(_ work: () -> Void) {
+    withoutActuallyEscaping(work) { work in
+        let box = Unmanaged.passRetained(ThreadWork(work))
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            Unmanaged<ThreadWork>.fromOpaque(context!).takeRetainedValue().work()
+            return nil
+        }, box.toOpaque())
+        precondition(started == 0, "pthread_create failed: \(started)")
+        pthread_join(thread, nil)
+    }
+}

@@ -1,0 +1,382 @@
+import CNetlinkRoute
+import Glibc
+import PvDCore
+import PvDWire
+
+/// A link as the kernel reports it.
+struct KernelLink: Equatable {
+    var index: Int32
+    var name: String
+    var isUp: Bool
+    var mtu: UInt32
+    /// IFLA_LINK: for a veth, the peer's index (in the peer's namespace).
+    var peerIndex: Int32
+}
+
+/// An IPv6 address on a link.
+struct KernelAddress: Hashable {
+    var interfaceIndex: Int32
+    var address: IPv6Address
+    var prefixLength: Int
+}
+
+/// An IPv6 unicast route: through gateways (several: multipath) or directly
+/// out of a link.
+struct KernelRoute: Hashable {
+    var destination: IPv6Prefix
+    var table: UInt32
+    var interfaceIndex: Int32
+    var gateways: [IPv6Address]
+}
+
+/// An IPv6 policy rule pvd uses: optional source and input interface, then a
+/// table lookup or a silent drop.
+struct KernelRule: Hashable {
+    enum Action: Hashable { case lookup(UInt32), blackhole }
+    var priority: UInt32
+    var source: IPv6Prefix?
+    var inputInterface: String?
+    var action: Action
+}
+
+/// An rtnetlink socket bound, for its whole life, to the network namespace
+/// it was created in (create it on that namespace's thread; use it anywhere).
+/// Every method maps libnl's result to a HostNetError naming the step and object.
+final class NetlinkSocket {
+    private let socket: OpaquePointer
+    /// The namespace's name, for error messages ("host" for the daemon's own).
+    let namespace: String
+
+    init(namespace: String) throws(HostNetError) {
+        guard let socket = nl_socket_alloc() else {
+            throw HostNetError(step: "open netlink socket", object: namespace, reason: "out of memory")
+        }
+        let result = nl_connect(socket, NETLINK_ROUTE)
+        guard result >= 0 else {
+            nl_socket_free(socket)
+            throw NetlinkSocket.error(result, "connect netlink socket", namespace)
+        }
+        self.socket = socket
+        self.namespace = namespace
+    }
+
+    deinit { nl_socket_free(socket) }
+
+    static func error(_ code: Int32, _ step: String, _ object: String) -> HostNetError {
+        HostNetError(step: step, object: object, reason: String(cString: nl_geterror(code)), code: code)
+    }
+
+    private func check(_ result: Int32, _ step: String, _ object: @autoclosure () -> String) throws(HostNetError) {
+        guard result >= 0 else { throw NetlinkSocket.error(result, step, "\(object()) in \(namespace)") }
+    }
+
+    private static func address(_ address: IPv6Address, prefixLength: Int = 128) -> OpaquePointer {
+        var octets = address.octets
+        let result = nl_addr_build(AF_INET6, &octets, 16)!
+        nl_addr_set_prefixlen(result, Int32(prefixLength))
+        return result
+    }
+
+    private static func ipv6(_ nlAddress: OpaquePointer?) -> (IPv6Address, Int)? {
+        guard let nlAddress, nl_addr_get_family(nlAddress) == AF_INET6, nl_addr_get_len(nlAddress) == 16,
+              let binary = nl_addr_get_binary_addr(nlAddress) else { return nil }
+        let octets = Array(UnsafeRawBufferPointer(start: binary, count: 16))
+        return (IPv6Address(octets: octets)!, Int(nl_addr_get_prefixlen(nlAddress)))
+    }
+
+    /// Walks a freshly dumped cache; `allocate` fills it.
+    private func dump(_ step: String, _ allocate: (inout OpaquePointer?) -> Int32,
+                      _ visit: (OpaquePointer) -> Void) throws(HostNetError) {
+        var cache: OpaquePointer?
+        try check(allocate(&cache), step, "all")
+        defer { nl_cache_free(cache) }
+        var object = nl_cache_get_first(cache)
+        while let current = object {
+            visit(current)
+            object = nl_cache_get_next(current)
+        }
+    }
+
+    // MARK: Links
+
+    func links() throws(HostNetError) -> [KernelLink] {
+        var links: [KernelLink] = []
+        try dump("list links", { rtnl_link_alloc_cache(socket, AF_UNSPEC, &$0) }) { link in
+            links.append(NetlinkSocket.kernelLink(link))
+        }
+        return links
+    }
+
+    /// One link by name (or by index when `name` is nil), asked for alone so the
+    /// cost does not grow with the number of links; nil when there is none.
+    func link(named name: String? = nil, index: Int32 = 0) throws(HostNetError) -> KernelLink? {
+        var link: OpaquePointer?
+        let result = rtnl_link_get_kernel(socket, index, name, &link)
+        if result == -NLE_OBJ_NOTFOUND || result == -NLE_NODEV { return nil }
+        try check(result, "find link", name ?? "index \(index)")
+        defer { rtnl_link_put(link) }
+        return NetlinkSocket.kernelLink(link!)
+    }
+
+    private static func kernelLink(_ link: OpaquePointer) -> KernelLink {
+        KernelLink(index: rtnl_link_get_ifindex(link), name: String(cString: rtnl_link_get_name(link)),
+                   isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
+                   mtu: rtnl_link_get_mtu(link), peerIndex: rtnl_link_get_link(link))
+    }
+
+    /// A veth pair: `name` here, `peerName` in the namespace open at `peerNamespace`.
+    func addVeth(_ name: String, peer peerName: String, peerNamespace: Int32) throws(HostNetError) {
+        let link = rtnl_link_veth_alloc()!
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_name(link, name)
+        let peer = rtnl_link_veth_get_peer(link)!
+        rtnl_link_set_name(peer, peerName)
+        rtnl_link_set_ns_fd(peer, peerNamespace)
+        rtnl_link_put(peer)
+        try check(rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL), "add veth", "\(name)/\(peerName)")
+    }
+
+    func deleteLink(_ name: String) throws(HostNetError) {
+        let link = rtnl_link_alloc()!
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_name(link, name)
+        try check(rtnl_link_delete(socket, link), "delete link", name)
+    }
+
+    /// Sets the link up (or down) and, when given, its MTU.
+    func setLink(_ name: String, up: Bool, mtu: UInt32? = nil) throws(HostNetError) {
+        var original: OpaquePointer?
+        try check(rtnl_link_get_kernel(socket, 0, name, &original), "find link", name)
+        defer { rtnl_link_put(original) }
+        let changes = rtnl_link_alloc()!
+        defer { rtnl_link_put(changes) }
+        if up { rtnl_link_set_flags(changes, UInt32(IFF_UP)) } else { rtnl_link_unset_flags(changes, UInt32(IFF_UP)) }
+        if let mtu { rtnl_link_set_mtu(changes, mtu) }
+        try check(rtnl_link_change(socket, original, changes, 0), "set link", "\(name) \(up ? "up" : "down")\(mtu.map { " mtu \($0)" } ?? "")")
+    }
+
+    // MARK: Addresses
+
+    func addresses() throws(HostNetError) -> [KernelAddress] {
+        var addresses: [KernelAddress] = []
+        try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
+            guard rtnl_addr_get_family(address) == AF_INET6,
+                  let (local, length) = NetlinkSocket.ipv6(rtnl_addr_get_local(address)) else { return }
+            addresses.append(KernelAddress(interfaceIndex: rtnl_addr_get_ifindex(address), address: local, prefixLength: length))
+        }
+        return addresses
+    }
+
+    private func changeAddress(_ add: Bool, _ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+        let address = rtnl_addr_alloc()!
+        defer { rtnl_addr_put(address) }
+        let local = NetlinkSocket.address(entry.address, prefixLength: entry.prefixLength)
+        defer { nl_addr_put(local) }
+        rtnl_addr_set_family(address, AF_INET6)
+        rtnl_addr_set_ifindex(address, entry.interfaceIndex)
+        rtnl_addr_set_local(address, local)
+        rtnl_addr_set_prefixlen(address, Int32(entry.prefixLength))
+        let object = "\(entry.address)/\(entry.prefixLength) on \(linkName)"
+        if add {
+            rtnl_addr_set_flags(address, UInt32(IFA_F_NODAD))
+            try check(rtnl_addr_add(socket, address, NLM_F_CREATE | NLM_F_EXCL), "add address", object)
+        } else {
+            try check(rtnl_addr_delete(socket, address, 0), "delete address", object)
+        }
+    }
+
+    /// Adds an address without kernel DAD (pvd does DAD on the uplink itself).
+    func addAddress(_ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+        try changeAddress(true, entry, on: linkName)
+    }
+
+    func deleteAddress(_ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+        try changeAddress(false, entry, on: linkName)
+    }
+
+    // MARK: Routes
+
+    /// IPv6 unicast routes of every table.
+    func routes() throws(HostNetError) -> [KernelRoute] {
+        var routes: [KernelRoute] = []
+        try dump("list routes", { rtnl_route_alloc_cache(socket, AF_INET6, 0, &$0) }) { route in
+            if let entry = NetlinkSocket.kernelRoute(route) { routes.append(entry) }
+        }
+        return routes
+    }
+
+    /// IPv6 unicast routes of one table. The kernel filters the dump (strict
+    /// checking with RTA_TABLE), so the cost does not grow with other tables.
+    func routes(table: UInt32) throws(HostNetError) -> [KernelRoute] {
+        var routes: [KernelRoute] = []
+        let fd = nl_socket_get_fd(socket)
+        var strict: Int32 = 1
+        setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &strict, 4)
+        defer {
+            strict = 0
+            setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &strict, 4)
+        }
+        let request = nlmsg_alloc_simple(Int32(RTM_GETROUTE), NLM_F_DUMP)!
+        defer { nlmsg_free(request) }
+        var header = rtmsg()
+        header.rtm_family = UInt8(AF_INET6)
+        try check(nlmsg_append(request, &header, MemoryLayout<rtmsg>.size, Int32(NLMSG_ALIGNTO)), "list routes", "table \(table)")
+        try check(nla_put_u32(request, Int32(RTA_TABLE.rawValue), table), "list routes", "table \(table)")
+        try dump("list routes", { cache in
+            let allocated = nl_cache_alloc_name("route/route", &cache)
+            guard allocated >= 0 else { return allocated }
+            let sent = nl_send_auto(socket, request)
+            guard sent >= 0 else { return sent }
+            let received = nl_cache_pickup(socket, cache)
+            // A table that does not exist yet is an empty table.
+            return received == -NLE_OBJ_NOTFOUND ? 0 : received
+        }) { route in
+            if let entry = NetlinkSocket.kernelRoute(route), entry.table == table { routes.append(entry) }
+        }
+        return routes
+    }
+
+    private static func kernelRoute(_ route: OpaquePointer) -> KernelRoute? {
+        guard rtnl_route_get_type(route) == UInt8(RTN_UNICAST), let destination = rtnl_route_get_dst(route) else { return nil }
+        // The default route carries no RTA_DST: libnl gives an empty address.
+        let prefix = nl_addr_get_len(destination) == 0
+            ? IPv6Prefix(address: .unspecified, length: 0)
+            : ipv6(destination).flatMap { IPv6Prefix(address: $0.0, length: $0.1) }
+        guard let prefix else { return nil }
+        var gateways: [IPv6Address] = []
+        var index: Int32 = 0
+        for hop in 0..<rtnl_route_get_nnexthops(route) {
+            let nexthop = rtnl_route_nexthop_n(route, hop)
+            index = rtnl_route_nh_get_ifindex(nexthop)
+            if let (gateway, _) = ipv6(rtnl_route_nh_get_gateway(nexthop)) { gateways.append(gateway) }
+        }
+        return KernelRoute(destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways)
+    }
+
+    private func routeObject(_ entry: KernelRoute) -> OpaquePointer {
+        let route = rtnl_route_alloc()!
+        rtnl_route_set_family(route, UInt8(AF_INET6))
+        rtnl_route_set_table(route, entry.table)
+        rtnl_route_set_protocol(route, UInt8(RTPROT_STATIC))
+        let destination = NetlinkSocket.address(entry.destination.address, prefixLength: entry.destination.length)
+        rtnl_route_set_dst(route, destination)
+        nl_addr_put(destination)
+        for gateway in entry.gateways.isEmpty ? [nil] : entry.gateways.map(Optional.some) {
+            let nexthop = rtnl_route_nh_alloc()!
+            rtnl_route_nh_set_ifindex(nexthop, entry.interfaceIndex)
+            if let gateway {
+                let address = NetlinkSocket.address(gateway)
+                rtnl_route_nh_set_gateway(nexthop, address)
+                nl_addr_put(address)
+            }
+            rtnl_route_add_nexthop(route, nexthop)
+        }
+        return route
+    }
+
+    private func describe(_ route: KernelRoute, _ linkName: String) -> String {
+        let via = route.gateways.isEmpty ? "" : " via \(route.gateways.map(\.description).joined(separator: ","))"
+        return "\(route.destination)\(via) dev \(linkName) table \(route.table)"
+    }
+
+    func addRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
+        let route = routeObject(entry)
+        defer { rtnl_route_put(route) }
+        try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", describe(entry, linkName))
+    }
+
+    func deleteRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
+        let route = routeObject(entry)
+        defer { rtnl_route_put(route) }
+        try check(rtnl_route_delete(socket, route, 0), "delete route", describe(entry, linkName))
+    }
+
+    // MARK: Rules
+
+    func rules() throws(HostNetError) -> [KernelRule] {
+        var rules: [KernelRule] = []
+        try dump("list rules", { rtnl_rule_alloc_cache(socket, AF_INET6, &$0) }) { rule in
+            let action: KernelRule.Action
+            switch Int(rtnl_rule_get_action(rule)) {
+            case Int(FR_ACT_TO_TBL): action = .lookup(rtnl_rule_get_table(rule))
+            case Int(FR_ACT_BLACKHOLE): action = .blackhole
+            default: return
+            }
+            let source = NetlinkSocket.ipv6(rtnl_rule_get_src(rule)).flatMap { IPv6Prefix(address: $0.0, length: $0.1) }
+            let iif = rtnl_rule_get_iif(rule).map { String(cString: $0) }
+            rules.append(KernelRule(priority: rtnl_rule_get_prio(rule), source: source, inputInterface: iif, action: action))
+        }
+        return rules
+    }
+
+    private func ruleObject(_ entry: KernelRule) -> OpaquePointer {
+        let rule = rtnl_rule_alloc()!
+        rtnl_rule_set_family(rule, AF_INET6)
+        rtnl_rule_set_prio(rule, entry.priority)
+        if let source = entry.source {
+            let address = NetlinkSocket.address(source.address, prefixLength: source.length)
+            rtnl_rule_set_src(rule, address)
+            nl_addr_put(address)
+        }
+        if let iif = entry.inputInterface { rtnl_rule_set_iif(rule, iif) }
+        switch entry.action {
+        case .lookup(let table):
+            rtnl_rule_set_action(rule, UInt8(FR_ACT_TO_TBL))
+            rtnl_rule_set_table(rule, table)
+        case .blackhole:
+            rtnl_rule_set_action(rule, UInt8(FR_ACT_BLACKHOLE))
+        }
+        return rule
+    }
+
+    private func describe(_ rule: KernelRule) -> String {
+        var text = "priority \(rule.priority)"
+        if let source = rule.source { text += " from \(source)" }
+        if let iif = rule.inputInterface { text += " iif \(iif)" }
+        switch rule.action {
+        case .lookup(let table): text += " lookup \(table)"
+        case .blackhole: text += " blackhole"
+        }
+        return text
+    }
+
+    func addRule(_ entry: KernelRule) throws(HostNetError) {
+        let rule = ruleObject(entry)
+        defer { rtnl_rule_put(rule) }
+        try check(rtnl_rule_add(socket, rule, NLM_F_CREATE | NLM_F_EXCL), "add rule", describe(entry))
+    }
+
+    func deleteRule(_ entry: KernelRule) throws(HostNetError) {
+        let rule = ruleObject(entry)
+        defer { rtnl_rule_put(rule) }
+        try check(rtnl_rule_delete(socket, rule, 0), "delete rule", describe(entry))
+    }
+
+    // MARK: Proxy NDP
+
+    private func proxyObject(_ address: IPv6Address, interfaceIndex: Int32) -> OpaquePointer {
+        let neighbour = rtnl_neigh_alloc()!
+        rtnl_neigh_set_family(neighbour, AF_INET6)
+        rtnl_neigh_set_ifindex(neighbour, interfaceIndex)
+        let destination = NetlinkSocket.address(address)
+        rtnl_neigh_set_dst(neighbour, destination)
+        nl_addr_put(destination)
+        rtnl_neigh_set_flags(neighbour, UInt32(NTF_PROXY))
+        rtnl_neigh_set_state(neighbour, Int32(NUD_PERMANENT))
+        return neighbour
+    }
+
+    /// A proxy NDP entry: the kernel answers Neighbor Solicitations for
+    /// `address` on the link (with proxy_ndp=1 there).
+    func addProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+        let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
+        defer { rtnl_neigh_put(neighbour) }
+        try check(rtnl_neigh_add(socket, neighbour, NLM_F_CREATE | NLM_F_EXCL), "add proxy NDP entry", "\(address) on \(linkName)")
+    }
+
+    func deleteProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+        let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
+        defer { rtnl_neigh_put(neighbour) }
+        try check(rtnl_neigh_delete(socket, neighbour, 0), "delete proxy NDP entry", "\(address) on \(linkName)")
+    }
+}

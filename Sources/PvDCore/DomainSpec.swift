@@ -1,0 +1,167 @@
+import PvDWire
+
+/// What one domain should look like on the host: the value HostNet makes real.
+/// Built by the daemon from PvDs, VPNs and static configuration.
+public struct DomainSpec: Equatable, Sendable {
+    /// The domain's name (see ``DomainNaming``), e.g. `corp.example.com`.
+    public var name: String
+    /// The uplink the domain is attached to, in the daemon's namespace.
+    public var uplink: String
+    /// The domain's own addresses (inside its namespace, proxied on the uplink).
+    public var addresses: [IPv6Address]
+    /// The PvD's routers: link-local addresses on the uplink; the domain's
+    /// traffic leaves through them only (several: equal-cost multipath).
+    public var routers: [IPv6Address]
+    /// Prefixes on the uplink's link (PIO with the L flag): reached directly.
+    public var onLinkPrefixes: [IPv6Prefix]
+    /// Routes inside the domain besides the default route (RIO).
+    public var routes: [IPv6Prefix]
+    /// Link MTU inside the domain, when the RA gave one.
+    public var mtu: UInt32?
+    /// Recursive DNS servers, in preference order.
+    public var dnsServers: [IPv6Address]
+    /// DNS search domains.
+    public var searchDomains: [PvDWire.DomainName]
+
+    public init(name: String, uplink: String, addresses: [IPv6Address], routers: [IPv6Address],
+                onLinkPrefixes: [IPv6Prefix] = [], routes: [IPv6Prefix] = [], mtu: UInt32? = nil,
+                dnsServers: [IPv6Address] = [], searchDomains: [PvDWire.DomainName] = []) {
+        self.name = name
+        self.uplink = uplink
+        self.addresses = addresses
+        self.routers = routers
+        self.onLinkPrefixes = onLinkPrefixes
+        self.routes = routes
+        self.mtu = mtu
+        self.dnsServers = dnsServers
+        self.searchDomains = searchDomains
+    }
+
+    /// The resolv.conf text for this domain (at most three servers, as glibc reads).
+    public var resolvConf: String {
+        var text = "# Written by pvdd for domain \(name); do not edit.\n"
+        for server in dnsServers.prefix(3) { text += "nameserver \(server)\n" }
+        if !searchDomains.isEmpty { text += "search \(searchDomains.map(\.description).joined(separator: " "))\n" }
+        return text
+    }
+}
+
+/// Names and numbers derived from a domain's name, stable across restarts so a
+/// restarted daemon finds what it made: namespace, interface names, routing
+/// table, rule priority.
+public struct DomainNaming: Equatable, Sendable {
+    /// Prefix of every namespace pvd makes (`/run/netns/<prefix><name>`).
+    public static let namespacePrefix = "pvd-"
+    /// Prefix of host-side veth names; what pvd finds with it is pvd's.
+    public static let hostLinkPrefix = "pvh"
+    /// The domain-side veth, inside the domain's namespace.
+    public static let domainLink = "pvd0"
+    /// The host side's link-local address on the veth: the domain's gateway.
+    public static let hostLinkLocal = IPv6Address("fe80::1")!
+    /// The domain side's link-local address on the veth.
+    public static let domainLinkLocal = IPv6Address("fe80::2")!
+    /// Routing tables pvd uses: 0x7064_0000 ("pd") plus a 16-bit slot.
+    public static let tableBase: UInt32 = 0x7064_0000
+    /// Policy rules pvd adds sit at 10000 + 2 × slot (and + 1 for the drop rule).
+    public static let rulePriorityBase: UInt32 = 10_000
+
+    public let name: String
+    /// 16-bit slot from the name's hash; ``DomainNaming/init(name:slot:)`` lets a
+    /// caller pick another on collision.
+    public let slot: UInt16
+
+    /// The longest domain name: the namespace name must fit a file name, and
+    /// names are shown in tables.
+    public static let maximumNameLength = 200
+
+    /// Checks `name`: 1 to 200 of `a-z 0-9 . - _`, not starting with `.` or `-`.
+    public static func validate(_ name: String) throws(DomainNameRuleError) {
+        guard !name.isEmpty, name.utf8.count <= maximumNameLength else { throw .length(name.utf8.count) }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-_".utf8)
+        guard name.utf8.allSatisfy(allowed.contains) else { throw .characters(name) }
+        guard let first = name.utf8.first, first != UInt8(ascii: "."), first != UInt8(ascii: "-") else {
+            throw .characters(name)
+        }
+    }
+
+    public init(name: String) throws(DomainNameRuleError) {
+        try DomainNaming.validate(name)
+        let digest = SHA256.hash(Array("pvd-slot:\(name)".utf8))
+        self.init(validated: name, slot: UInt16(digest[0]) << 8 | UInt16(digest[1]))
+    }
+
+    public init(name: String, slot: UInt16) throws(DomainNameRuleError) {
+        try DomainNaming.validate(name)
+        self.init(validated: name, slot: slot)
+    }
+
+    private init(validated name: String, slot: UInt16) {
+        self.name = name
+        self.slot = slot
+    }
+
+    /// `pvd-<name>` under /run/netns.
+    public var namespace: String { DomainNaming.namespacePrefix + name }
+    /// `pvh` and four hex digits: within the 15 characters of an interface name.
+    public var hostLink: String {
+        let hex = String(slot, radix: 16)
+        return DomainNaming.hostLinkPrefix + String(repeating: "0", count: 4 - hex.count) + hex
+    }
+    public var table: UInt32 { DomainNaming.tableBase + UInt32(slot) }
+    /// Priority of the rule sending the domain's addresses to its table.
+    public var rulePriority: UInt32 { DomainNaming.rulePriorityBase + 2 * UInt32(slot) }
+    /// Priority of the rule dropping anything else that comes from the domain.
+    public var dropRulePriority: UInt32 { rulePriority + 1 }
+
+    /// The slot a host-side link name encodes, if it is one of pvd's.
+    public static func slot(ofHostLink link: String) -> UInt16? {
+        guard link.hasPrefix(hostLinkPrefix), link.utf8.count == hostLinkPrefix.utf8.count + 4 else { return nil }
+        return UInt16(link.dropFirst(hostLinkPrefix.count), radix: 16)
+    }
+}
+
+/// Why a string cannot name a domain.
+public enum DomainNameRuleError: Error, Equatable, Sendable, CustomStringConvertible {
+    case length(Int)
+    case characters(String)
+
+    public var description: String {
+        switch self {
+        case .length(let length): "a domain name has 1 to \(DomainNaming.maximumNameLength) characters, not \(length)"
+        case .characters(let name):
+            "\"\(name)\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"
+        }
+    }
+}
+
+/// Stable, opaque interface identifiers in the spirit of RFC 7217: the same
+/// prefix, domain and secret give the same address across restarts; another
+/// domain, prefix or host gives an unrelated one.
+public enum StableAddress {
+    /// The address for `domain` in the /64 `prefix`; `attempt` moves on after a
+    /// DAD conflict (RFC 7217's DAD_Counter). Reserved identifiers (RFC 5453)
+    /// are skipped.
+    public static func address(in prefix: IPv6Prefix, domain: String, secret: [UInt8], attempt: Int = 0) -> IPv6Address {
+        var counter = attempt
+        while true {
+            var hasher = SHA256()
+            hasher.update(prefix.address.octets.prefix(8))
+            hasher.update(Array(domain.utf8))
+            hasher.update([0])
+            hasher.update((0..<4).map { UInt8(truncatingIfNeeded: counter >> (24 - 8 * $0)) })
+            hasher.update(secret)
+            let digest = hasher.finalize()
+            let identifier = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if !isReserved(identifier) {
+                return IPv6Address(high: prefix.address.high, low: identifier)
+            }
+            counter += 1
+        }
+    }
+
+    /// The subnet-router anycast identifier (0) and the reserved anycast range
+    /// fdff:ffff:ffff:ff80 to fdff:ffff:ffff:ffff (RFC 5453).
+    static func isReserved(_ identifier: UInt64) -> Bool {
+        identifier == 0 || identifier >= 0xFDFF_FFFF_FFFF_FF80 && identifier <= 0xFDFF_FFFF_FFFF_FFFF
+    }
+}

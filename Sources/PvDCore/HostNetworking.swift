@@ -1,0 +1,71 @@
+/// The effectful seam between the domain model and the kernel. HostNet's
+/// kernel implementation and ``InMemoryHostNet`` both conform, so the model's
+/// reconciliation is tested without root against the fake.
+public protocol HostNetworking {
+    /// Makes `spec` real, creating or changing whatever differs. All or nothing:
+    /// on failure, whatever this call changed is undone and the error names the step.
+    func apply(_ spec: DomainSpec) throws(HostNetError)
+    /// Removes a domain and everything pvd made for it; removing an absent domain is not an error.
+    func remove(_ name: String) throws(HostNetError)
+    /// The domains that exist on the host, read back from the kernel.
+    func domains() throws(HostNetError) -> [DomainSpec]
+    /// Removes domains (and stray pvd objects) whose names are not in `keeping`;
+    /// returns the names removed.
+    func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String]
+}
+
+/// A failed change to the host: which step, on which object, and what the
+/// kernel (or the file system) said.
+public struct HostNetError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The step that failed, e.g. "add address".
+    public var step: String
+    /// The object it was working on, e.g. "2001:db8::5/128 on pvd0 in pvd-corp".
+    public var object: String
+    /// The kernel's or library's message.
+    public var reason: String
+    /// errno, or the negated libnl error code; 0 when the error is pvd's own.
+    public var code: Int32
+
+    public init(step: String, object: String, reason: String, code: Int32 = 0) {
+        self.step = step
+        self.object = object
+        self.reason = reason
+        self.code = code
+    }
+
+    public var description: String { "\(step) \(object): \(reason)" }
+}
+
+/// HostNetworking in memory: keeps specs in a dictionary and can be told to
+/// fail, for tests of code that drives HostNet.
+public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
+    public private(set) var applied: [String: DomainSpec] = [:]
+    /// Names of the domains whose next apply fails (once).
+    public var failNextApply: Set<String> = []
+    /// How many apply calls changed something.
+    public private(set) var changes = 0
+
+    public init() {}
+
+    public func apply(_ spec: DomainSpec) throws(HostNetError) {
+        if failNextApply.remove(spec.name) != nil {
+            throw HostNetError(step: "apply", object: spec.name, reason: "injected failure")
+        }
+        if applied[spec.name] != spec { changes += 1 }
+        applied[spec.name] = spec
+    }
+
+    public func remove(_ name: String) throws(HostNetError) {
+        if applied.removeValue(forKey: name) != nil { changes += 1 }
+    }
+
+    public func domains() throws(HostNetError) -> [DomainSpec] {
+        applied.values.sorted { $0.name < $1.name }
+    }
+
+    public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
+        let stale = applied.keys.filter { !keeping.contains($0) }.sorted()
+        for name in stale { try remove(name) }
+        return stale
+    }
+}

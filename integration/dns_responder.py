@@ -1,0 +1,32 @@
+#!/usr/bin/python3
+"""A tiny DNS responder for tests: answers every AAAA query for NAME with
+ADDRESS, anything else with NXDOMAIN, on [BIND]:53 (UDP). Logs each query.
+
+usage: dns_responder.py BIND NAME ADDRESS
+"""
+import socket
+import sys
+
+from scapy.layers.dns import DNS, DNSRR
+
+bind, name, address = sys.argv[1:4]
+sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+sock.bind((bind, 53))
+print(f"listening on [{bind}]:53", flush=True)
+while True:
+    data, peer = sock.recvfrom(4096)
+    try:
+        query = DNS(data)
+        question = query.qd.qname.decode().rstrip(".")
+        qtype = query.qd.qtype
+    except Exception as error:  # a malformed query is logged and dropped
+        print(f"bad query from {peer[0]}: {error}", flush=True)
+        continue
+    print(f"query {question} type {qtype} from {peer[0]}", flush=True)
+    if question == name and qtype == 28:
+        reply = DNS(id=query.id, qr=1, aa=1, rd=query.rd, ra=1, qd=query.qd,
+                    an=DNSRR(rrname=query.qd.qname, type="AAAA", ttl=60, rdata=address))
+    else:
+        reply = DNS(id=query.id, qr=1, aa=1, rd=query.rd, ra=1, qd=query.qd, rcode=0 if question == name else 3)
+    sock.sendto(bytes(reply), peer)
