@@ -167,6 +167,18 @@ lab_host_state() {
         echo "up0 $key=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/up0/$key)"
     done
     echo "all forwarding=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/all/forwarding)"
-    ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX" || true
+    local domain
+    for domain in $(ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX" | sort); do
+        echo "== $domain"
+        if ! ip -n "$domain" -d link show >"$LAB_DIR/links" 2>/dev/null; then
+            echo "(not a network namespace)"
+            continue
+        fi
+        sed -E 's/ (promiscuity|minmtu|maxmtu|numtxqueues|numrxqueues|gso|gro|tso|parentbus|parentdev)[^ ]*( [^ ]+)?//g' "$LAB_DIR/links"
+        ip -n "$domain" -6 addr show
+        ip -n "$domain" -6 route show table all
+        cat "/etc/netns/$domain/resolv.conf" 2>/dev/null || echo "(no resolv.conf)"
+    done
     ls /etc/netns 2>/dev/null | grep "^pvd-$LAB_PREFIX" || true
+    cat /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns")"-* 2>/dev/null || true
 }

@@ -177,6 +177,10 @@ public final class KernelHostNet: HostNetworking {
                                     hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
         }
         for missing in wanted.subtracting(present).sorted(by: { $0.address < $1.address }) {
+            guard !isLocalAddress(missing.address) else {
+                throw HostNetError(step: "check address", object: "\(missing.address)",
+                                   reason: "already in use by the host", code: EADDRINUSE)
+            }
             try addAddress(missing, on: DomainNaming.domainLink, socket: inside, transaction)
         }
         for address in spec.addresses where !hostRoutes.contains(where: { $0.destination.address == address }) {

@@ -205,7 +205,7 @@ private struct JSONParser {
         }
         let text = String(decoding: bytes[start..<offset], as: UTF8.self)
         if isInteger, let value = Int64(text) { return .integer(value) }
-        guard let value = Double(text) else { throw JSONError(problem: "number out of range", offset: start) }
+        guard let value = Double(text), value.isFinite else { throw JSONError(problem: "number out of range", offset: start) }
         return .number(value)
     }
 
