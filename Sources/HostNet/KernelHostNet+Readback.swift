@@ -70,35 +70,57 @@ extension KernelHostNet {
 
     // MARK: Remove
 
-    public func remove(_ name: String) throws(HostNetError) {
-        let namespace = DomainNaming.namespacePrefix + name
-        guard Namespaces.exists(namespace) else {
-            // No namespace: still clear what an interrupted apply may have left.
-            let naming: DomainNaming
-            do { naming = try DomainNaming(name: name) } catch {
-                throw HostNetError(step: "check domain name", object: name, reason: error.description)
-            }
-            try removeResolvConf(naming.namespace)
-            return
-        }
-        try remove(try observe(name: name))
-    }
+    /// The device group host veths join just before they are deleted together.
+    static let dyingGroup: UInt32 = 0x7064_DEAD
 
-    /// Removes everything of one domain, continuing past failures; throws the first.
-    private func remove(_ observed: Observed) throws(HostNetError) {
+    public func remove(_ names: [String]) throws(HostNetError) {
         var firstError: HostNetError?
         func attempt(_ work: () throws(HostNetError) -> Void) {
             do { try work() } catch { firstError = firstError ?? error }
         }
+        var removing: [Observed] = []
+        for name in names {
+            attempt { () throws(HostNetError) in
+                let naming: DomainNaming
+                do { naming = try DomainNaming(name: name) } catch {
+                    throw HostNetError(step: "check domain name", object: name, reason: "\(error)")
+                }
+                if Namespaces.exists(naming.namespace) {
+                    removing.append(try observe(name: name))
+                } else {
+                    // No namespace: still clear what an interrupted apply may have left.
+                    try removeResolvConf(naming.namespace)
+                }
+            }
+        }
+        for observed in removing { detach(observed, attempt) }
+        // The veths go explicitly (not with their namespaces), so a domain whose
+        // namespace a process still holds is cut off at once.
+        attempt { () throws(HostNetError) in try host.deleteLinkGroup(KernelHostNet.dyingGroup) }
+        for observed in removing {
+            attempt { () throws(HostNetError) in try Namespaces.delete(observed.naming.namespace) }
+            attempt { () throws(HostNetError) in try removeResolvConf(observed.naming.namespace) }
+        }
+        let byUplink = Dictionary(grouping: removing.filter { !$0.spec.uplink.isEmpty }, by: \.spec.uplink)
+        for (uplink, domains) in byUplink.sorted(by: { $0.key < $1.key }) {
+            attempt { () throws(HostNetError) in try releaseUplink(uplink, domains: Set(domains.map(\.spec.name))) }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Takes one domain off the host side: its rules, its routing table, its
+    /// proxy entries; marks its veth for the group deletion.
+    private func detach(_ observed: Observed, _ attempt: (() throws(HostNetError) -> Void) -> Void) {
         let naming = observed.naming
         if let hostLink = observed.hostLinkName {
-            // The rules apply already made, rebuilt rather than searched for.
+            // The rules apply made, rebuilt rather than searched for.
             var rules = observed.spec.addresses.map {
                 KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
                            inputInterface: hostLink, action: .lookup(naming.table))
             }
             rules.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: hostLink, action: .blackhole))
             for rule in rules { attempt { () throws(HostNetError) in try host.deleteRule(rule) } }
+            attempt { () throws(HostNetError) in try host.setLinkGroup(hostLink, KernelHostNet.dyingGroup) }
         }
         attempt { () throws(HostNetError) in
             for route in try host.routes(table: naming.table) {
@@ -112,22 +134,17 @@ extension KernelHostNet {
                 }
             }
         }
-        if let hostLink = observed.hostLinkName {
-            attempt { () throws(HostNetError) in try host.deleteLink(hostLink) }
-        }
-        attempt { () throws(HostNetError) in try Namespaces.delete(naming.namespace) }
-        attempt { () throws(HostNetError) in try removeResolvConf(naming.namespace) }
-        if !observed.spec.uplink.isEmpty {
-            attempt { () throws(HostNetError) in try releaseUplink(observed.spec.uplink, domain: observed.spec.name) }
-        }
-        if let firstError { throw firstError }
     }
 
-    /// Forgets that `domain` uses `uplink`; after the last domain, puts back
+    private func removeResolvConf(_ namespace: String) throws(HostNetError) {
+        try HostFiles.remove(directory: "\(KernelHostNet.etcNetns)/\(namespace)", name: "resolv.conf")
+    }
+
+    /// Forgets that `domains` use `uplink`; after the last domain, puts back
     /// the uplink sysctls HostNet changed.
-    private func releaseUplink(_ uplink: String, domain: String) throws(HostNetError) {
+    private func releaseUplink(_ uplink: String, domains: Set<String>) throws(HostNetError) {
         var record = try UplinkRecord.load(uplink)
-        record.domains.remove(domain)
+        record.domains.subtract(domains)
         if record.domains.isEmpty {
             for (path, value) in record.originals.sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
                 try Sysctl.write(path, value)
@@ -137,19 +154,12 @@ extension KernelHostNet {
         try record.save(uplink)
     }
 
-    private func removeResolvConf(_ namespace: String) throws(HostNetError) {
-        try HostFiles.remove(directory: "\(KernelHostNet.etcNetns)/\(namespace)", name: "resolv.conf")
-    }
-
     // MARK: Leftovers
 
     public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
         let observed = try observe()
-        var removed: [String] = []
-        for domain in observed where !keeping.contains(domain.spec.name) {
-            try remove(domain)
-            removed.append(domain.spec.name)
-        }
+        let removed = observed.map(\.spec.name).filter { !keeping.contains($0) }
+        try remove(removed)
         // Objects of pvd's whose domain namespace is gone: host veths, rules, tables.
         let liveSlots = Set(observed.filter { keeping.contains($0.spec.name) }.map(\.naming.slot))
         for link in try host.links() {

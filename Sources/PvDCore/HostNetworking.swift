@@ -5,8 +5,9 @@ public protocol HostNetworking {
     /// Makes `spec` real, creating or changing whatever differs. All or nothing:
     /// on failure, whatever this call changed is undone and the error names the step.
     func apply(_ spec: DomainSpec) throws(HostNetError)
-    /// Removes a domain and everything pvd made for it; removing an absent domain is not an error.
-    func remove(_ name: String) throws(HostNetError)
+    /// Removes domains and everything pvd made for them, together (the kernel
+    /// tears their links down in one batch); an absent domain is not an error.
+    func remove(_ names: [String]) throws(HostNetError)
     /// The domains that exist on the host, read back from the kernel.
     func domains() throws(HostNetError) -> [DomainSpec]
     /// Removes domains (and stray pvd objects) whose names are not in `keeping`;
@@ -55,8 +56,8 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
         applied[spec.name] = spec
     }
 
-    public func remove(_ name: String) throws(HostNetError) {
-        if applied.removeValue(forKey: name) != nil { changes += 1 }
+    public func remove(_ names: [String]) throws(HostNetError) {
+        for name in names where applied.removeValue(forKey: name) != nil { changes += 1 }
     }
 
     public func domains() throws(HostNetError) -> [DomainSpec] {
@@ -65,7 +66,7 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
 
     public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
         let stale = applied.keys.filter { !keeping.contains($0) }.sorted()
-        for name in stale { try remove(name) }
+        try remove(stale)
         return stale
     }
 }

@@ -17,6 +17,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Numbers of domains.") var counts: [Int] = [1, 10, 100, 500]
     @Option(help: "Also write the report to this file.") var output: String?
     @Option(help: "Directory for the generated scripts.") var scratch: String = "/tmp"
+    @Option(help: "Prefix of the benchmark's domain names.") var namePrefix: String = "bench-"
 
     func validate() throws {
         guard counts.allSatisfy({ (1...4096).contains($0) }) else { throw ValidationError("counts must be 1 to 4096") }
@@ -38,28 +39,39 @@ struct Bench: ParsableCommand {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
-        var report = "# pvd-hostnet bench: bring up and tear down N domains on one uplink (ms)\n"
-        report += "# N | HostNet up total, per domain | HostNet down total, per domain | ip script up total, per domain | ip script down total, per domain | speed-up per domain (up+down)\n"
+        var report = "# pvd-hostnet bench: bring up and tear down N domains on one uplink; total ms (ms per domain)\n"
+        report += "# N | HostNet up | HostNet down one at a time | HostNet down all at once | ip script up | ip script down"
+            + " | speed-up per domain, up + down one at a time | up + down all at once\n"
         for count in counts {
-            let specs = (0..<count).map { spec("b", $0) }
-            let up = try clock.measure {
-                for spec in specs {
-                    do { try net.apply(spec) } catch { throw failure("apply \(spec.name): \(error)") }
+            let specs = (0..<count).map { spec(namePrefix + "h", $0) }
+            func bringUp() throws -> Duration {
+                try clock.measure {
+                    for spec in specs {
+                        do { try net.apply(spec) } catch { throw failure("apply \(spec.name): \(error)") }
+                    }
                 }
             }
-            let down = try clock.measure {
+            let up = try bringUp()
+            let downEach = try clock.measure {
                 for spec in specs {
-                    do { try net.remove(spec.name) } catch { throw failure("remove \(spec.name): \(error)") }
+                    do { try net.remove([spec.name]) } catch { throw failure("remove \(spec.name): \(error)") }
                 }
             }
-            let scriptSpecs = (0..<count).map { spec("s", $0) }
+            _ = try bringUp()
+            let downAll = try clock.measure {
+                do { try net.remove(specs.map(\.name)) } catch { throw failure("remove: \(error)") }
+            }
+            let scriptSpecs = (0..<count).map { spec(namePrefix + "s", $0) }
             let (upScript, downScript) = try scripts(scriptSpecs)
             let scriptUp = try clock.measure { try runScript(upScript) }
             let scriptDown = try clock.measure { try runScript(downScript) }
             let n = Double(count)
-            let (u, d, su, sd) = (seconds(up) * 1000, seconds(down) * 1000, seconds(scriptUp) * 1000, seconds(scriptDown) * 1000)
+            let (u, de, da) = (seconds(up) * 1000, seconds(downEach) * 1000, seconds(downAll) * 1000)
+            let (su, sd) = (seconds(scriptUp) * 1000, seconds(scriptDown) * 1000)
             func f(_ value: Double) -> String { String(Int((value * 100).rounded())).paddedDecimal }
-            report += "\(count) | \(f(u)), \(f(u / n)) | \(f(d)), \(f(d / n)) | \(f(su)), \(f(su / n)) | \(f(sd)), \(f(sd / n)) | \(f((su + sd) / (u + d)))x\n"
+            func cell(_ total: Double) -> String { "\(f(total)) (\(f(total / n)))" }
+            report += "\(count) | \(cell(u)) | \(cell(de)) | \(cell(da)) | \(cell(su)) | \(cell(sd))"
+                + " | \(f((su + sd) / (u + de)))x | \(f((su + sd) / (u + da)))x\n"
             print(report.split(separator: "\n").last!)
         }
         if let output {
@@ -94,16 +106,16 @@ struct Bench: ParsableCommand {
                 ip neigh add proxy \(address) dev \(uplink)
                 ip route add \(spec.onLinkPrefixes[0]) dev \(uplink) table \(table)
                 ip route add default via \(spec.routers[0]) dev \(uplink) table \(table)
-                ip rule add from \(address) iif \(veth) lookup \(table) priority \(naming.rulePriority)
-                ip rule add iif \(veth) blackhole priority \(naming.dropRulePriority)
+                ip -6 rule add from \(address) iif \(veth) lookup \(table) priority \(naming.rulePriority)
+                ip -6 rule add iif \(veth) blackhole priority \(naming.dropRulePriority)
                 mkdir -p /etc/netns/\(ns)
                 printf 'nameserver %s\\n' \(spec.dnsServers[0]) >/etc/netns/\(ns)/resolv.conf
 
                 """
             down += """
-                ip rule del priority \(naming.rulePriority)
-                ip rule del priority \(naming.dropRulePriority)
-                ip route flush table \(table)
+                ip -6 rule del priority \(naming.rulePriority)
+                ip -6 rule del priority \(naming.dropRulePriority)
+                ip -6 route flush table \(table)
                 ip neigh del proxy \(address) dev \(uplink)
                 ip link del \(veth)
                 ip netns del \(ns)
@@ -119,9 +131,10 @@ struct Bench: ParsableCommand {
         guard let file = fopen(path, "w") else { throw failure("cannot write \(path)") }
         fputs(text, file)
         fclose(file)
-        defer { unlink(path) }
-        let status = system("/bin/sh \(path)")
-        guard status == 0 else { throw failure("the ip script failed (status \(status)); see \(path)") }
+        let status = system("/bin/sh -x \(path) 2>\(path).log")
+        guard status == 0 else { throw failure("the ip script failed (status \(status)); see \(path) and \(path).log") }
+        unlink(path)
+        unlink(path + ".log")
     }
 }
 

@@ -49,9 +49,7 @@ struct Remove: ParsableCommand {
 
     func run() throws {
         let net = try hostNet()
-        for name in names {
-            do { try net.remove(name) } catch { throw failure("remove \(name): \(error)") }
-        }
+        do { try net.remove(names) } catch { throw failure("remove: \(error)") }
     }
 }
 

@@ -136,6 +136,33 @@ final class NetlinkSocket {
         try check(rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL), "add veth", "\(name)/\(peerName)")
     }
 
+    /// Puts a link into device group `group` (IFLA_GROUP).
+    func setLinkGroup(_ name: String, _ group: UInt32) throws(HostNetError) {
+        var original: OpaquePointer?
+        try check(rtnl_link_get_kernel(socket, 0, name, &original), "find link", name)
+        defer { rtnl_link_put(original) }
+        let changes = rtnl_link_alloc()!
+        defer { rtnl_link_put(changes) }
+        rtnl_link_set_group(changes, group)
+        try check(rtnl_link_change(socket, original, changes, 0), "set link group", "\(name) group \(group)")
+    }
+
+    /// Deletes every link in device group `group` with one request, so the
+    /// kernel unregisters them together (one RCU grace period, not one each).
+    func deleteLinkGroup(_ group: UInt32) throws(HostNetError) {
+        let request = nlmsg_alloc_simple(Int32(RTM_DELLINK), NLM_F_ACK)!
+        defer { nlmsg_free(request) }
+        var header = ifinfomsg()
+        header.ifi_family = UInt8(AF_UNSPEC)
+        try check(nlmsg_append(request, &header, MemoryLayout<ifinfomsg>.size, Int32(NLMSG_ALIGNTO)), "delete links", "group \(group)")
+        try check(nla_put_u32(request, Int32(IFLA_GROUP), group), "delete links", "group \(group)")
+        try check(nl_send_auto(socket, request), "delete links", "group \(group)")
+        let result = nl_wait_for_ack(socket)
+        // An empty group is nothing to delete.
+        if result == -NLE_NODEV || result == -NLE_OBJ_NOTFOUND { return }
+        try check(result, "delete links", "group \(group)")
+    }
+
     func deleteLink(_ name: String) throws(HostNetError) {
         let link = rtnl_link_alloc()!
         defer { rtnl_link_put(link) }
