@@ -143,15 +143,13 @@ extension KernelHostNet {
     /// Forgets that `domains` use `uplink`; after the last domain, puts back
     /// the uplink sysctls HostNet changed.
     private func releaseUplink(_ uplink: String, domains: Set<String>) throws(HostNetError) {
-        var record = try UplinkRecord.load(uplink)
-        record.domains.subtract(domains)
-        if record.domains.isEmpty {
-            for (path, value) in record.originals.sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
-                try Sysctl.write(path, value)
-            }
-            record.originals = [:]
+        let record = try UplinkRecord(uplink)
+        for domain in domains.sorted() { try record.removeUser(domain) }
+        guard !record.hasUsers() else { return }
+        for (path, value) in record.originals().sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
+            try Sysctl.write(path, value)
         }
-        try record.save(uplink)
+        try record.delete()
     }
 
     // MARK: Leftovers

@@ -305,8 +305,9 @@ public final class KernelHostNet: HostNetworking {
     /// gets `forwarding=1` too, and `accept_ra=2` so that the host keeps
     /// autoconfiguring its own addresses on it.
     private func applyUplinkSysctls(_ uplink: String, domain: String, _ transaction: Transaction) throws(HostNetError) {
-        let before = try UplinkRecord.load(uplink)
-        var record = before
+        let record = try UplinkRecord(uplink)
+        let savedBefore = record.originals()
+        var saved = savedBefore
         var settings = [(Sysctl.ipv6(uplink, "proxy_ndp"), "1")]
         if try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")) == "1" {
             settings.append((Sysctl.ipv6(uplink, "accept_ra"), "2"))
@@ -320,15 +321,20 @@ public final class KernelHostNet: HostNetworking {
         for (key, value) in settings {
             let old = try Sysctl.read(key)
             guard old != value else { continue }
-            if record.originals[key] == nil { record.originals[key] = old }
+            if saved[key] == nil { saved[key] = old }
             try transaction.step("set sysctl", "\(key)=\(value)", { () throws(HostNetError) in try Sysctl.write(key, value) },
                                  undo: { () throws(HostNetError) in try Sysctl.write(key, old) })
         }
-        record.domains.insert(domain)
-        guard record != before else { return }
-        try transaction.step("record uplink changes", "\(UplinkRecord.directory)/\(uplink)", { () throws(HostNetError) in
-            try record.save(uplink)
-        }, undo: { () throws(HostNetError) in try before.save(uplink) })
+        if saved != savedBefore {
+            try transaction.step("record uplink sysctls", record.directory, { () throws(HostNetError) in
+                try record.saveOriginals(saved)
+            }, undo: { () throws(HostNetError) in try record.saveOriginals(savedBefore) })
+        }
+        if !record.uses(domain) {
+            try transaction.step("record uplink user", "\(record.directory) \(domain)", { () throws(HostNetError) in
+                try record.addUser(domain)
+            }, undo: { () throws(HostNetError) in try record.removeUser(domain) })
+        }
     }
 
     private func applyResolvConf(_ spec: DomainSpec, namespace: String, _ transaction: Transaction) throws(HostNetError) {

@@ -1,47 +1,67 @@
 import Glibc
 import PvDCore
 
-/// What HostNet changed on one uplink, so it can put it back: the original
-/// value of each sysctl it set, and the domains using the uplink. When the last
-/// of them is removed, the sysctls get their old values and the record goes.
+/// What HostNet changed on one uplink, so that it can put it back: the
+/// original value of each sysctl it set, and which domains use the uplink.
+/// When the last of them is removed, the sysctls get their old values back.
 ///
-/// Kept in /run/pvd/uplinks/<network namespace inode>-<uplink>, one
-/// `sysctl <path> <value>` or `domain <name>` per line: it survives a daemon
-/// restart, not a reboot (when the sysctls are back to their defaults anyway).
-struct UplinkRecord: Equatable {
-    static let directory = "/run/pvd/uplinks"
+/// Kept under /run/pvd/uplinks/<network namespace inode>-<uplink>/: a file
+/// `sysctls` (`<path> <value>` lines) and an empty file per domain in
+/// `domains/`, so adding or removing a domain costs the same with 500 others.
+/// It survives a daemon restart, not a reboot (the sysctls reset anyway).
+struct UplinkRecord {
+    static let root = "/run/pvd/uplinks"
+    let directory: String
 
-    var originals: [String: String] = [:]
-    var domains: Set<String> = []
-
-    /// The record's file name for `uplink` in the calling thread's namespace.
-    static func fileName(_ uplink: String) throws(HostNetError) -> String {
+    /// The record of `uplink` in the calling thread's network namespace.
+    init(_ uplink: String) throws(HostNetError) {
         var info = stat()
         guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
-        return "\(info.st_ino)-\(uplink)"
+        directory = "\(UplinkRecord.root)/\(info.st_ino)-\(uplink)"
     }
 
-    static func load(_ uplink: String) throws(HostNetError) -> UplinkRecord {
-        var record = UplinkRecord()
-        guard let text = HostFiles.read("\(directory)/\(try fileName(uplink))") else { return record }
-        for line in text.split(separator: "\n") {
-            let words = line.split(separator: " ", maxSplits: 2)
-            if words.count == 3, words[0] == "sysctl" { record.originals[String(words[1])] = String(words[2]) }
-            if words.count == 2, words[0] == "domain" { record.domains.insert(String(words[1])) }
+    /// The saved original values, by sysctl path.
+    func originals() -> [String: String] {
+        var values: [String: String] = [:]
+        for line in (HostFiles.read("\(directory)/sysctls") ?? "").split(separator: "\n") {
+            let words = line.split(separator: " ", maxSplits: 1)
+            if words.count == 2 { values[String(words[0])] = String(words[1]) }
         }
-        return record
+        return values
     }
 
-    /// Writes the record, or removes its file when it holds nothing.
-    func save(_ uplink: String) throws(HostNetError) {
-        let name = try UplinkRecord.fileName(uplink)
-        guard !domains.isEmpty || !originals.isEmpty else {
-            try HostFiles.remove(directory: UplinkRecord.directory, name: name)
+    func saveOriginals(_ values: [String: String]) throws(HostNetError) {
+        guard !values.isEmpty else {
+            try HostFiles.remove(directory: directory, name: "sysctls")
             return
         }
-        var text = ""
-        for (path, value) in originals.sorted(by: { $0.key < $1.key }) { text += "sysctl \(path) \(value)\n" }
-        for domain in domains.sorted() { text += "domain \(domain)\n" }
-        try HostFiles.writeAtomically(directory: UplinkRecord.directory, name: name, contents: text)
+        let text = values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+        try HostFiles.writeAtomically(directory: directory, name: "sysctls", contents: text)
+    }
+
+    func uses(_ domain: String) -> Bool { access("\(directory)/domains/\(domain)", F_OK) == 0 }
+
+    func addUser(_ domain: String) throws(HostNetError) {
+        try HostFiles.writeAtomically(directory: "\(directory)/domains", name: domain, contents: "")
+    }
+
+    func removeUser(_ domain: String) throws(HostNetError) {
+        try HostFiles.remove(directory: "\(directory)/domains", name: domain)
+    }
+
+    /// Whether any domain still uses the uplink (stops at the first one found).
+    func hasUsers() -> Bool {
+        guard let dir = opendir("\(directory)/domains") else { return false }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { return true }
+        }
+        return false
+    }
+
+    /// Removes the record's files and directory (after the sysctls are restored).
+    func delete() throws(HostNetError) {
+        try HostFiles.remove(directory: directory, name: "sysctls")
     }
 }
