@@ -18,7 +18,8 @@ lab_cleanup() {
     rm -rf /etc/netns/pvd-"$LAB_PREFIX"*
     for ns in "${LAB_NAMESPACES[@]}"; do
         # HostNet's uplink records are named after the namespace's inode.
-        rm -rf /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-*
+        rm -rf /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
+            /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"
         ip netns delete "$ns" 2>/dev/null
     done
     rm -rf "$LAB_DIR"
@@ -180,6 +181,7 @@ lab_host_state() {
         cat "/etc/netns/$domain/resolv.conf" 2>/dev/null || echo "(no resolv.conf)"
     done
     ls /etc/netns 2>/dev/null | grep "^pvd-$LAB_PREFIX" || true
+    echo "== registered domains: $(ls "/run/pvd/domains/$(stat -L -c %i "/run/netns/$ns")" 2>/dev/null | tr '\n' ' ')"
     local record
     for record in /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns")"-*; do
         [ -e "$record" ] || continue

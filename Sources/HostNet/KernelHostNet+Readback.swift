@@ -17,13 +17,12 @@ extension KernelHostNet {
         try observe().map(\.spec)
     }
 
-    /// Every `pvd-*` namespace with what pvd made for it.
+    /// Every domain of this host namespace whose namespace exists, with what
+    /// pvd made for it.
     func observe() throws(HostNetError) -> [Observed] {
         var found: [Observed] = []
-        for namespace in Namespaces.list() where namespace.hasPrefix(DomainNaming.namespacePrefix) {
-            let name = String(namespace.dropFirst(DomainNaming.namespacePrefix.count))
-            guard (try? DomainNaming.validate(name)) != nil else { continue }
-            found.append(try observe(name: name))
+        for name in try DomainRegistry().names() where (try? DomainNaming.validate(name)) != nil {
+            if Namespaces.exists(DomainNaming.namespacePrefix + name) { found.append(try observe(name: name)) }
         }
         return found
     }
@@ -101,6 +100,10 @@ extension KernelHostNet {
             attempt { () throws(HostNetError) in try Namespaces.delete(observed.naming.namespace) }
             attempt { () throws(HostNetError) in try removeResolvConf(observed.naming.namespace) }
         }
+        let registry = try DomainRegistry()
+        for name in names where registry.contains(name) {
+            attempt { () throws(HostNetError) in try registry.remove(name) }
+        }
         let byUplink = Dictionary(grouping: removing.filter { !$0.spec.uplink.isEmpty }, by: \.spec.uplink)
         for (uplink, domains) in byUplink.sorted(by: { $0.key < $1.key }) {
             attempt { () throws(HostNetError) in try releaseUplink(uplink, domains: Set(domains.map(\.spec.name))) }
@@ -156,22 +159,26 @@ extension KernelHostNet {
 
     public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
         let observed = try observe()
-        let removed = observed.map(\.spec.name).filter { !keeping.contains($0) }
+        // Registered names whose namespace is gone are remnants of an interrupted apply.
+        let removed = try DomainRegistry().names().filter { !keeping.contains($0) }
         try remove(removed)
-        // Objects of pvd's whose domain namespace is gone: host veths, rules, tables.
+        // Objects of pvd's whose domain is gone: host links named pvhXXXX,
+        // rules on such links, routing tables in pvd's range.
         let liveSlots = Set(observed.filter { keeping.contains($0.spec.name) }.map(\.naming.slot))
-        for link in try host.links() {
-            if let slot = DomainNaming.slot(ofHostLink: link.name), !liveSlots.contains(slot) {
-                try host.deleteLink(link.name)
+        func isStray(_ link: String?) -> Bool {
+            guard let link, let slot = DomainNaming.slot(ofHostLink: link) else { return false }
+            return !liveSlots.contains(slot)
+        }
+        for rule in try host.rules() where isStray(rule.inputInterface) {
+            try host.deleteRule(rule)
+        }
+        for link in try host.links() where isStray(link.name) {
+            try host.deleteLink(link.name)
+        }
+        for slot in 0..<UInt16(DomainNaming.slotCount) where !liveSlots.contains(slot) {
+            for route in try host.routes(table: DomainNaming.tableBase + UInt32(slot)) {
+                try host.deleteRoute(route, linkName: "table \(route.table)")
             }
-        }
-        let priorities = DomainNaming.rulePriorityBase..<(DomainNaming.rulePriorityBase + 2 * 65536)
-        for rule in try host.rules() where priorities.contains(rule.priority) {
-            if !liveSlots.contains(UInt16((rule.priority - DomainNaming.rulePriorityBase) / 2)) { try host.deleteRule(rule) }
-        }
-        let tables = DomainNaming.tableBase..<(DomainNaming.tableBase + 65536)
-        for route in try host.routes() where tables.contains(route.table) {
-            if !liveSlots.contains(UInt16(route.table - DomainNaming.tableBase)) { try host.deleteRoute(route, linkName: "table \(route.table)") }
         }
         return removed
     }

@@ -54,6 +54,12 @@ public final class KernelHostNet: HostNetworking {
         guard let uplink = try host.link(named: spec.uplink) else {
             throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
         }
+        let registry = try DomainRegistry()
+        if !registry.contains(spec.name) {
+            try transaction.step("register domain", "\(registry.directory)/\(spec.name)", { () throws(HostNetError) in
+                try registry.add(spec.name)
+            }, undo: { () throws(HostNetError) in try registry.remove(spec.name) })
+        }
         let naming = try naming(for: spec.name)
         let namespace = naming.namespace
         // A domain made from scratch has nothing on the host yet: skip the
@@ -103,10 +109,11 @@ public final class KernelHostNet: HostNetworking {
             var probes = 0
             while try host.link(named: naming.hostLink) != nil {
                 probes += 1
-                guard probes <= Int(UInt16.max) else {
-                    throw HostNetError(step: "choose routing table", object: name, reason: "all 65536 slots are in use")
+                guard probes < DomainNaming.slotCount else {
+                    throw HostNetError(step: "choose routing table", object: name,
+                                       reason: "all \(DomainNaming.slotCount) slots are in use")
                 }
-                naming = try DomainNaming(name: name, slot: naming.slot &+ 1)
+                naming = try DomainNaming(name: name, slot: naming.slot + 1)
             }
             return naming
         } catch let error as DomainNameRuleError {

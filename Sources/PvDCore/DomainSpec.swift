@@ -60,14 +60,17 @@ public struct DomainNaming: Equatable, Sendable {
     public static let hostLinkLocal = IPv6Address("fe80::1")!
     /// The domain side's link-local address on the veth.
     public static let domainLinkLocal = IPv6Address("fe80::2")!
-    /// Routing tables pvd uses: 0x7064_0000 ("pd") plus a 16-bit slot.
+    /// Routing tables pvd uses: 0x7064_0000 ("pd") plus the slot.
     public static let tableBase: UInt32 = 0x7064_0000
     /// Policy rules pvd adds sit at 10000 + 2 × slot (and + 1 for the drop rule).
     public static let rulePriorityBase: UInt32 = 10_000
+    /// Number of slots: 8192 keeps every rule (at most 26383) before the
+    /// kernel's `main` rule at 32766, which must never take a domain's traffic.
+    public static let slotCount = 8192
 
     public let name: String
-    /// 16-bit slot from the name's hash; ``DomainNaming/init(name:slot:)`` lets a
-    /// caller pick another on collision.
+    /// Slot (below ``slotCount``) from the name's hash; ``DomainNaming/init(name:slot:)``
+    /// lets a caller pick another on collision.
     public let slot: UInt16
 
     /// The longest domain name: the namespace name must fit a file name, and
@@ -87,12 +90,13 @@ public struct DomainNaming: Equatable, Sendable {
     public init(name: String) throws(DomainNameRuleError) {
         try DomainNaming.validate(name)
         let digest = SHA256.hash(Array("pvd-slot:\(name)".utf8))
-        self.init(validated: name, slot: UInt16(digest[0]) << 8 | UInt16(digest[1]))
+        self.init(validated: name, slot: (UInt16(digest[0]) << 8 | UInt16(digest[1])) % UInt16(DomainNaming.slotCount))
     }
 
+    /// The naming with a given slot, taken modulo ``slotCount``.
     public init(name: String, slot: UInt16) throws(DomainNameRuleError) {
         try DomainNaming.validate(name)
-        self.init(validated: name, slot: slot)
+        self.init(validated: name, slot: slot % UInt16(DomainNaming.slotCount))
     }
 
     private init(validated name: String, slot: UInt16) {
@@ -115,8 +119,9 @@ public struct DomainNaming: Equatable, Sendable {
 
     /// The slot a host-side link name encodes, if it is one of pvd's.
     public static func slot(ofHostLink link: String) -> UInt16? {
-        guard link.hasPrefix(hostLinkPrefix), link.utf8.count == hostLinkPrefix.utf8.count + 4 else { return nil }
-        return UInt16(link.dropFirst(hostLinkPrefix.count), radix: 16)
+        guard link.hasPrefix(hostLinkPrefix), link.utf8.count == hostLinkPrefix.utf8.count + 4,
+              let slot = UInt16(link.dropFirst(hostLinkPrefix.count), radix: 16), Int(slot) < slotCount else { return nil }
+        return slot
     }
 }
 

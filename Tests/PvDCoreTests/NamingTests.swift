@@ -28,6 +28,7 @@ struct DomainNamingTests {
         #expect(DomainNaming.slot(ofHostLink: naming.hostLink) == naming.slot)
         #expect(naming.table == DomainNaming.tableBase + UInt32(naming.slot))
         #expect(naming.dropRulePriority == naming.rulePriority + 1)
+        #expect(Int(naming.slot) < DomainNaming.slotCount)
         #expect(try DomainNaming(name: "corp.example.com") == naming, "stable across calls")
     }
 
@@ -36,8 +37,15 @@ struct DomainNamingTests {
         #expect(throws: DomainNameRuleError.self) { try DomainNaming(name: name) }
     }
 
+    @Test func everyRuleComesBeforeTheMainTable() throws {
+        let last = try DomainNaming(name: "x", slot: UInt16(DomainNaming.slotCount - 1))
+        #expect(last.dropRulePriority < 32766)
+        #expect(try DomainNaming(name: "x", slot: UInt16(DomainNaming.slotCount)).slot == 0)
+    }
+
     @Test func slotParsing() {
         #expect(DomainNaming.slot(ofHostLink: "pvh00ff") == 0xFF)
+        #expect(DomainNaming.slot(ofHostLink: "pvhbeef") == nil, "beyond the slot range")
         #expect(DomainNaming.slot(ofHostLink: "pvhxyz1") == nil)
         #expect(DomainNaming.slot(ofHostLink: "eth0") == nil)
         #expect(DomainNaming.slot(ofHostLink: "pvh00ff0") == nil)

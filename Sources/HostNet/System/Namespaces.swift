@@ -21,18 +21,6 @@ enum Namespaces {
         return lstat(path(name), &info) == 0
     }
 
-    /// Names of the namespaces under /run/netns.
-    static func list() -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
     /// Creates the namespace `name` with nothing in it but a `lo` that is down.
     static func create(_ name: String) throws(HostNetError) {
         try prepareDirectory()

@@ -280,11 +280,14 @@ final class NetlinkSocket {
         return KernelRoute(destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways)
     }
 
-    private func routeObject(_ entry: KernelRoute) -> OpaquePointer {
+    /// The libnl route for `entry`. Routes pvd adds are `proto static`; a delete
+    /// says RTPROT_UNSPEC (libnl would send static), because the kernel only
+    /// deletes a route of the protocol named, and leftovers may be of any.
+    private func routeObject(_ entry: KernelRoute, adding: Bool) -> OpaquePointer {
         let route = rtnl_route_alloc()!
         rtnl_route_set_family(route, UInt8(AF_INET6))
         rtnl_route_set_table(route, entry.table)
-        rtnl_route_set_protocol(route, UInt8(RTPROT_STATIC))
+        rtnl_route_set_protocol(route, UInt8(adding ? RTPROT_STATIC : RTPROT_UNSPEC))
         let destination = NetlinkSocket.address(entry.destination.address, prefixLength: entry.destination.length)
         rtnl_route_set_dst(route, destination)
         nl_addr_put(destination)
@@ -307,13 +310,13 @@ final class NetlinkSocket {
     }
 
     func addRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
-        let route = routeObject(entry)
+        let route = routeObject(entry, adding: true)
         defer { rtnl_route_put(route) }
         try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", describe(entry, linkName))
     }
 
     func deleteRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
-        let route = routeObject(entry)
+        let route = routeObject(entry, adding: false)
         defer { rtnl_route_put(route) }
         try check(rtnl_route_delete(socket, route, 0), "delete route", describe(entry, linkName))
     }

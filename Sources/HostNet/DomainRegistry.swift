@@ -1,0 +1,41 @@
+import Glibc
+import PvDCore
+
+/// Which domains belong to the calling thread's network namespace (the
+/// daemon's "host" namespace): an empty file per domain under
+/// /run/pvd/domains/<network namespace inode>/. Namespaces live in the
+/// machine-wide /run/netns, so this is what keeps one HostNet (or a test)
+/// from reading or removing another's domains. A domain is registered before
+/// anything is made for it, so the leftovers of an interrupted apply are found.
+struct DomainRegistry {
+    static let root = "/run/pvd/domains"
+    let directory: String
+
+    init() throws(HostNetError) {
+        var info = stat()
+        guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
+        directory = "\(DomainRegistry.root)/\(info.st_ino)"
+    }
+
+    func contains(_ name: String) -> Bool { access("\(directory)/\(name)", F_OK) == 0 }
+
+    func add(_ name: String) throws(HostNetError) {
+        try HostFiles.writeAtomically(directory: directory, name: name, contents: "")
+    }
+
+    func remove(_ name: String) throws(HostNetError) {
+        try HostFiles.remove(directory: directory, name: name)
+    }
+
+    /// The registered names, sorted.
+    func names() -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != "..", !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted()
+    }
+}
