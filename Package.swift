@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
         // Drives HostNet directly for integration tests and its benchmark.
         .executableTarget(name: "pvd-hostnet", dependencies: [
-            "HostNet", "PvDCore", "PvDWire",
+            "HostNet", "NDP", "PvDCore", "PvDWire",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/PvDHostNetTool"),
 

@@ -25,6 +25,8 @@ public final class KernelHostNet: HostNetworking {
     public static let etcNetns = "/etc/netns"
     /// Fault injection for tests: the apply step with this number fails.
     public var failAtStep: Int?
+    /// Asked about every address before it is first used; nil skips DAD.
+    public var duplicateAddressDetection: (any DuplicateAddressDetection)?
 
     let host: NetlinkSocket
 
@@ -183,11 +185,19 @@ public final class KernelHostNet: HostNetworking {
             try removeDomainAddress(extra.address, naming: naming, inside: inside, hostLink: hostLink, uplink: uplink,
                                     hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
         }
-        for missing in wanted.subtracting(present).sorted(by: { $0.address < $1.address }) {
-            guard !isLocalAddress(missing.address) else {
-                throw HostNetError(step: "check address", object: "\(missing.address)",
-                                   reason: "already in use by the host", code: EADDRINUSE)
+        let newAddresses = wanted.subtracting(present).sorted(by: { $0.address < $1.address })
+        for missing in newAddresses where isLocalAddress(missing.address) {
+            throw HostNetError(step: "check address", object: "\(missing.address)",
+                               reason: "already in use by the host", code: EADDRINUSE)
+        }
+        if let detection = duplicateAddressDetection, !newAddresses.isEmpty {
+            let inUse = try detection.addressesInUse(newAddresses.map(\.address), onUplink: uplink.name)
+            if let taken = inUse.min() {
+                throw HostNetError(step: "duplicate address detection", object: "\(taken) on \(uplink.name)",
+                                   reason: "another node answers for it", code: EADDRINUSE)
             }
+        }
+        for missing in newAddresses {
             try addAddress(missing, on: DomainNaming.domainLink, socket: inside, transaction)
         }
         for address in spec.addresses where !hostRoutes.contains(where: { $0.destination.address == address }) {

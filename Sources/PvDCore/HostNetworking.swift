@@ -1,3 +1,5 @@
+import PvDWire
+
 /// The effectful seam between the domain model and the kernel. HostNet's
 /// kernel implementation and ``InMemoryHostNet`` both conform, so the model's
 /// reconciliation is tested without root against the fake.
@@ -69,4 +71,11 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
         try remove(stale)
         return stale
     }
+}
+
+/// Duplicate address detection on an uplink, done before HostNet uses an
+/// address (NDP implements it with libndp; HostNet sees only this protocol).
+public protocol DuplicateAddressDetection: AnyObject {
+    /// The addresses of `candidates` that another node on `uplink` answers for.
+    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(HostNetError) -> Set<IPv6Address>
 }

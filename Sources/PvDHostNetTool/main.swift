@@ -5,6 +5,7 @@
 import ArgumentParser
 import Glibc
 import HostNet
+import NDP
 import PvDCore
 import PvDWire
 
@@ -13,6 +14,19 @@ struct HostNetTool: ParsableCommand {
         commandName: "pvd-hostnet",
         abstract: "Apply, list and remove pvd domains in this network namespace through HostNet.",
         subcommands: [Apply.self, Remove.self, List.self, Cleanup.self, Bench.self])
+}
+
+/// DuplicateAddressDetection through NDP's libndp prober (HostNet cannot import
+/// NDP; pvdd wires them the same way).
+final class LibndpDAD: DuplicateAddressDetection {
+    let prober: NeighborProber
+    init(_ prober: NeighborProber) { self.prober = prober }
+
+    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(HostNetError) -> Set<IPv6Address> {
+        do { return try prober.answered(candidates, on: uplink) } catch {
+            throw HostNetError(step: "duplicate address detection", object: uplink, reason: error.description, code: error.code)
+        }
+    }
 }
 
 /// Reports on stderr and exits 1.
@@ -32,11 +46,15 @@ struct Apply: ParsableCommand {
 
     @Argument var file: String
     @Option(help: "Make apply step N (from 1) fail, to test rollback.") var failAtStep: Int?
+    @Flag(help: "Probe new addresses on the uplink with libndp before using them.") var dad = false
 
     func run() throws {
         let specs = try readSpecs(file)
         let net = try hostNet()
         net.failAtStep = failAtStep
+        if dad {
+            do { net.duplicateAddressDetection = LibndpDAD(try NeighborProber()) } catch { throw failure("\(error)") }
+        }
         for spec in specs {
             do { try net.apply(spec) } catch { throw failure("apply \(spec.name): \(error)") }
         }
