@@ -35,7 +35,10 @@ extension KernelHostNet {
         defer { close(fd) }
         let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
         let domainLink = try inside.link(named: DomainNaming.domainLink)
+        // Only a pvhXXXX link is a domain's host side: anything else (an uplink
+        // a macvlan hangs off) must never be taken for one and deleted.
         let hostLink = try domainLink.flatMap { link throws(HostNetError) in try host.link(index: link.peerIndex) }
+            .flatMap { DomainNaming.slot(ofHostLink: $0.name) == nil ? nil : $0 }
         let slot = hostLink.flatMap { DomainNaming.slot(ofHostLink: $0.name) }
         let naming: DomainNaming
         do { naming = try slot.map { try DomainNaming(name: name, slot: $0) } ?? DomainNaming(name: name) } catch {
@@ -51,8 +54,24 @@ extension KernelHostNet {
                 .map(\.destination)
             spec.mtu = domainLink.mtu == 1500 ? nil : domainLink.mtu
         }
+        if let domainLink, hostLink == nil, let parent = try host.link(index: domainLink.peerIndex) {
+            // A macvlan: its parent is the uplink; its routes are on pvd0 itself.
+            spec.attachment = .macvlan
+            spec.uplink = parent.name
+            spec.routes = []
+            for route in try inside.routes(table: UInt32(RT_TABLE_MAIN.rawValue))
+            where route.interfaceIndex == domainLink.index && route.origin == UInt8(RTPROT_STATIC) {
+                if route.gateways.isEmpty {
+                    spec.onLinkPrefixes.append(route.destination)
+                } else if route.destination.length == 0 {
+                    spec.routers = route.gateways.sorted()
+                } else {
+                    spec.routes.append(route.destination)
+                }
+            }
+        }
         var uplinkIndex: Int32?
-        for route in try host.routes(table: naming.table) {
+        for route in try host.routes(table: naming.table) where spec.attachment == .routed {
             uplinkIndex = route.interfaceIndex
             if route.destination.length == 0 { spec.routers = route.gateways.sorted() } else { spec.onLinkPrefixes.append(route.destination) }
         }
@@ -104,7 +123,8 @@ extension KernelHostNet {
         for name in names where registry.contains(name) {
             attempt { () throws(HostNetError) in try registry.remove(name) }
         }
-        let byUplink = Dictionary(grouping: removing.filter { !$0.spec.uplink.isEmpty }, by: \.spec.uplink)
+        let byUplink = Dictionary(grouping: removing.filter { !$0.spec.uplink.isEmpty && $0.spec.attachment == .routed },
+                                  by: \.spec.uplink)
         for (uplink, domains) in byUplink.sorted(by: { $0.key < $1.key }) {
             attempt { () throws(HostNetError) in try releaseUplink(uplink, domains: Set(domains.map(\.spec.name))) }
         }
@@ -130,11 +150,23 @@ extension KernelHostNet {
                 try host.deleteRoute(route, linkName: observed.spec.uplink)
             }
         }
-        attempt { () throws(HostNetError) in
-            if let uplink = try host.link(named: observed.spec.uplink) {
-                for address in observed.spec.addresses {
-                    try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+        switch observed.spec.attachment {
+        case .routed:
+            attempt { () throws(HostNetError) in
+                if let uplink = try host.link(named: observed.spec.uplink) {
+                    for address in observed.spec.addresses {
+                        try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+                    }
                 }
+            }
+        case .macvlan:
+            // Cut the domain off the link now, even if a process keeps its namespace alive.
+            attempt { () throws(HostNetError) in
+                let namespace = naming.namespace
+                let fd = try Namespaces.openDescriptor(namespace)
+                defer { close(fd) }
+                let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+                try inside.deleteLink(DomainNaming.domainLink)
             }
         }
     }

@@ -23,6 +23,9 @@ import PvDWire
 public final class KernelHostNet: HostNetworking {
     /// Where per-namespace files live (iproute2's `ip netns exec` binds them).
     public static let etcNetns = "/etc/netns"
+    /// Whether this kernel can give domains a macvlan attachment.
+    public var supportsMacvlan: Bool { host.supportsMacvlan() }
+
     /// Fault injection for tests: the apply step with this number fails.
     public var failAtStep: Int?
     /// Asked about every address before it is first used; nil skips DAD.
@@ -56,6 +59,10 @@ public final class KernelHostNet: HostNetworking {
         guard let uplink = try host.link(named: spec.uplink) else {
             throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
         }
+        if spec.attachment == .macvlan, !host.supportsMacvlan() {
+            throw HostNetError(step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
+                               reason: "this kernel has no macvlan; use the routed attachment", code: EOPNOTSUPP)
+        }
         let registry = try DomainRegistry()
         if !registry.contains(spec.name) {
             try transaction.step("register domain", "\(registry.directory)/\(spec.name)", { () throws(HostNetError) in
@@ -85,6 +92,11 @@ public final class KernelHostNet: HostNetworking {
             try inside.setLink("lo", up: true)
         }
 
+        if spec.attachment == .macvlan {
+            try applyMacvlan(spec, namespace: namespace, namespaceFD: namespaceFD, inside: inside, uplink: uplink, transaction)
+            try applyResolvConf(spec, namespace: namespace, transaction)
+            return
+        }
         try attachVeth(naming, namespaceFD: namespaceFD, inside: inside, spec: spec, transaction)
         guard let hostLink = try host.link(named: naming.hostLink),
               let domainLink = try inside.link(named: DomainNaming.domainLink) else {
@@ -153,12 +165,32 @@ public final class KernelHostNet: HostNetworking {
         }
         let hostLink = try host.link(named: hostName)!
         if !hostLink.isUp { try host.setLink(hostName, up: true) }
+        try configureDomainLink(spec, namespace: naming.namespace, inside: inside, transaction)
+    }
+
+    /// `pvd0` up, with the spec's MTU (1500 when it gives none).
+    func configureDomainLink(_ spec: DomainSpec, namespace: String, inside: NetlinkSocket,
+                             _ transaction: Transaction) throws(HostNetError) {
         let mtu = spec.mtu ?? 1500
         if let domainLink = try inside.link(named: DomainNaming.domainLink), !domainLink.isUp || domainLink.mtu != mtu {
             let oldMTU = domainLink.mtu
-            try transaction.step("set link", "\(DomainNaming.domainLink) up mtu \(mtu) in \(naming.namespace)", { () throws(HostNetError) in
+            try transaction.step("set link", "\(DomainNaming.domainLink) up mtu \(mtu) in \(namespace)", { () throws(HostNetError) in
                 try inside.setLink(DomainNaming.domainLink, up: true, mtu: mtu)
             }, undo: { () throws(HostNetError) in try inside.setLink(DomainNaming.domainLink, up: domainLink.isUp, mtu: oldMTU) })
+        }
+    }
+
+    /// Refuses addresses the host already uses, then asks the link (DAD).
+    func checkNewAddresses(_ addresses: [IPv6Address], uplink: String) throws(HostNetError) {
+        for address in addresses where isLocalAddress(address) {
+            throw HostNetError(step: "check address", object: "\(address)", reason: "already in use by the host", code: EADDRINUSE)
+        }
+        if let detection = duplicateAddressDetection, !addresses.isEmpty {
+            let inUse = try detection.addressesInUse(addresses, onUplink: uplink)
+            if let taken = inUse.min() {
+                throw HostNetError(step: "duplicate address detection", object: "\(taken) on \(uplink)",
+                                   reason: "another node answers for it", code: EADDRINUSE)
+            }
         }
     }
 
@@ -186,17 +218,7 @@ public final class KernelHostNet: HostNetworking {
                                     hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
         }
         let newAddresses = wanted.subtracting(present).sorted(by: { $0.address < $1.address })
-        for missing in newAddresses where isLocalAddress(missing.address) {
-            throw HostNetError(step: "check address", object: "\(missing.address)",
-                               reason: "already in use by the host", code: EADDRINUSE)
-        }
-        if let detection = duplicateAddressDetection, !newAddresses.isEmpty {
-            let inUse = try detection.addressesInUse(newAddresses.map(\.address), onUplink: uplink.name)
-            if let taken = inUse.min() {
-                throw HostNetError(step: "duplicate address detection", object: "\(taken) on \(uplink.name)",
-                                   reason: "another node answers for it", code: EADDRINUSE)
-            }
-        }
+        try checkNewAddresses(newAddresses.map(\.address), uplink: uplink.name)
         for missing in newAddresses {
             try addAddress(missing, on: DomainNaming.domainLink, socket: inside, transaction)
         }
@@ -228,7 +250,7 @@ public final class KernelHostNet: HostNetworking {
         }, undo: { () throws(HostNetError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
     }
 
-    private func addAddress(_ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
+    func addAddress(_ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
                             _ transaction: Transaction) throws(HostNetError) {
         try transaction.step("add address", "\(entry.address)/\(entry.prefixLength) on \(linkName) in \(socket.namespace)", { () throws(HostNetError) in
             try socket.addAddress(entry, on: linkName)
@@ -250,7 +272,7 @@ public final class KernelHostNet: HostNetworking {
     }
 
     /// Makes `present` (routes of one table and link) equal to `wanted`.
-    private func reconcile(routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
+    func reconcile(routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
                            _ transaction: Transaction) throws(HostNetError) {
         func key(_ route: KernelRoute) -> KernelRoute {
             var route = route
@@ -354,7 +376,7 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
-    private func applyResolvConf(_ spec: DomainSpec, namespace: String, _ transaction: Transaction) throws(HostNetError) {
+    func applyResolvConf(_ spec: DomainSpec, namespace: String, _ transaction: Transaction) throws(HostNetError) {
         let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
         let old = HostFiles.read("\(directory)/resolv.conf")
         guard old != spec.resolvConf else { return }

@@ -3,10 +3,23 @@ import PvDWire
 /// What one domain should look like on the host: the value HostNet makes real.
 /// Built by the daemon from PvDs, VPNs and static configuration.
 public struct DomainSpec: Equatable, Sendable {
+    /// How a domain reaches its uplink.
+    public enum Attachment: String, Equatable, Sendable {
+        /// A veth to the host, which routes and proxies for the domain: works
+        /// on any uplink (Wi-Fi too) and any kernel. The default.
+        case routed
+        /// A macvlan on the uplink, moved into the domain: the domain is a node
+        /// on the link itself. Needs a kernel with macvlan and an uplink that
+        /// accepts several MAC addresses.
+        case macvlan
+    }
+
     /// The domain's name (see ``DomainNaming``), e.g. `corp.example.com`.
     public var name: String
     /// The uplink the domain is attached to, in the daemon's namespace.
     public var uplink: String
+    /// How the domain is attached to the uplink.
+    public var attachment: Attachment = .routed
     /// The domain's own addresses (inside its namespace, proxied on the uplink).
     public var addresses: [IPv6Address]
     /// The PvD's routers: link-local addresses on the uplink; the domain's

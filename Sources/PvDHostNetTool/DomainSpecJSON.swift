@@ -5,7 +5,7 @@ import PvDWire
 
 /// The JSON form of a DomainSpec used by pvd-hostnet:
 ///
-///     {"name": "corp", "uplink": "eth0",
+///     {"name": "corp", "uplink": "eth0", "attachment": "routed",   // or "macvlan"
 ///      "addresses": ["2001:db8:1::10"],            // or "prefixes": ["2001:db8:1::/64"]
 ///      "routers": ["fe80::1"], "on_link": ["2001:db8:1::/64"],
 ///      "routes": ["2001:db8:100::/48"], "mtu": 1480,
@@ -41,18 +41,27 @@ extension DomainSpec {
             guard (1280...65535).contains(value) else { throw ValidationError("\"mtu\" must be 1280 to 65535") }
             mtu = UInt32(value)
         }
+        var attachment = DomainSpec.Attachment.routed
+        if case .string(let text) = json["attachment"] {
+            guard let value = DomainSpec.Attachment(rawValue: text) else {
+                throw ValidationError("\"attachment\" must be \"routed\" or \"macvlan\"")
+            }
+            attachment = value
+        }
         self.init(name: name, uplink: uplink, addresses: addresses,
                   routers: try parse("routers") { IPv6Address($0) },
                   onLinkPrefixes: try parse("on_link") { IPv6Prefix($0) },
                   routes: try parse("routes") { IPv6Prefix($0) }, mtu: mtu,
                   dnsServers: try parse("dns") { IPv6Address($0) },
                   searchDomains: try parse("search") { try? PvDWire.DomainName($0) })
+        self.attachment = attachment
     }
 
     var json: JSONValue {
         .object([
             JSONMember("name", .string(name)),
             JSONMember("uplink", .string(uplink)),
+            JSONMember("attachment", .string(attachment.rawValue)),
             JSONMember("addresses", .array(addresses.map { .string($0.description) })),
             JSONMember("routers", .array(routers.map { .string($0.description) })),
             JSONMember("on_link", .array(onLinkPrefixes.map { .string($0.description) })),

@@ -13,7 +13,7 @@ struct HostNetTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pvd-hostnet",
         abstract: "Apply, list and remove pvd domains in this network namespace through HostNet.",
-        subcommands: [Apply.self, Remove.self, List.self, Cleanup.self, Bench.self])
+        subcommands: [Apply.self, Remove.self, List.self, Cleanup.self, Bench.self, Features.self])
 }
 
 /// DuplicateAddressDetection through NDP's libndp prober (HostNet cannot import
@@ -79,6 +79,16 @@ struct List: ParsableCommand {
         do {
             for spec in try net.domains() { print(spec.json.serialized) }
         } catch { throw failure("\(error)") }
+    }
+}
+
+struct Features: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print which attachments this kernel supports.")
+
+    func run() throws {
+        let net = try hostNet()
+        print("routed: yes")
+        print("macvlan: \(net.supportsMacvlan ? "yes" : "no")")
     }
 }
 

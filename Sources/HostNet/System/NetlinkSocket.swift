@@ -27,6 +27,9 @@ struct KernelRoute: Hashable {
     var table: UInt32
     var interfaceIndex: Int32
     var gateways: [IPv6Address]
+    /// RTPROT_*: pvd's routes are static; the kernel's own (for addresses,
+    /// fe80::/64) are `kernel` and never pvd's to change.
+    var origin: UInt8 = UInt8(RTPROT_STATIC)
 }
 
 /// An IPv6 policy rule pvd uses: optional source and input interface, then a
@@ -163,6 +166,31 @@ final class NetlinkSocket {
         try check(result, "delete links", "group \(group)")
     }
 
+    /// A macvlan `name` on the link with index `parent` (bridge mode), created
+    /// directly in the namespace open at `namespace`.
+    func addMacvlan(_ name: String, parent: Int32, namespace: Int32) throws(HostNetError) {
+        let link = rtnl_link_macvlan_alloc()!
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_name(link, name)
+        rtnl_link_set_link(link, parent)
+        rtnl_link_macvlan_set_mode(link, UInt32(MACVLAN_MODE_BRIDGE.rawValue))
+        rtnl_link_set_ns_fd(link, namespace)
+        try check(rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL), "add macvlan", "\(name) on link \(parent)")
+    }
+
+    /// Whether the kernel can make macvlan links: asks for one on `lo`, which
+    /// a kernel with macvlan refuses as a parent (EINVAL) and one without
+    /// refuses as an unknown kind (EOPNOTSUPP). Nothing is created either way.
+    func supportsMacvlan() -> Bool {
+        let link = rtnl_link_macvlan_alloc()!
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_name(link, "pvdprobe0")
+        rtnl_link_set_link(link, 1)
+        let result = rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL)
+        if result >= 0 { _ = try? deleteLink("pvdprobe0") }
+        return result != -NLE_OPNOTSUPP
+    }
+
     func deleteLink(_ name: String) throws(HostNetError) {
         let link = rtnl_link_alloc()!
         defer { rtnl_link_put(link) }
@@ -277,7 +305,8 @@ final class NetlinkSocket {
             index = rtnl_route_nh_get_ifindex(nexthop)
             if let (gateway, _) = ipv6(rtnl_route_nh_get_gateway(nexthop)) { gateways.append(gateway) }
         }
-        return KernelRoute(destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways)
+        return KernelRoute(destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways,
+                           origin: rtnl_route_get_protocol(route))
     }
 
     /// The libnl route for `entry`. Routes pvd adds are `proto static`; a delete
