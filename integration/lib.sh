@@ -86,6 +86,21 @@ lab_hostnet() {
     nsenter --net="/run/netns/$ns" "$PVD_HOSTNET" "$@"
 }
 
+# lab_no_kernel_change NAME CMD…: runs CMD and fails the test if namespace
+# NAME's kernel sends any link, address, route, rule or neighbour change
+# message meanwhile (`ip monitor` prints nothing).
+lab_no_kernel_change() {
+    local ns=$1 log=$LAB_DIR/monitor-$1 monitor
+    shift
+    lab_bg "$ns" "$log" ip -6 monitor link address route rule neigh
+    monitor=$LAB_LAST_PID
+    sleep 0.3
+    "$@"
+    sleep 0.5
+    lab_stop "$monitor"
+    [ ! -s "$log" ] || fail "$* changed the kernel: $(cat "$log")"
+}
+
 # lab_wait SECONDS CMD…: retry CMD every 0.1 s until it succeeds or time runs out.
 lab_wait() {
     local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))

@@ -30,12 +30,12 @@ struct RADecode: ParsableCommand {
     }
 
     func run() throws {
-        var messages: [(label: String?, source: IPv6Address?, bytes: [UInt8])] = []
+        var messages: [(captured: CapturedRouterAdvertisement?, bytes: [UInt8])] = []
         if let pcapFile {
             let file = try readInput(path: pcapFile)
             do {
                 for ra in try PacketCapture.routerAdvertisements(in: file) {
-                    messages.append(("packet \(ra.packet)", ra.source, ra.message))
+                    messages.append((ra, ra.message))
                 }
             } catch {
                 throw failure("\(pcapFile): \(error)")
@@ -43,29 +43,30 @@ struct RADecode: ParsableCommand {
         } else {
             let text = try hex ?? String(decoding: readInput(path: nil), as: UTF8.self)
             guard let bytes = Hex.decode(text) else { throw failure("input is not hex") }
-            messages.append((nil, nil, bytes))
+            messages.append((nil, bytes))
         }
         var failed = false
         for message in messages {
             var notes: [ParseNote] = []
             do {
                 let ra = try RouterAdvertisement.parse(message.bytes, notes: &notes)
-                print(json ? jsonLine(ra, message.label, message.source, notes) : RATextFormatter.text(ra, message.label, message.source, notes))
+                print(json ? jsonLine(ra, message.captured, notes) : RATextFormatter.text(ra, message.captured, notes))
             } catch {
                 failed = true
-                let prefix = message.label.map { "\($0): " } ?? ""
+                let prefix = message.captured.map { "packet \($0.packet): " } ?? ""
                 printError("\(prefix)malformed RA: \(error)")
             }
         }
         if failed { throw ExitCode(2) }
     }
 
-    private func jsonLine(_ ra: RouterAdvertisement, _ label: String?, _ source: IPv6Address?,
+    /// The RA's JSON, with `packet` and `source` first when it came from a capture, and `notes` last.
+    private func jsonLine(_ ra: RouterAdvertisement, _ captured: CapturedRouterAdvertisement?,
                           _ notes: [ParseNote]) -> String {
         guard case .object(var members) = ra.json else { return ra.json.serialized }
-        if let label, let source {
-            members.insert(JSONMember("source", .string(source.description)), at: 0)
-            members.insert(JSONMember("packet", .integer(Int64(label.split(separator: " ").last.flatMap { Int($0) } ?? 0))), at: 0)
+        if let captured {
+            members.insert(JSONMember("source", .string(captured.source.description)), at: 0)
+            members.insert(JSONMember("packet", .integer(Int64(captured.packet))), at: 0)
         }
         members.append(JSONMember("notes", .array(notes.map { .string($0.description) })))
         return JSONValue.object(members).serialized

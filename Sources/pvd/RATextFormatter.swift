@@ -3,12 +3,11 @@ import PvDWire
 /// Human-readable text for a decoded RA: one line per header and option,
 /// nested PvD options indented.
 enum RATextFormatter {
-    static func text(_ ra: RouterAdvertisement, _ label: String?, _ source: IPv6Address?,
+    static func text(_ ra: RouterAdvertisement, _ captured: CapturedRouterAdvertisement?,
                      _ notes: [ParseNote]) -> String {
         var lines: [String] = []
         var title = "router advertisement"
-        if let source { title += " from \(source)" }
-        if let label { title += " (\(label))" }
+        if let captured { title += " from \(captured.source) (packet \(captured.packet))" }
         lines.append(title)
         lines.append("  " + header(ra.header))
         lines += options(ra.options, indent: "  ")

@@ -25,13 +25,7 @@ sleep 0.5
 # "Restart": fresh processes read back and re-apply.
 lab_hostnet host list >"$LAB_DIR/second.json"
 diff "$LAB_DIR/first.json" "$LAB_DIR/second.json" || fail "read back differs between processes"
-lab_bg host "$LAB_DIR/monitor" ip -6 monitor link address route rule neigh
-monitor=$LAB_LAST_PID
-sleep 0.3
-lab_hostnet host apply "$LAB_DIR/domains.json"
-sleep 1
-lab_stop "$monitor"
-[ ! -s "$LAB_DIR/monitor" ] || fail "adopting changed the kernel: $(cat "$LAB_DIR/monitor")"
+lab_no_kernel_change host lab_hostnet host apply "$LAB_DIR/domains.json"
 kill -INT "$ping_pid"
 wait "$ping_pid" || true
 /usr/bin/python3 - "$LAB_DIR/ping.log" <<'PY'
