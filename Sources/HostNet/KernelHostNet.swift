@@ -65,6 +65,13 @@ public final class KernelHostNet: HostNetworking {
         }
         let registry = try DomainRegistry()
         if !registry.contains(spec.name) {
+            // A namespace of this name that this host never registered is someone
+            // else's (another host namespace's domain, or a stray file): never adopt it.
+            let namespace = DomainNaming.namespacePrefix + spec.name
+            guard !Namespaces.exists(namespace) else {
+                throw HostNetError(step: "create namespace", object: namespace,
+                                   reason: "it exists but is not a domain of this host", code: EEXIST)
+            }
             try transaction.step("register domain", "\(registry.directory)/\(spec.name)", { () throws(HostNetError) in
                 try registry.add(spec.name)
             }, undo: { () throws(HostNetError) in try registry.remove(spec.name) })

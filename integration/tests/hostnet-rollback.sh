@@ -3,8 +3,8 @@
 # check that the host is left exactly as before (links, addresses, routes of
 # every table, rules, proxy entries, uplink sysctls, the pvd namespaces and
 # their contents, resolv.conf files). Then real failures: a vanished uplink,
-# an address the host already uses, an address another domain uses, a stale
-# namespace file, a bad name.
+# an address the host already uses, an address another domain uses, a
+# namespace of the same name that is not this host's, a bad name.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 P=$LAB_PREFIX
@@ -73,7 +73,7 @@ expect_refused "$LAB_DIR/taken.json" "add route $d1/128"
 touch "/run/netns/pvd-${P}d3"
 lab_host_state >"$LAB_DIR/before"
 sed "s/${P}d2/${P}d3/" "$LAB_DIR/d2.json" >"$LAB_DIR/stale.json"
-expect_refused "$LAB_DIR/stale.json" "enter namespace pvd-${P}d3"
+expect_refused "$LAB_DIR/stale.json" "create namespace pvd-${P}d3: it exists but is not a domain of this host"
 rm "/run/netns/pvd-${P}d3"
 lab_host_state >"$LAB_DIR/before"
 
