@@ -99,6 +99,13 @@ public final class KernelHostNet: HostNetworking {
             try inside.setLink("lo", up: true)
         }
 
+        if !fresh, let domainLink = try inside.link(named: DomainNaming.domainLink) {
+            let routed = try host.link(index: domainLink.peerIndex).map { DomainNaming.slot(ofHostLink: $0.name) != nil } ?? false
+            guard routed == (spec.attachment == .routed) else {
+                throw HostNetError(step: "attach", object: "\(spec.name) by \(spec.attachment.rawValue)",
+                                   reason: "it is attached by \(routed ? "routed" : "macvlan"); remove it to change that")
+            }
+        }
         if spec.attachment == .macvlan {
             try applyMacvlan(spec, namespace: namespace, namespaceFD: namespaceFD, inside: inside, uplink: uplink, transaction)
             try applyResolvConf(spec, namespace: namespace, transaction)

@@ -35,6 +35,10 @@ host_mac=$(ip -n "${P}host" -o link show up0 | grep -o 'link/ether [0-9a-f:]*' |
 [ "$domain_mac" != "$host_mac" ] || fail "the macvlan has the uplink's MAC address"
 tcpdump -e -n -r "$LAB_DIR/r1.pcap" "icmp6 and ip6[40] == 128 and src $address" 2>/dev/null | grep -q "^[0-9:.]* $domain_mac >" \
     || fail "the echo requests did not come from the domain's own MAC address"
+sed 's/"macvlan"/"routed"/' "$LAB_DIR/m1.json" >"$LAB_DIR/m1-routed.json"
+if lab_hostnet host apply "$LAB_DIR/m1-routed.json" 2>"$LAB_DIR/error"; then fail "changed a domain's attachment in place"; fi
+grep -q "attach ${P}m1 by routed: it is attached by macvlan; remove it to change that" "$LAB_DIR/error" \
+    || fail "unexpected error: $(cat "$LAB_DIR/error")"
 lab_hostnet host remove "${P}m1"
 lab_host_state >"$LAB_DIR/now"
 diff "$LAB_DIR/before" "$LAB_DIR/now" || fail "removing the macvlan domain left changes"
