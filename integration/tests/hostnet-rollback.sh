@@ -4,7 +4,8 @@
 # every table, rules, proxy entries, uplink sysctls, the pvd namespaces and
 # their contents, resolv.conf files). Then real failures: a vanished uplink,
 # an address the host already uses, an address another domain uses, a
-# namespace of the same name that is not this host's, a bad name.
+# namespace of the same name that is not this host's, a symlink where
+# resolv.conf goes, a bad name.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 P=$LAB_PREFIX
@@ -75,6 +76,16 @@ lab_host_state >"$LAB_DIR/before"
 sed "s/${P}d2/${P}d3/" "$LAB_DIR/d2.json" >"$LAB_DIR/stale.json"
 expect_refused "$LAB_DIR/stale.json" "create namespace pvd-${P}d3: it exists but is not a domain of this host"
 rm "/run/netns/pvd-${P}d3"
+lab_host_state >"$LAB_DIR/before"
+
+# resolv.conf is never written through a symlink.
+mkdir -p /etc/netns "$LAB_DIR/elsewhere"
+ln -s "$LAB_DIR/elsewhere" "/etc/netns/pvd-${P}d5"
+lab_host_state >"$LAB_DIR/before"
+sed "s/${P}d2/${P}d5/" "$LAB_DIR/d2.json" >"$LAB_DIR/symlink.json"
+expect_refused "$LAB_DIR/symlink.json" "open directory /etc/netns/pvd-${P}d5: Too many levels of symbolic links"
+[ -z "$(ls -A "$LAB_DIR/elsewhere")" ] || fail "something was written through the symlink"
+rm "/etc/netns/pvd-${P}d5"
 lab_host_state >"$LAB_DIR/before"
 
 sed "s/\"name\": \"${P}d2\"/\"name\": \"..\/x\"/" "$LAB_DIR/d2.json" >"$LAB_DIR/badname.json"

@@ -44,15 +44,28 @@ enum HostFiles {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Opens `path` as a directory (creating it and its parent 0755 if absent), refusing symlinks.
+    /// Opens the absolute `path` as a directory, creating missing components
+    /// 0755, one component at a time with O_NOFOLLOW: no symlink anywhere on
+    /// the way is followed.
     private static func openDirectory(_ path: String) throws(HostNetError) -> Int32 {
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            let parent = String(path[..<slash])
-            if mkdir(parent, 0o755) != 0, errno != EEXIST { throw systemError("create directory", parent) }
+        var fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open directory", "/") }
+        var walked = ""
+        for component in path.split(separator: "/") {
+            walked += "/\(component)"
+            if mkdirat(fd, String(component), 0o755) != 0, errno != EEXIST {
+                let error = systemError("create directory", walked)
+                close(fd)
+                throw error
+            }
+            let next = openat(fd, String(component), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let openError = errno
+            close(fd)
+            guard next >= 0 else {
+                throw systemError("open directory", walked, errno: openError == ELOOP || openError == ENOTDIR ? ELOOP : openError)
+            }
+            fd = next
         }
-        if mkdir(path, 0o755) != 0, errno != EEXIST { throw systemError("create directory", path) }
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError("open directory", path) }
         return fd
     }
 
