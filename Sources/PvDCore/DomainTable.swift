@@ -1,0 +1,394 @@
+import PvDWire
+
+/// Time for the model: seconds on a monotonic clock, as a plain value so that
+/// tests drive it (the daemon feeds CLOCK_BOOTTIME).
+public typealias Seconds = Double
+
+/// Which provisioning domain an RA belongs to (RFC 8801 §3.4).
+public enum PvDKey: Hashable, Sendable, CustomStringConvertible {
+    /// An explicit PvD, by PvD ID (compared case-insensitively), whatever the
+    /// routers and links that advertise it.
+    case explicit(PvDWire.DomainName)
+    /// An implicit PvD: one per (interface, router link-local address), never merged.
+    case implicit(interface: String, router: IPv6Address)
+
+    public var description: String {
+        switch self {
+        case .explicit(let id): id.description
+        case .implicit(let interface, let router): "\(router)%\(interface)"
+        }
+    }
+}
+
+/// Bounds that keep a flood of RAs from growing the table without limit.
+public struct DomainLimits: Equatable, Sendable {
+    public var maximumDomains = 64
+    public var maximumRoutersPerDomain = 8
+    public var maximumPrefixesPerDomain = 16
+    public var maximumRoutesPerDomain = 32
+    public var maximumDNSServersPerDomain = 8
+    public var maximumSearchDomainsPerDomain = 8
+    /// RAs accepted per second from one source (router address on an interface).
+    public var routerAdvertisementsPerSecond: Double = 10
+    /// Burst allowed above that rate.
+    public var routerAdvertisementBurst: Double = 20
+
+    public init() {}
+}
+
+/// What was refused because of ``DomainLimits``, counted rather than stored.
+public struct LimitCounters: Equatable, Sendable {
+    public var rateLimitedRAs = 0
+    public var refusedDomains = 0
+    public var refusedRouters = 0
+    public var refusedEntries = 0
+}
+
+/// What one router told one domain, each entry with its own lifetime.
+struct RouterState: Sendable {
+    var interface: String
+    var address: IPv6Address
+    /// When the router stops being a default router (router lifetime).
+    var defaultUntil: Seconds
+    var prefixes: [IPv6Prefix: PrefixState] = [:]
+    var routes: [IPv6Prefix: Seconds] = [:]
+    var dnsServers: [IPv6Address: Seconds] = [:]
+    var searchDomains: [PvDWire.DomainName: Seconds] = [:]
+    var mtu: UInt32?
+    /// The last time this router said anything.
+    var lastHeard: Seconds
+
+    struct PrefixState: Sendable {
+        var onLink: Bool
+        var autonomous: Bool
+        var validUntil: Seconds
+    }
+}
+
+/// One provisioning domain as learnt from RAs.
+public struct LearntDomain: Sendable {
+    public let key: PvDKey
+    /// The domain's name (see ``DomainTable/name(for:)``).
+    public let name: String
+    /// The PvD option's sequence number (explicit PvDs).
+    public internal(set) var sequence: UInt16?
+    /// H: additional information is available.
+    public internal(set) var http = false
+    /// L: the router also offers IPv4 through DHCPv4.
+    public internal(set) var legacy = false
+    /// Delay for the additional-information fetch.
+    public internal(set) var delay: UInt8 = 0
+    /// When the domain lost its last router; removed after the grace period.
+    public internal(set) var orphanedAt: Seconds?
+    var routers: [String: RouterState] = [:]
+
+    init(key: PvDKey, name: String) {
+        self.key = key
+        self.name = name
+    }
+
+    /// The interfaces the domain was heard on.
+    public var interfaces: Set<String> { Set(routers.values.map(\.interface)) }
+}
+
+/// The table of provisioning domains: turns observed RAs and the passage of
+/// time into the desired state of every domain. Pure: no clock, no system.
+public struct DomainTable: Sendable {
+    public let limits: DomainLimits
+    /// Secret for stable addresses (RFC 7217); the daemon keeps one per host.
+    public let secret: [UInt8]
+    /// How long a domain without routers stays (empty) before it is removed.
+    public let gracePeriod: Seconds
+    public private(set) var domains: [PvDKey: LearntDomain] = [:]
+    public private(set) var counters = LimitCounters()
+    private var buckets: [String: (tokens: Double, at: Seconds)] = [:]
+    /// The desired state last reported for each domain, to tell what changed.
+    private var published: [PvDKey: DomainSpec] = [:]
+
+    public init(limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60) {
+        self.limits = limits
+        self.secret = secret
+        self.gracePeriod = gracePeriod
+    }
+
+    /// The key of an RA: its first PvD option's ID, or (interface, source).
+    public static func key(of ra: RouterAdvertisement, from source: IPv6Address, on interface: String) -> PvDKey {
+        if let pvd = ra.pvd { return .explicit(pvd.id) }
+        return .implicit(interface: interface, router: source)
+    }
+
+    /// A stable, readable name: the PvD ID in lower case for an explicit PvD;
+    /// for an implicit one, the interface and the router's interface
+    /// identifier, e.g. `eth0-fe80-1` for fe80::1 on eth0.
+    public static func name(for key: PvDKey) -> String {
+        switch key {
+        case .explicit(let id):
+            return id.description.lowercased()
+        case .implicit(let interface, let router):
+            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+            let cleanInterface = String(decoding: interface.lowercased().utf8.map { allowed.contains($0) ? $0 : UInt8(ascii: "_") },
+                                        as: UTF8.self)
+            let groups = router.description.split(separator: ":", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "0" : String($0) }
+            return "\(cleanInterface)-\(groups.joined(separator: "-"))"
+        }
+    }
+
+    /// Takes in one RA heard from `source` (a link-local address) on `interface`
+    /// at `now`; returns the names of the domains whose desired state changed.
+    public mutating func observe(_ ra: RouterAdvertisement, from source: IPv6Address, on interface: String,
+                                 at now: Seconds) -> Set<String> {
+        guard admit(source: source, interface: interface, at: now) else { return [] }
+        let key = DomainTable.key(of: ra, from: source, on: interface)
+        if domains[key] == nil {
+            guard domains.count < limits.maximumDomains else {
+                counters.refusedDomains += 1
+                return []
+            }
+            domains[key] = LearntDomain(key: key, name: DomainTable.name(for: key))
+        }
+        var domain = domains[key]!
+        let pvd = ra.pvd
+        if let pvd {
+            if let current = domain.sequence, pvd.sequence != current {
+                guard DomainTable.isNewer(pvd.sequence, than: current) else { return [] }  // RFC 1982: an old RA
+                domain.routers = [:]  // a new sequence number replaces the whole configuration
+            }
+            domain.sequence = pvd.sequence
+            domain.http = pvd.http
+            domain.legacy = pvd.legacy
+            domain.delay = pvd.delay
+        }
+        let routerKey = "\(interface)%\(source)"
+        if domain.routers[routerKey] == nil, domain.routers.count >= limits.maximumRoutersPerDomain {
+            counters.refusedRouters += 1
+            domains[key] = domain
+            return []
+        }
+        // With the R flag the PvD's own RA header holds the router lifetime.
+        let header = pvd?.routerAdvertisementHeader ?? ra.header
+        var router = domain.routers[routerKey] ?? RouterState(interface: interface, address: source, defaultUntil: now, lastHeard: now)
+        router.defaultUntil = now + Seconds(header.routerLifetime)
+        router.lastHeard = now
+        apply(ra.options, to: &router, at: now)
+        if let pvd { apply(pvd.options, to: &router, at: now) }
+        if header.routerLifetime == 0 && router.prefixes.isEmpty && router.routes.isEmpty {
+            domain.routers.removeValue(forKey: routerKey)  // withdrawn, nothing else left from it
+        } else {
+            domain.routers[routerKey] = router
+        }
+        domain.orphanedAt = domain.routers.isEmpty ? (domain.orphanedAt ?? now) : nil
+        domains[key] = domain
+        return publish(key, at: now) ? [domain.name] : []
+    }
+
+    /// Lets time pass: drops what expired; removes domains orphaned for longer
+    /// than the grace period. Returns the names whose desired state changed
+    /// (removed ones included).
+    public mutating func expire(at now: Seconds) -> Set<String> {
+        var changed: Set<String> = []
+        for (key, var domain) in domains {
+            for (routerKey, var router) in domain.routers {
+                router.prefixes = router.prefixes.filter { $0.value.validUntil > now }
+                router.routes = router.routes.filter { $0.value > now }
+                router.dnsServers = router.dnsServers.filter { $0.value > now }
+                router.searchDomains = router.searchDomains.filter { $0.value > now }
+                if router.defaultUntil <= now, router.prefixes.isEmpty, router.routes.isEmpty {
+                    domain.routers.removeValue(forKey: routerKey)
+                } else {
+                    domain.routers[routerKey] = router
+                }
+            }
+            if domain.routers.isEmpty {
+                domain.orphanedAt = domain.orphanedAt ?? now
+                if now - domain.orphanedAt! >= gracePeriod {
+                    domains.removeValue(forKey: key)
+                    published.removeValue(forKey: key)
+                    changed.insert(domain.name)
+                    continue
+                }
+            }
+            domains[key] = domain
+            if publish(key, at: now) { changed.insert(domain.name) }
+        }
+        return changed
+    }
+
+    /// When the next lifetime runs out, for the daemon's timer.
+    public func nextExpiry() -> Seconds? {
+        var next: Seconds?
+        func consider(_ time: Seconds) { next = min(next ?? time, time) }
+        for domain in domains.values {
+            if let orphaned = domain.orphanedAt { consider(orphaned + gracePeriod) }
+            for router in domain.routers.values {
+                consider(router.defaultUntil)
+                router.prefixes.values.forEach { consider($0.validUntil) }
+                router.routes.values.forEach(consider)
+                router.dnsServers.values.forEach(consider)
+                router.searchDomains.values.forEach(consider)
+            }
+        }
+        return next
+    }
+
+    /// The desired host state of the domain named `name`, on its first interface.
+    public func spec(named name: String, at now: Seconds) -> DomainSpec? {
+        domains.values.first { $0.name == name }.map { spec(of: $0, at: now) }
+    }
+
+    /// The desired state of every domain.
+    public func specs(at now: Seconds) -> [DomainSpec] {
+        domains.values.map { spec(of: $0, at: now) }.sorted { $0.name < $1.name }
+    }
+
+    /// RFC 8801 §3.4.2 for DHCPv4: on `interface`, the explicit PvDs with the L
+    /// flag get the host's IPv4; when there is none, the interface's implicit PvDs do.
+    public func ipv4Domains(on interface: String) -> [String] {
+        let here = domains.values.filter { $0.interfaces.contains(interface) }
+        let legacy = here.filter { if case .explicit = $0.key { $0.legacy } else { false } }
+        let chosen = legacy.isEmpty ? here.filter { if case .implicit = $0.key { true } else { false } } : legacy
+        return chosen.map(\.name).sorted()
+    }
+
+    /// RFC 1982 serial number arithmetic on 16 bits.
+    public static func isNewer(_ candidate: UInt16, than current: UInt16) -> Bool {
+        let difference = candidate &- current
+        return difference != 0 && difference < 0x8000
+    }
+
+    // MARK: Internals
+
+    /// Records the domain's desired state; true when it differs from the last one.
+    private mutating func publish(_ key: PvDKey, at now: Seconds) -> Bool {
+        guard let domain = domains[key] else { return published.removeValue(forKey: key) != nil }
+        let current = spec(of: domain, at: now)
+        defer { published[key] = current }
+        return published[key] != current
+    }
+
+    /// Token bucket per source: false (and counted) when the source sends too fast.
+    private mutating func admit(source: IPv6Address, interface: String, at now: Seconds) -> Bool {
+        let key = "\(interface)%\(source)"
+        var bucket = buckets[key] ?? (tokens: limits.routerAdvertisementBurst, at: now)
+        bucket.tokens = min(limits.routerAdvertisementBurst, bucket.tokens + (now - bucket.at) * limits.routerAdvertisementsPerSecond)
+        bucket.at = now
+        guard bucket.tokens >= 1 else {
+            buckets[key] = bucket
+            counters.rateLimitedRAs += 1
+            return false
+        }
+        bucket.tokens -= 1
+        if buckets[key] == nil, buckets.count >= limits.maximumDomains * limits.maximumRoutersPerDomain {
+            // Bounded too: forget sources that have refilled their bucket.
+            buckets = buckets.filter { $0.value.tokens < limits.routerAdvertisementBurst }
+        }
+        buckets[key] = bucket
+        return true
+    }
+
+    private mutating func apply(_ options: [NDOption], to router: inout RouterState, at now: Seconds) {
+        func until(_ lifetime: UInt32) -> Seconds { lifetime == .max ? .infinity : now + Seconds(lifetime) }
+        for option in options {
+            switch option {
+            case .prefixInformation(let pio):
+                let prefix = pio.prefix
+                if pio.validLifetime == 0 {
+                    router.prefixes.removeValue(forKey: prefix)
+                } else if router.prefixes[prefix] != nil || router.prefixes.count < limits.maximumPrefixesPerDomain {
+                    router.prefixes[prefix] = RouterState.PrefixState(onLink: pio.onLink, autonomous: pio.autonomous,
+                                                                      validUntil: until(pio.validLifetime))
+                } else {
+                    counters.refusedEntries += 1
+                }
+            case .routeInformation(let rio) where rio.preference != .reserved:
+                if rio.lifetime == 0 {
+                    router.routes.removeValue(forKey: rio.prefix)
+                } else if router.routes[rio.prefix] != nil || router.routes.count < limits.maximumRoutesPerDomain {
+                    router.routes[rio.prefix] = until(rio.lifetime)
+                } else {
+                    counters.refusedEntries += 1
+                }
+            case .recursiveDNSServers(let rdnss):
+                for server in rdnss.servers {
+                    if rdnss.lifetime == 0 {
+                        router.dnsServers.removeValue(forKey: server)
+                    } else if router.dnsServers[server] != nil || router.dnsServers.count < limits.maximumDNSServersPerDomain {
+                        router.dnsServers[server] = until(rdnss.lifetime)
+                    } else {
+                        counters.refusedEntries += 1
+                    }
+                }
+            case .dnsSearchList(let dnssl):
+                for domain in dnssl.domains {
+                    if dnssl.lifetime == 0 {
+                        router.searchDomains.removeValue(forKey: domain)
+                    } else if router.searchDomains[domain] != nil || router.searchDomains.count < limits.maximumSearchDomainsPerDomain {
+                        router.searchDomains[domain] = until(dnssl.lifetime)
+                    } else {
+                        counters.refusedEntries += 1
+                    }
+                }
+            case .mtu(let mtu) where (1280...65535).contains(mtu):
+                router.mtu = mtu
+            default:
+                break
+            }
+        }
+    }
+
+    /// The DomainSpec a learnt domain asks for at `now`: one stable address
+    /// per autonomous /64, the live default routers, on-link prefixes, RIO
+    /// routes, DNS, the smallest MTU. Lists are sorted so equal states compare
+    /// equal. A domain lives on one uplink: the first interface it was heard on
+    /// (by name); what other interfaces' routers said is not used.
+    func spec(of domain: LearntDomain, at now: Seconds) -> DomainSpec {
+        let uplink = domain.routers.values.map(\.interface).min() ?? ""
+        let routers = domain.routers.values.filter { $0.interface == uplink }.sorted { $0.address < $1.address }
+        var prefixes: Set<IPv6Prefix> = [], onLink: Set<IPv6Prefix> = [], routes: Set<IPv6Prefix> = []
+        var servers: [IPv6Address] = [], search: [PvDWire.DomainName] = []
+        for router in routers {
+            for (prefix, state) in router.prefixes where state.validUntil > now {
+                if state.autonomous, prefix.length == 64 { prefixes.insert(prefix) }
+                if state.onLink { onLink.insert(prefix) }
+            }
+            routes.formUnion(router.routes.filter { $0.value > now }.keys)
+            for server in router.dnsServers.filter({ $0.value > now }).keys.sorted() where !servers.contains(server) {
+                servers.append(server)
+            }
+            for name in router.searchDomains.filter({ $0.value > now }).keys.sorted(by: { $0.description < $1.description })
+            where !search.contains(name) {
+                search.append(name)
+            }
+        }
+        let addresses = prefixes.sorted { $0.address < $1.address }
+            .map { StableAddress.address(in: $0, domain: domain.name, secret: secret) }
+        return DomainSpec(name: domain.name, uplink: uplink,
+                          addresses: addresses,
+                          routers: routers.filter { $0.defaultUntil > now }.map(\.address).sorted(),
+                          onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
+                          routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
+                          mtu: routers.compactMap(\.mtu).min(),
+                          dnsServers: servers, searchDomains: search)
+    }
+}
+
+extension DomainTable {
+    /// Brings `host` in line with the domains named in `changed`: applies the
+    /// desired state of those that exist, removes the others. Returns the
+    /// failures by domain name; the rest still went through.
+    public func push(_ changed: Set<String>, to host: any HostNetworking, at now: Seconds) -> [String: HostNetError] {
+        var failures: [String: HostNetError] = [:]
+        var gone: [String] = []
+        for name in changed.sorted() {
+            guard let spec = spec(named: name, at: now) else {
+                gone.append(name)
+                continue
+            }
+            do { try host.apply(spec) } catch { failures[name] = error }
+        }
+        if !gone.isEmpty {
+            do { try host.remove(gone) } catch { for name in gone { failures[name] = error } }
+        }
+        return failures
+    }
+}

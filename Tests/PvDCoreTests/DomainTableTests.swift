@@ -1,0 +1,207 @@
+import Testing
+@testable import PvDCore
+import PvDWire
+
+/// RAs for the table tests, built as values (their wire form is PvDWire's business).
+enum RA {
+    static func router(_ last: UInt16) -> IPv6Address { IPv6Address(high: 0xFE80_0000_0000_0000, low: UInt64(last)) }
+    static func prefix(_ text: String) -> IPv6Prefix { IPv6Prefix(text)! }
+
+    static func options(prefix: String?, valid: UInt32 = 3600, dns: String? = nil, search: String? = nil,
+                        route: String? = nil, mtu: UInt32? = nil) -> [NDOption] {
+        var options: [NDOption] = []
+        if let prefix {
+            options.append(.prefixInformation(PrefixInformation(prefix: RA.prefix(prefix), validLifetime: valid,
+                                                                preferredLifetime: min(valid, 1800))))
+        }
+        if let dns { options.append(.recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: [IPv6Address(dns)!]))) }
+        if let search { options.append(.dnsSearchList(DNSSearchList(lifetime: 600, domains: [try! DomainName(search)]))) }
+        if let route { options.append(.routeInformation(RouteInformation(prefix: RA.prefix(route), lifetime: 900))) }
+        if let mtu { options.append(.mtu(mtu)) }
+        return options
+    }
+
+    static func plain(lifetime: UInt16 = 1800, _ options: [NDOption]) -> RouterAdvertisement {
+        RouterAdvertisement(header: RouterAdvertisementHeader(routerLifetime: lifetime), options: options)
+    }
+
+    static func pvd(_ id: String, sequence: UInt16 = 1, lifetime: UInt16 = 1800, legacy: Bool = false,
+                    _ options: [NDOption]) -> RouterAdvertisement {
+        let pvd = PvDOption(id: try! DomainName(id), legacy: legacy, sequence: sequence, options: options)
+        return RouterAdvertisement(header: RouterAdvertisementHeader(routerLifetime: lifetime), options: [.provisioningDomain(pvd)])
+    }
+}
+
+struct DomainTableTests {
+    let secret: [UInt8] = [7, 7, 7]
+
+    @Test func plainRAMakesAnImplicitDomain() throws {
+        var table = DomainTable(secret: secret)
+        let changed = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64", dns: "2001:db8:1::53", search: "home.example",
+                                                        route: "2001:db8:100::/48", mtu: 1480)),
+                                    from: RA.router(1), on: "eth0", at: 0)
+        #expect(changed == ["eth0-fe80-0-1"])
+        let spec = try #require(table.specs(at: 0).first)
+        #expect((try? DomainNaming.validate(spec.name)) != nil, "\(spec.name) is a valid domain name")
+        #expect(spec.uplink == "eth0")
+        #expect(spec.routers == [RA.router(1)])
+        #expect(spec.addresses == [StableAddress.address(in: RA.prefix("2001:db8:1::/64"), domain: spec.name, secret: secret)])
+        #expect(spec.onLinkPrefixes == [RA.prefix("2001:db8:1::/64")])
+        #expect(spec.routes == [RA.prefix("2001:db8:100::/48")])
+        #expect(spec.dnsServers == [IPv6Address("2001:db8:1::53")!])
+        #expect(spec.searchDomains == [try DomainName("home.example")])
+        #expect(spec.mtu == 1480)
+    }
+
+    @Test func implicitNamesAreReadableAndValid() throws {
+        let name = DomainTable.name(for: .implicit(interface: "eth0", router: IPv6Address("fe80::dca2:11ff:fe42:156c")!))
+        #expect(name == "eth0-fe80-0-dca2-11ff-fe42-156c")
+        try DomainNaming.validate(name)
+        try DomainNaming.validate(DomainTable.name(for: .implicit(interface: "Wi-Fi.0", router: RA.router(1))))
+        #expect(DomainTable.name(for: .explicit(try DomainName("Corp.Example.COM"))) == "corp.example.com")
+    }
+
+    @Test func oneExplicitDomainFromTwoRouters() throws {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(RA.pvd("Corp.Example.COM", RA.options(prefix: "2001:db8:3::/64")), from: RA.router(3), on: "eth0", at: 0)
+        let specs = table.specs(at: 0)
+        #expect(specs.map(\.name) == ["corp.example.com"])
+        #expect(specs[0].routers == [RA.router(2), RA.router(3)])
+        #expect(specs[0].addresses.count == 2)
+    }
+
+    @Test func implicitDomainsAreNeverMerged() {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(4), on: "eth0", at: 0)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth1", at: 0)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        #expect(table.specs(at: 0).count == 4)
+    }
+
+    @Test func routerLifetimeZeroWithdrawsThatRouterOnly() {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:3::/64")), from: RA.router(3), on: "eth0", at: 0)
+        let changed = table.observe(RA.pvd("corp.example.com", lifetime: 0, []), from: RA.router(2), on: "eth0", at: 1)
+        #expect(changed == ["corp.example.com"])
+        let spec = table.specs(at: 1)[0]
+        #expect(spec.routers == [RA.router(3)])
+        #expect(spec.addresses.count == 2, "R2's prefix stays until its valid lifetime runs out")
+    }
+
+    @Test func newSequenceReplacesOldIsIgnored() {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.pvd("corp.example.com", sequence: 5, RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(RA.pvd("corp.example.com", sequence: 6, RA.options(prefix: "2001:db8:4::/64")), from: RA.router(3), on: "eth0", at: 1)
+        var spec = table.specs(at: 1)[0]
+        #expect(spec.onLinkPrefixes == [RA.prefix("2001:db8:4::/64")], "sequence 6 replaced everything")
+        #expect(spec.routers == [RA.router(3)])
+        #expect(table.observe(RA.pvd("corp.example.com", sequence: 5, RA.options(prefix: "2001:db8:2::/64")),
+                              from: RA.router(2), on: "eth0", at: 2).isEmpty)
+        spec = table.specs(at: 2)[0]
+        #expect(spec.onLinkPrefixes == [RA.prefix("2001:db8:4::/64")], "the older sequence number was ignored")
+        #expect(DomainTable.isNewer(0, than: 65535))
+        #expect(!DomainTable.isNewer(65535, than: 0))
+        #expect(!DomainTable.isNewer(7, than: 7))
+    }
+
+    @Test func everythingExpiresOnTimeAndOrphansGoAfterGrace() {
+        var table = DomainTable(secret: secret, gracePeriod: 30)
+        _ = table.observe(RA.plain(lifetime: 20, RA.options(prefix: "2001:db8:1::/64", valid: 10, dns: "2001:db8:1::53")),
+                          from: RA.router(1), on: "eth0", at: 0)
+        let name = table.specs(at: 0)[0].name
+        #expect(table.nextExpiry() == 10)
+        #expect(table.expire(at: 9.9).isEmpty)
+        #expect(table.expire(at: 10) == [name])
+        #expect(table.spec(named: name, at: 10)?.addresses == [])
+        #expect(table.spec(named: name, at: 10)?.routers == [RA.router(1)])
+        #expect(table.expire(at: 20) == [name])
+        #expect(table.spec(named: name, at: 20)?.routers == [])
+        #expect(table.domains.values.first?.orphanedAt == 20)
+        #expect(table.expire(at: 49).isEmpty)
+        #expect(table.expire(at: 50) == [name])
+        #expect(table.specs(at: 50).isEmpty)
+        #expect(table.nextExpiry() == nil)
+    }
+
+    @Test func infiniteLifetimesNeverExpire() {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.plain(lifetime: 9000, RA.options(prefix: "2001:db8:1::/64", valid: .max)), from: RA.router(1), on: "eth0", at: 0)
+        _ = table.expire(at: 1e9)
+        #expect(table.specs(at: 1e9).first?.addresses.count == 1)
+    }
+
+    @Test func legacyFlagChoosesTheIPv4Domain() {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        let implicitName = table.specs(at: 0)[0].name
+        #expect(table.ipv4Domains(on: "eth0") == [implicitName], "no L flag: the implicit PvD")
+        _ = table.observe(RA.pvd("corp.example.com", legacy: true, RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
+        #expect(table.ipv4Domains(on: "eth0") == ["corp.example.com"])
+        #expect(table.ipv4Domains(on: "eth1").isEmpty)
+    }
+
+    @Test func floodsStayWithinLimits() {
+        var limits = DomainLimits()
+        limits.maximumDomains = 16
+        var table = DomainTable(limits: limits, secret: secret)
+        var random = SystemRandomNumberGenerator()
+        var time: Seconds = 0
+        for index in 0..<20_000 {
+            time += 0.0005
+            let router = RA.router(UInt16(truncatingIfNeeded: index % 20 + 1))  // 100 RAs/s from each source
+            let id = "x\(UInt32.random(in: 0 ... .max, using: &random)).example"
+            let prefix = "2001:db8:\(String(index % 65000, radix: 16))::/64"
+            _ = table.observe(RA.pvd(id, RA.options(prefix: prefix)), from: router, on: "eth0", at: time)
+        }
+        #expect(table.domains.count <= 16)
+        #expect(table.counters.refusedDomains > 0)
+        #expect(table.counters.rateLimitedRAs > 0)
+        // A legitimate PvD gets in once the flooded domains expire and their grace period ends.
+        _ = table.expire(at: time + 4000)
+        _ = table.expire(at: time + 4000 + table.gracePeriod)
+        #expect(table.domains.isEmpty)
+        #expect(table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2000),
+                              on: "eth0", at: time + 5000) == ["corp.example.com"])
+    }
+
+    @Test func oneSourceIsRateLimited() {
+        var limits = DomainLimits()
+        limits.routerAdvertisementsPerSecond = 5
+        limits.routerAdvertisementBurst = 5
+        var table = DomainTable(limits: limits, secret: secret)
+        for step in 0..<100 {
+            _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: Seconds(step) * 0.01)
+        }
+        #expect(table.counters.rateLimitedRAs >= 89, "at most 5 + 5/s × 1 s admitted")
+    }
+
+    @Test func prefixesPerDomainAreBounded() {
+        var limits = DomainLimits()
+        limits.maximumPrefixesPerDomain = 4
+        var table = DomainTable(limits: limits, secret: secret)
+        let options = (0..<10).flatMap { RA.options(prefix: "2001:db8:\($0)::/64") }
+        _ = table.observe(RA.plain(options), from: RA.router(1), on: "eth0", at: 0)
+        #expect(table.specs(at: 0)[0].addresses.count == 4)
+        #expect(table.counters.refusedEntries == 6)
+    }
+
+    @Test func pushAppliesAndRemovesThroughTheFake() {
+        var table = DomainTable(secret: secret, gracePeriod: 5)
+        let host = InMemoryHostNet()
+        var changed = table.observe(RA.pvd("corp.example.com", lifetime: 10, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
+                                    from: RA.router(2), on: "eth0", at: 0)
+        #expect(table.push(changed, to: host, at: 0).isEmpty)
+        #expect(host.applied["corp.example.com"]?.addresses.count == 1)
+        host.failNextApply = ["corp.example.com"]
+        changed = table.expire(at: 10)
+        #expect(table.push(changed, to: host, at: 10)["corp.example.com"] != nil, "a failure is reported by name")
+        #expect(table.push(changed, to: host, at: 10).isEmpty)
+        #expect(host.applied["corp.example.com"]?.addresses == [])
+        changed = table.expire(at: 15)
+        #expect(table.push(changed, to: host, at: 15).isEmpty)
+        #expect(host.applied.isEmpty)
+    }
+}
