@@ -35,7 +35,10 @@ let package = Package(
         .target(name: "Bus", dependencies: ["PvDCore", "CSystemd"]),
 
         // Programs.
-        .executableTarget(name: "pvdd", dependencies: ["PvDCore", "HostNet", "NDP", "Bus", "CCap"]),
+        .executableTarget(name: "pvdd", dependencies: [
+            "PvDCore", "PvDWire", "HostNet", "NDP", "Bus",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "pvd", dependencies: [
             "PvDWire", "Bus", "NDP", "HostNet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -132,16 +132,16 @@ fail() {
     exit 1
 }
 
-# lab_two_routers: the HostNet lab.
+# lab_two_routers [COUNT]: the HostNet lab, with COUNT routers (default 2).
 #
 #   host ──up0── [bridge br0 in "lan"] ──lan0── r1 ──srv0── server
 #                                       └─lan0── r2 ──srv0──┘
 #
-# r1 serves 2001:db8:1::/64 on the LAN (router fe80::11, DNS 2001:db8:1::53),
-# r2 serves 2001:db8:2::/64 (fe80::12, DNS 2001:db8:2::53); the server has
-# 2001:db8:ff::1 and ::2 and routes each LAN prefix back through its router.
+# rN serves 2001:db8:N::/64 on the LAN (router fe80::1N, DNS 2001:db8:N::53);
+# the server has 2001:db8:ff::1 and ::2 and routes each LAN prefix back
+# through its router.
 lab_two_routers() {
-    local i
+    local i count=${1:-2}
     lab_netns host
     lab_netns lan
     lab_netns server
@@ -149,7 +149,7 @@ lab_two_routers() {
     lab_port host up0 lan lhost br0
     ip -n "${LAB_PREFIX}server" addr add 2001:db8:ff::1/128 dev lo
     ip -n "${LAB_PREFIX}server" addr add 2001:db8:ff::2/128 dev lo
-    for i in 1 2; do
+    for i in $(seq 1 "$count"); do
         lab_netns "r$i"
         lab_port "r$i" lan0 lan "lr$i" br0
         lab_link "r$i" srv0 server "s$i"
@@ -196,7 +196,10 @@ lab_host_state() {
         cat "/etc/netns/$domain/resolv.conf" 2>/dev/null || echo "(no resolv.conf)"
     done
     ls /etc/netns 2>/dev/null | grep "^pvd-$LAB_PREFIX" || true
-    echo "== registered domains: $(ls "/run/pvd/domains/$(stat -L -c %i "/run/netns/$ns")" 2>/dev/null | tr '\n' ' ')"
+    local entry
+    for entry in /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns")"/*; do
+        [ -e "$entry" ] && echo "== registered domain $(basename "$entry") on $(cat "$entry")"
+    done
     local record
     for record in /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns")"-*; do
         [ -e "$record" ] || continue

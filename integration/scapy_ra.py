@@ -7,9 +7,11 @@ with the PvD ID from scapy's dns_encode and nested options from scapy's builders
 
 As a program, inside the router's namespace:
   scapy_ra.py send IFACE PVD_ID SEQ PREFIX/LEN RDNSS [--count N]
+      [--router-lifetime S] [--valid S] [--preferred S]
 sends N RAs (default 1) carrying that PvD with a PIO and an RDNSS option
 from IFACE's link-local address to ff02::1.
 """
+import argparse
 import ipaddress
 import struct
 import sys
@@ -30,7 +32,7 @@ def pvd_option(pvd_id, seq, h=False, l=False, delay=0, ra_header=None, nested=b"
     return bytes([21, (len(body) + 2) // 8]) + body
 
 
-def send(iface, pvd_id, seq, prefix, rdnss, count):
+def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800):
     from scapy.arch import get_if_hwaddr
     from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
     from scapy.layers.l2 import Ether
@@ -41,18 +43,27 @@ def send(iface, pvd_id, seq, prefix, rdnss, count):
                       for fields in map(str.split, open("/proc/net/if_inet6"))
                       if fields[5] == iface and fields[0].startswith("fe80"))
     address, length = prefix.split("/")
-    nested = (bytes(ICMPv6NDOptPrefixInfo(prefix=address, prefixlen=int(length), validlifetime=3600,
-                                          preferredlifetime=1800))
-              + bytes(ICMPv6NDOptRDNSS(dns=[rdnss], lifetime=600)))
+    nested = (bytes(ICMPv6NDOptPrefixInfo(prefix=address, prefixlen=int(length), validlifetime=valid,
+                                          preferredlifetime=min(preferred, valid)))
+              + bytes(ICMPv6NDOptRDNSS(dns=[rdnss], lifetime=min(600, valid))))
     frame = (Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
              / IPv6(src=link_local, dst="ff02::1", hlim=255)
-             / ICMPv6ND_RA(routerlifetime=1800, prf=0)
+             / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
              / Raw(pvd_option(pvd_id, seq, h=True, delay=1, nested=nested)))
     sendp(frame, iface=iface, count=count, verbose=False)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 7 or sys.argv[1] != "send":
+    if len(sys.argv) < 2 or sys.argv[1] != "send":
         sys.exit(__doc__)
-    count = int(sys.argv[8]) if len(sys.argv) > 8 and sys.argv[7] == "--count" else 1
-    send(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], count)
+    parser = argparse.ArgumentParser(prog="scapy_ra.py send", description="Send PvD RAs.")
+    for name in ("iface", "pvd_id"):
+        parser.add_argument(name)
+    parser.add_argument("seq", type=int)
+    parser.add_argument("prefix")
+    parser.add_argument("rdnss")
+    for option, default in (("--count", 1), ("--router-lifetime", 1800), ("--valid", 3600), ("--preferred", 1800)):
+        parser.add_argument(option, type=int, default=default)
+    args = parser.parse_args(sys.argv[2:])
+    send(args.iface, args.pvd_id, args.seq, args.prefix, args.rdnss, args.count, args.router_lifetime,
+         args.valid, args.preferred)

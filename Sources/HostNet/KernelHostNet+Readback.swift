@@ -76,6 +76,7 @@ extension KernelHostNet {
             if route.destination.length == 0 { spec.routers = route.gateways.sorted() } else { spec.onLinkPrefixes.append(route.destination) }
         }
         if let uplinkIndex, let uplink = try host.link(index: uplinkIndex) { spec.uplink = uplink.name }
+        if let registered = try DomainRegistry().uplink(of: name) { spec.uplink = registered }
         if let text = HostFiles.read("\(KernelHostNet.etcNetns)/\(namespace)/resolv.conf") {
             for line in text.split(separator: "\n") {
                 let words = line.split(separator: " ")

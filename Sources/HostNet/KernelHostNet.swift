@@ -64,6 +64,10 @@ public final class KernelHostNet: HostNetworking {
                                reason: "this kernel has no macvlan; use the routed attachment", code: EOPNOTSUPP)
         }
         let registry = try DomainRegistry()
+        if let registered = registry.uplink(of: spec.name), registered != spec.uplink {
+            throw HostNetError(step: "attach", object: "\(spec.name) to \(spec.uplink)",
+                               reason: "it is attached to \(registered); remove it to change that")
+        }
         if !registry.contains(spec.name) {
             // A namespace of this name that this host never registered is someone
             // else's (another host namespace's domain, or a stray file): never adopt it.
@@ -73,7 +77,7 @@ public final class KernelHostNet: HostNetworking {
                                    reason: "it exists but is not a domain of this host", code: EEXIST)
             }
             try transaction.step("register domain", "\(registry.directory)/\(spec.name)", { () throws(HostNetError) in
-                try registry.add(spec.name)
+                try registry.add(spec.name, uplink: spec.uplink)
             }, undo: { () throws(HostNetError) in try registry.remove(spec.name) })
         }
         let naming = try naming(for: spec.name)

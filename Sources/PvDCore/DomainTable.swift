@@ -70,6 +70,9 @@ public struct LearntDomain: Sendable {
     public let key: PvDKey
     /// The domain's name (see ``DomainTable/name(for:)``).
     public let name: String
+    /// The interface the domain was first heard on, where it stays attached
+    /// (also once its routers are gone, until it is removed).
+    public let uplink: String
     /// The PvD option's sequence number (explicit PvDs).
     public internal(set) var sequence: UInt16?
     /// H: additional information is available.
@@ -82,9 +85,10 @@ public struct LearntDomain: Sendable {
     public internal(set) var orphanedAt: Seconds?
     var routers: [String: RouterState] = [:]
 
-    init(key: PvDKey, name: String) {
+    init(key: PvDKey, name: String, uplink: String) {
         self.key = key
         self.name = name
+        self.uplink = uplink
     }
 
     /// The interfaces the domain was heard on.
@@ -145,7 +149,7 @@ public struct DomainTable: Sendable {
                 counters.refusedDomains += 1
                 return []
             }
-            domains[key] = LearntDomain(key: key, name: DomainTable.name(for: key))
+            domains[key] = LearntDomain(key: key, name: DomainTable.name(for: key), uplink: interface)
         }
         var domain = domains[key]!
         let pvd = ra.pvd
@@ -339,10 +343,10 @@ public struct DomainTable: Sendable {
     /// The DomainSpec a learnt domain asks for at `now`: one stable address
     /// per autonomous /64, the live default routers, on-link prefixes, RIO
     /// routes, DNS, the smallest MTU. Lists are sorted so equal states compare
-    /// equal. A domain lives on one uplink: the first interface it was heard on
-    /// (by name); what other interfaces' routers said is not used.
+    /// equal. A domain lives on one uplink, the interface it was first heard
+    /// on; what routers on other interfaces said is not used.
     func spec(of domain: LearntDomain, at now: Seconds) -> DomainSpec {
-        let uplink = domain.routers.values.map(\.interface).min() ?? ""
+        let uplink = domain.uplink
         let routers = domain.routers.values.filter { $0.interface == uplink }.sorted { $0.address < $1.address }
         var prefixes: Set<IPv6Prefix> = [], onLink: Set<IPv6Prefix> = [], routes: Set<IPv6Prefix> = []
         var servers: [IPv6Address] = [], search: [PvDWire.DomainName] = []

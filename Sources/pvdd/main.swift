@@ -1,15 +1,159 @@
-// pvdd, the provisioning-domain daemon. Its event loop, RA listener and domain
-// reconciliation arrive with the daemon issue; until then it says so and fails.
-import CCap
+// pvdd: listens for Router Advertisements on its uplinks and keeps one network
+// namespace per provisioning domain in step with them (DESIGN.md, "The
+// daemon's flow"): libndp RA → PvDWire → DomainTable → HostNet, all on one
+// sd-event loop with the expiry timer and the signals.
+import ArgumentParser
 import Bus
+import Glibc
 import HostNet
 import NDP
 import PvDCore
+import PvDWire
 
-#if canImport(Glibc)
-import Glibc
-#endif
+struct Daemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pvdd",
+        abstract: "Turn every provisioning domain learnt from Router Advertisements into a network namespace.")
 
-var message = "pvdd: the daemon is not implemented yet; see README.md for what works today\n"
-message.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
-exit(1)
+    @Option(name: .customLong("uplink"), help: "An interface to learn provisioning domains on (repeat for more).")
+    var uplinks: [String] = []
+
+    @Flag(help: "Leave the domains in place when stopping (a restarted pvdd adopts them).")
+    var persist = false
+
+    @Option(help: "Seconds a domain without routers is kept before it is removed.")
+    var gracePeriod: Double = 60
+
+    func validate() throws {
+        guard !uplinks.isEmpty else {
+            throw ValidationError("name at least one --uplink (reading /etc/pvd/pvdd.yaml is not implemented yet)")
+        }
+        guard gracePeriod >= 0 else { throw ValidationError("--grace-period must not be negative") }
+    }
+
+    func run() throws {
+        let daemon: Runner
+        do { daemon = try Runner(uplinks: Set(uplinks), persist: persist, gracePeriod: gracePeriod) } catch {
+            log("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        let code = daemon.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Writes one line to stderr (the journal under systemd).
+func log(_ message: String) {
+    var line = "pvdd: \(message)\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// The secret behind stable addresses: this machine's /etc/machine-id, so the
+/// same prefix and domain give the same address across restarts.
+func hostSecret() -> [UInt8] {
+    let fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return Array("pvd-no-machine-id".utf8) }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    return count > 0 ? SHA256.hash(buffer.prefix(count)) : Array("pvd-no-machine-id".utf8)
+}
+
+/// The daemon's state and handlers; everything runs on the event loop's thread.
+final class Runner {
+    let uplinks: Set<String>
+    let persist: Bool
+    let loop: EventLoop
+    let listener: RouterAdvertisementListener
+    let host: KernelHostNet
+    var table: DomainTable
+    var malformed = 0
+    var lastMalformedReport: Double = -.infinity
+
+    init(uplinks: Set<String>, persist: Bool, gracePeriod: Double) throws {
+        self.uplinks = uplinks
+        self.persist = persist
+        loop = try EventLoop()
+        listener = try RouterAdvertisementListener()
+        host = try KernelHostNet()
+        table = DomainTable(secret: hostSecret(), gracePeriod: gracePeriod)
+    }
+
+    func run() -> Int32 {
+        do {
+            try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
+            try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
+            for uplink in uplinks.sorted() {
+                do { try listener.solicit(on: uplink) } catch { log("router solicitation on \(uplink): \(error)") }
+            }
+            EventLoop.notifyReady()
+            log("listening on \(uplinks.sorted().joined(separator: ", "))")
+            return try loop.run()
+        } catch {
+            log("\(error)")
+            return 1
+        }
+    }
+
+    private func receive() {
+        let received: [ReceivedRouterAdvertisement]
+        do { received = try listener.receive() } catch {
+            log("\(error)")
+            return
+        }
+        let now = loop.now
+        var changed: Set<String> = []
+        for ra in received where uplinks.contains(ra.interface) {
+            do {
+                let advertisement = try RouterAdvertisement.parse(ra.message)
+                changed.formUnion(table.observe(advertisement, from: ra.source, on: ra.interface, at: now))
+            } catch {
+                // Counted, and reported at most every 10 s: a flood must not flood the log.
+                malformed += 1
+                if now - lastMalformedReport >= 10 {
+                    log("ignored \(malformed) malformed RA(s); latest from \(ra.source)%\(ra.interface): \(error)")
+                    malformed = 0
+                    lastMalformedReport = now
+                }
+            }
+        }
+        push(changed, at: now)
+    }
+
+    private func expire() {
+        let now = loop.now
+        push(table.expire(at: now), at: now)
+    }
+
+    /// Applies what changed (one log line per domain change) and re-arms the expiry timer.
+    private func push(_ changed: Set<String>, at now: Double) {
+        let failures = table.push(changed, to: host, at: now)
+        for name in changed.sorted() {
+            if let failure = failures[name] {
+                log("domain \(name): \(failure)")
+            } else if let spec = table.spec(named: name, at: now) {
+                log("domain \(name): \(spec.addresses.count) address(es), \(spec.routers.count) router(s), \(spec.dnsServers.count) DNS server(s) on \(spec.uplink)")
+            } else {
+                log("domain \(name): removed")
+            }
+        }
+        do {
+            try loop.setTimer(at: table.nextExpiry()) { [unowned self] in self.expire() }
+        } catch {
+            log("\(error)")
+        }
+    }
+
+    private func stop(_ signal: Int32) {
+        if !persist {
+            let names = table.specs(at: loop.now).map(\.name)
+            do { try host.remove(names) } catch { log("removing domains: \(error)") }
+            log("stopped on signal \(signal); removed \(names.count) domain(s)")
+        } else {
+            log("stopped on signal \(signal); domains left in place")
+        }
+        loop.exit(0)
+    }
+}
+
+Daemon.main()

@@ -119,6 +119,7 @@ struct DomainTableTests {
         #expect(table.spec(named: name, at: 10)?.routers == [RA.router(1)])
         #expect(table.expire(at: 20) == [name])
         #expect(table.spec(named: name, at: 20)?.routers == [])
+        #expect(table.spec(named: name, at: 20)?.uplink == "eth0", "an emptied domain stays on its uplink")
         #expect(table.domains.values.first?.orphanedAt == 20)
         #expect(table.expire(at: 49).isEmpty)
         #expect(table.expire(at: 50) == [name])

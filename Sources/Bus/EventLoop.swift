@@ -1,0 +1,120 @@
+import CSystemd
+import Glibc
+
+/// A failed libsystemd call: what was being done and the errno.
+public struct SystemdError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var step: String
+    public var code: Int32
+
+    public var description: String { "\(step): \(String(cString: strerror(code)))" }
+}
+
+/// The daemon's one event loop (sd-event): readable descriptors, one
+/// re-armable timer on CLOCK_BOOTTIME, and signals. Handlers run on the
+/// loop's thread, one at a time.
+public final class EventLoop {
+    private let event: OpaquePointer
+    private var handlers: [Handler] = []
+    private var timer: OpaquePointer?
+
+    public init() throws(SystemdError) {
+        var event: OpaquePointer?
+        let result = sd_event_new(&event)
+        guard result >= 0, let event else { throw SystemdError(step: "create event loop", code: -result) }
+        self.event = event
+    }
+
+    deinit {
+        if let timer { sd_event_source_unref(timer) }
+        sd_event_unref(event)
+    }
+
+    /// Seconds on CLOCK_BOOTTIME, as the loop sees them (stable within one handler).
+    public var now: Double {
+        var microseconds: UInt64 = 0
+        sd_event_now(event, clockid_t(CLOCK_BOOTTIME), &microseconds)
+        return Double(microseconds) / 1e6
+    }
+
+    /// Calls `handler` whenever `descriptor` is readable.
+    public func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemdError) {
+        let box = Handler(io: handler)
+        handlers.append(box)
+        let result = sd_event_add_io(event, nil, descriptor, UInt32(EPOLLIN.rawValue), { _, _, _, context in
+            Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+            return 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+        guard result >= 0 else { throw SystemdError(step: "watch descriptor \(descriptor)", code: -result) }
+    }
+
+    /// Blocks `signals` for the process and calls `handler` with each one received.
+    public func onSignals(_ signals: [Int32], _ handler: @escaping (Int32) -> Void) throws(SystemdError) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        sigprocmask(SIG_BLOCK, &set, nil)
+        let box = Handler(signal: handler)
+        handlers.append(box)
+        for signal in signals {
+            let result = sd_event_add_signal(event, nil, signal, { _, info, context in
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().signal?(Int32(info!.pointee.ssi_signo))
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
+            guard result >= 0 else { throw SystemdError(step: "watch signal \(signal)", code: -result) }
+        }
+    }
+
+    /// Calls `handler` once at `time` (seconds on CLOCK_BOOTTIME); a later call
+    /// moves the timer, nil stops it.
+    public func setTimer(at time: Double?, _ handler: @escaping () -> Void) throws(SystemdError) {
+        let microseconds = time.map { UInt64(max(0, $0) * 1e6) } ?? UInt64.max
+        if timer == nil {
+            let box = Handler(io: handler)
+            handlers.append(box)
+            var source: OpaquePointer?
+            let result = sd_event_add_time(event, &source, clockid_t(CLOCK_BOOTTIME), microseconds, 1000, { _, _, context in
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
+            guard result >= 0 else { throw SystemdError(step: "add timer", code: -result) }
+            timer = source
+        } else {
+            let result = sd_event_source_set_time(timer, microseconds)
+            guard result >= 0 else { throw SystemdError(step: "move timer", code: -result) }
+        }
+        let enabled = sd_event_source_set_enabled(timer, time == nil ? Int32(SD_EVENT_OFF) : Int32(SD_EVENT_ONESHOT))
+        guard enabled >= 0 else { throw SystemdError(step: "arm timer", code: -enabled) }
+    }
+
+    /// Runs until ``exit(_:)``; returns the exit code.
+    public func run() throws(SystemdError) -> Int32 {
+        let result = sd_event_loop(event)
+        guard result >= 0 else { throw SystemdError(step: "run event loop", code: -result) }
+        return result
+    }
+
+    public func exit(_ code: Int32) {
+        sd_event_exit(event, code)
+    }
+
+    /// Tells systemd (Type=notify) that the daemon is ready; a no-op outside systemd.
+    public static func notifyReady() {
+        sd_notify(0, "READY=1")
+    }
+}
+
+/// Closures reached from sd-event's C callbacks through a context pointer.
+private final class Handler {
+    let io: (() -> Void)?
+    let signal: ((Int32) -> Void)?
+
+    init(io: @escaping () -> Void) {
+        self.io = io
+        signal = nil
+    }
+
+    init(signal: @escaping (Int32) -> Void) {
+        io = nil
+        self.signal = signal
+    }
+}
