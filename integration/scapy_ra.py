@@ -7,7 +7,7 @@ with the PvD ID from scapy's dns_encode and nested options from scapy's builders
 
 As a program, inside the router's namespace:
   scapy_ra.py send IFACE PVD_ID SEQ PREFIX/LEN RDNSS [--count N]
-      [--router-lifetime S] [--valid S] [--preferred S]
+      [--router-lifetime S] [--valid S] [--preferred S] [--interval S]
 sends N RAs (default 1) carrying that PvD with a PIO and an RDNSS option
 from IFACE's link-local address to ff02::1.
 """
@@ -32,7 +32,7 @@ def pvd_option(pvd_id, seq, h=False, l=False, delay=0, ra_header=None, nested=b"
     return bytes([21, (len(body) + 2) // 8]) + body
 
 
-def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800):
+def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0):
     from scapy.arch import get_if_hwaddr
     from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
     from scapy.layers.l2 import Ether
@@ -50,7 +50,7 @@ def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid
              / IPv6(src=link_local, dst="ff02::1", hlim=255)
              / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
              / Raw(pvd_option(pvd_id, seq, h=True, delay=1, nested=nested)))
-    sendp(frame, iface=iface, count=count, verbose=False)
+    sendp(frame, iface=iface, count=count, inter=interval, verbose=False)
 
 
 if __name__ == "__main__":
@@ -64,6 +64,7 @@ if __name__ == "__main__":
     parser.add_argument("rdnss")
     for option, default in (("--count", 1), ("--router-lifetime", 1800), ("--valid", 3600), ("--preferred", 1800)):
         parser.add_argument(option, type=int, default=default)
+    parser.add_argument("--interval", type=float, default=0.0)
     args = parser.parse_args(sys.argv[2:])
     send(args.iface, args.pvd_id, args.seq, args.prefix, args.rdnss, args.count, args.router_lifetime,
-         args.valid, args.preferred)
+         args.valid, args.preferred, args.interval)

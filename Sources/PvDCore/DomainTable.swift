@@ -262,6 +262,11 @@ public struct DomainTable: Sendable {
 
     // MARK: Internals
 
+    /// Puts a domain read from a saved state into the table.
+    mutating func restore(_ domain: LearntDomain) {
+        domains[domain.key] = domain
+    }
+
     /// Records the domain's desired state; true when it differs from the last one.
     private mutating func publish(_ key: PvDKey, at now: Seconds) -> Bool {
         guard let domain = domains[key] else { return published.removeValue(forKey: key) != nil }

@@ -24,16 +24,22 @@ struct Daemon: ParsableCommand {
     @Option(help: "Seconds a domain without routers is kept before it is removed.")
     var gracePeriod: Double = 60
 
+    @Option(help: "Where the daemon keeps what it learnt, to carry on after a restart.")
+    var state: String = "/run/pvd/state.json"
+
     func validate() throws {
         guard !uplinks.isEmpty else {
             throw ValidationError("name at least one --uplink (reading /etc/pvd/pvdd.yaml is not implemented yet)")
         }
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period must not be negative") }
+        guard state.hasPrefix("/"), let slash = state.lastIndex(of: "/"), state.index(after: slash) != state.endIndex else {
+            throw ValidationError("--state must be an absolute file path")
+        }
     }
 
     func run() throws {
         let daemon: Runner
-        do { daemon = try Runner(uplinks: Set(uplinks), persist: persist, gracePeriod: gracePeriod) } catch {
+        do { daemon = try Runner(uplinks: Set(uplinks), persist: persist, gracePeriod: gracePeriod, statePath: state) } catch {
             log("cannot start: \(error)")
             throw ExitCode(1)
         }
@@ -63,6 +69,10 @@ func hostSecret() -> [UInt8] {
 final class Runner {
     let uplinks: Set<String>
     let persist: Bool
+    let statePath: String
+    /// `statePath` split into its directory and file name (validated absolute).
+    var stateDirectory: String { String(statePath[..<statePath.lastIndex(of: "/")!]) }
+    var stateFile: String { String(statePath[statePath.index(after: statePath.lastIndex(of: "/")!)...]) }
     let loop: EventLoop
     let listener: RouterAdvertisementListener
     let host: KernelHostNet
@@ -70,13 +80,46 @@ final class Runner {
     var malformed = 0
     var lastMalformedReport: Double = -.infinity
 
-    init(uplinks: Set<String>, persist: Bool, gracePeriod: Double) throws {
+    init(uplinks: Set<String>, persist: Bool, gracePeriod: Double, statePath: String) throws {
         self.uplinks = uplinks
         self.persist = persist
+        self.statePath = statePath
         loop = try EventLoop()
         listener = try RouterAdvertisementListener()
         host = try KernelHostNet()
         table = DomainTable(secret: hostSecret(), gracePeriod: gracePeriod)
+        if let text = HostFiles.read(statePath) {
+            do {
+                table = try DomainTable(state: try JSONValue.parse(Array(text.utf8)), secret: table.secret, gracePeriod: gracePeriod)
+            } catch {
+                log("ignoring \(statePath): \(error)")
+            }
+        }
+    }
+
+    /// Carries on after a restart: re-applies every domain of the saved state
+    /// (HostNet changes nothing where the kernel already matches, so programs
+    /// inside are not disturbed), then removes what no domain owns any more.
+    private func adopt() {
+        let now = loop.now
+        let names = Set(table.specs(at: now).map(\.name))
+        push(names.union(table.expire(at: now)), at: now, quiet: true)
+        do {
+            let removed = try host.removeLeftovers(keeping: names)
+            for name in removed { log("domain \(name): removed (left over)") }
+        } catch {
+            log("removing leftovers: \(error)")
+        }
+        log("carrying on with \(names.count) domain(s) from \(statePath)")
+    }
+
+    /// Writes the table to the state file (atomically).
+    private func saveState() {
+        do {
+            try HostFiles.writeAtomically(directory: stateDirectory, name: stateFile, contents: table.state.serialized + "\n")
+        } catch {
+            log("saving state: \(error)")
+        }
     }
 
     func run() -> Int32 {
@@ -86,6 +129,7 @@ final class Runner {
             for uplink in uplinks.sorted() {
                 do { try listener.solicit(on: uplink) } catch { log("router solicitation on \(uplink): \(error)") }
             }
+            adopt()
             EventLoop.notifyReady()
             log("listening on \(uplinks.sorted().joined(separator: ", "))")
             return try loop.run()
@@ -125,10 +169,12 @@ final class Runner {
         push(table.expire(at: now), at: now)
     }
 
-    /// Applies what changed (one log line per domain change) and re-arms the expiry timer.
-    private func push(_ changed: Set<String>, at now: Double) {
+    /// Applies what changed (one log line per domain change, unless `quiet`),
+    /// saves the state and re-arms the expiry timer.
+    private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
         let failures = table.push(changed, to: host, at: now)
-        for name in changed.sorted() {
+        if !changed.isEmpty { saveState() }
+        for name in changed.sorted() where !quiet || failures[name] != nil {
             if let failure = failures[name] {
                 log("domain \(name): \(failure)")
             } else if let spec = table.spec(named: name, at: now) {
@@ -148,6 +194,11 @@ final class Runner {
         if !persist {
             let names = table.specs(at: loop.now).map(\.name)
             do { try host.remove(names) } catch { log("removing domains: \(error)") }
+            do {
+                try HostFiles.remove(directory: stateDirectory, name: stateFile)
+            } catch {
+                log("removing \(statePath): \(error)")
+            }
             log("stopped on signal \(signal); removed \(names.count) domain(s)")
         } else {
             log("stopped on signal \(signal); domains left in place")

@@ -23,7 +23,7 @@ interface lan0 {
     RDNSS 2001:db8:1::53 { };
 };
 CONF
-lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --uplink up0 --grace-period 2
+lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --uplink up0 --grace-period 2 --state "$LAB_DIR/state/pvdd.json"
 pvdd=$LAB_LAST_PID
 lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd.log" || fail "pvdd did not start: $(cat "$LAB_DIR/pvdd.log")"
 

@@ -27,9 +27,11 @@ enum Sysctl {
     }
 }
 
-/// Small root-owned files (resolv.conf) written atomically, never through a symlink.
-enum HostFiles {
-    static func read(_ path: String) -> String? {
+/// Small root-owned files (resolv.conf, pvd's state) written atomically,
+/// never through a symlink.
+public enum HostFiles {
+    /// The file's text, or nil when it cannot be read (a symlink is not followed).
+    public static func read(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -73,7 +75,7 @@ enum HostFiles {
     /// mode 0644; the directory and the file are never followed through symlinks.
     /// Atomic, not durable: no fsync (half a millisecond per file), because
     /// pvdd writes these files anew when it starts.
-    static func writeAtomically(directory: String, name: String, contents: String) throws(HostNetError) {
+    public static func writeAtomically(directory: String, name: String, contents: String) throws(HostNetError) {
         let dir = try openDirectory(directory)
         defer { close(dir) }
         let temporary = ".\(name).pvd-\(getpid())"
@@ -95,7 +97,7 @@ enum HostFiles {
     }
 
     /// Removes `directory/name`, then the directory if it is left empty.
-    static func remove(directory: String, name: String) throws(HostNetError) {
+    public static func remove(directory: String, name: String) throws(HostNetError) {
         let file = "\(directory)/\(name)"
         guard unlink(file) == 0 || errno == ENOENT else { throw systemError("remove file", file) }
         guard rmdir(directory) == 0 || errno == ENOENT || errno == ENOTEMPTY else {

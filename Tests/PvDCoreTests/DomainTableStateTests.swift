@@ -1,0 +1,55 @@
+import Testing
+@testable import PvDCore
+import PvDWire
+
+struct DomainTableStateTests {
+    let secret: [UInt8] = [1, 2, 3]
+
+    func sampleTable() -> DomainTable {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64", dns: "2001:db8:1::53", search: "home.example",
+                                              route: "2001:db8:100::/48", mtu: 1480)), from: RA.router(1), on: "eth0", at: 100)
+        _ = table.observe(RA.pvd("corp.example.com", sequence: 9, legacy: true,
+                                 RA.options(prefix: "2001:db8:2::/64", valid: .max, dns: "2001:db8:2::53")), from: RA.router(2), on: "eth0", at: 101)
+        _ = table.observe(RA.pvd("corp.example.com", sequence: 9, lifetime: 0, legacy: true, RA.options(prefix: "2001:db8:3::/64")),
+                          from: RA.router(3), on: "eth0", at: 102)
+        return table
+    }
+
+    @Test func stateRoundTripsThroughJSONText() throws {
+        let table = sampleTable()
+        let text = table.state.serialized
+        let restored = try DomainTable(state: try JSONValue.parse(Array(text.utf8)), secret: secret)
+        #expect(restored.specs(at: 200) == table.specs(at: 200))
+        #expect(restored.state == table.state)
+        #expect(restored.ipv4Domains(on: "eth0") == ["corp.example.com"])
+        #expect(restored.nextExpiry() == table.nextExpiry())
+    }
+
+    @Test func restoredTableGoesOnExpiring() throws {
+        var table = try DomainTable(state: sampleTable().state, secret: secret, gracePeriod: 10)
+        _ = table.expire(at: 5000)
+        #expect(table.spec(named: "eth0-fe80-0-1", at: 5000)?.addresses == [])
+        #expect(table.spec(named: "corp.example.com", at: 5000)?.addresses.count == 1, "the infinite prefix stays")
+    }
+
+    @Test(arguments: [
+        #"{"version": 2, "domains": []}"#,
+        #"{"version": 1}"#,
+        #"{"version": 1, "domains": [{"key": {"explicit": "a..b"}, "name": "a..b"}]}"#,
+        #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "other", "uplink": "eth0", "h": false, "l": false, "routers": []}]}"#,
+        #"{"version": 1, "domains": [{"key": {"interface": "eth0", "router": "nope"}, "name": "x"}]}"#,
+        #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "corp", "uplink": "eth0", "h": false, "l": false, "sequence": 70000, "routers": []}]}"#,
+    ])
+    func badStatesAreRefusedWithAReason(text: String) throws {
+        let state = try JSONValue.parse(Array(text.utf8))
+        #expect(throws: StateError.self) { try DomainTable(state: state, secret: secret) }
+    }
+
+    @Test func savedStatesObeyTheLimits() throws {
+        var limits = DomainLimits()
+        limits.maximumDomains = 1
+        let restored = try DomainTable(state: sampleTable().state, limits: limits, secret: secret)
+        #expect(restored.domains.count == 1)
+    }
+}

@@ -1,0 +1,78 @@
+# kill -9 of pvdd while RAs flow, then a restart: the domains and a program
+# running inside one are untouched (no netlink change at all, no lost ping),
+# and the restarted daemon's state matches what was there.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")/.." && pwd)
+P=$LAB_PREFIX
+
+lab_two_routers
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_host_state >"$LAB_DIR/before"
+cat >"$LAB_DIR/radvd.conf" <<'CONF'
+interface lan0 {
+    AdvSendAdvert on;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 4;
+    prefix 2001:db8:1::/64 { };
+    RDNSS 2001:db8:1::53 { };
+};
+CONF
+state=$LAB_DIR/state/pvdd.json
+start_pvdd() {
+    lab_bg host "$LAB_DIR/pvdd-$1.log" "$PVDD" --uplink up0 --state "$state"
+    pvdd=$LAB_LAST_PID
+    lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd-$1.log" || fail "pvdd did not start: $(cat "$LAB_DIR/pvdd-$1.log")"
+}
+list() { lab_hostnet host list; }
+domain_count_is() { [ "$(list | wc -l)" -eq "$1" ]; }
+
+start_pvdd 1
+lab_radvd r1 "$LAB_DIR/radvd.conf"
+lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 5 2001:db8:2::/64 2001:db8:2::53
+lab_wait 5 domain_count_is 2 || fail "no two domains: $(list)"
+list >"$LAB_DIR/before-kill.json"
+
+# A program inside corp, and RAs from r2 that keep coming through the kill.
+ip netns exec pvd-corp.example.com ping -6 -n -i 0.1 2001:db8:ff::1 >"$LAB_DIR/ping.log" 2>&1 &
+ping_pid=$!
+LAB_PIDS+=("$ping_pid")
+lab_wait 10 grep -q "bytes from" "$LAB_DIR/ping.log" || fail "corp cannot reach the server"
+lab_bg r2 "$LAB_DIR/ras.log" /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 5 2001:db8:2::/64 2001:db8:2::53 \
+    --count 30 --interval 0.2
+sleep 1
+
+kill -9 "$pvdd"
+wait "$pvdd" 2>/dev/null || true
+[ -s "$state" ] || fail "pvdd left no state file"
+list >"$LAB_DIR/after-kill.json"
+diff "$LAB_DIR/before-kill.json" "$LAB_DIR/after-kill.json" || fail "the domains changed when pvdd was killed"
+
+lab_no_kernel_change host start_pvdd 2
+grep -q "carrying on with 2 domain(s)" "$LAB_DIR/pvdd-2.log" || fail "the restarted pvdd did not take up its state: $(cat "$LAB_DIR/pvdd-2.log")"
+sleep 1
+list >"$LAB_DIR/after-restart.json"
+diff "$LAB_DIR/before-kill.json" "$LAB_DIR/after-restart.json" || fail "the domains differ after the restart"
+/usr/bin/python3 - "$state" "$LAB_DIR/after-restart.json" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+kernel = sorted(json.loads(line)["name"] for line in open(sys.argv[2]))
+saved = sorted(domain["name"] for domain in state["domains"])
+if saved != kernel:
+    sys.exit(f"state {saved} does not match the kernel {kernel}")
+PY
+kill -INT "$ping_pid"
+wait "$ping_pid" || true
+/usr/bin/python3 - "$LAB_DIR/ping.log" <<'PY'
+import re, sys
+seqs = [int(m) for m in re.findall(r"icmp_seq=(\d+)", open(sys.argv[1]).read())]
+gaps = [(a, b) for a, b in zip(seqs, seqs[1:]) if b != a + 1]
+if len(seqs) < 20 or gaps:
+    sys.exit(f"the program inside corp was disturbed: {len(seqs)} replies, gaps {gaps}")
+PY
+
+kill -TERM "$pvdd"
+wait "$pvdd" || fail "pvdd exited with status $?"
+[ ! -e "$state" ] || fail "the state file outlived a full stop"
+lab_host_state >"$LAB_DIR/after"
+diff "$LAB_DIR/before" "$LAB_DIR/after" || fail "pvdd left changes after SIGTERM"
