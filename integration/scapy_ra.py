@@ -15,6 +15,7 @@ import argparse
 import ipaddress
 import struct
 import sys
+import time
 
 from scapy.layers.dns import dns_encode
 
@@ -32,25 +33,43 @@ def pvd_option(pvd_id, seq, h=False, l=False, delay=0, ra_header=None, nested=b"
     return bytes([21, (len(body) + 2) // 8]) + body
 
 
-def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0):
+def wait_for_link_local(iface, timeout=3.0):
+    """The interface's link-local address; a link that just came up may take
+    up to a second (the kernel's linkwatch delay) to get one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for fields in map(str.split, open("/proc/net/if_inet6")):
+            if fields[5] == iface and fields[0].startswith("fe80"):
+                return str(ipaddress.IPv6Address(bytes.fromhex(fields[0])))
+        if time.monotonic() > deadline:
+            sys.exit(f"{iface} has no link-local address")
+        time.sleep(0.05)
+
+
+def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, preferred=1800):
+    """The Ethernet frame of one PvD RA from IFACE's link-local address to ff02::1."""
     from scapy.arch import get_if_hwaddr
     from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
-    from scapy.sendrecv import sendp
 
-    link_local = next(str(ipaddress.IPv6Address(bytes.fromhex(fields[0])))
-                      for fields in map(str.split, open("/proc/net/if_inet6"))
-                      if fields[5] == iface and fields[0].startswith("fe80"))
+    link_local = wait_for_link_local(iface)
     address, length = prefix.split("/")
     nested = (bytes(ICMPv6NDOptPrefixInfo(prefix=address, prefixlen=int(length), validlifetime=valid,
                                           preferredlifetime=min(preferred, valid)))
               + bytes(ICMPv6NDOptRDNSS(dns=[rdnss], lifetime=min(600, valid))))
-    frame = (Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
-             / IPv6(src=link_local, dst="ff02::1", hlim=255)
-             / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
-             / Raw(pvd_option(pvd_id, seq, h=True, delay=1, nested=nested)))
-    sendp(frame, iface=iface, count=count, inter=interval, verbose=False)
+    return bytes(Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
+                 / IPv6(src=link_local, dst="ff02::1", hlim=255)
+                 / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
+                 / Raw(pvd_option(pvd_id, seq, h=True, delay=1, nested=nested)))
+
+
+def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0):
+    from scapy.packet import Raw
+    from scapy.sendrecv import sendp
+
+    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred)), iface=iface,
+          count=count, inter=interval, verbose=False)
 
 
 if __name__ == "__main__":
