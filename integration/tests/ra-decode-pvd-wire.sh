@@ -42,7 +42,7 @@ hex=$(/usr/bin/python3 - "$LAB_DIR/pvd.pcap" <<'PY'
 import sys
 from scapy.utils import rdpcap
 from scapy.layers.inet6 import IPv6
-print(bytes(rdpcap(sys.argv[1])[0][IPv6].payload).hex())
+print(next(bytes(p[IPv6].payload) for p in rdpcap(sys.argv[1]) if IPv6 in p and bytes(p[IPv6].payload)[:1] == b"\x86").hex())
 PY
 )
 echo "$hex" | "$PVD" ra decode --json >"$LAB_DIR/hex.json"
