@@ -178,16 +178,36 @@ public struct RouteInformation: Hashable, Sendable {
     public var preference: RouterPreference { RouterPreference(rawValue: flags >> 3 & 0b11)! }
 }
 
+// The flatMaps below take closures, not key paths: `flatMap(\.octets)` run from
+// several threads at once corrupted the heap with Swift 6.3.1 on Linux
+// (seen in the parallel unit tests; gone with closures).
+
 /// Recursive DNS Server option (RFC 8106 §5.1).
 public struct RecursiveDNSServers: Hashable, Sendable {
     /// Seconds; 0xFFFFFFFF is infinity, 0 withdraws the servers.
     public var lifetime: UInt32
-    /// At least one.
-    public var servers: [IPv6Address]
+    /// The addresses as sent, 16 octets each: a slice of the message when
+    /// decoded, so decoding allocates nothing for them.
+    public private(set) var serverOctets: ArraySlice<UInt8>
 
     public init(lifetime: UInt32, servers: [IPv6Address]) {
         self.lifetime = lifetime
-        self.servers = servers
+        serverOctets = servers.flatMap { $0.octets }[...]
+    }
+
+    init(lifetime: UInt32, serverOctets: ArraySlice<UInt8>) {
+        self.lifetime = lifetime
+        self.serverOctets = serverOctets
+    }
+
+    /// At least one.
+    public var servers: [IPv6Address] {
+        get {
+            stride(from: serverOctets.startIndex, to: serverOctets.endIndex, by: 16).map {
+                IPv6Address(octets: serverOctets[$0..<$0 + 16])!
+            }
+        }
+        set { serverOctets = newValue.flatMap { $0.octets }[...] }
     }
 }
 
@@ -195,12 +215,47 @@ public struct RecursiveDNSServers: Hashable, Sendable {
 public struct DNSSearchList: Hashable, Sendable {
     /// Seconds; 0xFFFFFFFF is infinity, 0 withdraws the domains.
     public var lifetime: UInt32
-    /// At least one.
-    public var domains: [DomainName]
+    /// The names in uncompressed wire format, back to back, without padding:
+    /// a slice of the message when decoded (validated then).
+    public private(set) var namesWire: ArraySlice<UInt8>
 
     public init(lifetime: UInt32, domains: [DomainName]) {
         self.lifetime = lifetime
-        self.domains = domains
+        namesWire = domains.flatMap { $0.wire }[...]
+    }
+
+    init(lifetime: UInt32, namesWire: ArraySlice<UInt8>) {
+        self.lifetime = lifetime
+        self.namesWire = namesWire
+    }
+
+    /// At least one.
+    public var domains: [DomainName] {
+        get {
+            var names: [DomainName] = []
+            var start = namesWire.startIndex
+            var index = start
+            while index < namesWire.endIndex {
+                let length = Int(namesWire[index])
+                index += length + 1
+                if length == 0 {
+                    names.append(DomainName(validatedWire: namesWire[start..<index]))
+                    start = index
+                }
+            }
+            return names
+        }
+        set { namesWire = newValue.flatMap { $0.wire }[...] }
+    }
+
+    /// Equal when the names are, ignoring ASCII case as DNS does.
+    public static func == (a: DNSSearchList, b: DNSSearchList) -> Bool {
+        a.lifetime == b.lifetime && a.domains == b.domains
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(lifetime)
+        hasher.combine(domains)
     }
 }
 

@@ -99,20 +99,21 @@ extension WireWriter {
                 writer.append(rio.address.octets.prefix(Int(rio.optionLength - 1) * 8))
             }
         case .recursiveDNSServers(let rdnss):
-            guard !rdnss.servers.isEmpty else { throw fail(OptionType.recursiveDNSServers, "no server address") }
+            guard !rdnss.serverOctets.isEmpty else { throw fail(OptionType.recursiveDNSServers, "no server address") }
             try withOption(OptionType.recursiveDNSServers, nested: nested) { writer throws(EncodeError) in
                 writer.u16(0)
                 writer.u32(rdnss.lifetime)
-                for server in rdnss.servers { writer.address(server) }
+                writer.append(rdnss.serverOctets)
             }
         case .dnsSearchList(let dnssl):
-            guard !dnssl.domains.isEmpty, !dnssl.domains.contains(where: \.isRoot) else {
+            let domains = dnssl.domains
+            guard !domains.isEmpty, !domains.contains(where: \.isRoot) else {
                 throw fail(OptionType.dnsSearchList, "needs at least one domain, and the root name is not one")
             }
             try withOption(OptionType.dnsSearchList, nested: nested) { writer throws(EncodeError) in
                 writer.u16(0)
                 writer.u32(dnssl.lifetime)
-                for domain in dnssl.domains { writer.append(domain.wire) }
+                writer.append(dnssl.namesWire)
             }
         case .provisioningDomain(let pvd):
             guard !nested else { throw fail(OptionType.provisioningDomain, "a PvD option cannot be nested") }

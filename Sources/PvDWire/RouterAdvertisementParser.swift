@@ -136,10 +136,7 @@ extension RouterAdvertisement {
         try checkLength(reader, length, "odd and at least 3", length >= 3 && length % 2 == 1)
         reader.skip(2)
         let lifetime = try reader.u32(.body)
-        var servers: [IPv6Address] = []
-        servers.reserveCapacity((length - 1) / 2)
-        while !reader.isAtEnd { servers.append(try reader.address(.servers)) }
-        return RecursiveDNSServers(lifetime: lifetime, servers: servers)
+        return RecursiveDNSServers(lifetime: lifetime, serverOctets: try reader.octets(reader.remaining, .servers))
     }
 
     /// RFC 8106 §5.2: length of at least 2, names then zero padding.
@@ -147,16 +144,14 @@ extension RouterAdvertisement {
         try checkLength(reader, length, "at least 2", length >= 2)
         reader.skip(2)
         let lifetime = try reader.u32(.body)
-        var domains: [DomainName] = []
-        while !reader.isAtEnd {
-            if reader.peek() == 0 {
-                try checkZeroPadding(&reader)
-                break
-            }
-            domains.append(try reader.domainName(.domainName))
+        let namesStart = reader.offset
+        while !reader.isAtEnd, reader.peek() != 0 {
+            _ = try reader.domainName(.domainName)
         }
-        guard !domains.isEmpty else { throw reader.error(.noDomainNames, .domainName, at: reader.start + 8) }
-        return DNSSearchList(lifetime: lifetime, domains: domains)
+        guard reader.offset > namesStart else { throw reader.error(.noDomainNames, .domainName, at: reader.start + 8) }
+        let names = reader.bytes[namesStart..<reader.offset]
+        try checkZeroPadding(&reader)
+        return DNSSearchList(lifetime: lifetime, namesWire: names)
     }
 
     private static func checkZeroPadding(_ reader: inout WireReader) throws(ParseError) {
