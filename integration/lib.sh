@@ -101,6 +101,18 @@ lab_no_kernel_change() {
     [ ! -s "$log" ] || fail "$* changed the kernel: $(cat "$log")"
 }
 
+# lab_ping_unbroken LOG MINIMUM: the `ping -n` output in LOG has at least
+# MINIMUM replies and, after the first, no missing sequence number.
+lab_ping_unbroken() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import re, sys
+seqs = [int(m) for m in re.findall(r"icmp_seq=(\d+)", open(sys.argv[1]).read())]
+gaps = [(a, b) for a, b in zip(seqs, seqs[1:]) if b != a + 1]
+if len(seqs) < int(sys.argv[2]) or gaps:
+    sys.exit(f"the pinging program was disturbed: {len(seqs)} replies, gaps {gaps}")
+PY
+}
+
 # lab_wait SECONDS CMD…: retry CMD every 0.1 s until it succeeds or time runs out.
 lab_wait() {
     local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))

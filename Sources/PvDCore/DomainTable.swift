@@ -295,6 +295,21 @@ public struct DomainTable: Sendable {
         return true
     }
 
+    /// Sets when each of `keys` expires (lifetime 0: removes them), holding at
+    /// most `limit` entries; what does not fit is counted.
+    private mutating func refresh<Key: Hashable>(_ entries: inout [Key: Seconds], _ keys: [Key], lifetime: UInt32,
+                                                 limit: Int, at now: Seconds) {
+        for key in keys {
+            if lifetime == 0 {
+                entries.removeValue(forKey: key)
+            } else if entries[key] != nil || entries.count < limit {
+                entries[key] = lifetime == .max ? .infinity : now + Seconds(lifetime)
+            } else {
+                counters.refusedEntries += 1
+            }
+        }
+    }
+
     private mutating func apply(_ options: [NDOption], to router: inout RouterState, at now: Seconds) {
         func until(_ lifetime: UInt32) -> Seconds { lifetime == .max ? .infinity : now + Seconds(lifetime) }
         for option in options {
@@ -310,33 +325,12 @@ public struct DomainTable: Sendable {
                     counters.refusedEntries += 1
                 }
             case .routeInformation(let rio) where rio.preference != .reserved:
-                if rio.lifetime == 0 {
-                    router.routes.removeValue(forKey: rio.prefix)
-                } else if router.routes[rio.prefix] != nil || router.routes.count < limits.maximumRoutesPerDomain {
-                    router.routes[rio.prefix] = until(rio.lifetime)
-                } else {
-                    counters.refusedEntries += 1
-                }
+                refresh(&router.routes, [rio.prefix], lifetime: rio.lifetime, limit: limits.maximumRoutesPerDomain, at: now)
             case .recursiveDNSServers(let rdnss):
-                for server in rdnss.servers {
-                    if rdnss.lifetime == 0 {
-                        router.dnsServers.removeValue(forKey: server)
-                    } else if router.dnsServers[server] != nil || router.dnsServers.count < limits.maximumDNSServersPerDomain {
-                        router.dnsServers[server] = until(rdnss.lifetime)
-                    } else {
-                        counters.refusedEntries += 1
-                    }
-                }
+                refresh(&router.dnsServers, rdnss.servers, lifetime: rdnss.lifetime, limit: limits.maximumDNSServersPerDomain, at: now)
             case .dnsSearchList(let dnssl):
-                for domain in dnssl.domains {
-                    if dnssl.lifetime == 0 {
-                        router.searchDomains.removeValue(forKey: domain)
-                    } else if router.searchDomains[domain] != nil || router.searchDomains.count < limits.maximumSearchDomainsPerDomain {
-                        router.searchDomains[domain] = until(dnssl.lifetime)
-                    } else {
-                        counters.refusedEntries += 1
-                    }
-                }
+                refresh(&router.searchDomains, dnssl.domains, lifetime: dnssl.lifetime,
+                        limit: limits.maximumSearchDomainsPerDomain, at: now)
             case .mtu(let mtu) where (1280...65535).contains(mtu):
                 router.mtu = mtu
             default:
