@@ -42,6 +42,8 @@ public struct LimitCounters: Equatable, Sendable {
     public var refusedDomains = 0
     public var refusedRouters = 0
     public var refusedEntries = 0
+
+    public init() {}
 }
 
 /// What one router told one domain, each entry with its own lifetime.

@@ -79,6 +79,8 @@ final class Runner {
     var table: DomainTable
     var malformed = 0
     var lastMalformedReport: Double = -.infinity
+    var reportedCounters = LimitCounters()
+    var lastLimitReport: Double = -.infinity
 
     init(uplinks: Set<String>, persist: Bool, gracePeriod: Double, statePath: String) throws {
         self.uplinks = uplinks
@@ -162,6 +164,20 @@ final class Runner {
             }
         }
         push(changed, at: now)
+        reportLimits(at: now)
+    }
+
+    /// What the limits refused since the last report, at most every 10 s.
+    private func reportLimits(at now: Double) {
+        let counters = table.counters
+        guard counters != reportedCounters, now - lastLimitReport >= 10 else { return }
+        log("limits: \(counters.rateLimitedRAs - reportedCounters.rateLimitedRAs) RA(s) over the rate, "
+            + "\(counters.refusedDomains - reportedCounters.refusedDomains) new domain(s), "
+            + "\(counters.refusedRouters - reportedCounters.refusedRouters) router(s) and "
+            + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) refused; "
+            + "\(table.domains.count) domain(s)")
+        reportedCounters = counters
+        lastLimitReport = now
     }
 
     private func expire() {

@@ -43,7 +43,8 @@ ip -n "$H" -6 route add 2001:db8:dead::/64 dev up0 table $((0x70641bee))
 lab_hostnet host cleanup --keep "${P}d2" >"$LAB_DIR/removed"
 grep -qx "removed ${P}d1" "$LAB_DIR/removed" || fail "d1 was not removed: $(cat "$LAB_DIR/removed")"
 grep -qx "removed ${P}ghost" "$LAB_DIR/removed" || fail "the interrupted apply was not cleared: $(cat "$LAB_DIR/removed")"
-[ "$(lab_hostnet host list | wc -l)" -eq 1 ] && lab_hostnet host list | grep -q "\"name\":\"${P}d2\"" || fail "d2 is not the only domain left"
+remaining=$(lab_hostnet host list)
+[ "$(wc -l <<<"$remaining")" -eq 1 ] && grep -q "\"name\":\"${P}d2\"" <<<"$remaining" || fail "d2 is not the only domain left"
 [ ! -e "/etc/netns/pvd-${P}ghost" ] || fail "the interrupted apply's resolv.conf is still there"
 ! ip netns list | grep -q "pvd-${P}d1" || fail "d1's namespace is still there"
 ! ip -n "$H" link show pvh1bee >/dev/null 2>&1 || fail "stray link pvh1bee is still there"

@@ -43,7 +43,8 @@ lab_host_state >"$LAB_DIR/now"
 diff "$LAB_DIR/before" "$LAB_DIR/now" || fail "removing the added domain left changes"
 
 fail_each_step "$LAB_DIR/d1-changed.json" "changing a domain" 12
-lab_hostnet host list | grep -q '"mtu":1400' || fail "the change did not take"
+changed=$(lab_hostnet host list)
+grep -q '"mtu":1400' <<<"$changed" || fail "the change did not take"
 lab_hostnet host apply "$LAB_DIR/d1.json"
 lab_host_state >"$LAB_DIR/now"
 diff "$LAB_DIR/before" "$LAB_DIR/now" || fail "changing the domain back did not restore it"
