@@ -75,6 +75,7 @@ final class Runner {
     var stateFile: String { String(statePath[statePath.index(after: statePath.lastIndex(of: "/")!)...]) }
     let loop: EventLoop
     let listener: RouterAdvertisementListener
+    let links: LinkMonitor
     let host: KernelHostNet
     var table: DomainTable
     var malformed = 0
@@ -88,6 +89,7 @@ final class Runner {
         self.statePath = statePath
         loop = try EventLoop()
         listener = try RouterAdvertisementListener()
+        links = try LinkMonitor()
         host = try KernelHostNet()
         table = DomainTable(secret: hostSecret(), gracePeriod: gracePeriod)
         if let text = HostFiles.read(statePath) {
@@ -127,10 +129,12 @@ final class Runner {
     func run() -> Int32 {
         do {
             try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
-            try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
-            for uplink in uplinks.sorted() {
-                do { try listener.solicit(on: uplink) } catch { log("router solicitation on \(uplink): \(error)") }
+            try loop.watch(links.descriptor) { [unowned self] in
+                // A link that comes up gets a solicitation, so its routers answer at once.
+                for uplink in self.links.receive() where self.uplinks.contains(uplink) { self.solicit(uplink) }
             }
+            try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
+            uplinks.sorted().forEach(solicit)
             adopt()
             EventLoop.notifyReady()
             log("listening on \(uplinks.sorted().joined(separator: ", "))")
@@ -139,6 +143,10 @@ final class Runner {
             log("\(error)")
             return 1
         }
+    }
+
+    private func solicit(_ uplink: String) {
+        do { try listener.solicit(on: uplink) } catch { log("router solicitation on \(uplink): \(error)") }
     }
 
     private func receive() {
