@@ -89,6 +89,11 @@ extension KernelHostNet {
 
     // MARK: Remove
 
+    /// Whether a program still runs inside the domain's namespace.
+    public func hasProcesses(inDomain name: String) -> Bool {
+        Namespaces.hasProcesses(DomainNaming.namespacePrefix + name)
+    }
+
     /// The device group host veths join just before they are deleted together.
     static let dyingGroup: UInt32 = 0x7064_DEAD
 

@@ -80,6 +80,10 @@ final class Runner {
     var table: DomainTable
     var malformed = 0
     var lastMalformedReport: Double = -.infinity
+    /// Domains past their grace period that stay because programs run inside;
+    /// looked at again every few seconds.
+    var lingering: Set<String> = []
+    static let lingerCheck = 5.0
     var reportedCounters = LimitCounters()
     var lastLimitReport: Double = -.infinity
 
@@ -190,12 +194,23 @@ final class Runner {
 
     private func expire() {
         let now = loop.now
-        push(table.expire(at: now), at: now)
+        // Lingering domains whose last program has gone (or that came back) are handled again.
+        push(table.expire(at: now).union(lingering), at: now)
     }
 
     /// Applies what changed (one log line per domain change, unless `quiet`),
     /// saves the state and re-arms the expiry timer.
     private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
+        var changed = changed
+        for name in changed.sorted() where table.spec(named: name, at: now) == nil {
+            if host.hasProcesses(inDomain: name) {
+                if lingering.insert(name).inserted { log("domain \(name): kept while programs run inside") }
+                changed.remove(name)
+            } else {
+                lingering.remove(name)
+            }
+        }
+        lingering.subtract(changed.filter { table.spec(named: $0, at: now) != nil })
         let failures = table.push(changed, to: host, at: now)
         if !changed.isEmpty { saveState() }
         for name in changed.sorted() where !quiet || failures[name] != nil {
@@ -207,8 +222,10 @@ final class Runner {
                 log("domain \(name): removed")
             }
         }
+        let nextCheck = lingering.isEmpty ? nil : now + Runner.lingerCheck
+        let next = [table.nextExpiry(), nextCheck].compactMap { $0 }.min()
         do {
-            try loop.setTimer(at: table.nextExpiry()) { [unowned self] in self.expire() }
+            try loop.setTimer(at: next) { [unowned self] in self.expire() }
         } catch {
             log("\(error)")
         }
@@ -216,7 +233,7 @@ final class Runner {
 
     private func stop(_ signal: Int32) {
         if !persist {
-            let names = table.specs(at: loop.now).map(\.name)
+            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted()
             do { try host.remove(names) } catch { log("removing domains: \(error)") }
             do {
                 try HostFiles.remove(directory: stateDirectory, name: stateFile)

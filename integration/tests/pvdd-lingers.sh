@@ -1,0 +1,37 @@
+# A domain whose routers are gone is removed after its grace period only once
+# no program runs inside it: while one does, the (empty) namespace stays; when
+# the program ends, the domain goes.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+lab_two_routers
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_host_state >"$LAB_DIR/before"
+lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --uplink up0 --grace-period 1 --state "$LAB_DIR/state/pvdd.json"
+pvdd=$LAB_LAST_PID
+lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd.log" || fail "pvdd did not start"
+corp_namespace() { ip netns list | grep -q '^pvd-corp.example.com'; }
+no_corp_namespace() { ! corp_namespace; }
+
+lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 \
+    --router-lifetime 2 --valid 2
+lab_wait 5 corp_namespace || fail "corp did not come up"
+ip netns exec pvd-corp.example.com sleep 60 &
+program=$!
+LAB_PIDS+=("$program")
+
+lab_wait 10 grep -q "domain corp.example.com: kept while programs run inside" "$LAB_DIR/pvdd.log" \
+    || fail "corp was not kept for its program: $(cat "$LAB_DIR/pvdd.log")"
+corp_namespace || fail "corp's namespace went while a program ran inside"
+sleep 2
+corp_namespace || fail "corp's namespace went while a program ran inside"
+kill "$program"
+wait "$program" 2>/dev/null || true
+lab_wait 10 no_corp_namespace || fail "corp stayed after its program ended"
+grep -q "domain corp.example.com: removed" "$LAB_DIR/pvdd.log" || fail "no removal logged"
+
+kill -TERM "$pvdd"
+wait "$pvdd" || fail "pvdd exited with status $?"
+lab_host_state >"$LAB_DIR/after"
+diff "$LAB_DIR/before" "$LAB_DIR/after" || fail "pvdd left changes"
