@@ -33,15 +33,8 @@ struct DomainRegistry {
         try HostFiles.remove(directory: directory, name: name)
     }
 
-    /// The registered names, sorted.
+    /// The registered names, sorted (dot files are writes in progress).
     func names() -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != "..", !name.hasPrefix(".") { names.append(name) }
-        }
-        return names.sorted()
+        HostFiles.entries(of: directory).filter { !$0.hasPrefix(".") }.sorted()
     }
 }

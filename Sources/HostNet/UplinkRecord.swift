@@ -49,15 +49,9 @@ struct UplinkRecord {
         try HostFiles.remove(directory: "\(directory)/domains", name: domain)
     }
 
-    /// Whether any domain still uses the uplink (stops at the first one found).
+    /// Whether any domain still uses the uplink.
     func hasUsers() -> Bool {
-        guard let dir = opendir("\(directory)/domains") else { return false }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { return true }
-        }
-        return false
+        !HostFiles.entries(of: "\(directory)/domains").isEmpty
     }
 
     /// Removes the record's files and directory (after the sysctls are restored).

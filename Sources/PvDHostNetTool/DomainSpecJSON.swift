@@ -1,5 +1,5 @@
 import ArgumentParser
-import Glibc
+import HostNet
 import PvDCore
 import PvDWire
 
@@ -75,16 +75,8 @@ extension DomainSpec {
 
 /// The specs in a JSON file holding one object or an array of them.
 func readSpecs(_ path: String) throws -> [DomainSpec] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw failure("\(path): cannot open") }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { break }
-        data += chunk[0..<count]
-    }
+    guard let text = HostFiles.read(path) else { throw failure("\(path): cannot read") }
+    let data = Array(text.utf8)
     let document: JSONValue
     do { document = try JSONValue.parse(data) } catch { throw failure("\(path): \(error)") }
     do {

@@ -57,12 +57,8 @@ func log(_ message: String) {
 /// The secret behind stable addresses: this machine's /etc/machine-id, so the
 /// same prefix and domain give the same address across restarts.
 func hostSecret() -> [UInt8] {
-    let fd = open("/etc/machine-id", O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return Array("pvd-no-machine-id".utf8) }
-    defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 64)
-    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    return count > 0 ? SHA256.hash(buffer.prefix(count)) : Array("pvd-no-machine-id".utf8)
+    guard let id = HostFiles.read("/etc/machine-id"), !id.isEmpty else { return Array("pvd-no-machine-id".utf8) }
+    return SHA256.hash(Array(id.utf8))
 }
 
 /// The daemon's state and handlers; everything runs on the event loop's thread.

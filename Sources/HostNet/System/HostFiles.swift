@@ -46,6 +46,18 @@ public enum HostFiles {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The names in `directory` (not `.` and `..`); empty when it cannot be read.
+    public static func entries(of directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Opens the absolute `path` as a directory, creating missing components
     /// 0755, one component at a time with O_NOFOLLOW: no symlink anywhere on
     /// the way is followed.

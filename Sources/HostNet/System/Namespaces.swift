@@ -25,11 +25,8 @@ enum Namespaces {
     /// against every /proc/<pid>/ns/net.
     static func hasProcesses(_ name: String) -> Bool {
         var target = stat()
-        guard stat(path(name), &target) == 0, let proc = opendir("/proc") else { return false }
-        defer { closedir(proc) }
-        while let entry = readdir(proc) {
-            let pid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard pid.first?.isNumber == true else { continue }
+        guard stat(path(name), &target) == 0 else { return false }
+        for pid in HostFiles.entries(of: "/proc") where pid.first?.isNumber == true {
             var info = stat()
             if stat("/proc/\(pid)/ns/net", &info) == 0, info.st_ino == target.st_ino, info.st_dev == target.st_dev {
                 return true
