@@ -130,7 +130,8 @@ final class Runner {
         do {
             try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
             try loop.watch(links.descriptor) { [unowned self] in
-                // A link that comes up gets a solicitation, so its routers answer at once.
+                // A link that comes (back) up gets a solicitation as soon as its link-local
+                // address is usable, so its routers answer at once.
                 for uplink in self.links.receive() where self.uplinks.contains(uplink) { self.solicit(uplink) }
             }
             try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }

@@ -2,9 +2,12 @@ import CNetlinkRoute
 import Glibc
 import PvDCore
 
-/// Tells when links of the calling thread's namespace come up (administratively
-/// up and running), from the rtnetlink link notifications. Watch ``descriptor``
-/// and call ``receive()`` when it is readable.
+/// Tells when links of the calling thread's namespace become able to talk to
+/// their routers: up, running, and holding an IPv6 link-local address that has
+/// passed duplicate address detection — the moment the kernel itself sends its
+/// Router Solicitation (a solicitation sent at carrier-up would leave from the
+/// unspecified address, or not at all). Watch ``descriptor`` and call
+/// ``receive()`` when it is readable.
 public final class LinkMonitor {
     private let socket: OpaquePointer
     private let state = LinkStates()
@@ -15,9 +18,10 @@ public final class LinkMonitor {
         }
         self.socket = socket
         nl_socket_disable_seq_check(socket)
-        nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, linkMessageReceived, Unmanaged.passUnretained(state).toOpaque())
+        nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, messageReceived, Unmanaged.passUnretained(state).toOpaque())
         for (step, result) in [("connect netlink socket", nl_connect(socket, NETLINK_ROUTE)),
                                ("join link notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_LINK.rawValue))),
+                               ("join IPv6 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_IFADDR.rawValue))),
                                ("make netlink socket non-blocking", nl_socket_set_nonblocking(socket))] where result < 0 {
             nl_socket_free(socket)
             throw NetlinkSocket.error(result, step, "link monitor")
@@ -28,30 +32,62 @@ public final class LinkMonitor {
 
     public var descriptor: Int32 { nl_socket_get_fd(socket) }
 
-    /// Reads the waiting notifications; returns the links that came up since.
+    /// Reads the waiting notifications; returns the names of the links that
+    /// became ready since.
     public func receive() -> [String] {
         while nl_recvmsgs_default(socket) >= 0 {}
-        defer { state.cameUp.removeAll() }
-        return state.cameUp
+        defer { state.becameReady.removeAll() }
+        return state.becameReady.compactMap(LinkMonitor.name(ofIndex:))
+    }
+
+    private static func name(ofIndex index: Int32) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        guard if_indextoname(UInt32(index), &buffer) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
-/// Which links were last seen up and running, and which came up lately.
+/// Per link index, the link-local addresses usable now; and the links whose
+/// set went from empty to non-empty since the last ``LinkMonitor/receive()``.
 private final class LinkStates {
-    var running: Set<String> = []
-    var cameUp: [String] = []
+    var usable: [Int32: Set<String>] = [:]
+    var becameReady: [Int32] = []
+
+    func link(_ index: Int32, running: Bool) {
+        if !running { usable[index] = nil }
+    }
+
+    func address(_ address: String, on index: Int32, usable isUsable: Bool) {
+        let before = usable[index, default: []]
+        var after = before
+        if isUsable { after.insert(address) } else { after.remove(address) }
+        usable[index] = after.isEmpty ? nil : after
+        if before.isEmpty, !after.isEmpty, !becameReady.contains(index) { becameReady.append(index) }
+    }
 }
 
-private func linkMessageReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
+private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let message, let context else { return Int32(NL_OK.rawValue) }
     nl_msg_parse(message, { object, context in
         guard let object, let context else { return }
         let states = Unmanaged<LinkStates>.fromOpaque(context).takeUnretainedValue()
-        let name = String(cString: rtnl_link_get_name(object))
-        let flags = rtnl_link_get_flags(object)
-        let running = flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
-        if running, !states.running.contains(name) { states.cameUp.append(name) }
-        if running { states.running.insert(name) } else { states.running.remove(name) }
+        let type = Int32(nl_object_get_msgtype(object))
+        switch type {
+        case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
+            let flags = rtnl_link_get_flags(object)
+            let running = type == Int32(RTM_NEWLINK) && flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
+            states.link(rtnl_link_get_ifindex(object), running: running)
+        case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
+            guard rtnl_addr_get_family(object) == AF_INET6, rtnl_addr_get_scope(object) == Int32(RT_SCOPE_LINK.rawValue),
+                  let local = rtnl_addr_get_local(object) else { return }
+            var text = [CChar](repeating: 0, count: 64)
+            nl_addr2str(local, &text, text.count)
+            let flags = UInt32(rtnl_addr_get_flags(object))
+            let settled = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
+            states.address(String(cString: text), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
+        default:
+            return
+        }
     }, context)
     return Int32(NL_OK.rawValue)
 }
