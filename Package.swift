@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C libraries and the one shim for what Swift cannot import.
@@ -28,6 +30,8 @@ let package = Package(
         // Pure Swift: wire formats and the domain model.
         .target(name: "PvDWire", exclude: ["Fuzz"]),
         .target(name: "PvDCore", dependencies: ["PvDWire"]),
+        // Reads the YAML configuration files into PvDCore values.
+        .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
 
         // Thin system layers.
         .target(name: "HostNet", dependencies: ["PvDCore", "CNetlinkRoute", "CPvDShim"]),
@@ -36,8 +40,9 @@ let package = Package(
 
         // Programs.
         .executableTarget(name: "pvdd", dependencies: [
-            "PvDCore", "PvDWire", "HostNet", "NDP", "Bus",
+            "PvDCore", "PvDConfig", "PvDWire", "HostNet", "NDP", "Bus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "pvd", dependencies: [
             "PvDWire", "Bus", "NDP", "HostNet",
@@ -52,6 +57,7 @@ let package = Package(
 
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
         .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),
+        .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
     ],
     swiftLanguageModes: [.v6]
 )

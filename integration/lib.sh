@@ -10,13 +10,20 @@ LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}XXXX")
 
 lab_cleanup() {
     set +e  # runs from the EXIT trap: a failing kill or wait must not cut it short
-    local pid ns
+    local pid ns domain
     for pid in "${LAB_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${LAB_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
     # Domains the test had pvd make carry the test's prefix in their names.
     for ns in $(ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX"); do ip netns delete "$ns" 2>/dev/null; done
     rm -rf /etc/netns/pvd-"$LAB_PREFIX"*
     for ns in "${LAB_NAMESPACES[@]}"; do
+        # Domains a pvd under test made from a namespace of the test (implicit
+        # ones are named after the uplink, without the prefix) are in its registry.
+        for domain in /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"/*; do
+            [ -e "$domain" ] || continue
+            ip netns delete "pvd-${domain##*/}" 2>/dev/null
+            rm -rf "/etc/netns/pvd-${domain##*/}"
+        done
         # HostNet's uplink records are named after the namespace's inode.
         rm -rf /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
             /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"

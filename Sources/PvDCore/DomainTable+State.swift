@@ -53,13 +53,15 @@ extension DomainTable {
     }
 
     /// A table with the domains of a saved state; the limits still apply.
-    public init(state: JSONValue, limits: DomainLimits = DomainLimits(), secret: [UInt8],
-                gracePeriod: Seconds = 60) throws(StateError) {
-        self.init(limits: limits, secret: secret, gracePeriod: gracePeriod)
+    /// A domain saved under another name (its alias changed) takes the name the
+    /// configuration gives now.
+    public init(state: JSONValue, limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
+                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:]) throws(StateError) {
+        self.init(limits: limits, secret: secret, gracePeriod: gracePeriod, aliases: aliases, attachments: attachments)
         guard case .integer(DomainTable.stateVersion) = state["version"] else { throw StateError("unknown state version") }
         guard case .array(let entries) = state["domains"] else { throw StateError("no \"domains\" array") }
         for entry in entries.prefix(limits.maximumDomains) {
-            let domain = try StateReader(entry, path: "domains").domain(limits: limits)
+            let domain = try StateReader(entry, path: "domains").domain(in: self)
             restore(domain)
         }
     }
@@ -120,7 +122,8 @@ private struct StateReader {
         return items.enumerated().map { StateReader($0.element, path: "\(path).\(key)[\($0.offset)]") }
     }
 
-    func domain(limits: DomainLimits) throws(StateError) -> LearntDomain {
+    func domain(in table: DomainTable) throws(StateError) -> LearntDomain {
+        let limits = table.limits
         guard let keyValue = value["key"] else { throw fail("key", "missing") }
         let keyReader = StateReader(keyValue, path: "\(path).key")
         let key: PvDKey
@@ -129,9 +132,8 @@ private struct StateReader {
         } else {
             key = .implicit(interface: try keyReader.string("interface"), router: try keyReader.address("router"))
         }
-        let name = try string("name")
-        guard name == DomainTable.name(for: key) else { throw fail("name", "\(name) does not match the key") }
-        var domain = LearntDomain(key: key, name: name, uplink: try string("uplink"))
+        _ = try string("name")
+        var domain = LearntDomain(key: key, name: table.name(for: key), uplink: try string("uplink"))
         domain.sequence = try optionalInteger("sequence", in: 0...65535).map { UInt16($0) }
         domain.http = try bool("h")
         domain.legacy = try bool("l")

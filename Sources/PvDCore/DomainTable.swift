@@ -105,16 +105,23 @@ public struct DomainTable: Sendable {
     public let secret: [UInt8]
     /// How long a domain without routers stays (empty) before it is removed.
     public let gracePeriod: Seconds
+    /// Names chosen by configuration for PvD IDs (`corp` for `corp.example.com`).
+    public let aliases: [String: PvDWire.DomainName]
+    /// How domains attach to each uplink; routed where not named.
+    public let attachments: [String: DomainSpec.Attachment]
     public private(set) var domains: [PvDKey: LearntDomain] = [:]
     public private(set) var counters = LimitCounters()
     private var buckets: [String: (tokens: Double, at: Seconds)] = [:]
     /// The desired state last reported for each domain, to tell what changed.
     private var published: [PvDKey: DomainSpec] = [:]
 
-    public init(limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60) {
+    public init(limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
+                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:]) {
         self.limits = limits
         self.secret = secret
         self.gracePeriod = gracePeriod
+        self.aliases = aliases
+        self.attachments = attachments
     }
 
     /// The key of an RA: its first PvD option's ID, or (interface, source).
@@ -123,9 +130,15 @@ public struct DomainTable: Sendable {
         return .implicit(interface: interface, router: source)
     }
 
-    /// A stable, readable name: the PvD ID in lower case for an explicit PvD;
-    /// for an implicit one, the interface and the router's interface
-    /// identifier, e.g. `eth0-fe80-1` for fe80::1 on eth0.
+    /// A stable, readable name: the alias configured for an explicit PvD, or
+    /// its PvD ID in lower case; for an implicit one, the interface and the
+    /// router's address, e.g. `eth0-fe80-0-1` for fe80::1 on eth0.
+    public func name(for key: PvDKey) -> String {
+        if case .explicit(let id) = key, let alias = aliases.first(where: { $0.value == id })?.key { return alias }
+        return DomainTable.name(for: key)
+    }
+
+    /// The name of `key` when no alias applies.
     public static func name(for key: PvDKey) -> String {
         switch key {
         case .explicit(let id):
@@ -151,7 +164,7 @@ public struct DomainTable: Sendable {
                 counters.refusedDomains += 1
                 return []
             }
-            domains[key] = LearntDomain(key: key, name: DomainTable.name(for: key), uplink: interface)
+            domains[key] = LearntDomain(key: key, name: name(for: key), uplink: interface)
         }
         var domain = domains[key]!
         let pvd = ra.pvd
@@ -367,13 +380,15 @@ public struct DomainTable: Sendable {
         }
         let addresses = prefixes.sorted { $0.address < $1.address }
             .map { StableAddress.address(in: $0, domain: domain.name, secret: secret) }
-        return DomainSpec(name: domain.name, uplink: uplink,
+        var spec = DomainSpec(name: domain.name, uplink: uplink,
                           addresses: addresses,
                           routers: routers.filter { $0.defaultUntil > now }.map(\.address).sorted(),
                           onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
                           routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
                           mtu: routers.compactMap(\.mtu).min(),
                           dnsServers: servers, searchDomains: search)
+        spec.attachment = attachments[uplink] ?? .routed
+        return spec
     }
 }
 

@@ -37,13 +37,21 @@ struct DomainTableStateTests {
         #"{"version": 2, "domains": []}"#,
         #"{"version": 1}"#,
         #"{"version": 1, "domains": [{"key": {"explicit": "a..b"}, "name": "a..b"}]}"#,
-        #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "other", "uplink": "eth0", "h": false, "l": false, "routers": []}]}"#,
+        #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "corp", "uplink": 7, "h": false, "l": false, "routers": []}]}"#,
         #"{"version": 1, "domains": [{"key": {"interface": "eth0", "router": "nope"}, "name": "x"}]}"#,
         #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "corp", "uplink": "eth0", "h": false, "l": false, "sequence": 70000, "routers": []}]}"#,
     ])
     func badStatesAreRefusedWithAReason(text: String) throws {
         let state = try JSONValue.parse(Array(text.utf8))
         #expect(throws: StateError.self) { try DomainTable(state: state, secret: secret) }
+    }
+
+    @Test func aRenamedAliasRenamesTheRestoredDomain() throws {
+        let aliases = ["corp": try DomainName("corp.example.com")]
+        let restored = try DomainTable(state: sampleTable().state, secret: secret, aliases: aliases)
+        #expect(restored.specs(at: 200).map(\.name) == ["corp", "eth0-fe80-0-1"])
+        let back = try DomainTable(state: restored.state, secret: secret)
+        #expect(back.specs(at: 200).map(\.name) == ["corp.example.com", "eth0-fe80-0-1"])
     }
 
     @Test func savedStatesObeyTheLimits() throws {

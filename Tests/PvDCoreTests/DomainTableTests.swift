@@ -61,6 +61,17 @@ struct DomainTableTests {
         #expect(DomainTable.name(for: .explicit(try DomainName("Corp.Example.COM"))) == "corp.example.com")
     }
 
+    @Test func aliasesNameExplicitDomainsAndAttachmentsFollowTheUplink() throws {
+        var table = DomainTable(secret: secret, aliases: ["corp": try DomainName("corp.example.com")], attachments: ["eth1": .macvlan])
+        #expect(table.observe(RA.pvd("CORP.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth1", at: 0)
+                == ["corp"])
+        _ = table.observe(RA.pvd("other.example.com", RA.options(prefix: "2001:db8:3::/64")), from: RA.router(3), on: "eth0", at: 0)
+        let specs = table.specs(at: 0)
+        #expect(specs.map(\.name) == ["corp", "other.example.com"])
+        #expect(specs.map(\.attachment) == [.macvlan, .routed])
+        #expect(specs[0].addresses == [StableAddress.address(in: RA.prefix("2001:db8:2::/64"), domain: "corp", secret: secret)])
+    }
+
     @Test func oneExplicitDomainFromTwoRouters() throws {
         var table = DomainTable(secret: secret)
         _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)

@@ -36,7 +36,7 @@ echo "$domains domains" >&2
 [ "$domains" -eq 64 ] || fail "$domains domains after the flood, not the limit of 64"
 corp_present || fail "the legitimate PvD was pushed out"
 ip netns exec pvd-corp.example.com ping -6 -c 2 -i 0.3 -W 2 2001:db8:ff::1 >/dev/null || fail "corp cannot reach the server after the flood"
-reports=$(grep -c "^pvdd: limits:" "$LAB_DIR/pvdd.log" || true)
+reports=$(grep -c "^pvdd: warning: limits:" "$LAB_DIR/pvdd.log" || true)
 [ "$reports" -ge 1 ] && [ "$reports" -le $((SECONDS_OF_FLOOD / 10 + 2)) ] || fail "$reports limit reports in ${SECONDS_OF_FLOOD} s"
 lines=$(wc -l <"$LAB_DIR/pvdd.log")
 [ "$lines" -lt 200 ] || fail "pvdd logged $lines lines: not one per RA, but not bounded either"

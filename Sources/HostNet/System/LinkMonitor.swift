@@ -40,6 +40,19 @@ public final class LinkMonitor {
         return state.becameReady.compactMap(LinkMonitor.name(ofIndex:))
     }
 
+    /// The names of the links of the calling thread's namespace now.
+    public static func interfaceNames() -> [String] {
+        guard let list = if_nameindex() else { return [] }
+        defer { if_freenameindex(list) }
+        var names: [String] = []
+        var entry = list
+        while entry.pointee.if_index != 0, let name = entry.pointee.if_name {
+            names.append(String(cString: name))
+            entry += 1
+        }
+        return names
+    }
+
     private static func name(ofIndex index: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
         guard if_indextoname(UInt32(index), &buffer) != nil else { return nil }
@@ -84,7 +97,7 @@ private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutable
             nl_addr2str(local, &text, text.count)
             let flags = UInt32(rtnl_addr_get_flags(object))
             let settled = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
-            states.address(String(cString: text), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
+            states.address(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
         default:
             return
         }

@@ -1,0 +1,160 @@
+import PvDWire
+
+/// What `/etc/pvd/pvdd.yaml` says, checked. Built from a JSON-shaped value so
+/// that it stays pure (the YAML reading is PvDConfig's job):
+///
+/// ```yaml
+/// uplinks: [eth0, wlan0]      # none: every interface but lo and pvd's own
+/// persist: false              # leave domains in place when stopping
+/// grace-period: 60            # seconds a domain without routers is kept
+/// state: /run/pvd/state.json
+/// aliases:                    # a short name for a PvD
+///   corp: corp.example.com
+/// attachment:                 # per uplink: routed (default) or macvlan
+///   eth1: macvlan
+/// additional-information:
+///   fetch: true               # fetch https://<PvD ID>/.well-known/pvd when H is set
+///   ca-file: /etc/pvd/lab-ca.pem   # trust these CAs instead of the system's
+/// ```
+public struct DaemonConfiguration: Equatable, Sendable {
+    /// Interfaces to learn domains on; empty: every interface but `lo` and pvd's own links.
+    public var uplinks: [String] = []
+    public var persist = false
+    public var gracePeriod: Seconds = 60
+    public var statePath = "/run/pvd/state.json"
+    /// Domain name to use for a PvD ID, by alias (`corp` → `corp.example.com`).
+    public var aliases: [String: PvDWire.DomainName] = [:]
+    /// How domains learnt on an uplink attach to it; routed when not named.
+    public var attachments: [String: DomainSpec.Attachment] = [:]
+    /// Whether to fetch PvD additional information.
+    public var fetchAdditionalInformation = true
+    /// A PEM file of CAs that replaces the system's for that fetch (labs).
+    public var certificateAuthorityFile: String?
+
+    public init() {}
+
+    /// Reads the configuration from a parsed document; an absent key keeps its default.
+    public init(_ document: JSONValue) throws(ConfigurationError) {
+        let top = try ConfigurationError.object(document, at: "", allowed: [
+            "uplinks", "persist", "grace-period", "state", "aliases", "attachment", "additional-information"])
+        if let value = top["uplinks"] {
+            uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
+                try ConfigurationError.interfaceName(name, at: "uplinks")
+            }
+        }
+        if let value = top["persist"] { persist = try ConfigurationError.bool(value, at: "persist") }
+        if let value = top["grace-period"] {
+            gracePeriod = try ConfigurationError.number(value, at: "grace-period")
+            guard gracePeriod >= 0, gracePeriod <= 86_400 * 365 else {
+                throw ConfigurationError("grace-period", "must be between 0 and one year of seconds")
+            }
+        }
+        if let value = top["state"] {
+            statePath = try ConfigurationError.string(value, at: "state")
+            guard statePath.hasPrefix("/"), !statePath.hasSuffix("/") else {
+                throw ConfigurationError("state", "must be an absolute file path")
+            }
+        }
+        if let value = top["aliases"] {
+            for member in try ConfigurationError.members(value, at: "aliases") {
+                let path = "aliases.\(member.key)"
+                do { try DomainNaming.validate(member.key) } catch { throw ConfigurationError(path, error.description) }
+                let text = try ConfigurationError.string(member.value, at: path)
+                let id: PvDWire.DomainName
+                do { id = try PvDWire.DomainName(text) } catch {
+                    throw ConfigurationError(path, "\"\(text)\" is not a PvD ID: \(error)")
+                }
+                guard !id.isRoot else { throw ConfigurationError(path, "the root is not a PvD ID") }
+                guard !aliases.values.contains(id) else { throw ConfigurationError(path, "\(text) already has an alias") }
+                aliases[member.key] = id
+            }
+        }
+        if let value = top["attachment"] {
+            for member in try ConfigurationError.members(value, at: "attachment") {
+                let path = "attachment.\(member.key)"
+                let uplink = try ConfigurationError.interfaceName(member.key, at: path)
+                let text = try ConfigurationError.string(member.value, at: path)
+                guard let attachment = DomainSpec.Attachment(rawValue: text) else {
+                    throw ConfigurationError(path, "is \"\(text)\"; use routed or macvlan")
+                }
+                attachments[uplink] = attachment
+            }
+        }
+        if let value = top["additional-information"] {
+            let info = try ConfigurationError.object(value, at: "additional-information", allowed: ["fetch", "ca-file"])
+            if let fetch = info["fetch"] { fetchAdditionalInformation = try ConfigurationError.bool(fetch, at: "additional-information.fetch") }
+            if let file = info["ca-file"] {
+                let path = try ConfigurationError.string(file, at: "additional-information.ca-file")
+                guard path.hasPrefix("/") else { throw ConfigurationError("additional-information.ca-file", "must be an absolute path") }
+                certificateAuthorityFile = path
+            }
+        }
+    }
+
+    /// The domain name for a PvD ID: its alias, or the ID in lower case.
+    public func name(for id: PvDWire.DomainName) -> String {
+        aliases.first { $0.value == id }?.key ?? id.description.lowercased()
+    }
+}
+
+/// What is wrong in a configuration: the key's path (`aliases.corp`) and the problem.
+public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var problem: String
+
+    public init(_ path: String, _ problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+
+    static func members(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONMember] {
+        guard case .object(let members) = value else { throw ConfigurationError(path, "must be a mapping") }
+        return members
+    }
+
+    static func object(_ value: JSONValue, at path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        for member in try members(value, at: path) {
+            let here = path.isEmpty ? member.key : "\(path).\(member.key)"
+            guard allowed.contains(member.key) else {
+                throw ConfigurationError(here, "unknown key; known: \(allowed.sorted().joined(separator: ", "))")
+            }
+            result[member.key] = member.value
+        }
+        return result
+    }
+
+    static func string(_ value: JSONValue, at path: String) throws(ConfigurationError) -> String {
+        guard case .string(let text) = value else { throw ConfigurationError(path, "must be a string") }
+        return text
+    }
+
+    static func strings(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [String] {
+        guard case .array(let items) = value else { throw ConfigurationError(path, "must be a list") }
+        return try items.map { item throws(ConfigurationError) in try string(item, at: path) }
+    }
+
+    static func bool(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Bool {
+        guard case .bool(let flag) = value else { throw ConfigurationError(path, "must be true or false") }
+        return flag
+    }
+
+    static func number(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Double {
+        switch value {
+        case .integer(let number): return Double(number)
+        case .number(let number) where number.isFinite: return number
+        default: throw ConfigurationError(path, "must be a number")
+        }
+    }
+
+    /// 1 to 15 bytes, no '/', whitespace or ':' (what the kernel accepts as a link name).
+    static func interfaceName(_ name: String, at path: String) throws(ConfigurationError) -> String {
+        guard (1...15).contains(name.utf8.count), name != ".", name != "..",
+              name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }) else {
+            throw ConfigurationError(path, "\"\(name)\" is not an interface name")
+        }
+        return name
+    }
+}

@@ -1,0 +1,202 @@
+import Bus
+import Glibc
+import HostNet
+import NDP
+import PvDCore
+import PvDWire
+
+/// The daemon's state and handlers; everything runs on the event loop's thread.
+final class Runner {
+    let settings: DaemonConfiguration
+    /// The uplinks named in the settings; nil: every interface but `lo` and pvd's own.
+    let uplinks: Set<String>?
+    var persist: Bool { settings.persist }
+    var statePath: String { settings.statePath }
+    /// `statePath` split into its directory and file name (validated absolute).
+    var stateDirectory: String { String(statePath[..<statePath.lastIndex(of: "/")!]) }
+    var stateFile: String { String(statePath[statePath.index(after: statePath.lastIndex(of: "/")!)...]) }
+    let loop: EventLoop
+    let listener: RouterAdvertisementListener
+    let links: LinkMonitor
+    let host: KernelHostNet
+    var table: DomainTable
+    var malformed = 0
+    var lastMalformedReport: Double = -.infinity
+    /// Domains past their grace period that stay because programs run inside;
+    /// looked at again every few seconds.
+    var lingering: Set<String> = []
+    static let lingerCheck = 5.0
+    var reportedCounters = LimitCounters()
+    var lastLimitReport: Double = -.infinity
+
+    init(settings: DaemonConfiguration) throws {
+        self.settings = settings
+        uplinks = settings.uplinks.isEmpty ? nil : Set(settings.uplinks)
+        loop = try EventLoop()
+        listener = try RouterAdvertisementListener()
+        links = try LinkMonitor()
+        host = try KernelHostNet()
+        table = DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod,
+                            aliases: settings.aliases, attachments: settings.attachments)
+        if let text = HostFiles.read(settings.statePath) {
+            do {
+                table = try DomainTable(state: try JSONValue.parse(Array(text.utf8)), secret: table.secret,
+                                        gracePeriod: settings.gracePeriod, aliases: settings.aliases, attachments: settings.attachments)
+            } catch {
+                logger.warning("ignoring \(statePath): \(error)")
+            }
+        }
+    }
+
+    /// Whether RAs heard on `interface` count.
+    func listens(on interface: String) -> Bool {
+        if let uplinks { return uplinks.contains(interface) }
+        return interface != "lo" && DomainNaming.slot(ofHostLink: interface) == nil
+    }
+
+    /// Carries on after a restart: re-applies every domain of the saved state
+    /// (HostNet changes nothing where the kernel already matches, so programs
+    /// inside are not disturbed), then removes what no domain owns any more.
+    private func adopt() {
+        let now = loop.now
+        let names = Set(table.specs(at: now).map(\.name))
+        push(names.union(table.expire(at: now)), at: now, quiet: true)
+        do {
+            let removed = try host.removeLeftovers(keeping: names)
+            for name in removed { logger.info("domain \(name): removed (left over)") }
+        } catch {
+            logger.error("removing leftovers: \(error)")
+        }
+        logger.info("carrying on with \(names.count) domain(s) from \(statePath)")
+    }
+
+    /// Writes the table to the state file (atomically).
+    private func saveState() {
+        do {
+            try HostFiles.writeAtomically(directory: stateDirectory, name: stateFile, contents: table.state.serialized + "\n")
+        } catch {
+            logger.error("saving state: \(error)")
+        }
+    }
+
+    func run() -> Int32 {
+        do {
+            try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
+            try loop.watch(links.descriptor) { [unowned self] in
+                // A link that comes (back) up gets a solicitation as soon as its link-local
+                // address is usable, so its routers answer at once.
+                for uplink in self.links.receive() where self.listens(on: uplink) { self.solicit(uplink) }
+            }
+            try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
+            let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
+            present.sorted().forEach(solicit)
+            adopt()
+            EventLoop.notifyReady()
+            logger.info("listening on \(uplinks.map { $0.sorted().joined(separator: ", ") } ?? "every interface")")
+            return try loop.run()
+        } catch {
+            logger.error("\(error)")
+            return 1
+        }
+    }
+
+    private func solicit(_ uplink: String) {
+        do { try listener.solicit(on: uplink) } catch { logger.warning("router solicitation on \(uplink): \(error)") }
+    }
+
+    private func receive() {
+        let received: [ReceivedRouterAdvertisement]
+        do { received = try listener.receive() } catch {
+            logger.error("\(error)")
+            return
+        }
+        let now = loop.now
+        var changed: Set<String> = []
+        for ra in received where listens(on: ra.interface) {
+            do {
+                let advertisement = try RouterAdvertisement.parse(ra.message)
+                changed.formUnion(table.observe(advertisement, from: ra.source, on: ra.interface, at: now))
+            } catch {
+                // Counted, and reported at most every 10 s: a flood must not flood the log.
+                malformed += 1
+                if now - lastMalformedReport >= 10 {
+                    logger.warning("ignored \(malformed) malformed RA(s); latest from \(ra.source)%\(ra.interface): \(error)")
+                    malformed = 0
+                    lastMalformedReport = now
+                }
+            }
+        }
+        push(changed, at: now)
+        reportLimits(at: now)
+    }
+
+    /// What the limits refused since the last report, at most every 10 s.
+    private func reportLimits(at now: Double) {
+        let counters = table.counters
+        guard counters != reportedCounters, now - lastLimitReport >= 10 else { return }
+        let report: String = "limits: \(counters.rateLimitedRAs - reportedCounters.rateLimitedRAs) RA(s) over the rate, "
+            + "\(counters.refusedDomains - reportedCounters.refusedDomains) new domain(s), "
+            + "\(counters.refusedRouters - reportedCounters.refusedRouters) router(s) and "
+            + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) refused; "
+            + "\(table.domains.count) domain(s)"
+        logger.warning("\(report)")
+        reportedCounters = counters
+        lastLimitReport = now
+    }
+
+    private func expire() {
+        let now = loop.now
+        // Lingering domains whose last program has gone (or that came back) are handled again.
+        push(table.expire(at: now).union(lingering), at: now)
+    }
+
+    /// Applies what changed (one log line per domain change, unless `quiet`),
+    /// saves the state and re-arms the expiry timer.
+    private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
+        var changed = changed
+        for name in changed.sorted() where table.spec(named: name, at: now) == nil {
+            if host.hasProcesses(inDomain: name) {
+                if lingering.insert(name).inserted { logger.info("domain \(name): kept while programs run inside") }
+                changed.remove(name)
+            } else {
+                lingering.remove(name)
+            }
+        }
+        lingering.subtract(changed.filter { table.spec(named: $0, at: now) != nil })
+        let failures = table.push(changed, to: host, at: now)
+        if !changed.isEmpty { saveState() }
+        for name in changed.sorted() where !quiet || failures[name] != nil {
+            if let failure = failures[name] {
+                logger.error("domain \(name): \(failure)")
+            } else if let spec = table.spec(named: name, at: now) {
+                logger.info("domain \(name): \(spec.addresses.count) address(es), \(spec.routers.count) router(s), \(spec.dnsServers.count) DNS server(s) on \(spec.uplink)")
+            } else {
+                logger.info("domain \(name): removed")
+            }
+        }
+        let nextCheck = lingering.isEmpty ? nil : now + Runner.lingerCheck
+        let next = [table.nextExpiry(), nextCheck].compactMap { $0 }.min()
+        do {
+            try loop.setTimer(at: next) { [unowned self] in self.expire() }
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    private func stop(_ signal: Int32) {
+        if !persist {
+            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted()
+            do { try host.remove(names) } catch { logger.error("removing domains: \(error)") }
+            do {
+                try HostFiles.remove(directory: stateDirectory, name: stateFile)
+            } catch {
+                logger.error("removing \(statePath): \(error)")
+            }
+            logger.info("stopped on signal \(signal); removed \(names.count) domain(s)")
+        } else {
+            logger.info("stopped on signal \(signal); domains left in place")
+        }
+        loop.exit(0)
+    }
+}
+

@@ -1,0 +1,76 @@
+import PvDConfig
+import PvDCore
+import PvDWire
+import Testing
+
+@Suite struct DaemonConfigurationTests {
+    @Test func emptyFileKeepsDefaults() throws {
+        #expect(try DaemonConfiguration(yaml: "") == DaemonConfiguration())
+        #expect(try DaemonConfiguration(yaml: "# nothing\n") == DaemonConfiguration())
+    }
+
+    @Test func everyKey() throws {
+        let configuration = try DaemonConfiguration(yaml: """
+            uplinks: [eth0, wlan0]
+            persist: true
+            grace-period: 2.5
+            state: /var/lib/pvd/state.json
+            aliases:
+              corp: Corp.Example.COM
+              lab: lab.example.org.
+            attachment:
+              eth0: macvlan
+            additional-information:
+              fetch: false
+              ca-file: /etc/pvd/lab-ca.pem
+            """)
+        #expect(configuration.uplinks == ["eth0", "wlan0"])
+        #expect(configuration.persist)
+        #expect(configuration.gracePeriod == 2.5)
+        #expect(configuration.statePath == "/var/lib/pvd/state.json")
+        #expect(configuration.aliases == ["corp": try DomainName("corp.example.com"), "lab": try DomainName("lab.example.org")])
+        #expect(configuration.attachments == ["eth0": .macvlan])
+        #expect(!configuration.fetchAdditionalInformation)
+        #expect(configuration.certificateAuthorityFile == "/etc/pvd/lab-ca.pem")
+        #expect(configuration.name(for: try DomainName("CORP.example.com")) == "corp")
+        #expect(configuration.name(for: try DomainName("Other.Example.com")) == "other.example.com")
+    }
+
+    @Test(arguments: [
+        ("uplinks: eth0", "uplinks: must be a list"),
+        ("uplinks: [eth0, 'a/b']", "uplinks: \"a/b\" is not an interface name"),
+        ("uplinks: [averyveryverylongname]", "uplinks: \"averyveryverylongname\" is not an interface name"),
+        ("persist: yes please", "persist: must be true or false"),
+        ("grace-period: -1", "grace-period: must be between 0 and one year of seconds"),
+        ("grace-period: soon", "grace-period: must be a number"),
+        ("state: run/state.json", "state: must be an absolute file path"),
+        ("aliases: [corp]", "aliases: must be a mapping"),
+        ("aliases:\n  ../x: corp.example.com", "aliases.../x: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
+        ("aliases:\n  corp: bad..name", "aliases.corp: \"bad..name\" is not a PvD ID: empty label"),
+        ("aliases:\n  corp: a.example\n  other: A.example", "aliases.other: A.example already has an alias"),
+        ("attachment:\n  eth0: bridge", "attachment.eth0: is \"bridge\"; use routed or macvlan"),
+        ("additional-information:\n  ca-file: lab.pem", "additional-information.ca-file: must be an absolute path"),
+        ("additional-information:\n  cafile: /x", "additional-information.cafile: unknown key; known: ca-file, fetch"),
+        ("uplink: [eth0]", "uplink: unknown key; known: additional-information, aliases, attachment, grace-period, persist, state, uplinks"),
+        ("- eth0", "must be a mapping"),
+    ])
+    func badInputIsNamed(_ text: String, _ message: String) {
+        #expect(throws: ConfigurationError.self) { try DaemonConfiguration(yaml: text) }
+        do {
+            _ = try DaemonConfiguration(yaml: text)
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test(arguments: ["uplinks: [eth0\npersist: true\n", "persist: true\npersist: false\n"])
+    func yamlErrorsSayWhere(_ text: String) {
+        do {
+            _ = try DaemonConfiguration(yaml: text)
+            Issue.record("accepted broken YAML")
+        } catch {
+            #expect(error.description.hasPrefix("not valid YAML: "))
+            #expect(error.description.contains("line"))
+        }
+    }
+}
