@@ -260,6 +260,19 @@ public struct DomainTable: Sendable {
         domains.values.map { spec(of: $0, at: now) }.sorted { $0.name < $1.name }
     }
 
+    /// The explicit PvDs that announce additional information (H flag) and
+    /// have an address to fetch it from, with the PIO prefixes they advertise.
+    public func additionalInformationCandidates(at now: Seconds) -> [AdditionalInformationTable.Candidate] {
+        domains.values.compactMap { domain in
+            guard case .explicit(let id) = domain.key, domain.http, let sequence = domain.sequence,
+                  !spec(of: domain, at: now).addresses.isEmpty else { return nil }
+            let advertised = Set(domain.routers.values.filter { $0.interface == domain.uplink }
+                .flatMap { $0.prefixes.filter { $0.value.validUntil > now }.keys })
+            return AdditionalInformationTable.Candidate(name: domain.name, id: id, sequence: sequence, delay: domain.delay,
+                                                        prefixes: advertised.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
+        }.sorted { $0.name < $1.name }
+    }
+
     /// RFC 8801 §3.4.2 for DHCPv4: on `interface`, the explicit PvDs with the L
     /// flag get the host's IPv4; when there is none, the interface's implicit PvDs do.
     public func ipv4Domains(on interface: String) -> [String] {
