@@ -48,6 +48,8 @@ let package = Package(
             "PvDWire", "Bus", "NDP", "HostNet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // pvdd's helper that fetches PvD additional information inside a domain.
+        .executableTarget(name: "pvd-fetch", dependencies: ["HostNet"], path: "Sources/PvDFetch"),
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
         // Drives HostNet directly for integration tests and its benchmark.
         .executableTarget(name: "pvd-hostnet", dependencies: [

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""A tiny DNS responder for tests: answers every AAAA query for NAME with
-ADDRESS, anything else with NXDOMAIN, on [BIND]:53 (UDP). Logs each query.
+"""A tiny DNS responder for tests: answers every AAAA query for NAME (or, when
+NAME is *.SUFFIX, for any name under SUFFIX) with ADDRESS, anything else with
+NXDOMAIN, on [BIND]:53 (UDP). Logs each query.
 
 usage: dns_responder.py BIND NAME ADDRESS
 """
@@ -24,9 +25,10 @@ while True:
         print(f"bad query from {peer[0]}: {error}", flush=True)
         continue
     print(f"query {question} type {qtype} from {peer[0]}", flush=True)
-    if question == name and qtype == 28:
+    known = question == name or (name.startswith("*.") and question.endswith(name[1:]))
+    if known and qtype == 28:
         reply = DNS(id=query.id, qr=1, aa=1, rd=query.rd, ra=1, qd=query.qd,
                     an=DNSRR(rrname=query.qd.qname, type="AAAA", ttl=60, rdata=address))
     else:
-        reply = DNS(id=query.id, qr=1, aa=1, rd=query.rd, ra=1, qd=query.qd, rcode=0 if question == name else 3)
+        reply = DNS(id=query.id, qr=1, aa=1, rd=query.rd, ra=1, qd=query.qd, rcode=0 if known else 3)
     sock.sendto(bytes(reply), peer)

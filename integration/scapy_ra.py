@@ -46,7 +46,7 @@ def wait_for_link_local(iface, timeout=3.0):
         time.sleep(0.05)
 
 
-def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, preferred=1800):
+def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, preferred=1800, http=True, delay=1):
     """The Ethernet frame of one PvD RA from IFACE's link-local address to ff02::1."""
     from scapy.arch import get_if_hwaddr
     from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
@@ -61,14 +61,15 @@ def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, p
     return bytes(Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
                  / IPv6(src=link_local, dst="ff02::1", hlim=255)
                  / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
-                 / Raw(pvd_option(pvd_id, seq, h=True, delay=1, nested=nested)))
+                 / Raw(pvd_option(pvd_id, seq, h=http, delay=delay, nested=nested)))
 
 
-def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0):
+def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0,
+         http=True, delay=1):
     from scapy.packet import Raw
     from scapy.sendrecv import sendp
 
-    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred)), iface=iface,
+    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred, http, delay)), iface=iface,
           count=count, inter=interval, verbose=False)
 
 
@@ -84,6 +85,8 @@ if __name__ == "__main__":
     for option, default in (("--count", 1), ("--router-lifetime", 1800), ("--valid", 3600), ("--preferred", 1800)):
         parser.add_argument(option, type=int, default=default)
     parser.add_argument("--interval", type=float, default=0.0)
+    parser.add_argument("--delay", type=int, default=1, help="the PvD option's Delay (0-15)")
+    parser.add_argument("--no-http", dest="http", action="store_false", help="clear the H flag")
     args = parser.parse_args(sys.argv[2:])
     send(args.iface, args.pvd_id, args.seq, args.prefix, args.rdnss, args.count, args.router_lifetime,
-         args.valid, args.preferred, args.interval)
+         args.valid, args.preferred, args.interval, args.http, args.delay)

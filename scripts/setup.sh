@@ -4,10 +4,13 @@
 
 # Building: pkg-config and the C libraries behind the system-library modules.
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
+# Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
+# for RFC 8801 additional information.
+PVD_RUN_PACKAGES=(curl ca-certificates)
 # Testing and the lab: scapy for independent packets, radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
-# ping for reachability.
-PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping)
+# ping for reachability, openssl for the test CA of the HTTPS server.
+PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl)
 
 die() {
     echo "$(basename "$0"): $*" >&2

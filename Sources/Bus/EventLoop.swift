@@ -16,6 +16,8 @@ public final class EventLoop {
     private let event: OpaquePointer
     private var handlers: [Handler] = []
     private var timer: OpaquePointer?
+    /// Child processes watched by ``onExit(of:_:)``: their event source and handler.
+    private var children: [pid_t: (source: OpaquePointer, handler: Handler)] = [:]
 
     public init() throws(SystemdError) {
         var event: OpaquePointer?
@@ -26,6 +28,7 @@ public final class EventLoop {
 
     deinit {
         if let timer { sd_event_source_unref(timer) }
+        for child in children.values { sd_event_source_unref(child.source) }
         sd_event_unref(event)
     }
 
@@ -86,6 +89,34 @@ public final class EventLoop {
         guard enabled >= 0 else { throw SystemdError(step: "arm timer", code: -enabled) }
     }
 
+    /// Calls `handler` once when the child `pid` ends, with its exit status
+    /// (128 + the signal number if a signal ended it); sd-event reaps it.
+    /// SIGCHLD must be blocked (``blockChildSignal()``) before the child is made.
+    public func onExit(of pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemdError) {
+        let box = Handler(child: { [unowned self] pid, status in
+            if let child = self.children.removeValue(forKey: pid) { sd_event_source_unref(child.source) }
+            handler(status)
+        })
+        var source: OpaquePointer?
+        let result = sd_event_add_child(event, &source, pid, WEXITED, { _, info, context in
+            let info = info!.pointee
+            let value = info._sifields._sigchld.si_status
+            let status = info.si_code == Int32(CLD_EXITED) ? value : 128 + value
+            Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().child?(info._sifields._sigchld.si_pid, status)
+            return 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+        guard result >= 0, let source else { throw SystemdError(step: "watch child \(pid)", code: -result) }
+        children[pid] = (source, box)
+    }
+
+    /// Blocks SIGCHLD for the process so that sd-event can watch children.
+    public static func blockChildSignal() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGCHLD)
+        sigprocmask(SIG_BLOCK, &set, nil)
+    }
+
     /// Runs until ``exit(_:)``; returns the exit code.
     public func run() throws(SystemdError) -> Int32 {
         let result = sd_event_loop(event)
@@ -105,16 +136,11 @@ public final class EventLoop {
 
 /// Closures reached from sd-event's C callbacks through a context pointer.
 private final class Handler {
-    let io: (() -> Void)?
-    let signal: ((Int32) -> Void)?
+    var io: (() -> Void)?
+    var signal: ((Int32) -> Void)?
+    var child: ((pid_t, Int32) -> Void)?
 
-    init(io: @escaping () -> Void) {
-        self.io = io
-        signal = nil
-    }
-
-    init(signal: @escaping (Int32) -> Void) {
-        io = nil
-        self.signal = signal
-    }
+    init(io: @escaping () -> Void) { self.io = io }
+    init(signal: @escaping (Int32) -> Void) { self.signal = signal }
+    init(child: @escaping (pid_t, Int32) -> Void) { self.child = child }
 }

@@ -81,7 +81,11 @@ public struct AdditionalInformationTable: Sendable {
             if let entry = entries[candidate.name], entry.id == candidate.id, entry.sequence == candidate.sequence { continue }
             var entry = Entry(id: candidate.id, sequence: candidate.sequence, delay: candidate.delay)
             entry.lastAttempt = entries[candidate.name]?.lastAttempt
-            entry.nextFetch = plan(now + random(AdditionalInformationTable.backoff(delay: candidate.delay)), after: entry.lastAttempt)
+            if AdditionalInformationTable.isHostName(candidate.id) {
+                entry.nextFetch = plan(now + random(AdditionalInformationTable.backoff(delay: candidate.delay)), after: entry.lastAttempt)
+            } else {
+                entry.status = "the PvD ID is not a host name; not fetched"
+            }
             entries[candidate.name] = entry
             changed.insert(candidate.name)
         }
@@ -163,6 +167,16 @@ public struct AdditionalInformationTable: Sendable {
     /// Up to 2^(2·Delay) milliseconds, in seconds (RFC 8801 §4.1).
     public static func backoff(delay: UInt8) -> Seconds {
         Seconds(1 << (2 * Int(delay & 0x0F))) / 1000
+    }
+
+    /// Letters, digits and inner hyphens only (RFC 1123): a PvD ID that can go into a URL as it is.
+    static func isHostName(_ id: PvDWire.DomainName) -> Bool {
+        !id.isRoot && id.labels.allSatisfy { label in
+            label.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || byte == UInt8(ascii: "-")
+            } && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+        }
     }
 
     /// `time`, but not sooner than ``minimumInterval`` after the last attempt.

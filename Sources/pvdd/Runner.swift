@@ -28,10 +28,14 @@ final class Runner {
     static let lingerCheck = 5.0
     var reportedCounters = LimitCounters()
     var lastLimitReport: Double = -.infinity
+    /// RFC 8801 additional information: the schedule, and the fetches running by domain.
+    var information = AdditionalInformationTable()
+    var fetches: [String: ChildProcess] = [:]
 
     init(settings: DaemonConfiguration) throws {
         self.settings = settings
         uplinks = settings.uplinks.isEmpty ? nil : Set(settings.uplinks)
+        EventLoop.blockChildSignal()  // before any thread starts, so that every thread has it blocked
         loop = try EventLoop()
         listener = try RouterAdvertisementListener()
         links = try LinkMonitor()
@@ -71,9 +75,9 @@ final class Runner {
     }
 
     /// Writes the table to the state file (atomically).
-    private func saveState() {
+    func saveState() {
         do {
-            try HostFiles.writeAtomically(directory: stateDirectory, name: stateFile, contents: table.state.serialized + "\n")
+            try HostFiles.writeAtomically(directory: stateDirectory, name: stateFile, contents: stateDocument.serialized + "\n")
         } catch {
             logger.error("saving state: \(error)")
         }
@@ -146,6 +150,7 @@ final class Runner {
 
     private func expire() {
         let now = loop.now
+        advanceAdditionalInformation(at: now)
         // Lingering domains whose last program has gone (or that came back) are handled again.
         push(table.expire(at: now).union(lingering), at: now)
     }
@@ -174,8 +179,15 @@ final class Runner {
                 logger.info("domain \(name): removed")
             }
         }
+        if !changed.isEmpty { trackAdditionalInformation(at: now) }
+        rearm(at: now)
+    }
+
+    /// Sets the one timer to the next thing due: an expiry, a lingering
+    /// domain's check, an additional-information fetch or expiry.
+    func rearm(at now: Double) {
         let nextCheck = lingering.isEmpty ? nil : now + Runner.lingerCheck
-        let next = [table.nextExpiry(), nextCheck].compactMap { $0 }.min()
+        let next = [table.nextExpiry(), nextCheck, information.nextEvent()].compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
         } catch {
@@ -196,6 +208,7 @@ final class Runner {
         } else {
             logger.info("stopped on signal \(signal); domains left in place")
         }
+        for fetch in fetches.values { fetch.kill() }
         loop.exit(0)
     }
 }

@@ -102,6 +102,16 @@ struct AdditionalInformationTableTests {
         #expect(table.entries["corp"]?.nextFetch == 3010)
     }
 
+    @Test(arguments: ["a/b.example.com", "user@corp.example.com", "-x.example.com", "a b.example"])
+    func pvdIDsThatAreNotHostNamesAreNotFetched(_ text: String) throws {
+        var table = AdditionalInformationTable()
+        let odd = AdditionalInformationTable.Candidate(name: "odd", id: try DomainName(text), sequence: 1, delay: 0, prefixes: [])
+        _ = table.track([odd], at: 0, random: most)
+        #expect(table.entries["odd"]?.nextFetch == nil)
+        #expect(table.entries["odd"]?.status == "the PvD ID is not a host name; not fetched")
+        #expect(AdditionalInformationTable.isHostName(try DomainName("Corp-1.Example.com")))
+    }
+
     @Test func aSequenceChangeWhileFetchingDropsTheOutcome() {
         var table = AdditionalInformationTable()
         _ = table.track([candidate()], at: 0, random: most)

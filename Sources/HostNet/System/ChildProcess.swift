@@ -1,0 +1,76 @@
+import Glibc
+import PvDCore
+
+/// A helper program started by the daemon, its output going to unlinked
+/// temporary files (never pipes: a child that writes much cannot block, and
+/// ``RLIMIT_FSIZE`` set by the child bounds what it can write).
+public struct ChildProcess {
+    public let pid: pid_t
+    private let output: Int32
+    private let errors: Int32
+
+    /// Starts `path` with `arguments`, stdin from /dev/null, the default signal
+    /// mask and dispositions, and output and errors kept for ``collect(limit:)``.
+    public static func spawn(_ path: String, _ arguments: [String], scratch directory: String) throws(HostNetError) -> ChildProcess {
+        let output = try temporaryFile(in: directory)
+        let errors: Int32
+        do { errors = try temporaryFile(in: directory) } catch {
+            close(output)
+            throw error
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, errors, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        guard result == 0 else {
+            close(output)
+            close(errors)
+            throw systemError("start", path, errno: result)
+        }
+        return ChildProcess(pid: pid, output: output, errors: errors)
+    }
+
+    /// What the child wrote to stdout and stderr (each at most `limit` bytes);
+    /// closes the files. Call once, after the child ended.
+    public func collect(limit: Int) -> (output: [UInt8], errors: [UInt8]) {
+        defer {
+            close(output)
+            close(errors)
+        }
+        return (ChildProcess.read(output, limit: limit), ChildProcess.read(errors, limit: limit))
+    }
+
+    /// Stops the child (SIGKILL); its exit is still reported to the watcher.
+    public func kill() {
+        Glibc.kill(pid, SIGKILL)
+    }
+
+    private static func read(_ fd: Int32, limit: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: limit)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, limit, 0) }
+        return Array(bytes.prefix(max(0, count)))
+    }
+
+    private static func temporaryFile(in directory: String) throws(HostNetError) -> Int32 {
+        var template = Array("\(directory)/.child-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { throw systemError("create a scratch file", directory) }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        return fd
+    }
+}

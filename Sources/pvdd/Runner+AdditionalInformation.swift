@@ -1,0 +1,100 @@
+import Glibc
+import HostNet
+import PvDCore
+import PvDWire
+
+/// RFC 8801 §4: fetching `https://<PvD ID>/.well-known/pvd` through the domain
+/// itself. The schedule is PvDCore's ``AdditionalInformationTable``; each fetch
+/// is a `pvd-fetch` child (beside the pvdd binary) whose exit sd-event reports.
+extension Runner {
+    /// Fetches running at once, at most.
+    static let concurrentFetches = 4
+    /// The most of a document (and of curl's messages) read back.
+    static let documentLimit = 64 * 1024
+
+    /// The state file: the table's state plus what the fetches found.
+    var stateDocument: JSONValue {
+        guard case .object(var members) = table.state else { return table.state }
+        let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
+        members.append(JSONMember("additional_information", .object(entries)))
+        return .object(members)
+    }
+
+    /// Follows the table's PvDs (new ones, sequence changes, gone ones), then starts what is due.
+    func trackAdditionalInformation(at now: Double) {
+        guard settings.fetchAdditionalInformation else { return }
+        let changed = information.track(table.additionalInformationCandidates(at: now), at: now, random: Runner.random)
+        for name in changed where information.entries[name] == nil {
+            fetches.removeValue(forKey: name)?.kill()
+        }
+        startDueFetches(at: now)
+    }
+
+    /// On the timer: drops expired documents and starts due fetches.
+    func advanceAdditionalInformation(at now: Double) {
+        for name in information.expire(at: now).sorted() { logger.info("domain \(name): additional information expired") }
+        startDueFetches(at: now)
+    }
+
+    private func startDueFetches(at now: Double) {
+        for name in information.due(at: now) where fetches.count < Runner.concurrentFetches {
+            guard let entry = information.entries[name] else { continue }
+            let url = "https://\(entry.id.description.lowercased())/.well-known/pvd"
+            let arguments = [name, url] + (settings.certificateAuthorityFile.map { [$0] } ?? [])
+            do {
+                let child = try ChildProcess.spawn(Runner.fetchHelper, arguments, scratch: stateDirectory)
+                try loop.onExit(of: child.pid) { [unowned self] status in self.fetchEnded(name, child, status: status) }
+                fetches[name] = child
+                information.started(name, at: now)
+            } catch {
+                logger.error("domain \(name): cannot fetch additional information: \(error)")
+                information.started(name, at: now)
+                information.finished(name, .failure("\(error)"), at: now, unixTime: Int64(time(nil)), random: Runner.random)
+            }
+        }
+        rearm(at: now)
+    }
+
+    private func fetchEnded(_ name: String, _ child: ChildProcess, status: Int32) {
+        let now = loop.now
+        let (body, errors) = child.collect(limit: Runner.documentLimit)
+        guard fetches[name]?.pid == child.pid else { return }  // stopped: its domain or sequence went
+        fetches[name] = nil
+        let outcome = Runner.outcome(status: status, body: body, errors: errors)
+        let before = information.entries[name]?.status
+        if information.finished(name, outcome, at: now, unixTime: Int64(time(nil)), random: Runner.random),
+           let entry = information.entries[name], entry.status != before {
+            if entry.status == "valid" {
+                logger.info("domain \(name): additional information valid until \(RFC3339.format(entry.document?.expires ?? 0))")
+            } else {
+                logger.warning("domain \(name): additional information: \(entry.status)")
+            }
+        }
+        saveState()
+        startDueFetches(at: now)
+    }
+
+    /// What a `pvd-fetch` run means: its exit status (curl's), stdout (the body)
+    /// and stderr (curl's error, then `HTTP <status>`).
+    static func outcome(status: Int32, body: [UInt8], errors: [UInt8]) -> AdditionalInformationTable.Outcome {
+        let lines = String(decoding: errors, as: UTF8.self).split(separator: "\n").map(String.init)
+        if status == 0, let last = lines.last, last.hasPrefix("HTTP "), let code = Int(last.dropFirst(5)) {
+            return .answer(status: code, body: body)
+        }
+        if status == 128 + SIGXFSZ { return .failure("the document is larger than \(documentLimit / 1024) KiB") }
+        let message = lines.first { !$0.hasPrefix("HTTP ") } ?? "exit status \(status)"
+        return .failure(message.hasPrefix("curl: ") ? String(message.dropFirst(6)) : message)
+    }
+
+    /// `pvd-fetch`, installed beside `pvdd`.
+    static var fetchHelper: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let executable = String(decoding: buffer.prefix(max(0, count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let directory = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "/usr/local/lib/pvd"
+        return "\(directory)/pvd-fetch"
+    }
+
+    /// A uniformly random number in 0...upper.
+    static func random(_ upper: Double) -> Double { Double.random(in: 0...max(0, upper)) }
+}
