@@ -1,12 +1,33 @@
 import PvDConfig
 import PvDCore
 import PvDWire
+import Glibc
 import Testing
+
+/// Reads a small text file (tests only).
+enum HostFile {
+    static func read(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let count = fread(&buffer, 1, buffer.count, file), count > 0 { bytes += buffer.prefix(count) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
 
 @Suite struct DaemonConfigurationTests {
     @Test func emptyFileKeepsDefaults() throws {
         #expect(try DaemonConfiguration(yaml: "") == DaemonConfiguration())
         #expect(try DaemonConfiguration(yaml: "# nothing\n") == DaemonConfiguration())
+    }
+
+    @Test func theShippedExampleIsValid() throws {
+        let path = "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/")
+        let text = try #require(HostFile.read("/\(path)/scripts/system/pvdd.yaml"))
+        let configuration = try DaemonConfiguration(yaml: text)
+        #expect(configuration.aliases == ["corp": try DomainName("corp.example.com")])
+        #expect(configuration.uplinks.isEmpty)
     }
 
     @Test func everyKey() throws {
