@@ -90,11 +90,6 @@ public struct DaemonConfiguration: Equatable, Sendable {
             }
         }
     }
-
-    /// The domain name for a PvD ID: its alias, or the ID in lower case.
-    public func name(for id: PvDWire.DomainName) -> String {
-        aliases.first { $0.value == id }?.key ?? id.description.lowercased()
-    }
 }
 
 /// What is wrong in a configuration: the key's path (`aliases.corp`) and the problem.

@@ -53,8 +53,6 @@ enum HostFile {
         #expect(configuration.attachments == ["eth0": .macvlan])
         #expect(!configuration.fetchAdditionalInformation)
         #expect(configuration.certificateAuthorityFile == "/etc/pvd/lab-ca.pem")
-        #expect(configuration.name(for: try DomainName("CORP.example.com")) == "corp")
-        #expect(configuration.name(for: try DomainName("Other.Example.com")) == "other.example.com")
     }
 
     @Test(arguments: [
