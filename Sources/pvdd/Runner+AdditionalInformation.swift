@@ -88,9 +88,7 @@ extension Runner {
 
     /// `pvd-fetch`, installed beside `pvdd`.
     static var fetchHelper: String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let executable = String(decoding: buffer.prefix(max(0, count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let executable = HostFiles.executablePath() ?? ""
         let directory = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "/usr/local/lib/pvd"
         return "\(directory)/pvd-fetch"
     }

@@ -27,6 +27,11 @@ enum Sysctl {
     }
 }
 
+/// The text in a C character buffer, up to its first NUL (or its end).
+func text(of buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// Small root-owned files (resolv.conf, pvd's state) written atomically,
 /// never through a symlink.
 public enum HostFiles {
@@ -44,6 +49,14 @@ public enum HostFiles {
             data += chunk[0..<count]
         }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The running program's own file (`/proc/self/exe`), to find helpers installed beside it.
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return text(of: buffer)
     }
 
     /// The names in `directory` (not `.` and `..`); empty when it cannot be read.

@@ -56,7 +56,7 @@ public final class LinkMonitor {
     private static func name(ofIndex index: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
         guard if_indextoname(UInt32(index), &buffer) != nil else { return nil }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text(of: buffer)
     }
 }
 
@@ -93,11 +93,11 @@ private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutable
         case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
             guard rtnl_addr_get_family(object) == AF_INET6, rtnl_addr_get_scope(object) == Int32(RT_SCOPE_LINK.rawValue),
                   let local = rtnl_addr_get_local(object) else { return }
-            var text = [CChar](repeating: 0, count: 64)
-            nl_addr2str(local, &text, text.count)
+            var address = [CChar](repeating: 0, count: 64)
+            nl_addr2str(local, &address, address.count)
             let flags = UInt32(rtnl_addr_get_flags(object))
             let settled = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
-            states.address(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
+            states.address(text(of: address), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
         default:
             return
         }
