@@ -145,6 +145,29 @@ lab_radvd() {
     lab_bg "$1" "$LAB_DIR/radvd-$1.log" radvd --nodaemon -C "$2" -p "$LAB_DIR/radvd-$1.pid" -m stderr
 }
 
+# lab_radvd_plain N: Debian's radvd on rN sending plain RAs (an implicit PvD)
+# with rN's prefix 2001:db8:N::/64 and its DNS server 2001:db8:N::53.
+lab_radvd_plain() {
+    cat >"$LAB_DIR/radvd-r$1.conf" <<CONF
+interface lan0 {
+    AdvSendAdvert on;
+    prefix 2001:db8:$1::/64 { };
+    RDNSS 2001:db8:$1::53 { };
+};
+CONF
+    lab_radvd "r$1" "$LAB_DIR/radvd-r$1.conf"
+}
+
+# lab_pvdd LOG WHERE ARGS…: pvdd ($PVDD ARGS…) in the host namespace, logging
+# to LOG; returns once it says "listening on WHERE" (fails the test with its
+# log otherwise). Its pid is in LAB_LAST_PID.
+lab_pvdd() {
+    local log=$1 where=$2
+    shift 2
+    lab_bg host "$log" "$PVDD" "$@"
+    lab_wait 10 grep -q "listening on $where" "$log" || fail "pvdd did not start: $(cat "$log")"
+}
+
 # fail MESSAGE: print MESSAGE and fail the test.
 fail() {
     echo "$*" >&2

@@ -38,9 +38,8 @@ cat >>"$LAB_DIR/pvdd.yaml" <<CONF
 additional-information:
   ca-file: $LAB_DIR/ca.pem
 CONF
-lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --config "$LAB_DIR/pvdd.yaml"
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
-lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd.log" || fail "pvdd did not start: $(cat "$LAB_DIR/pvdd.log")"
 for n in $names untrusted; do
     lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 "$n.example.com" 1 2001:db8:1::/64 2001:db8:1::53 --delay 0
 done

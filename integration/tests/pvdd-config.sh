@@ -37,17 +37,9 @@ state: $LAB_DIR/state/pvdd.json
 aliases:
   ${P}corp: Corp.Example.COM
 CONF
-cat >"$LAB_DIR/radvd.conf" <<'CONF'
-interface lan0 {
-    AdvSendAdvert on;
-    prefix 2001:db8:1::/64 { };
-    RDNSS 2001:db8:1::53 { };
-};
-CONF
-lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --config "$LAB_DIR/pvdd.yaml"
+lab_pvdd "$LAB_DIR/pvdd.log" "every interface" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
-lab_wait 10 grep -q "listening on every interface" "$LAB_DIR/pvdd.log" || fail "pvdd did not start: $(cat "$LAB_DIR/pvdd.log")"
-lab_radvd r1 "$LAB_DIR/radvd.conf"
+lab_radvd_plain 1
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 10 2001:db8:2::/64 2001:db8:2::53
 names() { lab_hostnet host list | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["name"] for l in sys.stdin)))'; }
 two_domains() { [ "$(names | wc -w)" -eq 2 ]; }

@@ -16,16 +16,8 @@ lab_two_routers 3
 # out of the before/after comparison.
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_host_state >"$LAB_DIR/before"
-cat >"$LAB_DIR/radvd.conf" <<'CONF'
-interface lan0 {
-    AdvSendAdvert on;
-    prefix 2001:db8:1::/64 { };
-    RDNSS 2001:db8:1::53 { };
-};
-CONF
-lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --uplink up0 --grace-period 2 --state "$LAB_DIR/state/pvdd.json"
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0 --grace-period 2 --state "$LAB_DIR/state/pvdd.json"
 pvdd=$LAB_LAST_PID
-lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd.log" || fail "pvdd did not start: $(cat "$LAB_DIR/pvdd.log")"
 
 send() { lab_in "$1" /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com "${@:2}"; }
 list() { lab_hostnet host list; }
@@ -38,7 +30,7 @@ corp_is() { [ "$(corp "$1")" = "$2" ]; }
 corp_router_count_is() { [ "$(corp routers | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq "$1" ]; }
 corp_absent() { [ "$(corp name)" = absent ]; }
 
-lab_radvd r1 "$LAB_DIR/radvd.conf"
+lab_radvd_plain 1
 send r2 10 2001:db8:2::/64 2001:db8:2::53
 send r3 10 2001:db8:3::/64 2001:db8:3::53
 start=$(date +%s%N)

@@ -8,9 +8,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 lab_two_routers
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_host_state >"$LAB_DIR/before"
-lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --uplink up0 --grace-period 1 --state "$LAB_DIR/state/pvdd.json"
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0 --grace-period 1 --state "$LAB_DIR/state/pvdd.json"
 pvdd=$LAB_LAST_PID
-lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd.log" || fail "pvdd did not start"
 corp_namespace() { ip netns list | grep -q '^pvd-corp.example.com'; }
 no_corp_namespace() { ! corp_namespace; }
 

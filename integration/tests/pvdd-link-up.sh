@@ -6,9 +6,8 @@ set -euo pipefail
 
 lab_two_routers
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-lab_bg host "$LAB_DIR/pvdd.log" "$PVDD" --uplink up0 --state "$LAB_DIR/state/pvdd.json"
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0 --state "$LAB_DIR/state/pvdd.json"
 pvdd=$LAB_LAST_PID
-lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd.log" || fail "pvdd did not start"
 sleep 1
 lab_capture r1 lan0 "$LAB_DIR/r1.pcap"
 capture=$LAB_LAST_PID

@@ -20,9 +20,8 @@ interface lan0 {
 CONF
 state=$LAB_DIR/state/pvdd.json
 start_pvdd() {
-    lab_bg host "$LAB_DIR/pvdd-$1.log" "$PVDD" --uplink up0 --state "$state"
+    lab_pvdd "$LAB_DIR/pvdd-$1.log" "up0" --uplink up0 --state "$state"
     pvdd=$LAB_LAST_PID
-    lab_wait 10 grep -q "listening on up0" "$LAB_DIR/pvdd-$1.log" || fail "pvdd did not start: $(cat "$LAB_DIR/pvdd-$1.log")"
 }
 list() { lab_hostnet host list; }
 domain_count_is() { [ "$(list | wc -l)" -eq "$1" ]; }
