@@ -40,7 +40,11 @@ lab_netns() {
     ip netns add "$ns"
     LAB_NAMESPACES+=("$ns")
     ip -n "$ns" link set lo up
-    lab_in "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    # No node solicits routers by itself: a forwarding host notes the sender of
+    # an RS as a neighbour, which must not land in a test's no-change window;
+    # the only solicitations on a lab link are pvdd's own.
+    lab_in "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+        net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0
 }
 
 # lab_in NAME CMD…: run CMD in namespace NAME (short-lived commands).

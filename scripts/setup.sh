@@ -6,7 +6,7 @@
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
 # Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
 # for RFC 8801 additional information.
-PVD_RUN_PACKAGES=(curl ca-certificates)
+PVD_RUN_PACKAGES=(curl ca-certificates nftables)
 # Testing and the lab: scapy for independent packets, radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
 # ping for reachability, openssl for the test CA of the HTTPS server.

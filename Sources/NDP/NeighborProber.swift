@@ -11,40 +11,45 @@ public struct NDPError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(step) \(object): \(String(cString: strerror(code)))" }
 }
 
-/// Asks a link whether other nodes own addresses, with libndp: a Neighbor
-/// Solicitation for each, then the Neighbor Advertisements that answer within
-/// the wait. This is pvd's duplicate address detection for domain addresses,
-/// which live behind the host (proxied), so the kernel's own DAD never runs
-/// on the link for them.
+/// Asks links whether other nodes own addresses, with libndp: a Neighbor
+/// Solicitation for each, then the Neighbor Advertisements that answer. This
+/// is pvd's duplicate address detection for domain addresses, which live
+/// behind the host (proxied), so the kernel's own DAD never runs on the link
+/// for them. The daemon uses ``solicit(_:on:)`` and ``receive()`` from its
+/// event loop; ``answered(_:on:wait:)`` waits on its own.
 ///
 /// libndp sends from the interface's link-local address (the kernel chooses
 /// the source of its raw socket), not from `::` as RFC 4862 DAD does; any owner
 /// of the address still answers, which is what matters here.
 public final class NeighborProber {
     private let ndp: OpaquePointer
+    private let inbox = AnswerInbox()
 
     public init() throws(NDPError) {
         var handle: OpaquePointer?
         let result = ndp_open(&handle)
         guard result == 0, let handle else { throw NDPError(step: "open", object: "libndp socket", code: -result) }
         ndp = handle
+        let registered = ndp_msgrcv_handler_register(ndp, neighborAdvertisementReceived, NDP_MSG_NA, 0,
+                                                     Unmanaged.passUnretained(inbox).toOpaque())
+        guard registered == 0 else {
+            ndp_close(ndp)
+            throw NDPError(step: "listen for neighbor advertisements", object: "all interfaces", code: -registered)
+        }
     }
 
-    deinit { ndp_close(ndp) }
+    deinit {
+        ndp_msgrcv_handler_unregister(ndp, neighborAdvertisementReceived, NDP_MSG_NA, 0, Unmanaged.passUnretained(inbox).toOpaque())
+        ndp_close(ndp)
+    }
 
-    /// The targets that some node on `interface` answered for within `wait`.
-    public func answered(_ targets: [IPv6Address], on interface: String,
-                         wait: Duration = .seconds(1)) throws(NDPError) -> Set<IPv6Address> {
-        guard !targets.isEmpty else { return [] }
+    /// The descriptor to watch for readability (libndp's eventfd).
+    public var descriptor: Int32 { ndp_get_eventfd(ndp) }
+
+    /// Sends a Neighbor Solicitation for each target on `interface`.
+    public func solicit(_ targets: [IPv6Address], on interface: String) throws(NDPError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw NDPError(step: "find interface", object: interface, code: errno) }
-        let probe = Probe(Set(targets))
-        let context = Unmanaged.passRetained(probe)
-        defer { context.release() }
-        let registered = ndp_msgrcv_handler_register(ndp, neighborAdvertisementReceived, NDP_MSG_NA, index, context.toOpaque())
-        guard registered == 0 else { throw NDPError(step: "listen for advertisements", object: interface, code: -registered) }
-        defer { ndp_msgrcv_handler_unregister(ndp, neighborAdvertisementReceived, NDP_MSG_NA, index, context.toOpaque()) }
-
         for target in targets {
             var message: OpaquePointer?
             let created = ndp_msg_new(&message, NDP_MSG_NS)
@@ -60,11 +65,27 @@ public final class NeighborProber {
             let sent = ndp_msg_send(ndp, message)
             guard sent == 0 else { throw NDPError(step: "send solicitation", object: "\(target) on \(interface)", code: -sent) }
         }
+    }
 
+    /// Reads what is waiting: the addresses nodes advertised, with the interface heard on.
+    public func receive() throws(NDPError) -> [NeighborAnswer] {
+        let result = ndp_call_eventfd_handler(ndp)
+        guard result == 0 else { throw NDPError(step: "receive", object: "neighbor advertisement", code: -result) }
+        defer { inbox.received.removeAll() }
+        return inbox.received
+    }
+
+    /// The targets that some node on `interface` answered for within `wait`.
+    public func answered(_ targets: [IPv6Address], on interface: String,
+                         wait: Duration = .seconds(1)) throws(NDPError) -> Set<IPv6Address> {
+        guard !targets.isEmpty else { return [] }
+        try solicit(targets, on: interface)
+        let wanted = Set(targets)
+        var answered: Set<IPv6Address> = []
         let clock = ContinuousClock()
         let deadline = clock.now + wait
-        var descriptor = pollfd(fd: ndp_get_eventfd(ndp), events: Int16(POLLIN), revents: 0)
-        while probe.answered.count < probe.targets.count {
+        var descriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while answered.count < wanted.count {
             let left = deadline - clock.now
             guard left > .zero else { break }
             let milliseconds = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
@@ -72,19 +93,23 @@ public final class NeighborProber {
             if ready < 0, errno == EINTR { continue }
             guard ready >= 0 else { throw NDPError(step: "wait for advertisements", object: interface, code: errno) }
             if ready > 0 {
-                let handled = ndp_call_eventfd_handler(ndp)
-                guard handled == 0 else { throw NDPError(step: "read advertisement", object: interface, code: -handled) }
+                for answer in try receive() where answer.interface == interface && wanted.contains(answer.target) {
+                    answered.insert(answer.target)
+                }
             }
         }
-        return probe.answered
+        return answered
     }
 }
 
-/// The state of one probe, reached from the C callback.
-private final class Probe {
-    let targets: Set<IPv6Address>
-    var answered: Set<IPv6Address> = []
-    init(_ targets: Set<IPv6Address>) { self.targets = targets }
+/// A Neighbor Advertisement heard: the address it is for, and where.
+public struct NeighborAnswer: Equatable, Sendable {
+    public var target: IPv6Address
+    public var interface: String
+}
+
+private final class AnswerInbox {
+    var received: [NeighborAnswer] = []
 }
 
 /// libndp's callback for each Neighbor Advertisement: the target address is at
@@ -92,9 +117,16 @@ private final class Probe {
 /// callbacks must be (DESIGN.md, Swift pitfalls).
 private func neighborAdvertisementReceived(_ ndp: OpaquePointer?, _ message: OpaquePointer?,
                                            _ context: UnsafeMutableRawPointer?) -> Int32 {
-    guard let message, let context, let payload = ndp_msg_payload(message), ndp_msg_payload_len(message) >= 24 else { return 0 }
-    let probe = Unmanaged<Probe>.fromOpaque(context).takeUnretainedValue()
-    let octets = Array(UnsafeRawBufferPointer(start: payload + 8, count: 16))
-    if let target = IPv6Address(octets: octets), probe.targets.contains(target) { probe.answered.insert(target) }
+    guard let message, let context, let payload = ndp_msg_payload(message), ndp_msg_payload_len(message) >= 24,
+          let target = IPv6Address(octets: Array(UnsafeRawBufferPointer(start: payload + 8, count: 16))),
+          let interface = interfaceName(index: ndp_msg_ifindex(message)) else { return 0 }
+    Unmanaged<AnswerInbox>.fromOpaque(context).takeUnretainedValue().received.append(NeighborAnswer(target: target, interface: interface))
     return 0
+}
+
+/// The name of the interface with kernel index `index`, if there is one.
+func interfaceName(index: UInt32) -> String? {
+    var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
+    guard if_indextoname(index, &name) != nil else { return nil }
+    return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -73,9 +73,7 @@ private func routerAdvertisementReceived(_ ndp: OpaquePointer?, _ message: Opaqu
     let length = ndp_msg_payload_len(message)
     let bytes = Array(UnsafeRawBufferPointer(start: payload, count: length))
     let sourceOctets = withUnsafeBytes(of: source.pointee) { Array($0) }
-    var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
-    guard let address = IPv6Address(octets: sourceOctets), if_indextoname(ndp_msg_ifindex(message), &name) != nil else { return 0 }
-    inbox.received.append(ReceivedRouterAdvertisement(message: bytes, source: address,
-                                                      interface: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+    guard let address = IPv6Address(octets: sourceOctets), let interface = interfaceName(index: ndp_msg_ifindex(message)) else { return 0 }
+    inbox.received.append(ReceivedRouterAdvertisement(message: bytes, source: address, interface: interface))
     return 0
 }

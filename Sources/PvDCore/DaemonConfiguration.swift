@@ -7,6 +7,7 @@ import PvDWire
 /// uplinks: [eth0, wlan0]      # none: every interface but lo and pvd's own
 /// persist: false              # leave domains in place when stopping
 /// grace-period: 60            # seconds a domain without routers is kept
+/// duplicate-address-detection: true   # probe each new address for 1 s first
 /// state: /run/pvd/state.json
 /// aliases:                    # a short name for a PvD
 ///   corp: corp.example.com
@@ -21,6 +22,8 @@ public struct DaemonConfiguration: Equatable, Sendable {
     public var uplinks: [String] = []
     public var persist = false
     public var gracePeriod: Seconds = 60
+    /// Whether a domain's new address is probed on the link (1 s) before use.
+    public var duplicateAddressDetection = true
     public var statePath = "/run/pvd/state.json"
     /// Domain name to use for a PvD ID, by alias (`corp` → `corp.example.com`).
     public var aliases: [String: PvDWire.DomainName] = [:]
@@ -36,7 +39,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
     /// Reads the configuration from a parsed document; an absent key keeps its default.
     public init(_ document: JSONValue) throws(ConfigurationError) {
         let top = try ConfigurationError.object(document, at: "", allowed: [
-            "uplinks", "persist", "grace-period", "state", "aliases", "attachment", "additional-information"])
+            "uplinks", "persist", "grace-period", "duplicate-address-detection", "state", "aliases", "attachment", "additional-information"])
         if let value = top["uplinks"] {
             uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
                 try ConfigurationError.interfaceName(name, at: "uplinks")
@@ -48,6 +51,9 @@ public struct DaemonConfiguration: Equatable, Sendable {
             guard gracePeriod >= 0, gracePeriod <= 86_400 * 365 else {
                 throw ConfigurationError("grace-period", "must be between 0 and one year of seconds")
             }
+        }
+        if let value = top["duplicate-address-detection"] {
+            duplicateAddressDetection = try ConfigurationError.bool(value, at: "duplicate-address-detection")
         }
         if let value = top["state"] {
             statePath = try ConfigurationError.string(value, at: "state")

@@ -47,6 +47,10 @@ extension DomainTable {
                 JSONMember("delay", .integer(Int64(domain.delay))),
                 JSONMember("orphaned_at", domain.orphanedAt.map { .number($0) } ?? .null),
                 JSONMember("routers", .array(routers)),
+                JSONMember("verified_addresses", .array(domain.verified.sorted().map { .string($0.description) })),
+                JSONMember("address_conflicts", .array(domain.conflicts.sorted { $0.key.description < $1.key.description }.map {
+                    .object([JSONMember("prefix", .string($0.key.description)), JSONMember("count", .integer(Int64($0.value)))])
+                })),
             ])
         }
         return .object([JSONMember("version", .integer(DomainTable.stateVersion)), JSONMember("domains", .array(entries))])
@@ -56,12 +60,18 @@ extension DomainTable {
     /// A domain saved under another name (its alias changed) takes the name the
     /// configuration gives now.
     public init(state: JSONValue, limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
-                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:]) throws(StateError) {
-        self.init(limits: limits, secret: secret, gracePeriod: gracePeriod, aliases: aliases, attachments: attachments)
+                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
+                addressProbeTime: Seconds? = nil) throws(StateError) {
+        self.init(limits: limits, secret: secret, gracePeriod: gracePeriod, aliases: aliases, attachments: attachments,
+                  addressProbeTime: addressProbeTime)
         guard case .integer(DomainTable.stateVersion) = state["version"] else { throw StateError("unknown state version") }
         guard case .array(let entries) = state["domains"] else { throw StateError("no \"domains\" array") }
         for entry in entries.prefix(limits.maximumDomains) {
-            let domain = try StateReader(entry, path: "domains").domain(in: self)
+            var domain = try StateReader(entry, path: "domains").domain(in: self)
+            if entry["verified_addresses"] == nil {
+                // A state from before duplicate address detection: its addresses are in use already.
+                domain.verified = Set(candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: -.infinity)).map(\.address))
+            }
             restore(domain)
         }
     }
@@ -161,6 +171,21 @@ private struct StateReader {
                 }
             }
             domain.routers["\(state.interface)%\(state.address)"] = state
+        }
+        if case .array(let items) = value["verified_addresses"] {
+            for (index, item) in items.prefix(limits.maximumPrefixesPerDomain).enumerated() {
+                guard case .string(let text) = item, let address = IPv6Address(text) else {
+                    throw fail("verified_addresses[\(index)]", "not an IPv6 address")
+                }
+                domain.verified.insert(address)
+            }
+        } else if value["verified_addresses"] != nil {
+            throw fail("verified_addresses", "not an array")
+        }
+        if value["address_conflicts"] != nil {
+            for entry in try objects("address_conflicts").prefix(limits.maximumPrefixesPerDomain) {
+                domain.conflicts[try entry.prefix("prefix")] = Int(try entry.optionalInteger("count", in: 1...1000) ?? 1)
+            }
         }
         return domain
     }

@@ -46,6 +46,17 @@ public struct LimitCounters: Equatable, Sendable {
     public init() {}
 }
 
+/// An address a domain wanted that another node on the link already owns.
+public struct AddressConflict: Equatable, Sendable {
+    public var domain: String
+    public var address: IPv6Address
+    public var prefix: IPv6Prefix
+    /// Addresses of this prefix found in use so far.
+    public var conflicts: Int
+    /// Whether the domain has stopped taking an address in the prefix.
+    public var gaveUp: Bool { conflicts >= DomainTable.maximumAddressConflicts }
+}
+
 /// What one router told one domain, each entry with its own lifetime.
 struct RouterState: Sendable {
     var interface: String
@@ -86,6 +97,11 @@ public struct LearntDomain: Sendable {
     /// When the domain lost its last router; removed after the grace period.
     public internal(set) var orphanedAt: Seconds?
     var routers: [String: RouterState] = [:]
+    /// Duplicate address detection: the addresses being probed (until when),
+    /// those found free, and per prefix how many were found in use.
+    var probing: [IPv6Address: Seconds] = [:]
+    var verified: Set<IPv6Address> = []
+    var conflicts: [IPv6Prefix: Int] = [:]
 
     init(key: PvDKey, name: String, uplink: String) {
         self.key = key
@@ -109,19 +125,29 @@ public struct DomainTable: Sendable {
     public let aliases: [String: PvDWire.DomainName]
     /// How domains attach to each uplink; routed where not named.
     public let attachments: [String: DomainSpec.Attachment]
+    /// How long a new address is probed (duplicate address detection) before
+    /// its domain uses it; nil: used at once, without probing.
+    public let addressProbeTime: Seconds?
+    /// After this many addresses of one prefix were found in use, the domain
+    /// takes none in it (RFC 7217's IDGEN_RETRIES).
+    public static let maximumAddressConflicts = 3
     public private(set) var domains: [PvDKey: LearntDomain] = [:]
     public private(set) var counters = LimitCounters()
     private var buckets: [String: (tokens: Double, at: Seconds)] = [:]
     /// The desired state last reported for each domain, to tell what changed.
     private var published: [PvDKey: DomainSpec] = [:]
+    /// Addresses to solicit, by uplink, since the last ``takeProbes()``.
+    private var pendingProbes: [String: Set<IPv6Address>] = [:]
 
     public init(limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
-                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:]) {
+                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
+                addressProbeTime: Seconds? = nil) {
         self.limits = limits
         self.secret = secret
         self.gracePeriod = gracePeriod
         self.aliases = aliases
         self.attachments = attachments
+        self.addressProbeTime = addressProbeTime
     }
 
     /// The key of an RA: its first PvD option's ID, or (interface, source).
@@ -207,6 +233,10 @@ public struct DomainTable: Sendable {
     public mutating func expire(at now: Seconds) -> Set<String> {
         var changed: Set<String> = []
         for (key, var domain) in domains {
+            for (address, until) in domain.probing where until <= now {
+                domain.probing.removeValue(forKey: address)
+                domain.verified.insert(address)  // nobody answered in time
+            }
             for (routerKey, var router) in domain.routers {
                 router.prefixes = router.prefixes.filter { $0.value.validUntil > now }
                 router.routes = router.routes.filter { $0.value > now }
@@ -239,6 +269,7 @@ public struct DomainTable: Sendable {
         func consider(_ time: Seconds) { next = min(next ?? time, time) }
         for domain in domains.values {
             if let orphaned = domain.orphanedAt { consider(orphaned + gracePeriod) }
+            domain.probing.values.forEach(consider)
             for router in domain.routers.values {
                 consider(router.defaultUntil)
                 router.prefixes.values.forEach { consider($0.validUntil) }
@@ -273,6 +304,28 @@ public struct DomainTable: Sendable {
         }.sorted { $0.name < $1.name }
     }
 
+    /// The addresses to probe, by uplink, since the last call: the daemon sends
+    /// a Neighbor Solicitation for each.
+    public mutating func takeProbes() -> [String: [IPv6Address]] {
+        defer { pendingProbes = [:] }
+        return pendingProbes.mapValues { $0.sorted() }
+    }
+
+    /// Another node answered for `address` on `interface` while a domain was
+    /// probing it: the domain moves on to its next address in that prefix
+    /// (RFC 7217), or gives the prefix up after too many conflicts. Nil when
+    /// no probe was waiting for this answer.
+    public mutating func addressInUse(_ address: IPv6Address, on interface: String, at now: Seconds) -> AddressConflict? {
+        guard var domain = domains.values.first(where: { $0.uplink == interface && $0.probing[address] != nil }),
+              let prefix = candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: now))
+                  .first(where: { $0.address == address })?.prefix else { return nil }
+        domain.probing.removeValue(forKey: address)
+        domain.conflicts[prefix, default: 0] += 1
+        domains[domain.key] = domain
+        _ = publish(domain.key, at: now)
+        return AddressConflict(domain: domain.name, address: address, prefix: prefix, conflicts: domain.conflicts[prefix]!)
+    }
+
     /// RFC 8801 §3.4.2 for DHCPv4: on `interface`, the explicit PvDs with the L
     /// flag get the host's IPv4; when there is none, the interface's implicit PvDs do.
     public func ipv4Domains(on interface: String) -> [String] {
@@ -297,7 +350,11 @@ public struct DomainTable: Sendable {
 
     /// Records the domain's desired state; true when it differs from the last one.
     private mutating func publish(_ key: PvDKey, at now: Seconds) -> Bool {
-        guard let domain = domains[key] else { return published.removeValue(forKey: key) != nil }
+        guard var domain = domains[key] else { return published.removeValue(forKey: key) != nil }
+        if let addressProbeTime {
+            startProbes(&domain, lasting: addressProbeTime, at: now)
+            domains[key] = domain
+        }
         let current = spec(of: domain, at: now)
         defer { published[key] = current }
         return published[key] != current
@@ -367,20 +424,52 @@ public struct DomainTable: Sendable {
         }
     }
 
+    /// The address the domain takes in each of `prefixes`: stable (RFC 7217),
+    /// the next one after each conflict, none after too many.
+    func candidateAddresses(of domain: LearntDomain, in prefixes: Set<IPv6Prefix>) -> [(prefix: IPv6Prefix, address: IPv6Address)] {
+        prefixes.sorted { $0.address < $1.address }.compactMap { prefix in
+            let conflicts = domain.conflicts[prefix] ?? 0
+            guard conflicts < DomainTable.maximumAddressConflicts else { return nil }
+            return (prefix, StableAddress.address(in: prefix, domain: domain.name, secret: secret, attempt: conflicts))
+        }
+    }
+
+    /// The autonomous /64s the domain's live routers on its uplink advertise.
+    func addressPrefixes(of domain: LearntDomain, at now: Seconds) -> Set<IPv6Prefix> {
+        var prefixes: Set<IPv6Prefix> = []
+        for router in domain.routers.values where router.interface == domain.uplink {
+            for (prefix, state) in router.prefixes where state.validUntil > now && state.autonomous && prefix.length == 64 {
+                prefixes.insert(prefix)
+            }
+        }
+        return prefixes
+    }
+
+    /// Starts probing the domain's new candidate addresses and forgets the
+    /// probes and verdicts of addresses it no longer wants.
+    private mutating func startProbes(_ domain: inout LearntDomain, lasting probeTime: Seconds, at now: Seconds) {
+        let wanted = Set(candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: now)).map(\.address))
+        domain.verified.formIntersection(wanted)
+        domain.probing = domain.probing.filter { wanted.contains($0.key) }
+        for address in wanted where !domain.verified.contains(address) && domain.probing[address] == nil {
+            domain.probing[address] = now + probeTime
+            pendingProbes[domain.uplink, default: []].insert(address)
+        }
+    }
+
     /// The DomainSpec a learnt domain asks for at `now`: one stable address
-    /// per autonomous /64, the live default routers, on-link prefixes, RIO
+    /// per autonomous /64 (once probed, with duplicate address detection), the live default routers, on-link prefixes, RIO
     /// routes, DNS, the smallest MTU. Lists are sorted so equal states compare
     /// equal. A domain lives on one uplink, the interface it was first heard
     /// on; what routers on other interfaces said is not used.
     func spec(of domain: LearntDomain, at now: Seconds) -> DomainSpec {
         let uplink = domain.uplink
         let routers = domain.routers.values.filter { $0.interface == uplink }.sorted { $0.address < $1.address }
-        var prefixes: Set<IPv6Prefix> = [], onLink: Set<IPv6Prefix> = [], routes: Set<IPv6Prefix> = []
+        var onLink: Set<IPv6Prefix> = [], routes: Set<IPv6Prefix> = []
         var servers: [IPv6Address] = [], search: [PvDWire.DomainName] = []
         for router in routers {
-            for (prefix, state) in router.prefixes where state.validUntil > now {
-                if state.autonomous, prefix.length == 64 { prefixes.insert(prefix) }
-                if state.onLink { onLink.insert(prefix) }
+            for (prefix, state) in router.prefixes where state.validUntil > now && state.onLink {
+                onLink.insert(prefix)
             }
             routes.formUnion(router.routes.filter { $0.value > now }.keys)
             for server in router.dnsServers.filter({ $0.value > now }).keys.sorted() where !servers.contains(server) {
@@ -391,8 +480,8 @@ public struct DomainTable: Sendable {
                 search.append(name)
             }
         }
-        let addresses = prefixes.sorted { $0.address < $1.address }
-            .map { StableAddress.address(in: $0, domain: domain.name, secret: secret) }
+        let addresses = candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: now)).map(\.address)
+            .filter { addressProbeTime == nil || domain.verified.contains($0) }
         var spec = DomainSpec(name: domain.name, uplink: uplink,
                           addresses: addresses,
                           routers: routers.filter { $0.defaultUntil > now }.map(\.address).sorted(),

@@ -18,6 +18,10 @@ final class Runner {
     let loop: EventLoop
     let listener: RouterAdvertisementListener
     let links: LinkMonitor
+    /// Duplicate address detection on the uplinks; nil when the settings turn it off.
+    let prober: NeighborProber?
+    /// How long a new address is probed: one solicitation, RFC 4862's RetransTimer.
+    static let addressProbeTime = 1.0
     let host: KernelHostNet
     var table: DomainTable
     var malformed = 0
@@ -39,13 +43,16 @@ final class Runner {
         loop = try EventLoop()
         listener = try RouterAdvertisementListener()
         links = try LinkMonitor()
+        prober = settings.duplicateAddressDetection ? try NeighborProber() : nil
         host = try KernelHostNet()
+        let probeTime = settings.duplicateAddressDetection ? Runner.addressProbeTime : nil
         table = DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod,
-                            aliases: settings.aliases, attachments: settings.attachments)
+                            aliases: settings.aliases, attachments: settings.attachments, addressProbeTime: probeTime)
         if let text = HostFiles.read(settings.statePath) {
             do {
                 table = try DomainTable(state: try JSONValue.parse(Array(text.utf8)), secret: table.secret,
-                                        gracePeriod: settings.gracePeriod, aliases: settings.aliases, attachments: settings.attachments)
+                                        gracePeriod: settings.gracePeriod, aliases: settings.aliases, attachments: settings.attachments,
+                                        addressProbeTime: probeTime)
             } catch {
                 logger.warning("ignoring \(statePath): \(error)")
             }
@@ -91,6 +98,9 @@ final class Runner {
                 // address is usable, so its routers answer at once.
                 for uplink in self.links.receive() where self.listens(on: uplink) { self.solicit(uplink) }
             }
+            if let prober {
+                try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
+            }
             try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
             let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
             present.sorted().forEach(solicit)
@@ -134,6 +144,34 @@ final class Runner {
         reportLimits(at: now)
     }
 
+    /// Answers to pvd's probes: a domain whose new address another node owns
+    /// moves on to its next one.
+    private func receiveNeighborAdvertisements(_ prober: NeighborProber) {
+        let answers: [NeighborAnswer]
+        do { answers = try prober.receive() } catch {
+            logger.error("\(error)")
+            return
+        }
+        let now = loop.now
+        var changed: Set<String> = []
+        for answer in answers {
+            guard let conflict = table.addressInUse(answer.target, on: answer.interface, at: now) else { continue }
+            let outcome = conflict.gaveUp ? "no address in \(conflict.prefix) after \(conflict.conflicts) conflicts"
+                                          : "trying another address in \(conflict.prefix)"
+            logger.warning("domain \(conflict.domain): \(conflict.address) is in use on \(answer.interface); \(outcome)")
+            changed.insert(conflict.domain)
+        }
+        if !changed.isEmpty { push(changed, at: now) }
+    }
+
+    /// Solicits the addresses the table wants probed.
+    private func sendProbes() {
+        guard let prober else { return }
+        for (uplink, addresses) in table.takeProbes().sorted(by: { $0.key < $1.key }) {
+            do { try prober.solicit(addresses, on: uplink) } catch { logger.warning("duplicate address detection: \(error)") }
+        }
+    }
+
     /// What the limits refused since the last report, at most every 10 s.
     private func reportLimits(at now: Double) {
         let counters = table.counters
@@ -158,6 +196,7 @@ final class Runner {
     /// Applies what changed (one log line per domain change, unless `quiet`),
     /// saves the state and re-arms the expiry timer.
     private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
+        sendProbes()
         var changed = changed
         for name in changed.sorted() where table.spec(named: name, at: now) == nil {
             if host.hasProcesses(inDomain: name) {

@@ -28,6 +28,7 @@ enum HostFile {
         let configuration = try DaemonConfiguration(yaml: text)
         #expect(configuration.aliases == ["corp": try DomainName("corp.example.com")])
         #expect(configuration.uplinks.isEmpty)
+        #expect(configuration.duplicateAddressDetection)
     }
 
     @Test func everyKey() throws {
@@ -35,6 +36,7 @@ enum HostFile {
             uplinks: [eth0, wlan0]
             persist: true
             grace-period: 2.5
+            duplicate-address-detection: false
             state: /var/lib/pvd/state.json
             aliases:
               corp: Corp.Example.COM
@@ -48,6 +50,7 @@ enum HostFile {
         #expect(configuration.uplinks == ["eth0", "wlan0"])
         #expect(configuration.persist)
         #expect(configuration.gracePeriod == 2.5)
+        #expect(!configuration.duplicateAddressDetection)
         #expect(configuration.statePath == "/var/lib/pvd/state.json")
         #expect(configuration.aliases == ["corp": try DomainName("corp.example.com"), "lab": try DomainName("lab.example.org")])
         #expect(configuration.attachments == ["eth0": .macvlan])
@@ -62,6 +65,7 @@ enum HostFile {
         ("persist: yes please", "persist: must be true or false"),
         ("grace-period: -1", "grace-period: must be between 0 and one year of seconds"),
         ("grace-period: soon", "grace-period: must be a number"),
+        ("duplicate-address-detection: 1", "duplicate-address-detection: must be true or false"),
         ("state: run/state.json", "state: must be an absolute file path"),
         ("aliases: [corp]", "aliases: must be a mapping"),
         ("aliases:\n  ../x: corp.example.com", "aliases.../x: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
@@ -70,7 +74,7 @@ enum HostFile {
         ("attachment:\n  eth0: bridge", "attachment.eth0: is \"bridge\"; use routed or macvlan"),
         ("additional-information:\n  ca-file: lab.pem", "additional-information.ca-file: must be an absolute path"),
         ("additional-information:\n  cafile: /x", "additional-information.cafile: unknown key; known: ca-file, fetch"),
-        ("uplink: [eth0]", "uplink: unknown key; known: additional-information, aliases, attachment, grace-period, persist, state, uplinks"),
+        ("uplink: [eth0]", "uplink: unknown key; known: additional-information, aliases, attachment, duplicate-address-detection, grace-period, persist, state, uplinks"),
         ("- eth0", "must be a mapping"),
     ])
     func badInputIsNamed(_ text: String, _ message: String) {

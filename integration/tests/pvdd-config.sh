@@ -50,7 +50,7 @@ case $second in up0-fe80-*) ;; *) fail "the implicit PvD is named $second" ;; es
 ip netns list | grep -q "^pvd-${P}corp\b" || fail "no namespace pvd-${P}corp"
 grep -qx "nameserver 2001:db8:2::53" "/etc/netns/pvd-${P}corp/resolv.conf" || fail "corp's resolv.conf: $(cat "/etc/netns/pvd-${P}corp/resolv.conf")"
 grep -qx "nameserver 2001:db8:1::53" "/etc/netns/pvd-$second/resolv.conf" || fail "$second's resolv.conf is not r1's"
-grep -q "domain ${P}corp: 1 address(es), 1 router(s), 1 DNS server(s) on up0" "$LAB_DIR/pvdd.log" || fail "no log line for the alias: $(cat "$LAB_DIR/pvdd.log")"
+lab_wait 3 grep -q "domain ${P}corp: 1 address(es), 1 router(s), 1 DNS server(s) on up0" "$LAB_DIR/pvdd.log" || fail "no log line for the alias: $(cat "$LAB_DIR/pvdd.log")"
 
 kill -TERM "$pvdd"
 wait "$pvdd" || fail "pvdd exited with status $?"

@@ -1,7 +1,8 @@
 # pvdd turns Router Advertisements into domains: on one link, r1 runs Debian's
 # radvd (no PvD option: an implicit PvD) and r2 and r3 both advertise the PvD
 # corp.example.com with different prefixes (RAs built by scapy). Within 2 s
-# there are exactly two domains; corp has both routers and both prefixes; each
+# there are exactly two domains; corp has both routers and both prefixes, and
+# an address in each once duplicate address detection (1 s) found them free; each
 # domain's resolv.conf holds its own RDNSS. r2 withdrawing (router lifetime 0)
 # leaves corp working through r3; a new sequence number from r3 replaces the
 # configuration; short lifetimes expire on time on the real clock, and the
@@ -27,6 +28,7 @@ links() { ip -n "${P}$1" -6 -o addr show dev lan0 scope link | awk '{print $4}' 
 # Conditions to wait for.
 domain_count_is() { [ "$(list | wc -l)" -eq "$1" ]; }
 corp_is() { [ "$(corp "$1")" = "$2" ]; }
+corp_address_count_is() { [ "$(corp addresses | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq "$1" ]; }
 corp_router_count_is() { [ "$(corp routers | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq "$1" ]; }
 corp_absent() { [ "$(corp name)" = absent ]; }
 
@@ -34,7 +36,7 @@ lab_radvd_plain 1
 send r2 10 2001:db8:2::/64 2001:db8:2::53
 send r3 10 2001:db8:3::/64 2001:db8:3::53
 start=$(date +%s%N)
-all_there() { domain_count_is 2 && corp_is on_link '["2001:db8:2::/64", "2001:db8:3::/64"]'; }
+all_there() { domain_count_is 2 && corp_is on_link '["2001:db8:2::/64", "2001:db8:3::/64"]' && corp_address_count_is 2; }
 lab_wait 2 all_there || fail "no two domains within 2 s: $(list) $(cat "$LAB_DIR/pvdd.log")"
 echo "two domains after $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
 list >"$LAB_DIR/domains.json"
@@ -81,6 +83,7 @@ lab_stop "$capture"
 # A new sequence number from r3 replaces corp's whole configuration.
 send r3 11 2001:db8:33::/64 2001:db8:3::53
 lab_wait 2 corp_is on_link '["2001:db8:33::/64"]' || fail "sequence 11 did not replace the configuration: $(corp on_link)"
+lab_wait 2 corp_address_count_is 1 || fail "no single address after sequence 11: $(corp addresses)"
 [ "$(corp addresses | grep -o '2001:db8:33:' | wc -l)" -eq 1 ] && [ "$(corp addresses | grep -o '2001:db8:' | wc -l)" -eq 1 ] \
     || fail "corp addresses after sequence 11: $(corp addresses)"
 

@@ -25,11 +25,13 @@ start_pvdd() {
 }
 list() { lab_hostnet host list; }
 domain_count_is() { [ "$(list | wc -l)" -eq "$1" ]; }
+# Two domains, each with its address (after duplicate address detection).
+both_addressed() { domain_count_is 2 && ! list | grep -q '"addresses":\[\]'; }
 
 start_pvdd 1
 lab_radvd r1 "$LAB_DIR/radvd.conf"
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 5 2001:db8:2::/64 2001:db8:2::53
-lab_wait 5 domain_count_is 2 || fail "no two domains: $(list)"
+lab_wait 5 both_addressed || fail "no two domains with addresses: $(list)"
 list >"$LAB_DIR/before-kill.json"
 
 # A program inside corp, and RAs from r2 that keep coming through the kill.
