@@ -46,7 +46,8 @@ def wait_for_link_local(iface, timeout=3.0):
         time.sleep(0.05)
 
 
-def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, preferred=1800, http=True, delay=1):
+def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, preferred=1800, http=True, delay=1,
+          legacy=False):
     """The Ethernet frame of one PvD RA from IFACE's link-local address to ff02::1."""
     from scapy.arch import get_if_hwaddr
     from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
@@ -61,15 +62,15 @@ def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, p
     return bytes(Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
                  / IPv6(src=link_local, dst="ff02::1", hlim=255)
                  / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
-                 / Raw(pvd_option(pvd_id, seq, h=http, delay=delay, nested=nested)))
+                 / Raw(pvd_option(pvd_id, seq, h=http, l=legacy, delay=delay, nested=nested)))
 
 
 def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0,
-         http=True, delay=1):
+         http=True, delay=1, legacy=False):
     from scapy.packet import Raw
     from scapy.sendrecv import sendp
 
-    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred, http, delay)), iface=iface,
+    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred, http, delay, legacy)), iface=iface,
           count=count, inter=interval, verbose=False)
 
 
@@ -87,6 +88,7 @@ if __name__ == "__main__":
     parser.add_argument("--interval", type=float, default=0.0)
     parser.add_argument("--delay", type=int, default=1, help="the PvD option's Delay (0-15)")
     parser.add_argument("--no-http", dest="http", action="store_false", help="clear the H flag")
+    parser.add_argument("--legacy", action="store_true", help="set the L flag (IPv4 through DHCPv4 here)")
     args = parser.parse_args(sys.argv[2:])
     send(args.iface, args.pvd_id, args.seq, args.prefix, args.rdnss, args.count, args.router_lifetime,
-         args.valid, args.preferred, args.interval, args.http, args.delay)
+         args.valid, args.preferred, args.interval, args.http, args.delay, args.legacy)

@@ -53,6 +53,10 @@ extension KernelHostNet {
                 .filter { $0.interfaceIndex == domainLink.index && $0.gateways == [DomainNaming.hostLinkLocal] && $0.destination.length > 0 }
                 .map(\.destination)
             spec.mtu = domainLink.mtu == 1500 ? nil : domainLink.mtu
+            if hostLink != nil {
+                let domainIPv4 = KernelHostNet.ipv4Link(slot: naming.slot).domain
+                spec.ipv4 = try inside.ipv4Addresses().contains { $0.interfaceIndex == domainLink.index && $0.octets == domainIPv4 }
+            }
         }
         if let domainLink, hostLink == nil, let parent = try host.link(index: domainLink.peerIndex) {
             // A macvlan: its parent is the uplink; its routes are on pvd0 itself.
@@ -132,7 +136,13 @@ extension KernelHostNet {
         let byUplink = Dictionary(grouping: removing.filter { !$0.spec.uplink.isEmpty && $0.spec.attachment == .routed },
                                   by: \.spec.uplink)
         for (uplink, domains) in byUplink.sorted(by: { $0.key < $1.key }) {
-            attempt { () throws(HostNetError) in try releaseUplink(uplink, domains: Set(domains.map(\.spec.name))) }
+            attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: Set(domains.map(\.spec.name))) }
+            let withIPv4 = Set(domains.filter(\.spec.ipv4).map(\.spec.name))
+            if !withIPv4.isEmpty {
+                attempt { () throws(HostNetError) in
+                    try KernelHostNet.releaseUplink(uplink, domains: withIPv4, root: UplinkRecord.ipv4Root)
+                }
+            }
         }
         if let firstError { throw firstError }
     }
@@ -150,6 +160,9 @@ extension KernelHostNet {
             rules.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: hostLink, action: .blackhole))
             for rule in rules { attempt { () throws(HostNetError) in try host.deleteRule(rule) } }
             attempt { () throws(HostNetError) in try host.setLinkGroup(hostLink, KernelHostNet.dyingGroup) }
+            if observed.spec.ipv4 {
+                attempt { () throws(HostNetError) in try KernelHostNet.deleteFirewall(KernelHostNet.firewallTable(naming)) }
+            }
         }
         attempt { () throws(HostNetError) in
             for route in try host.routes(table: naming.table) {
@@ -183,8 +196,8 @@ extension KernelHostNet {
 
     /// Forgets that `domains` use `uplink`; after the last domain, puts back
     /// the uplink sysctls HostNet changed.
-    private func releaseUplink(_ uplink: String, domains: Set<String>) throws(HostNetError) {
-        let record = try UplinkRecord(uplink)
+    static func releaseUplink(_ uplink: String, domains: Set<String>, root: String = UplinkRecord.root) throws(HostNetError) {
+        let record = try UplinkRecord(uplink, root: root)
         for domain in domains.sorted() { try record.removeUser(domain) }
         guard !record.hasUsers() else { return }
         for (path, value) in record.originals().sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
@@ -212,6 +225,9 @@ extension KernelHostNet {
         }
         for link in try host.links() where isStray(link.name) {
             try host.deleteLink(link.name)
+        }
+        for table in try Nftables.ipTables() where table.hasPrefix("pvd_") && isStray(String(table.dropFirst(4))) {
+            try KernelHostNet.deleteFirewall(table)
         }
         for slot in 0..<UInt16(DomainNaming.slotCount) where !liveSlots.contains(slot) {
             for route in try host.routes(table: DomainNaming.tableBase + UInt32(slot)) {

@@ -127,6 +127,7 @@ public final class KernelHostNet: HostNetworking {
         try applyTable(spec, naming: naming, uplink: uplink, transaction)
         try applyRules(spec, naming: naming, fresh: fresh, transaction)
         try applyUplinkSysctls(uplink.name, domain: spec.name, transaction)
+        try applyIPv4(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink, transaction)
         try applyResolvConf(spec, namespace: namespace, transaction)
     }
 
@@ -362,9 +363,6 @@ public final class KernelHostNet: HostNetworking {
     /// gets `forwarding=1` too, and `accept_ra=2` so that the host keeps
     /// autoconfiguring its own addresses on it.
     private func applyUplinkSysctls(_ uplink: String, domain: String, _ transaction: Transaction) throws(HostNetError) {
-        let record = try UplinkRecord(uplink)
-        let savedBefore = record.originals()
-        var saved = savedBefore
         var settings = [(Sysctl.ipv6(uplink, "proxy_ndp"), "1")]
         if try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")) == "1" {
             settings.append((Sysctl.ipv6(uplink, "accept_ra"), "2"))
@@ -375,6 +373,15 @@ public final class KernelHostNet: HostNetworking {
         } else {
             settings.append((Sysctl.ipv6("all", "forwarding"), "1"))
         }
+        try set(settings, recordedIn: try UplinkRecord(uplink), user: domain, transaction)
+    }
+
+    /// Sets sysctls of an uplink, keeping each one's original value in
+    /// `record` (the first change's), and records `domain` as a user.
+    func set(_ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
+             _ transaction: Transaction) throws(HostNetError) {
+        let savedBefore = record.originals()
+        var saved = savedBefore
         for (key, value) in settings {
             let old = try Sysctl.read(key)
             guard old != value else { continue }

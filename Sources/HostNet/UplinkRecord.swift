@@ -11,13 +11,16 @@ import PvDCore
 /// It survives a daemon restart, not a reboot (the sysctls reset anyway).
 struct UplinkRecord {
     static let root = "/run/pvd/uplinks"
+    /// The separate record of what IPv4 NAT changed, whose users are the
+    /// domains with IPv4: restored when the last of them goes.
+    static let ipv4Root = "/run/pvd/uplinks-ipv4"
     let directory: String
 
     /// The record of `uplink` in the calling thread's network namespace.
-    init(_ uplink: String) throws(HostNetError) {
+    init(_ uplink: String, root: String = UplinkRecord.root) throws(HostNetError) {
         var info = stat()
         guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
-        directory = "\(UplinkRecord.root)/\(info.st_ino)-\(uplink)"
+        directory = "\(root)/\(info.st_ino)-\(uplink)"
     }
 
     /// The saved original values, by sysctl path.

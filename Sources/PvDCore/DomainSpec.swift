@@ -35,6 +35,10 @@ public struct DomainSpec: Equatable, Sendable {
     public var dnsServers: [IPv6Address]
     /// DNS search domains.
     public var searchDomains: [PvDWire.DomainName]
+    /// Whether the domain gets the host's IPv4, through NAT on the uplink
+    /// (routed attachment; RFC 8801's rule picks such domains, see
+    /// ``DomainTable/ipv4Domains(on:)``).
+    public var ipv4 = false
 
     public init(name: String, uplink: String, addresses: [IPv6Address], routers: [IPv6Address],
                 onLinkPrefixes: [IPv6Prefix] = [], routes: [IPv6Prefix] = [], mtu: UInt32? = nil,

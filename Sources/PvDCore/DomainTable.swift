@@ -185,6 +185,7 @@ public struct DomainTable: Sendable {
                                  at now: Seconds) -> Set<String> {
         guard admit(source: source, interface: interface, at: now) else { return [] }
         let key = DomainTable.key(of: ra, from: source, on: interface)
+        let ipv4Before = ipv4Domains(on: interface)
         if domains[key] == nil {
             guard domains.count < limits.maximumDomains else {
                 counters.refusedDomains += 1
@@ -208,7 +209,7 @@ public struct DomainTable: Sendable {
         if domain.routers[routerKey] == nil, domain.routers.count >= limits.maximumRoutersPerDomain {
             counters.refusedRouters += 1
             domains[key] = domain
-            return []
+            return republishIPv4(on: interface, before: ipv4Before, at: now)
         }
         // With the R flag the PvD's own RA header holds the router lifetime.
         let header = pvd?.routerAdvertisementHeader ?? ra.header
@@ -224,7 +225,21 @@ public struct DomainTable: Sendable {
         }
         domain.orphanedAt = domain.routers.isEmpty ? (domain.orphanedAt ?? now) : nil
         domains[key] = domain
-        return publish(key, at: now) ? [domain.name] : []
+        var changed: Set<String> = publish(key, at: now) ? [domain.name] : []
+        changed.formUnion(republishIPv4(on: interface, before: ipv4Before, at: now))
+        return changed
+    }
+
+    /// When the domains that get IPv4 on `interface` are no longer `before`
+    /// (an L flag came or went, a domain appeared or lost its routers), every
+    /// domain attached there is published again; returns those that changed.
+    private mutating func republishIPv4(on interface: String, before: [String], at now: Seconds) -> Set<String> {
+        guard ipv4Domains(on: interface) != before else { return [] }
+        var changed: Set<String> = []
+        for (key, domain) in domains where domain.uplink == interface && publish(key, at: now) {
+            changed.insert(domain.name)
+        }
+        return changed
     }
 
     /// Lets time pass: drops what expired; removes domains orphaned for longer
@@ -259,6 +274,10 @@ public struct DomainTable: Sendable {
             }
             domains[key] = domain
             if publish(key, at: now) { changed.insert(domain.name) }
+        }
+        // A second look: a domain that went may have passed IPv4 on to another.
+        for (key, domain) in domains where publish(key, at: now) {
+            changed.insert(domain.name)
         }
         return changed
     }
@@ -490,6 +509,7 @@ public struct DomainTable: Sendable {
                           mtu: routers.compactMap(\.mtu).min(),
                           dnsServers: servers, searchDomains: search)
         spec.attachment = attachments[uplink] ?? .routed
+        spec.ipv4 = spec.attachment == .routed && ipv4Domains(on: uplink).contains(domain.name)
         return spec
     }
 }

@@ -9,7 +9,8 @@ import PvDWire
 ///      "addresses": ["2001:db8:1::10"],            // or "prefixes": ["2001:db8:1::/64"]
 ///      "routers": ["fe80::1"], "on_link": ["2001:db8:1::/64"],
 ///      "routes": ["2001:db8:100::/48"], "mtu": 1480,
-///      "dns": ["2001:db8:1::53"], "search": ["corp.example.com"]}
+///      "dns": ["2001:db8:1::53"], "search": ["corp.example.com"],
+///      "ipv4": true}                                // the host's IPv4 through NAT
 ///
 /// "prefixes" gives one stable address per prefix (StableAddress, with the
 /// secret from "secret" or a fixed test secret).
@@ -55,6 +56,11 @@ extension DomainSpec {
                   dnsServers: try parse("dns") { IPv6Address($0) },
                   searchDomains: try parse("search") { try? PvDWire.DomainName($0) })
         self.attachment = attachment
+        switch json["ipv4"] {
+        case nil: break
+        case .bool(let flag): ipv4 = flag
+        default: throw ValidationError("\"ipv4\" must be true or false")
+        }
     }
 
     var json: JSONValue {
@@ -69,6 +75,7 @@ extension DomainSpec {
             JSONMember("mtu", mtu.map { .integer(Int64($0)) } ?? .null),
             JSONMember("dns", .array(dnsServers.map { .string($0.description) })),
             JSONMember("search", .array(searchDomains.map { .string($0.description) })),
+            JSONMember("ipv4", .bool(ipv4)),
         ])
     }
 }

@@ -150,9 +150,35 @@ struct DomainTableTests {
         _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
         let implicitName = table.specs(at: 0)[0].name
         #expect(table.ipv4Domains(on: "eth0") == [implicitName], "no L flag: the implicit PvD")
-        _ = table.observe(RA.pvd("corp.example.com", legacy: true, RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
+        #expect(table.spec(named: implicitName, at: 0)?.ipv4 == true)
+        let legacyArrives = table.observe(RA.pvd("corp.example.com", legacy: true, RA.options(prefix: "2001:db8:2::/64")),
+                                          from: RA.router(2), on: "eth0", at: 0)
         #expect(table.ipv4Domains(on: "eth0") == ["corp.example.com"])
         #expect(table.ipv4Domains(on: "eth1").isEmpty)
+        #expect(legacyArrives == ["corp.example.com", implicitName], "the implicit domain's IPv4 moves to corp")
+        #expect(table.spec(named: "corp.example.com", at: 0)?.ipv4 == true)
+        #expect(table.spec(named: implicitName, at: 0)?.ipv4 == false)
+
+        let legacyGoes = table.observe(RA.pvd("corp.example.com", sequence: 2, legacy: false, RA.options(prefix: "2001:db8:2::/64")),
+                                       from: RA.router(2), on: "eth0", at: 1)
+        #expect(legacyGoes == ["corp.example.com", implicitName], "without the L flag, IPv4 goes back")
+        #expect(table.spec(named: implicitName, at: 1)?.ipv4 == true)
+
+        var macvlan = DomainTable(secret: secret, attachments: ["eth0": .macvlan])
+        _ = macvlan.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        #expect(macvlan.specs(at: 0).first?.ipv4 == false, "a macvlan domain is on the link itself: no NAT")
+    }
+
+    @Test func ipv4PassesOnWhenItsDomainExpires() {
+        var table = DomainTable(secret: secret, gracePeriod: 0)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        _ = table.observe(RA.pvd("corp.example.com", lifetime: 10, legacy: true, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
+                          from: RA.router(2), on: "eth0", at: 0)
+        let implicitName = "eth0-fe80-0-1"
+        #expect(table.spec(named: implicitName, at: 0)?.ipv4 == false)
+        let expired = table.expire(at: 11)
+        #expect(expired == ["corp.example.com", implicitName])
+        #expect(table.spec(named: implicitName, at: 11)?.ipv4 == true)
     }
 
     @Test func floodsStayWithinLimits() {

@@ -55,6 +55,15 @@ public struct ChildProcess {
         return (ChildProcess.read(output, limit: limit), ChildProcess.read(errors, limit: limit))
     }
 
+    /// Waits for the child to end (for short helpers run in place); its wait status.
+    public func waitForExit() throws(HostNetError) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw systemError("wait for", "process \(pid)") }
+        }
+        return status
+    }
+
     /// Stops the child (SIGKILL); its exit is still reported to the watcher.
     public func kill() {
         Glibc.kill(pid, SIGKILL)

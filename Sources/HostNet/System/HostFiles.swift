@@ -10,6 +10,11 @@ enum Sysctl {
         "/proc/sys/net/ipv6/conf/\(interface)/\(setting)"
     }
 
+    /// The path of an IPv4 per-interface setting.
+    static func ipv4(_ interface: String, _ setting: String) -> String {
+        "/proc/sys/net/ipv4/conf/\(interface)/\(setting)"
+    }
+
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     static func read(_ path: String) throws(HostNetError) -> String {

@@ -20,6 +20,15 @@ struct KernelAddress: Hashable {
     var prefixLength: Int
 }
 
+/// An IPv4 address on a link (the only IPv4 pvd sets: a domain's NAT link).
+struct KernelIPv4Address: Hashable {
+    var interfaceIndex: Int32
+    var octets: [UInt8]
+    var prefixLength: Int
+
+    var text: String { octets.map(String.init).joined(separator: ".") + "/\(prefixLength)" }
+}
+
 /// An IPv6 unicast route: through gateways (several: multipath) or directly
 /// out of a link.
 struct KernelRoute: Hashable {
@@ -74,8 +83,12 @@ final class NetlinkSocket {
     }
 
     private static func address(_ address: IPv6Address, prefixLength: Int = 128) -> OpaquePointer {
-        var octets = address.octets
-        let result = nl_addr_build(AF_INET6, &octets, 16)!
+        NetlinkSocket.address(family: AF_INET6, address.octets, prefixLength: prefixLength)
+    }
+
+    private static func address(family: Int32, _ octets: [UInt8], prefixLength: Int) -> OpaquePointer {
+        var octets = octets
+        let result = nl_addr_build(family, &octets, octets.count)!
         nl_addr_set_prefixlen(result, Int32(prefixLength))
         return result
     }
@@ -223,15 +236,20 @@ final class NetlinkSocket {
     }
 
     private func changeAddress(_ add: Bool, _ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+        try changeAddress(add, family: AF_INET6, entry.address.octets, prefixLength: entry.prefixLength,
+                          interfaceIndex: entry.interfaceIndex, object: "\(entry.address)/\(entry.prefixLength) on \(linkName)")
+    }
+
+    private func changeAddress(_ add: Bool, family: Int32, _ octets: [UInt8], prefixLength: Int, interfaceIndex: Int32,
+                               object: String) throws(HostNetError) {
         let address = rtnl_addr_alloc()!
         defer { rtnl_addr_put(address) }
-        let local = NetlinkSocket.address(entry.address, prefixLength: entry.prefixLength)
+        let local = NetlinkSocket.address(family: family, octets, prefixLength: prefixLength)
         defer { nl_addr_put(local) }
-        rtnl_addr_set_family(address, AF_INET6)
-        rtnl_addr_set_ifindex(address, entry.interfaceIndex)
+        rtnl_addr_set_family(address, family)
+        rtnl_addr_set_ifindex(address, interfaceIndex)
         rtnl_addr_set_local(address, local)
-        rtnl_addr_set_prefixlen(address, Int32(entry.prefixLength))
-        let object = "\(entry.address)/\(entry.prefixLength) on \(linkName)"
+        rtnl_addr_set_prefixlen(address, Int32(prefixLength))
         if add {
             rtnl_addr_set_flags(address, UInt32(IFA_F_NODAD))
             try check(rtnl_addr_add(socket, address, NLM_F_CREATE | NLM_F_EXCL), "add address", object)
@@ -247,6 +265,64 @@ final class NetlinkSocket {
 
     func deleteAddress(_ entry: KernelAddress, on linkName: String) throws(HostNetError) {
         try changeAddress(false, entry, on: linkName)
+    }
+
+    /// IPv4 addresses of every link.
+    func ipv4Addresses() throws(HostNetError) -> [KernelIPv4Address] {
+        var addresses: [KernelIPv4Address] = []
+        try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
+            guard rtnl_addr_get_family(address) == AF_INET, let local = rtnl_addr_get_local(address),
+                  nl_addr_get_len(local) == 4, let binary = nl_addr_get_binary_addr(local) else { return }
+            addresses.append(KernelIPv4Address(interfaceIndex: rtnl_addr_get_ifindex(address),
+                                               octets: Array(UnsafeRawBufferPointer(start: binary, count: 4)),
+                                               prefixLength: Int(nl_addr_get_prefixlen(local))))
+        }
+        return addresses
+    }
+
+    func addIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(HostNetError) {
+        try changeAddress(true, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
+                          interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
+    }
+
+    func deleteIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(HostNetError) {
+        try changeAddress(false, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
+                          interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
+    }
+
+    /// Adds or deletes the IPv4 default route of the main table via `gateway` on a link.
+    func changeIPv4DefaultRoute(_ add: Bool, via gateway: [UInt8], interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+        let route = rtnl_route_alloc()!
+        defer { rtnl_route_put(route) }
+        rtnl_route_set_family(route, UInt8(AF_INET))
+        rtnl_route_set_table(route, UInt32(RT_TABLE_MAIN.rawValue))
+        rtnl_route_set_protocol(route, UInt8(add ? RTPROT_STATIC : RTPROT_UNSPEC))
+        let destination = NetlinkSocket.address(family: AF_INET, [0, 0, 0, 0], prefixLength: 0)
+        rtnl_route_set_dst(route, destination)
+        nl_addr_put(destination)
+        let nexthop = rtnl_route_nh_alloc()!
+        rtnl_route_nh_set_ifindex(nexthop, interfaceIndex)
+        let address = NetlinkSocket.address(family: AF_INET, gateway, prefixLength: 32)
+        rtnl_route_nh_set_gateway(nexthop, address)
+        nl_addr_put(address)
+        rtnl_route_add_nexthop(route, nexthop)
+        let object = "0.0.0.0/0 via \(gateway.map(String.init).joined(separator: ".")) dev \(linkName)"
+        if add {
+            try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", object)
+        } else {
+            try check(rtnl_route_delete(socket, route, 0), "delete route", object)
+        }
+    }
+
+    /// Whether the main table has an IPv4 default route out of the link.
+    func hasIPv4DefaultRoute(interfaceIndex: Int32) throws(HostNetError) -> Bool {
+        var found = false
+        try dump("list routes", { rtnl_route_alloc_cache(socket, AF_INET, 0, &$0) }) { route in
+            guard rtnl_route_get_table(route) == UInt32(RT_TABLE_MAIN.rawValue), let destination = rtnl_route_get_dst(route),
+                  nl_addr_get_prefixlen(destination) == 0, rtnl_route_get_nnexthops(route) == 1 else { return }
+            if rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0)) == interfaceIndex { found = true }
+        }
+        return found
     }
 
     // MARK: Routes
