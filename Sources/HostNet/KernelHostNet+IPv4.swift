@@ -24,7 +24,8 @@ extension KernelHostNet {
     static func firewallTable(_ naming: DomainNaming) -> String { "pvd_" + naming.hostLink }
 
     func applyIPv4(_ spec: DomainSpec, naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink,
-                   hostLink: KernelLink, uplink: KernelLink, _ transaction: Transaction) throws(HostNetError) {
+                   hostLink: KernelLink, uplink: KernelLink, fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
+        if fresh && !spec.ipv4 { return }
         let ends = KernelHostNet.ipv4Link(slot: naming.slot)
         let hostAddress = KernelIPv4Address(interfaceIndex: hostLink.index, octets: ends.host, prefixLength: 31)
         let domainAddress = KernelIPv4Address(interfaceIndex: domainLink.index, octets: ends.domain, prefixLength: 31)

@@ -74,13 +74,10 @@ extension KernelHostNet {
                 }
             }
         }
-        var uplinkIndex: Int32?
-        for route in try host.routes(table: naming.table) where spec.attachment == .routed {
-            uplinkIndex = route.interfaceIndex
-            if route.destination.length == 0 { spec.routers = route.gateways.sorted() } else { spec.onLinkPrefixes.append(route.destination) }
-        }
-        if let uplinkIndex, let uplink = try host.link(index: uplinkIndex) { spec.uplink = uplink.name }
         if let registered = try DomainRegistry().uplink(of: name) { spec.uplink = registered }
+        if spec.attachment == .routed, let hostLink {
+            try readUplinks(into: &spec, naming: naming, hostLink: hostLink.name)
+        }
         if let text = HostFiles.read("\(KernelHostNet.etcNetns)/\(namespace)/resolv.conf") {
             for line in text.split(separator: "\n") {
                 let words = line.split(separator: " ")
@@ -89,6 +86,40 @@ extension KernelHostNet {
             }
         }
         return Observed(naming: naming, spec: spec, hostLinkName: hostLink?.name)
+    }
+
+    /// A routed domain's uplinks: which table each address's rule looks up,
+    /// and what each table holds, numbered as apply numbered them.
+    private func readUplinks(into spec: inout DomainSpec, naming: DomainNaming, hostLink: String) throws(HostNetError) {
+        var addressesByUplink = [[IPv6Address]](repeating: [], count: DomainNaming.maximumUplinks)
+        for rule in try host.rules() where rule.priority == naming.rulePriority && rule.inputInterface == hostLink {
+            guard case .lookup(let table) = rule.action, let source = rule.source, spec.addresses.contains(source.address),
+                  table >= naming.table, (table - naming.table) % UInt32(DomainNaming.slotCount) == 0 else { continue }
+            let index = Int((table - naming.table) / UInt32(DomainNaming.slotCount))
+            if index < DomainNaming.maximumUplinks { addressesByUplink[index].append(source.address) }
+        }
+        let primaryAddresses = Set(spec.addresses).subtracting(addressesByUplink.dropFirst().joined())
+        spec.addresses = spec.addresses.filter(primaryAddresses.contains)
+        for index in 0..<DomainNaming.maximumUplinks {
+            var part = UplinkSpec(uplink: "", addresses: addressesByUplink[index].sorted(), routers: [])
+            var uplinkIndex: Int32?
+            for route in try host.routes(table: naming.table(uplink: index)) {
+                uplinkIndex = route.interfaceIndex
+                if route.destination.length == 0 { part.routers = route.gateways.sorted() } else { part.onLinkPrefixes.append(route.destination) }
+            }
+            if index == 0 {
+                spec.routers = part.routers
+                spec.onLinkPrefixes = part.onLinkPrefixes
+                if spec.uplink.isEmpty, let uplinkIndex, let uplink = try host.link(index: uplinkIndex) { spec.uplink = uplink.name }
+                continue
+            }
+            if uplinkIndex == nil, let address = part.addresses.first {
+                uplinkIndex = try host.proxies().first { $0.address == address }?.interfaceIndex
+            }
+            guard let uplinkIndex, let uplink = try host.link(index: uplinkIndex) else { continue }
+            part.uplink = uplink.name
+            spec.otherUplinks.append(part)
+        }
     }
 
     // MARK: Remove
@@ -133,16 +164,17 @@ extension KernelHostNet {
         for name in names where registry.contains(name) {
             attempt { () throws(HostNetError) in try registry.remove(name) }
         }
-        let byUplink = Dictionary(grouping: removing.filter { !$0.spec.uplink.isEmpty && $0.spec.attachment == .routed },
-                                  by: \.spec.uplink)
-        for (uplink, domains) in byUplink.sorted(by: { $0.key < $1.key }) {
-            attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: Set(domains.map(\.spec.name))) }
-            let withIPv4 = Set(domains.filter(\.spec.ipv4).map(\.spec.name))
-            if !withIPv4.isEmpty {
-                attempt { () throws(HostNetError) in
-                    try KernelHostNet.releaseUplink(uplink, domains: withIPv4, root: UplinkRecord.ipv4Root)
-                }
-            }
+        var users: [String: Set<String>] = [:], ipv4Users: [String: Set<String>] = [:]
+        for observed in removing where !observed.spec.uplink.isEmpty && observed.spec.attachment == .routed {
+            let spec = observed.spec
+            for uplink in [spec.uplink] + spec.otherUplinks.map(\.uplink) { users[uplink, default: []].insert(spec.name) }
+            if spec.ipv4 { ipv4Users[spec.uplink, default: []].insert(spec.name) }
+        }
+        for (uplink, domains) in users.sorted(by: { $0.key < $1.key }) {
+            attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: domains) }
+        }
+        for (uplink, domains) in ipv4Users.sorted(by: { $0.key < $1.key }) {
+            attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: domains, root: UplinkRecord.ipv4Root) }
         }
         if let firstError { throw firstError }
     }
@@ -153,10 +185,8 @@ extension KernelHostNet {
         let naming = observed.naming
         if let hostLink = observed.hostLinkName {
             // The rules apply made, rebuilt rather than searched for.
-            var rules = observed.spec.addresses.map {
-                KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
-                           inputInterface: hostLink, action: .lookup(naming.table))
-            }
+            let parts = [(0, observed.spec.addresses)] + observed.spec.otherUplinks.enumerated().map { ($0.offset + 1, $0.element.addresses) }
+            var rules = KernelHostNet.lookupRules(parts.map { (index: $0.0, addresses: $0.1) }, naming: naming)
             rules.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: hostLink, action: .blackhole))
             for rule in rules { attempt { () throws(HostNetError) in try host.deleteRule(rule) } }
             attempt { () throws(HostNetError) in try host.setLinkGroup(hostLink, KernelHostNet.dyingGroup) }
@@ -164,17 +194,22 @@ extension KernelHostNet {
                 attempt { () throws(HostNetError) in try KernelHostNet.deleteFirewall(KernelHostNet.firewallTable(naming)) }
             }
         }
-        attempt { () throws(HostNetError) in
-            for route in try host.routes(table: naming.table) {
-                try host.deleteRoute(route, linkName: observed.spec.uplink)
+        for index in 0..<DomainNaming.maximumUplinks {
+            attempt { () throws(HostNetError) in
+                for route in try host.routes(table: naming.table(uplink: index)) {
+                    try host.deleteRoute(route, linkName: "table \(route.table)")
+                }
             }
         }
         switch observed.spec.attachment {
         case .routed:
-            attempt { () throws(HostNetError) in
-                if let uplink = try host.link(named: observed.spec.uplink) {
-                    for address in observed.spec.addresses {
-                        try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+            let parts = [(observed.spec.uplink, observed.spec.addresses)] + observed.spec.otherUplinks.map { ($0.uplink, $0.addresses) }
+            for (uplinkName, addresses) in parts {
+                attempt { () throws(HostNetError) in
+                    if let uplink = try host.link(named: uplinkName) {
+                        for address in addresses {
+                            try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+                        }
                     }
                 }
             }
@@ -229,10 +264,11 @@ extension KernelHostNet {
         for table in try Nftables.ipTables() where table.hasPrefix("pvd_") && isStray(String(table.dropFirst(4))) {
             try KernelHostNet.deleteFirewall(table)
         }
-        for slot in 0..<UInt16(DomainNaming.slotCount) where !liveSlots.contains(slot) {
-            for route in try host.routes(table: DomainNaming.tableBase + UInt32(slot)) {
-                try host.deleteRoute(route, linkName: "table \(route.table)")
-            }
+        // Tables in pvd's range (0x7064_0000 to 0x7064_FFFF) whose slot is not live.
+        let tableRange = DomainNaming.tableBase..<DomainNaming.tableBase + UInt32(DomainNaming.slotCount * DomainNaming.maximumUplinks)
+        for route in try host.routes() where tableRange.contains(route.table)
+            && !liveSlots.contains(UInt16((route.table - DomainNaming.tableBase) % UInt32(DomainNaming.slotCount))) {
+            try host.deleteRoute(route, linkName: "table \(route.table)")
         }
         return removed
     }

@@ -12,15 +12,26 @@ import PvDWire
 /// - inside: the domain's addresses as /128, the default route and RIO routes
 ///   via fe80::1, the MTU;
 /// - host side: a /128 route to each address over the veth, a proxy NDP entry
-///   for it on the uplink, routing table 0x7064XXXX with the default route via
-///   the PvD's routers (and its on-link prefixes), the rule
-///   `from <address> iif pvhXXXX lookup <table>` and, one priority later,
+///   for it on its uplink, per uplink a routing table (0x7064XXXX for the
+///   domain's own uplink, + 0x2000 for each further one) with the default
+///   route via the PvD's routers there (and its on-link prefixes), the rule
+///   `from <address> iif pvhXXXX lookup <its uplink's table>` and, one priority later,
 ///   `iif pvhXXXX blackhole`, which drops anything leaving the domain with a
 ///   source address that is not the domain's;
 /// - forwarding only on the veth and the uplink (`force_forwarding`), or, on
 ///   kernels without it, global forwarding with `accept_ra=2` on the uplink;
-/// - `/etc/netns/pvd-<name>/resolv.conf`.
+/// - `/etc/netns/pvd-<name>/resolv.conf`;
+/// - IPv4 through NAT when the spec asks for it (KernelHostNet+IPv4.swift).
 public final class KernelHostNet: HostNetworking {
+    /// One uplink of a routed domain, numbered as its routing table is.
+    struct UplinkPart {
+        var index: Int
+        var link: KernelLink
+        var addresses: [IPv6Address]
+        var routers: [IPv6Address]
+        var onLinkPrefixes: [IPv6Prefix]
+    }
+
     /// Where per-namespace files live (iproute2's `ip netns exec` binds them).
     public static let etcNetns = "/etc/netns"
     /// Whether this kernel can give domains a macvlan attachment.
@@ -58,6 +69,20 @@ public final class KernelHostNet: HostNetworking {
         }
         guard let uplink = try host.link(named: spec.uplink) else {
             throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
+        }
+        var parts = [UplinkPart(index: 0, link: uplink, addresses: spec.addresses, routers: spec.routers,
+                                onLinkPrefixes: spec.onLinkPrefixes)]
+        for other in spec.otherUplinks {
+            guard spec.attachment == .routed, other.uplink != spec.uplink, parts.count < DomainNaming.maximumUplinks,
+                  !parts.contains(where: { $0.link.name == other.uplink }) else {
+                throw HostNetError(step: "attach", object: "\(spec.name) to \(other.uplink)",
+                                   reason: "a domain has up to \(DomainNaming.maximumUplinks) distinct uplinks, and a macvlan domain one")
+            }
+            guard let link = try host.link(named: other.uplink) else {
+                throw HostNetError(step: "find uplink", object: other.uplink, reason: "no such link", code: -ENODEV)
+            }
+            parts.append(UplinkPart(index: parts.count, link: link, addresses: other.addresses, routers: other.routers,
+                                    onLinkPrefixes: other.onLinkPrefixes))
         }
         if spec.attachment == .macvlan, !host.supportsMacvlan() {
             throw HostNetError(step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
@@ -121,13 +146,14 @@ public final class KernelHostNet: HostNetworking {
             throw HostNetError(step: "find veth", object: naming.hostLink, reason: "vanished after creation")
         }
 
-        try applyAddresses(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink,
-                           uplink: uplink, fresh: fresh, transaction)
+        try applyAddresses(naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink,
+                           parts: parts, fresh: fresh, transaction)
         try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
-        try applyTable(spec, naming: naming, uplink: uplink, transaction)
-        try applyRules(spec, naming: naming, fresh: fresh, transaction)
-        try applyUplinkSysctls(uplink.name, domain: spec.name, transaction)
-        try applyIPv4(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink, transaction)
+        try applyTables(parts, naming: naming, fresh: fresh, transaction)
+        try applyRules(parts, naming: naming, fresh: fresh, transaction)
+        for part in parts { try applyUplinkSysctls(part.link.name, domain: spec.name, transaction) }
+        try applyIPv4(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
+                      fresh: fresh, transaction)
         try applyResolvConf(spec, namespace: namespace, transaction)
     }
 
@@ -213,9 +239,8 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
-    private func applyAddresses(_ spec: DomainSpec, naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink,
-                                hostLink: KernelLink, uplink: KernelLink, fresh: Bool,
-                                _ transaction: Transaction) throws(HostNetError) {
+    private func applyAddresses(naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink, hostLink: KernelLink,
+                                parts: [UplinkPart], fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
         let hostLinkLocal = KernelAddress(interfaceIndex: hostLink.index, address: DomainNaming.hostLinkLocal, prefixLength: 64)
         let hasHostLinkLocal = fresh ? false : try host.addresses().contains(hostLinkLocal)
         if !hasHostLinkLocal {
@@ -227,36 +252,56 @@ public final class KernelHostNet: HostNetworking {
             try addAddress(domainLinkLocal, on: DomainNaming.domainLink, socket: inside, transaction)
         }
 
-        let wanted = Set(spec.addresses.map { KernelAddress(interfaceIndex: domainLink.index, address: $0, prefixLength: 128) })
+        // Where each address is to be proxied, and where it is now.
+        var wantedUplink: [IPv6Address: KernelLink] = [:]
+        for part in parts { for address in part.addresses { wantedUplink[address] = part.link } }
+        let wanted = Set(wantedUplink.keys.map { KernelAddress(interfaceIndex: domainLink.index, address: $0, prefixLength: 128) })
         let present = Set(insideAddresses.filter { !$0.address.isLinkLocal })
         let hostRoutes = fresh ? [] : try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue)).filter {
             $0.interfaceIndex == hostLink.index && $0.destination.length == 128
         }
+        let mine = Set(present.map(\.address))
+        var proxiedOn: [IPv6Address: KernelLink] = [:]
+        for proxy in fresh ? [] : try host.proxies() where mine.contains(proxy.address) {
+            proxiedOn[proxy.address] = try host.link(index: proxy.interfaceIndex)
+        }
         for extra in present.subtracting(wanted) {
-            try removeDomainAddress(extra.address, naming: naming, inside: inside, hostLink: hostLink, uplink: uplink,
+            try removeDomainAddress(extra.address, naming: naming, inside: inside, hostLink: hostLink, proxiedOn: proxiedOn[extra.address],
                                     hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
         }
-        let newAddresses = wanted.subtracting(present).sorted(by: { $0.address < $1.address })
-        try checkNewAddresses(newAddresses.map(\.address), uplink: uplink.name)
-        for missing in newAddresses {
-            try addAddress(missing, on: DomainNaming.domainLink, socket: inside, transaction)
+        let newAddresses = wanted.subtracting(present).map(\.address).sorted()
+        for part in parts {
+            try checkNewAddresses(newAddresses.filter(part.addresses.contains), uplink: part.link.name)
         }
-        for address in spec.addresses where !hostRoutes.contains(where: { $0.destination.address == address }) {
-            let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
-                                    interfaceIndex: hostLink.index, gateways: [])
-            try addRoute(route, linkName: hostLink.name, socket: host, transaction)
+        for missing in newAddresses {
+            try addAddress(KernelAddress(interfaceIndex: domainLink.index, address: missing, prefixLength: 128),
+                           on: DomainNaming.domainLink, socket: inside, transaction)
+        }
+        for (address, uplink) in wantedUplink.sorted(by: { $0.key < $1.key }) {
+            if !hostRoutes.contains(where: { $0.destination.address == address }) {
+                let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                                        interfaceIndex: hostLink.index, gateways: [])
+                try addRoute(route, linkName: hostLink.name, socket: host, transaction)
+            }
+            let current = proxiedOn[address]
+            guard current?.index != uplink.index else { continue }
+            if let current { try deleteProxy(address, on: current, transaction) }
             try transaction.step("add proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
                 try host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
             }, undo: { () throws(HostNetError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
         }
     }
 
+    private func deleteProxy(_ address: IPv6Address, on uplink: KernelLink, _ transaction: Transaction) throws(HostNetError) {
+        try transaction.step("delete proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
+            try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+        }, undo: { () throws(HostNetError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+    }
+
     private func removeDomainAddress(_ address: IPv6Address, naming: DomainNaming, inside: NetlinkSocket, hostLink: KernelLink,
-                                     uplink: KernelLink, hostRoute: Bool, _ transaction: Transaction) throws(HostNetError) {
+                                     proxiedOn uplink: KernelLink?, hostRoute: Bool, _ transaction: Transaction) throws(HostNetError) {
+        if let uplink { try deleteProxy(address, on: uplink, transaction) }
         if hostRoute {
-            try transaction.step("delete proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
-                try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
-            }, undo: { () throws(HostNetError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
             let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
                                     interfaceIndex: hostLink.index, gateways: [])
             try transaction.step("delete route", "\(address)/128 dev \(hostLink.name)", { () throws(HostNetError) in
@@ -320,25 +365,35 @@ public final class KernelHostNet: HostNetworking {
         try reconcile(routes: wanted, present: present, linkName: DomainNaming.domainLink, socket: inside, transaction)
     }
 
-    private func applyTable(_ spec: DomainSpec, naming: DomainNaming, uplink: KernelLink,
-                            _ transaction: Transaction) throws(HostNetError) {
-        var wanted = spec.onLinkPrefixes.map {
-            KernelRoute(destination: $0, table: naming.table, interfaceIndex: uplink.index, gateways: [])
+    /// One routing table per uplink: its on-link prefixes and the default
+    /// route via the PvD's routers there; tables of uplinks no longer used are emptied.
+    private func applyTables(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
+        for index in 0..<DomainNaming.maximumUplinks {
+            let table = naming.table(uplink: index)
+            guard index < parts.count else {
+                if !fresh {
+                    for route in try host.routes(table: table) {
+                        try deleteRoute(route, linkName: "table \(table)", socket: host, transaction)
+                    }
+                }
+                continue
+            }
+            let part = parts[index]
+            var wanted = part.onLinkPrefixes.map {
+                KernelRoute(destination: $0, table: table, interfaceIndex: part.link.index, gateways: [])
+            }
+            if !part.routers.isEmpty {
+                wanted.append(KernelRoute(destination: IPv6Prefix(address: .unspecified, length: 0)!, table: table,
+                                          interfaceIndex: part.link.index, gateways: part.routers))
+            }
+            let present = fresh ? [] : try host.routes(table: table)
+            try reconcile(routes: wanted, present: present, linkName: part.link.name, socket: host, transaction)
         }
-        if !spec.routers.isEmpty {
-            wanted.append(KernelRoute(destination: IPv6Prefix(address: .unspecified, length: 0)!, table: naming.table,
-                                      interfaceIndex: uplink.index, gateways: spec.routers))
-        }
-        let present = try host.routes(table: naming.table)
-        try reconcile(routes: wanted, present: present, linkName: uplink.name, socket: host, transaction)
     }
 
-    private func applyRules(_ spec: DomainSpec, naming: DomainNaming, fresh: Bool,
+    private func applyRules(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool,
                             _ transaction: Transaction) throws(HostNetError) {
-        var wanted = spec.addresses.map {
-            KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
-                       inputInterface: naming.hostLink, action: .lookup(naming.table))
-        }
+        var wanted = KernelHostNet.lookupRules(parts.map { ($0.index, $0.addresses) }, naming: naming)
         wanted.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: naming.hostLink, action: .blackhole))
         let present = fresh ? [] : try host.rules().filter {
             $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority
@@ -351,6 +406,16 @@ public final class KernelHostNet: HostNetworking {
             try transaction.step("add rule", "priority \(missing.priority) iif \(naming.hostLink)", { () throws(HostNetError) in
                 try host.addRule(missing)
             }, undo: { () throws(HostNetError) in try self.host.deleteRule(missing) })
+        }
+    }
+
+    /// The rules sending each address's traffic to its uplink's table.
+    static func lookupRules(_ addressesByUplink: [(index: Int, addresses: [IPv6Address])], naming: DomainNaming) -> [KernelRule] {
+        addressesByUplink.flatMap { part in
+            part.addresses.map {
+                KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
+                           inputInterface: naming.hostLink, action: .lookup(naming.table(uplink: part.index)))
+            }
         }
     }
 

@@ -39,6 +39,12 @@ public struct DomainSpec: Equatable, Sendable {
     /// (routed attachment; RFC 8801's rule picks such domains, see
     /// ``DomainTable/ipv4Domains(on:)``).
     public var ipv4 = false
+    /// Further uplinks an explicit PvD is heard on (routed attachment): the
+    /// domain's traffic from an address of one of them leaves through it.
+    public var otherUplinks: [UplinkSpec] = []
+
+    /// Every address of the domain, on every uplink.
+    public var allAddresses: [IPv6Address] { addresses + otherUplinks.flatMap(\.addresses) }
 
     public init(name: String, uplink: String, addresses: [IPv6Address], routers: [IPv6Address],
                 onLinkPrefixes: [IPv6Prefix] = [], routes: [IPv6Prefix] = [], mtu: UInt32? = nil,
@@ -60,6 +66,24 @@ public struct DomainSpec: Equatable, Sendable {
         for server in dnsServers.prefix(3) { text += "nameserver \(server)\n" }
         if !searchDomains.isEmpty { text += "search \(searchDomains.map(\.description).joined(separator: " "))\n" }
         return text
+    }
+}
+
+/// What a domain has on one of its further uplinks (``DomainSpec/otherUplinks``).
+public struct UplinkSpec: Equatable, Sendable {
+    public var uplink: String
+    /// The domain's addresses in the prefixes advertised on this uplink (proxied here).
+    public var addresses: [IPv6Address]
+    /// The PvD's routers on this uplink.
+    public var routers: [IPv6Address]
+    /// Prefixes on this uplink's link.
+    public var onLinkPrefixes: [IPv6Prefix]
+
+    public init(uplink: String, addresses: [IPv6Address], routers: [IPv6Address], onLinkPrefixes: [IPv6Prefix] = []) {
+        self.uplink = uplink
+        self.addresses = addresses
+        self.routers = routers
+        self.onLinkPrefixes = onLinkPrefixes
     }
 }
 
@@ -129,6 +153,11 @@ public struct DomainNaming: Equatable, Sendable {
         return DomainNaming.hostLinkPrefix + String(repeating: "0", count: 4 - hex.count) + hex
     }
     public var table: UInt32 { DomainNaming.tableBase + UInt32(slot) }
+    /// Uplinks one domain can use: its own and seven more (their tables fill
+    /// 0x7064_0000 to 0x7064_FFFF).
+    public static let maximumUplinks = 8
+    /// The routing table of the domain's uplink number `index` (0: its own uplink).
+    public func table(uplink index: Int) -> UInt32 { table + UInt32(index) * UInt32(DomainNaming.slotCount) }
     /// Priority of the rule sending the domain's addresses to its table.
     public var rulePriority: UInt32 { DomainNaming.rulePriorityBase + 2 * UInt32(slot) }
     /// Priority of the rule dropping anything else that comes from the domain.

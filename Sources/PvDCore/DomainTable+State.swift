@@ -70,7 +70,7 @@ extension DomainTable {
             var domain = try StateReader(entry, path: "domains").domain(in: self)
             if entry["verified_addresses"] == nil {
                 // A state from before duplicate address detection: its addresses are in use already.
-                domain.verified = Set(candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: -.infinity)).map(\.address))
+                domain.verified = Set(candidateAddresses(of: domain, at: -.infinity).map(\.address))
             }
             restore(domain)
         }

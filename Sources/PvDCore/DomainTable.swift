@@ -316,7 +316,7 @@ public struct DomainTable: Sendable {
         domains.values.compactMap { domain in
             guard case .explicit(let id) = domain.key, domain.http, let sequence = domain.sequence,
                   !spec(of: domain, at: now).addresses.isEmpty else { return nil }
-            let advertised = Set(domain.routers.values.filter { $0.interface == domain.uplink }
+            let advertised = Set(domain.routers.values
                 .flatMap { $0.prefixes.filter { $0.value.validUntil > now }.keys })
             return AdditionalInformationTable.Candidate(name: domain.name, id: id, sequence: sequence, delay: domain.delay,
                                                         prefixes: advertised.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
@@ -335,9 +335,9 @@ public struct DomainTable: Sendable {
     /// (RFC 7217), or gives the prefix up after too many conflicts. Nil when
     /// no probe was waiting for this answer.
     public mutating func addressInUse(_ address: IPv6Address, on interface: String, at now: Seconds) -> AddressConflict? {
-        guard var domain = domains.values.first(where: { $0.uplink == interface && $0.probing[address] != nil }),
-              let prefix = candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: now))
-                  .first(where: { $0.address == address })?.prefix else { return nil }
+        guard var domain = domains.values.first(where: { $0.probing[address] != nil }),
+              let prefix = candidateAddresses(of: domain, at: now)
+                  .first(where: { $0.address == address && $0.uplink == interface })?.prefix else { return nil }
         domain.probing.removeValue(forKey: address)
         domain.conflicts[prefix, default: 0] += 1
         domains[domain.key] = domain
@@ -443,53 +443,71 @@ public struct DomainTable: Sendable {
         }
     }
 
-    /// The address the domain takes in each of `prefixes`: stable (RFC 7217),
-    /// the next one after each conflict, none after too many.
-    func candidateAddresses(of domain: LearntDomain, in prefixes: Set<IPv6Prefix>) -> [(prefix: IPv6Prefix, address: IPv6Address)] {
-        prefixes.sorted { $0.address < $1.address }.compactMap { prefix in
-            let conflicts = domain.conflicts[prefix] ?? 0
-            guard conflicts < DomainTable.maximumAddressConflicts else { return nil }
-            return (prefix, StableAddress.address(in: prefix, domain: domain.name, secret: secret, attempt: conflicts))
-        }
+    /// The interfaces the domain is attached to: the uplink it was first heard
+    /// on, then, for an explicit PvD on a routed uplink, the other interfaces
+    /// its routers are on (sorted; at most ``DomainNaming/maximumUplinks`` in all).
+    func uplinks(of domain: LearntDomain) -> [String] {
+        guard case .explicit = domain.key, (attachments[domain.uplink] ?? .routed) == .routed else { return [domain.uplink] }
+        let others = Set(domain.routers.values.map(\.interface)).subtracting([domain.uplink]).sorted()
+        return [domain.uplink] + others.prefix(DomainNaming.maximumUplinks - 1)
     }
 
-    /// The autonomous /64s the domain's live routers on its uplink advertise.
-    func addressPrefixes(of domain: LearntDomain, at now: Seconds) -> Set<IPv6Prefix> {
-        var prefixes: Set<IPv6Prefix> = []
-        for router in domain.routers.values where router.interface == domain.uplink {
-            for (prefix, state) in router.prefixes where state.validUntil > now && state.autonomous && prefix.length == 64 {
-                prefixes.insert(prefix)
+    /// The address the domain takes in each autonomous /64 advertised on each
+    /// of its uplinks (a prefix heard on several belongs to the first): stable
+    /// (RFC 7217), the next one after each conflict, none after too many.
+    func candidateAddresses(of domain: LearntDomain, at now: Seconds) -> [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)] {
+        var taken: Set<IPv6Prefix> = []
+        var candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)] = []
+        for uplink in uplinks(of: domain) {
+            var prefixes: Set<IPv6Prefix> = []
+            for router in domain.routers.values where router.interface == uplink {
+                for (prefix, state) in router.prefixes where state.validUntil > now && state.autonomous && prefix.length == 64 {
+                    prefixes.insert(prefix)
+                }
+            }
+            for prefix in prefixes.subtracting(taken).sorted(by: { $0.address < $1.address }) {
+                taken.insert(prefix)
+                let conflicts = domain.conflicts[prefix] ?? 0
+                guard conflicts < DomainTable.maximumAddressConflicts else { continue }
+                candidates.append((uplink, prefix, StableAddress.address(in: prefix, domain: domain.name, secret: secret, attempt: conflicts)))
             }
         }
-        return prefixes
+        return candidates
     }
 
-    /// Starts probing the domain's new candidate addresses and forgets the
-    /// probes and verdicts of addresses it no longer wants.
+    /// Starts probing the domain's new candidate addresses (each on its
+    /// uplink) and forgets the probes and verdicts of addresses it no longer wants.
     private mutating func startProbes(_ domain: inout LearntDomain, lasting probeTime: Seconds, at now: Seconds) {
-        let wanted = Set(candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: now)).map(\.address))
+        let candidates = candidateAddresses(of: domain, at: now)
+        let wanted = Set(candidates.map(\.address))
         domain.verified.formIntersection(wanted)
         domain.probing = domain.probing.filter { wanted.contains($0.key) }
-        for address in wanted where !domain.verified.contains(address) && domain.probing[address] == nil {
-            domain.probing[address] = now + probeTime
-            pendingProbes[domain.uplink, default: []].insert(address)
+        for candidate in candidates where !domain.verified.contains(candidate.address) && domain.probing[candidate.address] == nil {
+            domain.probing[candidate.address] = now + probeTime
+            pendingProbes[candidate.uplink, default: []].insert(candidate.address)
         }
     }
 
-    /// The DomainSpec a learnt domain asks for at `now`: one stable address
-    /// per autonomous /64 (once probed, with duplicate address detection), the live default routers, on-link prefixes, RIO
-    /// routes, DNS, the smallest MTU. Lists are sorted so equal states compare
-    /// equal. A domain lives on one uplink, the interface it was first heard
-    /// on; what routers on other interfaces said is not used.
+    /// The DomainSpec a learnt domain asks for at `now`: per uplink, one stable
+    /// address per autonomous /64 (once probed, with duplicate address
+    /// detection), the live default routers and the on-link prefixes; from
+    /// all of them, the RIO routes, DNS and the smallest MTU. Lists are sorted
+    /// so equal states compare equal.
     func spec(of domain: LearntDomain, at now: Seconds) -> DomainSpec {
-        let uplink = domain.uplink
-        let routers = domain.routers.values.filter { $0.interface == uplink }.sorted { $0.address < $1.address }
-        var onLink: Set<IPv6Prefix> = [], routes: Set<IPv6Prefix> = []
+        let uplinks = uplinks(of: domain)
+        let usable = candidateAddresses(of: domain, at: now).filter { addressProbeTime == nil || domain.verified.contains($0.address) }
+        let routers = domain.routers.values.filter { uplinks.contains($0.interface) }
+            .sorted { (uplinks.firstIndex(of: $0.interface)!, $0.address) < (uplinks.firstIndex(of: $1.interface)!, $1.address) }
+        func part(_ uplink: String) -> UplinkSpec {
+            let here = routers.filter { $0.interface == uplink }
+            let onLink = Set(here.flatMap { $0.prefixes.filter { $0.value.validUntil > now && $0.value.onLink }.keys })
+            return UplinkSpec(uplink: uplink, addresses: usable.filter { $0.uplink == uplink }.map(\.address),
+                              routers: here.filter { $0.defaultUntil > now }.map(\.address).sorted(),
+                              onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
+        }
+        var routes: Set<IPv6Prefix> = []
         var servers: [IPv6Address] = [], search: [PvDWire.DomainName] = []
         for router in routers {
-            for (prefix, state) in router.prefixes where state.validUntil > now && state.onLink {
-                onLink.insert(prefix)
-            }
             routes.formUnion(router.routes.filter { $0.value > now }.keys)
             for server in router.dnsServers.filter({ $0.value > now }).keys.sorted() where !servers.contains(server) {
                 servers.append(server)
@@ -499,17 +517,14 @@ public struct DomainTable: Sendable {
                 search.append(name)
             }
         }
-        let addresses = candidateAddresses(of: domain, in: addressPrefixes(of: domain, at: now)).map(\.address)
-            .filter { addressProbeTime == nil || domain.verified.contains($0) }
-        var spec = DomainSpec(name: domain.name, uplink: uplink,
-                          addresses: addresses,
-                          routers: routers.filter { $0.defaultUntil > now }.map(\.address).sorted(),
-                          onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
-                          routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
-                          mtu: routers.compactMap(\.mtu).min(),
-                          dnsServers: servers, searchDomains: search)
-        spec.attachment = attachments[uplink] ?? .routed
-        spec.ipv4 = spec.attachment == .routed && ipv4Domains(on: uplink).contains(domain.name)
+        let primary = part(domain.uplink)
+        var spec = DomainSpec(name: domain.name, uplink: primary.uplink, addresses: primary.addresses, routers: primary.routers,
+                              onLinkPrefixes: primary.onLinkPrefixes,
+                              routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
+                              mtu: routers.compactMap(\.mtu).min(), dnsServers: servers, searchDomains: search)
+        spec.otherUplinks = uplinks.dropFirst().map(part)
+        spec.attachment = attachments[domain.uplink] ?? .routed
+        spec.ipv4 = spec.attachment == .routed && ipv4Domains(on: domain.uplink).contains(domain.name)
         return spec
     }
 }

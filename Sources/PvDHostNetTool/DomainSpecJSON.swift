@@ -10,7 +10,8 @@ import PvDWire
 ///      "routers": ["fe80::1"], "on_link": ["2001:db8:1::/64"],
 ///      "routes": ["2001:db8:100::/48"], "mtu": 1480,
 ///      "dns": ["2001:db8:1::53"], "search": ["corp.example.com"],
-///      "ipv4": true}                                // the host's IPv4 through NAT
+///      "ipv4": true,                                // the host's IPv4 through NAT
+///      "other_uplinks": [{"uplink": "wlan0", "addresses": […], "routers": […], "on_link": […]}]}
 ///
 /// "prefixes" gives one stable address per prefix (StableAddress, with the
 /// secret from "secret" or a fixed test secret).
@@ -56,6 +57,15 @@ extension DomainSpec {
                   dnsServers: try parse("dns") { IPv6Address($0) },
                   searchDomains: try parse("search") { try? PvDWire.DomainName($0) })
         self.attachment = attachment
+        if case .array(let items) = json["other_uplinks"] {
+            otherUplinks = try items.map { item in
+                guard case .object(let members) = item else { throw ValidationError("\"other_uplinks\" must be an array of objects") }
+                let part = try DomainSpec(json: .object([JSONMember("name", .string(name))] + members))
+                return UplinkSpec(uplink: part.uplink, addresses: part.addresses, routers: part.routers, onLinkPrefixes: part.onLinkPrefixes)
+            }
+        } else if json["other_uplinks"] != nil {
+            throw ValidationError("\"other_uplinks\" must be an array of objects")
+        }
         switch json["ipv4"] {
         case nil: break
         case .bool(let flag): ipv4 = flag
@@ -76,6 +86,14 @@ extension DomainSpec {
             JSONMember("dns", .array(dnsServers.map { .string($0.description) })),
             JSONMember("search", .array(searchDomains.map { .string($0.description) })),
             JSONMember("ipv4", .bool(ipv4)),
+            JSONMember("other_uplinks", .array(otherUplinks.map { part in
+                .object([
+                    JSONMember("uplink", .string(part.uplink)),
+                    JSONMember("addresses", .array(part.addresses.map { .string($0.description) })),
+                    JSONMember("routers", .array(part.routers.map { .string($0.description) })),
+                    JSONMember("on_link", .array(part.onLinkPrefixes.map { .string($0.description) })),
+                ])
+            })),
         ])
     }
 }

@@ -82,6 +82,42 @@ struct DomainTableTests {
         #expect(specs[0].addresses.count == 2)
     }
 
+    @Test func oneExplicitDomainOnTwoUplinks() throws {
+        var table = DomainTable(secret: secret, addressProbeTime: 1)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64", dns: "2001:db8:2::53")),
+                          from: RA.router(2), on: "eth0", at: 0)
+        // The same prefix heard on a second link stays the first link's.
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(3), on: "wlan0", at: 0)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:3::/64", dns: "2001:db8:3::53")),
+                          from: RA.router(3), on: "wlan0", at: 0)
+        let address2 = StableAddress.address(in: RA.prefix("2001:db8:2::/64"), domain: "corp.example.com", secret: secret)
+        let address3 = StableAddress.address(in: RA.prefix("2001:db8:3::/64"), domain: "corp.example.com", secret: secret)
+        let probes = table.takeProbes()
+        #expect(probes == ["eth0": [address2], "wlan0": [address3]], "each address is probed on its own link")
+        _ = table.expire(at: 1)
+        let spec = try #require(table.specs(at: 1).first)
+        #expect(table.specs(at: 1).count == 1)
+        #expect(spec.uplink == "eth0")
+        #expect(spec.addresses == [address2])
+        #expect(spec.routers == [RA.router(2)])
+        #expect(spec.otherUplinks == [UplinkSpec(uplink: "wlan0", addresses: [address3], routers: [RA.router(3)],
+                                                 onLinkPrefixes: [RA.prefix("2001:db8:2::/64"), RA.prefix("2001:db8:3::/64")])])
+        #expect(spec.allAddresses == [address2, address3])
+        #expect(spec.dnsServers == [IPv6Address("2001:db8:2::53")!, IPv6Address("2001:db8:3::53")!])
+
+        // eth0's router goes: the domain carries on through wlan0.
+        _ = table.observe(RA.pvd("corp.example.com", lifetime: 0, [.prefixInformation(PrefixInformation(
+            prefix: RA.prefix("2001:db8:2::/64"), validLifetime: 0, preferredLifetime: 0))]), from: RA.router(2), on: "eth0", at: 2)
+        let after = try #require(table.specs(at: 2).first)
+        #expect(after.uplink == "eth0" && after.routers.isEmpty && after.addresses.isEmpty)
+        #expect(after.otherUplinks.map(\.routers) == [[RA.router(3)]])
+
+        var implicit = DomainTable(secret: secret)
+        _ = implicit.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        _ = implicit.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "wlan0", at: 0)
+        #expect(implicit.specs(at: 0).allSatisfy { $0.otherUplinks.isEmpty }, "implicit PvDs are one per link")
+    }
+
     @Test func implicitDomainsAreNeverMerged() {
         var table = DomainTable(secret: secret)
         _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)

@@ -509,6 +509,30 @@ final class NetlinkSocket {
         try check(rtnl_neigh_add(socket, neighbour, NLM_F_CREATE | NLM_F_EXCL), "add proxy NDP entry", "\(address) on \(linkName)")
     }
 
+    /// Every IPv6 proxy NDP entry, as (address, interface index). A dump
+    /// asks for proxies with NTF_PROXY in its header (libnl's cache cannot).
+    func proxies() throws(HostNetError) -> [(address: IPv6Address, interfaceIndex: Int32)] {
+        let request = nlmsg_alloc_simple(Int32(RTM_GETNEIGH), NLM_F_DUMP)!
+        defer { nlmsg_free(request) }
+        var header = ndmsg()
+        header.ndm_family = UInt8(AF_INET6)
+        header.ndm_flags = UInt8(NTF_PROXY)
+        try check(nlmsg_append(request, &header, MemoryLayout<ndmsg>.size, Int32(NLMSG_ALIGNTO)), "list proxy NDP entries", "all")
+        var entries: [(address: IPv6Address, interfaceIndex: Int32)] = []
+        try dump("list proxy NDP entries", { cache in
+            let allocated = nl_cache_alloc_name("route/neigh", &cache)
+            guard allocated >= 0 else { return allocated }
+            let sent = nl_send_auto(socket, request)
+            guard sent >= 0 else { return sent }
+            return nl_cache_pickup(socket, cache)
+        }) { neighbour in
+            guard rtnl_neigh_get_flags(neighbour) & UInt32(NTF_PROXY) != 0,
+                  let (address, _) = NetlinkSocket.ipv6(rtnl_neigh_get_dst(neighbour)) else { return }
+            entries.append((address, rtnl_neigh_get_ifindex(neighbour)))
+        }
+        return entries
+    }
+
     func deleteProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(HostNetError) {
         let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
         defer { rtnl_neigh_put(neighbour) }
