@@ -24,7 +24,8 @@ extension Runner {
     func trackAdditionalInformation(at now: Double) {
         guard settings.fetchAdditionalInformation else { return }
         let changed = information.track(table.additionalInformationCandidates(at: now), at: now, random: Runner.random)
-        for name in changed where information.entries[name] == nil {
+        // A changed entry is a new sequence or a PvD gone: a fetch still running is for what was.
+        for name in changed {
             fetches.removeValue(forKey: name)?.kill()
         }
         startDueFetches(at: now)
