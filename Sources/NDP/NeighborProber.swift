@@ -22,55 +22,30 @@ public struct NDPError: Error, Equatable, Sendable, CustomStringConvertible {
 /// the source of its raw socket), not from `::` as RFC 4862 DAD does; any owner
 /// of the address still answers, which is what matters here.
 public final class NeighborProber {
-    private let ndp: OpaquePointer
+    private let socket: NDPSocket
     private let inbox = AnswerInbox()
 
     public init() throws(NDPError) {
-        var handle: OpaquePointer?
-        let result = ndp_open(&handle)
-        guard result == 0, let handle else { throw NDPError(step: "open", object: "libndp socket", code: -result) }
-        ndp = handle
-        let registered = ndp_msgrcv_handler_register(ndp, neighborAdvertisementReceived, NDP_MSG_NA, 0,
-                                                     Unmanaged.passUnretained(inbox).toOpaque())
-        guard registered == 0 else {
-            ndp_close(ndp)
-            throw NDPError(step: "listen for neighbor advertisements", object: "all interfaces", code: -registered)
-        }
-    }
-
-    deinit {
-        ndp_msgrcv_handler_unregister(ndp, neighborAdvertisementReceived, NDP_MSG_NA, 0, Unmanaged.passUnretained(inbox).toOpaque())
-        ndp_close(ndp)
+        socket = try NDPSocket(receiving: NDP_MSG_NA, "neighbor advertisement", handler: neighborAdvertisementReceived, context: inbox)
     }
 
     /// The descriptor to watch for readability (libndp's eventfd).
-    public var descriptor: Int32 { ndp_get_eventfd(ndp) }
+    public var descriptor: Int32 { socket.descriptor }
 
     /// Sends a Neighbor Solicitation for each target on `interface`.
     public func solicit(_ targets: [IPv6Address], on interface: String) throws(NDPError) {
-        let index = if_nametoindex(interface)
-        guard index != 0 else { throw NDPError(step: "find interface", object: interface, code: errno) }
         for target in targets {
-            var message: OpaquePointer?
-            let created = ndp_msg_new(&message, NDP_MSG_NS)
-            guard created == 0, let message else { throw NDPError(step: "build solicitation", object: "\(target)", code: -created) }
-            defer { ndp_msg_destroy(message) }
-            ndp_msg_ifindex_set(message, index)
-            var address = in6_addr()
-            withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: target.octets) }
-            ndp_msg_target_set(message, &address)
-            // The source link-layer address option: without it a node does not
-            // answer a multicast solicitation from a unicast source.
-            ndp_msg_opt_set(message)
-            let sent = ndp_msg_send(ndp, message)
-            guard sent == 0 else { throw NDPError(step: "send solicitation", object: "\(target) on \(interface)", code: -sent) }
+            try socket.send(NDP_MSG_NS, on: interface, "neighbor solicitation for \(target)") { message in
+                var address = in6_addr()
+                withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: target.octets) }
+                ndp_msg_target_set(message, &address)
+            }
         }
     }
 
     /// Reads what is waiting: the addresses nodes advertised, with the interface heard on.
     public func receive() throws(NDPError) -> [NeighborAnswer] {
-        let result = ndp_call_eventfd_handler(ndp)
-        guard result == 0 else { throw NDPError(step: "receive", object: "neighbor advertisement", code: -result) }
+        try socket.dispatch()
         defer { inbox.received.removeAll() }
         return inbox.received
     }
@@ -122,11 +97,4 @@ private func neighborAdvertisementReceived(_ ndp: OpaquePointer?, _ message: Opa
           let interface = interfaceName(index: ndp_msg_ifindex(message)) else { return 0 }
     Unmanaged<AnswerInbox>.fromOpaque(context).takeUnretainedValue().received.append(NeighborAnswer(target: target, interface: interface))
     return 0
-}
-
-/// The name of the interface with kernel index `index`, if there is one.
-func interfaceName(index: UInt32) -> String? {
-    var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
-    guard if_indextoname(index, &name) != nil else { return nil }
-    return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

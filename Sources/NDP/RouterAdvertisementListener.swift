@@ -14,50 +14,26 @@ public struct ReceivedRouterAdvertisement: Sendable {
 /// hop limit 255 and a link-local source) and sends Router Solicitations.
 /// Call ``receive()`` when ``descriptor`` is readable.
 public final class RouterAdvertisementListener {
-    private let ndp: OpaquePointer
+    private let socket: NDPSocket
     private let inbox = Inbox()
 
     public init() throws(NDPError) {
-        var handle: OpaquePointer?
-        let result = ndp_open(&handle)
-        guard result == 0, let handle else { throw NDPError(step: "open", object: "libndp socket", code: -result) }
-        ndp = handle
-        let registered = ndp_msgrcv_handler_register(ndp, routerAdvertisementReceived, NDP_MSG_RA, 0,
-                                                     Unmanaged.passUnretained(inbox).toOpaque())
-        guard registered == 0 else {
-            ndp_close(ndp)
-            throw NDPError(step: "listen for router advertisements", object: "all interfaces", code: -registered)
-        }
-    }
-
-    deinit {
-        ndp_msgrcv_handler_unregister(ndp, routerAdvertisementReceived, NDP_MSG_RA, 0, Unmanaged.passUnretained(inbox).toOpaque())
-        ndp_close(ndp)
+        socket = try NDPSocket(receiving: NDP_MSG_RA, "router advertisement", handler: routerAdvertisementReceived, context: inbox)
     }
 
     /// The descriptor to watch for readability (libndp's eventfd).
-    public var descriptor: Int32 { ndp_get_eventfd(ndp) }
+    public var descriptor: Int32 { socket.descriptor }
 
     /// Reads what is waiting and returns the RAs among it.
     public func receive() throws(NDPError) -> [ReceivedRouterAdvertisement] {
-        let result = ndp_call_eventfd_handler(ndp)
-        guard result == 0 else { throw NDPError(step: "receive", object: "router advertisement", code: -result) }
+        try socket.dispatch()
         defer { inbox.received.removeAll() }
         return inbox.received
     }
 
     /// Sends a Router Solicitation on `interface`, so routers answer at once.
     public func solicit(on interface: String) throws(NDPError) {
-        let index = if_nametoindex(interface)
-        guard index != 0 else { throw NDPError(step: "find interface", object: interface, code: errno) }
-        var message: OpaquePointer?
-        let created = ndp_msg_new(&message, NDP_MSG_RS)
-        guard created == 0, let message else { throw NDPError(step: "build solicitation", object: interface, code: -created) }
-        defer { ndp_msg_destroy(message) }
-        ndp_msg_ifindex_set(message, index)
-        ndp_msg_opt_set(message)
-        let sent = ndp_msg_send(ndp, message)
-        guard sent == 0 else { throw NDPError(step: "send router solicitation", object: interface, code: -sent) }
+        try socket.send(NDP_MSG_RS, on: interface, "router solicitation")
     }
 }
 

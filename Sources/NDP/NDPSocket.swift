@@ -1,0 +1,73 @@
+import CNDP
+import Glibc
+
+/// A libndp socket with one receive handler for one message type on every
+/// interface: what ``RouterAdvertisementListener`` and ``NeighborProber`` stand on.
+final class NDPSocket {
+    typealias Handler = @convention(c) (OpaquePointer?, OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
+
+    private let ndp: OpaquePointer
+    private let type: ndp_msg_type
+    private let handler: Handler
+    /// What the handler is given; kept alive as long as the socket.
+    private let context: AnyObject
+    private let what: String
+
+    /// Opens the socket and hands every received message of `type` to
+    /// `handler` with `context`; `what` names the messages in errors.
+    init(receiving type: ndp_msg_type, _ what: String, handler: @escaping Handler, context: AnyObject) throws(NDPError) {
+        var handle: OpaquePointer?
+        let result = ndp_open(&handle)
+        guard result == 0, let handle else { throw NDPError(step: "open", object: "libndp socket", code: -result) }
+        ndp = handle
+        self.type = type
+        self.handler = handler
+        self.context = context
+        self.what = what
+        let registered = ndp_msgrcv_handler_register(ndp, handler, type, 0, Unmanaged.passUnretained(context).toOpaque())
+        guard registered == 0 else {
+            ndp_close(ndp)
+            throw NDPError(step: "listen for \(what)s", object: "all interfaces", code: -registered)
+        }
+    }
+
+    deinit {
+        ndp_msgrcv_handler_unregister(ndp, handler, type, 0, Unmanaged.passUnretained(context).toOpaque())
+        ndp_close(ndp)
+    }
+
+    /// The descriptor to watch for readability (libndp's eventfd).
+    var descriptor: Int32 { ndp_get_eventfd(ndp) }
+
+    /// Reads what is waiting, running the handler for each message.
+    func dispatch() throws(NDPError) {
+        let result = ndp_call_eventfd_handler(ndp)
+        guard result == 0 else { throw NDPError(step: "receive", object: what, code: -result) }
+    }
+
+    /// Sends a message of `type` on `interface` with the source link-layer
+    /// address option; `configure` sets the rest (a target, say).
+    func send(_ type: ndp_msg_type, on interface: String, _ object: String,
+              configure: (OpaquePointer) -> Void = { _ in }) throws(NDPError) {
+        let index = if_nametoindex(interface)
+        guard index != 0 else { throw NDPError(step: "find interface", object: interface, code: errno) }
+        var message: OpaquePointer?
+        let created = ndp_msg_new(&message, type)
+        guard created == 0, let message else { throw NDPError(step: "build", object: object, code: -created) }
+        defer { ndp_msg_destroy(message) }
+        ndp_msg_ifindex_set(message, index)
+        configure(message)
+        // Without the source link-layer address option a node does not answer
+        // a multicast solicitation from a unicast source.
+        ndp_msg_opt_set(message)
+        let sent = ndp_msg_send(ndp, message)
+        guard sent == 0 else { throw NDPError(step: "send", object: "\(object) on \(interface)", code: -sent) }
+    }
+}
+
+/// The name of the interface with kernel index `index`, if there is one.
+func interfaceName(index: UInt32) -> String? {
+    var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE))
+    guard if_indextoname(index, &name) != nil else { return nil }
+    return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
