@@ -315,7 +315,7 @@ public struct DomainTable: Sendable {
     public func additionalInformationCandidates(at now: Seconds) -> [AdditionalInformationTable.Candidate] {
         domains.values.compactMap { domain in
             guard case .explicit(let id) = domain.key, domain.http, let sequence = domain.sequence,
-                  !spec(of: domain, at: now).addresses.isEmpty else { return nil }
+                  !spec(of: domain, at: now).allAddresses.isEmpty else { return nil }
             let advertised = Set(domain.routers.values
                 .flatMap { $0.prefixes.filter { $0.value.validUntil > now }.keys })
             return AdditionalInformationTable.Candidate(name: domain.name, id: id, sequence: sequence, delay: domain.delay,

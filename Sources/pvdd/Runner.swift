@@ -213,7 +213,11 @@ final class Runner {
             if let failure = failures[name] {
                 logger.error("domain \(name): \(failure)")
             } else if let spec = table.spec(named: name, at: now) {
-                logger.info("domain \(name): \(spec.addresses.count) address(es), \(spec.routers.count) router(s), \(spec.dnsServers.count) DNS server(s) on \(spec.uplink)")
+                let routers = spec.routers.count + spec.otherUplinks.reduce(0) { $0 + $1.routers.count }
+                let uplinks = ([spec.uplink] + spec.otherUplinks.map(\.uplink)).joined(separator: ", ")
+                let summary: String = "\(spec.allAddresses.count) address(es), \(routers) router(s), "
+                    + "\(spec.dnsServers.count) DNS server(s) on \(uplinks)\(spec.ipv4 ? ", IPv4" : "")"
+                logger.info("domain \(name): \(summary)")
             } else {
                 logger.info("domain \(name): removed")
             }
