@@ -171,6 +171,33 @@ public struct DomainNaming: Equatable, Sendable {
     }
 }
 
+extension DomainNaming {
+    /// The domain a person means by `query` among `names`: the name itself,
+    /// else the one name that starts with it (`corp` for `corp.example.com`).
+    /// Matching ignores case, as PvD IDs do.
+    public static func resolve(_ query: String, among names: [String]) throws(DomainLookupError) -> String {
+        let wanted = query.lowercased()
+        if let exact = names.first(where: { $0 == wanted }) { return exact }
+        let matches = names.filter { $0.hasPrefix(wanted) }.sorted()
+        guard !wanted.isEmpty, let only = matches.first else { throw .unknown(query) }
+        guard matches.count == 1 else { throw .ambiguous(query, matches) }
+        return only
+    }
+}
+
+/// Why a name given by a person does not pick one domain.
+public enum DomainLookupError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknown(String)
+    case ambiguous(String, [String])
+
+    public var description: String {
+        switch self {
+        case .unknown(let query): "no domain is called \"\(query)\" or starts with it"
+        case .ambiguous(let query, let names): "\"\(query)\" could be any of \(names.joined(separator: ", ")); say more of the name"
+        }
+    }
+}
+
 /// Why a string cannot name a domain.
 public enum DomainNameRuleError: Error, Equatable, Sendable, CustomStringConvertible {
     case length(Int)

@@ -105,4 +105,19 @@ struct InMemoryHostNetTests {
 
             """)
     }
+
+    @Test func peopleNameDomainsByUnambiguousPrefixes() throws {
+        let names = ["corp.example.com", "corp.example.org", "eth0-fe80-0-1", "lab"]
+        #expect(try DomainNaming.resolve("lab", among: names) == "lab")
+        #expect(try DomainNaming.resolve("eth0", among: names) == "eth0-fe80-0-1")
+        #expect(try DomainNaming.resolve("Corp.Example.COM", among: names) == "corp.example.com")
+        #expect(try DomainNaming.resolve("corp.example.c", among: names) == "corp.example.com")
+        #expect(throws: DomainLookupError.ambiguous("corp", ["corp.example.com", "corp.example.org"])) {
+            try DomainNaming.resolve("corp", among: names)
+        }
+        #expect(throws: DomainLookupError.unknown("home")) { try DomainNaming.resolve("home", among: names) }
+        #expect(throws: DomainLookupError.unknown("")) { try DomainNaming.resolve("", among: names) }
+        // A name that is also the start of a longer one is that name.
+        #expect(try DomainNaming.resolve("lab", among: ["lab", "lab2"]) == "lab")
+    }
 }
