@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
 
         // Thin system layers.
-        .target(name: "HostNet", dependencies: ["PvDCore", "CNetlinkRoute", "CPvDShim"]),
+        .target(name: "HostNet", dependencies: ["PvDCore", "CNetlinkRoute", "CPvDShim", "CCap"]),
         .target(name: "NDP", dependencies: ["PvDWire", "CNDP"]),
         .target(name: "Bus", dependencies: ["PvDCore", "CSystemd"]),
 
@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "pvd", dependencies: [
-            "PvDWire", "Bus", "NDP", "HostNet",
+            "PvDWire", "PvDCore", "Bus", "NDP", "HostNet", "CPvDShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // pvdd's helper that fetches PvD additional information inside a domain.

@@ -24,8 +24,13 @@ lab_cleanup() {
             ip netns delete "pvd-${domain##*/}" 2>/dev/null
             rm -rf "/etc/netns/pvd-${domain##*/}"
         done
+        # A killed pvdd's published namespace, when it is this one.
+        if [ "$(stat -L -c %i /run/netns/rootns 2>/dev/null)" = "$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)" ]; then
+            ip netns delete rootns 2>/dev/null
+        fi
         # HostNet's uplink records are named after the namespace's inode.
         rm -rf /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
+            /run/pvd/uplinks-ipv4/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
             /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"
         ip netns delete "$ns" 2>/dev/null
     done
@@ -172,6 +177,41 @@ lab_pvdd() {
     case " $* " in *" --config "*) ;; *) : >"$LAB_DIR/empty.yaml"; set -- --config "$LAB_DIR/empty.yaml" "$@" ;; esac
     lab_bg host "$log" "$PVDD" "$@"
     lab_wait 10 grep -q "listening on $where" "$log" || fail "pvdd did not start: $(cat "$log")"
+}
+
+# lab_dbus: a private system bus (dbus-daemon with Debian's system policy
+# and pvd's own) at $LAB_DIR/bus.socket, for pvdd and the test's clients:
+# exports DBUS_SYSTEM_BUS_ADDRESS.
+lab_dbus() {
+    cat >"$LAB_DIR/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$LAB_DIR/bus.socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/system/org.pvd1.conf</include>
+</busconfig>
+CONF
+    dbus-daemon --config-file="$LAB_DIR/bus.conf" --nofork --nopidfile >"$LAB_DIR/dbus.log" 2>&1 &
+    LAB_PIDS+=("$!")
+    lab_wait 10 test -S "$LAB_DIR/bus.socket" || fail "dbus-daemon did not start: $(cat "$LAB_DIR/dbus.log")"
+    export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$LAB_DIR/bus.socket"
 }
 
 # fail MESSAGE: print MESSAGE and fail the test.

@@ -13,7 +13,8 @@ public struct SystemdError: Error, Equatable, Sendable, CustomStringConvertible 
 /// re-armable timer on CLOCK_BOOTTIME, and signals. Handlers run on the
 /// loop's thread, one at a time.
 public final class EventLoop {
-    private let event: OpaquePointer
+    /// The sd-event loop, for what attaches to it (the bus).
+    let event: OpaquePointer
     private var handlers: [Handler] = []
     private var timer: OpaquePointer?
     /// Child processes watched by ``onExit(of:_:)``: their event source and handler.

@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <sched.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <sys/auxv.h>
 #include "pvd_shim.h"
 
 const int pvd_clone_newnet = CLONE_NEWNET;
@@ -7,3 +10,11 @@ const int pvd_clone_newns = CLONE_NEWNS;
 
 int pvd_setns(int fd, int nstype) { return setns(fd, nstype); }
 int pvd_unshare(int flags) { return unshare(flags); }
+int pvd_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int pvd_clear_ambient_capabilities(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
+int pvd_setresuid(unsigned int uid) { return setresuid(uid, uid, uid); }
+int pvd_setresgid(unsigned int gid) { return setresgid(gid, gid, gid); }
+int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *saved) {
+    return getresuid(real, effective, saved);
+}
+unsigned long pvd_is_secure_exec(void) { return getauxval(AT_SECURE); }

@@ -148,7 +148,7 @@ extension KernelHostNet {
                     removing.append(try observe(name: name))
                 } else {
                     // No namespace: still clear what an interrupted apply may have left.
-                    try removeResolvConf(naming.namespace)
+                    try KernelHostNet.removeNetnsFiles(naming.namespace)
                 }
             }
         }
@@ -158,7 +158,7 @@ extension KernelHostNet {
         attempt { () throws(HostNetError) in try host.deleteLinkGroup(KernelHostNet.dyingGroup) }
         for observed in removing {
             attempt { () throws(HostNetError) in try Namespaces.delete(observed.naming.namespace) }
-            attempt { () throws(HostNetError) in try removeResolvConf(observed.naming.namespace) }
+            attempt { () throws(HostNetError) in try KernelHostNet.removeNetnsFiles(observed.naming.namespace) }
         }
         let registry = try DomainRegistry()
         for name in names where registry.contains(name) {
@@ -225,9 +225,6 @@ extension KernelHostNet {
         }
     }
 
-    private func removeResolvConf(_ namespace: String) throws(HostNetError) {
-        try HostFiles.remove(directory: "\(KernelHostNet.etcNetns)/\(namespace)", name: "resolv.conf")
-    }
 
     /// Forgets that `domains` use `uplink`; after the last domain, puts back
     /// the uplink sysctls HostNet changed.

@@ -466,18 +466,39 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
+    /// `/etc/netns/<namespace>/resolv.conf` and, with the first one,
+    /// `nsswitch.conf` (``DomainEntry`` and `ip netns exec` bind both over /etc).
     func applyResolvConf(_ spec: DomainSpec, namespace: String, _ transaction: Transaction) throws(HostNetError) {
         let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
         let old = HostFiles.read("\(directory)/resolv.conf")
         guard old != spec.resolvConf else { return }
         try transaction.step("write", "\(directory)/resolv.conf", { () throws(HostNetError) in
             try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: spec.resolvConf)
+            if old == nil {
+                try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
+            }
         }, undo: { () throws(HostNetError) in
             if let old {
                 try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
             } else {
-                try HostFiles.remove(directory: directory, name: "resolv.conf")
+                try KernelHostNet.removeNetnsFiles(namespace)
             }
         })
+    }
+
+    /// The host's nsswitch.conf with `hosts: files dns`, so that inside a
+    /// domain no other source (systemd-resolved, mDNS, the host's caches) answers.
+    static func domainNsswitch() -> String {
+        let lines = (HostFiles.read("/etc/nsswitch.conf") ?? "").split(separator: "\n")
+            .filter { !$0.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("hosts:") }
+        return "# Written by pvdd: the host's, with host names from files and the domain's DNS only.\n"
+            + lines.map { $0 + "\n" }.joined() + "hosts: files dns\n"
+    }
+
+    /// Removes the domain's files under /etc/netns (and the directory, once empty).
+    static func removeNetnsFiles(_ namespace: String) throws(HostNetError) {
+        let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
+        try HostFiles.remove(directory: directory, name: "nsswitch.conf")
+        try HostFiles.remove(directory: directory, name: "resolv.conf")
     }
 }

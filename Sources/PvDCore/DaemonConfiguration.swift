@@ -13,6 +13,9 @@ import PvDWire
 ///   corp: corp.example.com
 /// attachment:                 # per uplink: routed (default) or macvlan
 ///   eth1: macvlan
+/// access:                     # who may run programs in a domain (root always may)
+///   corp: {users: [alice], groups: [staff]}
+///   "*": {groups: [netdev]}   # every domain
 /// additional-information:
 ///   fetch: true               # fetch https://<PvD ID>/.well-known/pvd when H is set
 ///   ca-file: /etc/pvd/lab-ca.pem   # trust these CAs instead of the system's
@@ -29,6 +32,8 @@ public struct DaemonConfiguration: Equatable, Sendable {
     public var aliases: [String: PvDWire.DomainName] = [:]
     /// How domains learnt on an uplink attach to it; routed when not named.
     public var attachments: [String: DomainSpec.Attachment] = [:]
+    /// Who may use each domain (`*`: every domain), besides root.
+    public var access: [String: DomainAccess] = [:]
     /// Whether to fetch PvD additional information.
     public var fetchAdditionalInformation = true
     /// A PEM file of CAs that replaces the system's for that fetch (labs).
@@ -39,7 +44,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
     /// Reads the configuration from a parsed document; an absent key keeps its default.
     public init(_ document: JSONValue) throws(ConfigurationError) {
         let top = try ConfigurationError.object(document, at: "", allowed: [
-            "uplinks", "persist", "grace-period", "duplicate-address-detection", "state", "aliases", "attachment", "additional-information"])
+            "uplinks", "persist", "grace-period", "duplicate-address-detection", "state", "aliases", "attachment", "access", "additional-information"])
         if let value = top["uplinks"] {
             uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
                 try ConfigurationError.interfaceName(name, at: "uplinks")
@@ -86,6 +91,18 @@ public struct DaemonConfiguration: Equatable, Sendable {
                 attachments[uplink] = attachment
             }
         }
+        if let value = top["access"] {
+            for member in try ConfigurationError.members(value, at: "access") {
+                let path = "access.\(member.key)"
+                if member.key != "*" {
+                    do { try DomainNaming.validate(member.key) } catch { throw ConfigurationError(path, error.description) }
+                }
+                let entry = try ConfigurationError.object(member.value, at: path, allowed: ["users", "groups"])
+                access[member.key] = DomainAccess(
+                    users: try entry["users"].map { value throws(ConfigurationError) in try ConfigurationError.strings(value, at: "\(path).users") } ?? [],
+                    groups: try entry["groups"].map { value throws(ConfigurationError) in try ConfigurationError.strings(value, at: "\(path).groups") } ?? [])
+            }
+        }
         if let value = top["additional-information"] {
             let info = try ConfigurationError.object(value, at: "additional-information", allowed: ["fetch", "ca-file"])
             if let fetch = info["fetch"] { fetchAdditionalInformation = try ConfigurationError.bool(fetch, at: "additional-information.fetch") }
@@ -94,6 +111,29 @@ public struct DaemonConfiguration: Equatable, Sendable {
                 guard path.hasPrefix("/") else { throw ConfigurationError("additional-information.ca-file", "must be an absolute path") }
                 certificateAuthorityFile = path
             }
+        }
+    }
+}
+
+/// Who may use a domain: user and group names.
+public struct DomainAccess: Equatable, Sendable {
+    public var users: [String]
+    public var groups: [String]
+
+    public init(users: [String] = [], groups: [String] = []) {
+        self.users = users
+        self.groups = groups
+    }
+}
+
+extension DaemonConfiguration {
+    /// Whether a user (by name, uid and group names) may use `domain`: root
+    /// always; others when the domain's entry or the `*` entry names them or
+    /// one of their groups.
+    public func allows(user: String, uid: UInt32, groups: [String], domain: String) -> Bool {
+        guard uid != 0 else { return true }
+        return [access[domain], access["*"]].compactMap { $0 }.contains { entry in
+            entry.users.contains(user) || !Set(entry.groups).isDisjoint(with: groups)
         }
     }
 }

@@ -111,6 +111,12 @@ public struct LearntDomain: Sendable {
 
     /// The interfaces the domain was heard on.
     public var interfaces: Set<String> { Set(routers.values.map(\.interface)) }
+
+    /// How long its longest-lived router stays a default router, from `now`
+    /// (0 when none is one).
+    public func routerLifetime(at now: Seconds) -> Seconds {
+        max(0, routers.values.map(\.defaultUntil).max().map { $0 - now } ?? 0)
+    }
 }
 
 /// The table of provisioning domains: turns observed RAs and the passage of

@@ -17,6 +17,8 @@ extension Runner {
         guard case .object(var members) = table.state else { return table.state }
         let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
         members.append(JSONMember("additional_information", .object(entries)))
+        members.append(JSONMember("static_domains", .array(statics.values.sorted { $0.name < $1.name }.map(\.json))))
+        members.append(JSONMember("namespaces", .array(bareNamespaces.sorted().map(JSONValue.string))))
         return .object(members)
     }
 

@@ -35,6 +35,12 @@ final class Runner {
     /// RFC 8801 additional information: the schedule, and the fetches running by domain.
     var information = AdditionalInformationTable()
     var fetches: [String: ChildProcess] = [:]
+    /// The D-Bus service; nil when there is no system bus.
+    var bus: DaemonBus?
+    /// Domains added over D-Bus (static), and bare namespaces made for the
+    /// NetworkManager fork's AddNetworkNamespace.
+    var statics: [String: DomainSpec] = [:]
+    var bareNamespaces: Set<String> = []
 
     init(settings: DaemonConfiguration) throws {
         self.settings = settings
@@ -50,9 +56,11 @@ final class Runner {
                             aliases: settings.aliases, attachments: settings.attachments, addressProbeTime: probeTime)
         if let text = HostFiles.read(settings.statePath) {
             do {
-                table = try DomainTable(state: try JSONValue.parse(Array(text.utf8)), secret: table.secret,
+                let state = try JSONValue.parse(Array(text.utf8))
+                table = try DomainTable(state: state, secret: table.secret,
                                         gracePeriod: settings.gracePeriod, aliases: settings.aliases, attachments: settings.attachments,
                                         addressProbeTime: probeTime)
+                try restoreStaticDomains(from: state)
             } catch {
                 logger.warning("ignoring \(statePath): \(error)")
             }
@@ -70,8 +78,11 @@ final class Runner {
     /// inside are not disturbed), then removes what no domain owns any more.
     private func adopt() {
         let now = loop.now
-        let names = Set(table.specs(at: now).map(\.name))
-        push(names.union(table.expire(at: now)), at: now, quiet: true)
+        for spec in statics.values.sorted(by: { $0.name < $1.name }) {
+            do { try host.apply(spec) } catch { logger.error("domain \(spec.name): \(error)") }
+        }
+        let names = Set(table.specs(at: now).map(\.name)).union(statics.keys)
+        push(Set(table.specs(at: now).map(\.name)).union(table.expire(at: now)), at: now, quiet: true)
         do {
             let removed = try host.removeLeftovers(keeping: names)
             for name in removed { logger.info("domain \(name): removed (left over)") }
@@ -105,6 +116,7 @@ final class Runner {
             let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
             present.sorted().forEach(solicit)
             adopt()
+            do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
             EventLoop.notifyReady()
             logger.info("listening on \(uplinks.map { $0.sorted().joined(separator: ", ") } ?? "every interface")")
             return try loop.run()
@@ -197,7 +209,8 @@ final class Runner {
     /// saves the state and re-arms the expiry timer.
     private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
         sendProbes()
-        var changed = changed
+        // A static domain's name is taken: a PvD that would have it stays out.
+        var changed = changed.subtracting(statics.keys)
         for name in changed.sorted() where table.spec(named: name, at: now) == nil {
             if host.hasProcesses(inDomain: name) {
                 if lingering.insert(name).inserted { logger.info("domain \(name): kept while programs run inside") }
@@ -222,7 +235,10 @@ final class Runner {
                 logger.info("domain \(name): removed")
             }
         }
-        if !changed.isEmpty { trackAdditionalInformation(at: now) }
+        if !changed.isEmpty {
+            trackAdditionalInformation(at: now)
+            bus?.announce(changed)
+        }
         rearm(at: now)
     }
 
@@ -239,8 +255,12 @@ final class Runner {
     }
 
     private func stop(_ signal: Int32) {
+        bus?.close()
         if !persist {
-            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted()
+            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted() + statics.keys.sorted()
+            for name in bareNamespaces.sorted() {
+                do { try KernelHostNet.deleteNamespace(name) } catch { logger.error("\(error)") }
+            }
             do { try host.remove(names) } catch { logger.error("removing domains: \(error)") }
             do {
                 try HostFiles.remove(directory: stateDirectory, name: stateFile)

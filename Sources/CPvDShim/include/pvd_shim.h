@@ -13,4 +13,18 @@ int pvd_setns(int fd, int nstype);
 /* unshare(2); returns 0 or -1 with errno set. */
 int pvd_unshare(int flags);
 
+/* prctl(PR_SET_NO_NEW_PRIVS, 1): execve never grants privileges again. */
+int pvd_set_no_new_privs(void);
+/* prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL). */
+int pvd_clear_ambient_capabilities(void);
+
+/* setresuid(2), setresgid(2), getresuid(2): GNU extensions. */
+int pvd_setresuid(unsigned int uid);
+int pvd_setresgid(unsigned int gid);
+int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *saved);
+
+/* getauxval(AT_SECURE): nonzero when the process runs with privileges its
+ * caller did not have (setuid, file capabilities). */
+unsigned long pvd_is_secure_exec(void);
+
 #endif

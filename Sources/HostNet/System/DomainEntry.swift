@@ -1,36 +1,90 @@
+import CCap
 import CPvDShim
 import Glibc
 import PvDCore
 
 /// Puts the calling process into a domain the way `ip netns exec` does, and
-/// further: its network namespace, a private mount namespace where the
-/// domain's resolv.conf covers `/etc/resolv.conf`, and the host's resolver
-/// daemons (nscd, systemd-resolved) out of sight so that name lookups use the
-/// domain's DNS servers. Call it while the process has a single thread
-/// (unshare(CLONE_NEWNS) refuses otherwise), before anything starts threads.
+/// further (DESIGN.md, "pvd exec, step by step", steps 2 to 6): its network
+/// namespace; a private mount namespace where /sys shows the domain's links,
+/// the domain's resolv.conf covers `/etc/resolv.conf` (or what that link
+/// points to), nsswitch.conf resolves host names by files and DNS only, and
+/// the host's resolver daemons (nscd, systemd-resolved) are out of sight, so
+/// that name lookups use the domain's DNS servers; then the caller's user,
+/// with no capability left. Call it while the process has a single thread
+/// (setns and unshare(CLONE_NEWNS) refuse otherwise).
 public enum DomainEntry {
     /// Sockets of resolvers that would answer from the host's network.
     static let hostResolvers = ["/run/nscd", "/run/systemd/resolve"]
 
+    /// Enters the domain `name` by its namespace file (for pvdd's own helpers,
+    /// which root starts).
     public static func enter(domain name: String) throws(HostNetError) {
         let naming: DomainNaming
         do { naming = try DomainNaming(name: name) } catch { throw HostNetError(step: "enter domain", object: name, reason: error.description) }
-        let namespace = Namespaces.path(naming.namespace)
-        let fd = open(namespace, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError("open namespace", namespace) }
+        let fd = try Namespaces.openDescriptor(naming.namespace)
         defer { close(fd) }
+        try enter(namespace: fd, named: naming.namespace)
+    }
+
+    /// Enters the network namespace open at `fd` (pvdd handed it out), whose
+    /// name under /run/netns is `namespace` (its files are under /etc/netns).
+    public static func enter(namespace fd: Int32, named namespace: String) throws(HostNetError) {
         guard pvd_setns(fd, pvd_clone_newnet) == 0 else { throw systemError("enter network namespace", namespace) }
-        guard pvd_unshare(pvd_clone_newns) == 0 else { throw systemError("make a private mount namespace", name) }
+        guard pvd_unshare(pvd_clone_newns) == 0 else { throw systemError("make a private mount namespace", namespace) }
         // Nothing mounted from here on reaches the host's mount namespace.
         guard mount("", "/", nil, UInt(MS_SLAVE | MS_REC), nil) == 0 else { throw systemError("make mounts private", "/") }
-        let resolvConf = "/etc/netns/\(naming.namespace)/resolv.conf"
-        guard mount(resolvConf, "/etc/resolv.conf", nil, UInt(MS_BIND), nil) == 0 else {
-            throw systemError("bind the domain's resolv.conf", resolvConf)
+        // sysfs shows the links of the namespace that mounts it.
+        _ = umount2("/sys", Int32(MNT_DETACH))
+        guard mount("sysfs", "/sys", "sysfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
+            throw systemError("mount the domain's /sys", "/sys")
         }
+        // Where /etc/resolv.conf leads, read before the resolvers' directories are covered.
+        let resolvTarget = resolvedPath("/etc/resolv.conf")
         for directory in hostResolvers where access(directory, F_OK) == 0 {
-            guard mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "size=4k,mode=755") == 0 else {
+            guard mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "size=16k,mode=755") == 0 else {
                 throw systemError("hide the host's resolver", directory)
             }
+        }
+        let resolvConf = "/etc/netns/\(namespace)/resolv.conf"
+        if access(resolvConf, R_OK) == 0 {
+            try bindOver(resolvTarget, from: resolvConf)
+        }
+        let nsswitch = "/etc/netns/\(namespace)/nsswitch.conf"
+        if access(nsswitch, R_OK) == 0, access("/etc/nsswitch.conf", F_OK) == 0 {
+            guard mount(nsswitch, "/etc/nsswitch.conf", nil, UInt(MS_BIND), nil) == 0 else {
+                throw systemError("bind the domain's nsswitch.conf", nsswitch)
+            }
+        }
+    }
+
+    /// The path a chain of symbolic links ends at (the last one need not exist).
+    static func resolvedPath(_ path: String) -> String {
+        var current = path
+        for _ in 0..<16 {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            let length = readlink(current, &buffer, buffer.count - 1)
+            guard length > 0 else { return current }
+            let target = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = target.hasPrefix("/") ? target : String(current[..<current.lastIndex(of: "/")!]) + "/" + target
+        }
+        return current
+    }
+
+    /// Binds `source` over `target`; a target inside a directory covered by
+    /// pvd's tmpfs (systemd-resolved's stub file) is made there first.
+    private static func bindOver(_ target: String, from source: String) throws(HostNetError) {
+        if access(target, F_OK) != 0, hostResolvers.contains(where: { target.hasPrefix($0 + "/") }) {
+            var directory = ""
+            for part in target.split(separator: "/").dropLast() {
+                directory += "/" + part
+                _ = mkdir(directory, 0o755)
+            }
+            let fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw systemError("create", target) }
+            close(fd)
+        }
+        guard mount(source, target, nil, UInt(MS_BIND), nil) == 0 else {
+            throw systemError("bind the domain's resolv.conf", "\(source) over \(target)")
         }
     }
 
@@ -41,5 +95,27 @@ public enum DomainEntry {
         guard setgid(gid) == 0 else { throw systemError("set group", "\(gid)") }
         guard setuid(uid) == 0 else { throw systemError("set user", "\(uid)") }
         guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
+    }
+
+    /// Becomes `user` (uid, gid and the user's groups) for good, with every
+    /// capability cleared (permitted, effective, inheritable, ambient) and,
+    /// unless the user is root, no_new_privs set: nothing the program runs can
+    /// gain privileges again. Checks the result.
+    public static func become(user: String, uid: uid_t, gid: gid_t) throws(HostNetError) {
+        guard initgroups(user, gid) == 0 else { throw systemError("set the groups of", user) }
+        guard pvd_setresgid(gid) == 0 else { throw systemError("set group", "\(gid)") }
+        guard pvd_setresuid(uid) == 0 else { throw systemError("set user", "\(uid)") }
+        var real = uid_t(), effective = uid_t(), saved = uid_t()
+        guard pvd_getresuid(&real, &effective, &saved) == 0, real == uid, effective == uid, saved == uid else {
+            throw HostNetError(step: "set user", object: "\(uid)", reason: "the ids did not change")
+        }
+        guard pvd_clear_ambient_capabilities() == 0 || errno == EINVAL else { throw systemError("clear ambient capabilities", user) }
+        let none = cap_init()
+        defer { cap_free(UnsafeMutableRawPointer(none)) }
+        guard cap_set_proc(none) == 0 else { throw systemError("clear capabilities", user) }
+        if uid != 0 {
+            guard pvd_set_no_new_privs() == 0 else { throw systemError("set no_new_privs", user) }
+            guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: user, reason: "root could be regained") }
+        }
     }
 }

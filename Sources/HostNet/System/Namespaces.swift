@@ -59,6 +59,21 @@ enum Namespaces {
         }
     }
 
+    /// Publishes an existing namespace (`source`, a /proc/…/ns/net path) as
+    /// the named namespace `name`.
+    static func attach(_ name: String, source: String) throws(HostNetError) {
+        try prepareDirectory()
+        let file = path(name)
+        let fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw systemError("create namespace file", file) }
+        close(fd)
+        guard mount(source, file, "none", UInt(MS_BIND), nil) == 0 else {
+            let failure = systemError("bind-mount namespace", file)
+            unlink(file)
+            throw failure
+        }
+    }
+
     /// Unmounts and removes the namespace file; the namespace goes away with
     /// its last user. An absent namespace is not an error.
     static func delete(_ name: String) throws(HostNetError) {

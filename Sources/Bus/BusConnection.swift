@@ -1,0 +1,365 @@
+import CSystemd
+import Glibc
+
+/// Who called a method, from the bus's credentials of the connection (never
+/// from the message's arguments).
+public struct BusCaller: Equatable, Sendable {
+    public var uid: uid_t
+    public init(uid: uid_t) { self.uid = uid }
+}
+
+/// One interface of an object, described for sd-bus's vtable (and so for
+/// its introspection data).
+public struct BusInterface: Sendable {
+    public struct Method: Sendable {
+        public var name: String
+        public var inputs: [(name: String, signature: String)]
+        public var outputs: [(name: String, signature: String)]
+        public init(_ name: String, in inputs: [(String, String)] = [], out outputs: [(String, String)] = []) {
+            self.name = name
+            self.inputs = inputs.map { (name: $0.0, signature: $0.1) }
+            self.outputs = outputs.map { (name: $0.0, signature: $0.1) }
+        }
+    }
+    public struct Property: Sendable {
+        public var name: String
+        public var signature: String
+        public init(_ name: String, _ signature: String) {
+            self.name = name
+            self.signature = signature
+        }
+    }
+    public struct Signal: Sendable {
+        public var name: String
+        public var arguments: [(name: String, signature: String)]
+        public init(_ name: String, _ arguments: [(String, String)]) {
+            self.name = name
+            self.arguments = arguments.map { (name: $0.0, signature: $0.1) }
+        }
+    }
+
+    public var name: String
+    public var methods: [Method]
+    public var properties: [Property]
+    public var signals: [Signal]
+
+    public init(_ name: String, methods: [Method] = [], properties: [Property] = [], signals: [Signal] = []) {
+        self.name = name
+        self.methods = methods
+        self.properties = properties
+        self.signals = signals
+    }
+}
+
+/// What serves an interface's methods and properties.
+public protocol BusObjectHandler: AnyObject {
+    /// Runs method `member` on the object at `path`; the reply's values.
+    func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue]
+    /// The value of property `name` of the object at `path`.
+    func property(_ name: String, path: String) throws(BusError) -> BusValue
+    /// Whether an object exists at `path` (for objects under a prefix).
+    func exists(path: String) -> Bool
+    /// The object paths under a prefix, for introspection.
+    func children(of prefix: String) -> [String]
+}
+
+/// An sd-bus connection: the daemon's service side and the command line's
+/// client side. Every sd-bus call stays in here and in BusValue.swift.
+public final class BusConnection {
+    private let bus: OpaquePointer
+    private var registrations: [Registration] = []
+
+    /// The system bus at its fixed socket, whatever the environment says
+    /// (a privileged `pvd exec` must never be pointed elsewhere).
+    public static let systemBusAddress = "unix:path=/run/dbus/system_bus_socket"
+
+    /// The system bus; its address from DBUS_SYSTEM_BUS_ADDRESS when
+    /// `trustEnvironment`, else ``systemBusAddress``.
+    public static func system(trustEnvironment: Bool) throws(BusError) -> BusConnection {
+        if !trustEnvironment { return try BusConnection(address: systemBusAddress) }
+        var bus: OpaquePointer?
+        let result = sd_bus_open_system(&bus)
+        guard result >= 0, let bus else { throw BusError.system("connect to the system bus", -result) }
+        return BusConnection(bus)
+    }
+
+    /// A bus at `address` (a D-Bus address such as `unix:path=/run/…`).
+    public convenience init(address: String) throws(BusError) {
+        var bus: OpaquePointer?
+        var result = sd_bus_new(&bus)
+        guard result >= 0, let bus else { throw BusError.system("create bus connection", -result) }
+        result = sd_bus_set_address(bus, address)
+        if result >= 0 { result = sd_bus_set_bus_client(bus, 1) }
+        if result >= 0 { result = sd_bus_start(bus) }
+        guard result >= 0 else {
+            sd_bus_flush_close_unref(bus)
+            throw BusError.system("connect to \(address)", -result)
+        }
+        self.init(bus)
+    }
+
+    private init(_ bus: OpaquePointer) { self.bus = bus }
+
+    deinit {
+        for registration in registrations {
+            sd_bus_slot_unref(registration.slot)
+            sd_bus_slot_unref(registration.enumerator)
+        }
+        sd_bus_flush_close_unref(bus)
+    }
+
+    /// Lets `loop` dispatch the connection's messages.
+    public func attach(to loop: EventLoop) throws(BusError) {
+        let result = sd_bus_attach_event(bus, loop.event, 0)
+        guard result >= 0 else { throw BusError.system("attach the bus to the event loop", -result) }
+    }
+
+    public func requestName(_ name: String) throws(BusError) {
+        let result = sd_bus_request_name(bus, name, 0)
+        guard result >= 0 else { throw BusError.system("request bus name \(name)", -result) }
+    }
+
+    /// Calls a method and waits (at most 25 s) for its reply.
+    public func call(_ destination: String, _ path: String, _ interface: String, _ member: String,
+                     _ arguments: [BusValue] = []) throws(BusError) -> [BusValue] {
+        var message: OpaquePointer?
+        var result = sd_bus_message_new_method_call(bus, &message, destination, path, interface, member)
+        guard result >= 0, let message else { throw BusError.system("call \(member)", -result) }
+        defer { sd_bus_message_unref(message) }
+        try BusMessage(message: message).append(arguments)
+        var error = sd_bus_error()
+        defer { sd_bus_error_free(&error) }
+        var reply: OpaquePointer?
+        result = sd_bus_call(bus, message, 25_000_000, &error, &reply)
+        guard result >= 0, let reply else {
+            if let name = error.name {
+                throw BusError(String(cString: name), error.message.map { String(cString: $0) } ?? "")
+            }
+            throw BusError.system("call \(member)", -result)
+        }
+        defer { sd_bus_message_unref(reply) }
+        return try BusMessage(message: reply).readAll()
+    }
+
+    /// Sends a signal from `path`.
+    public func emitSignal(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) {
+        var message: OpaquePointer?
+        let result = sd_bus_message_new_signal(bus, &message, path, interface, member)
+        guard result >= 0, let message else { throw BusError.system("signal \(member)", -result) }
+        defer { sd_bus_message_unref(message) }
+        try BusMessage(message: message).append(arguments)
+        let sent = sd_bus_send(bus, message, nil)
+        guard sent >= 0 else { throw BusError.system("signal \(member)", -sent) }
+    }
+
+    /// PropertiesChanged for `names` of the object at `path`, values included.
+    public func emitPropertiesChanged(_ path: String, _ interface: String, _ names: [String]) throws(BusError) {
+        var strings = names.map { strdup($0) } + [nil]
+        defer { strings.forEach { free($0) } }
+        let result = sd_bus_emit_properties_changed_strv(bus, path, interface, &strings)
+        guard result >= 0 else { throw BusError.system("announce changed properties of \(path)", -result) }
+    }
+
+    /// Calls `handler` with every signal from `sender` (interface, member,
+    /// path, arguments) until it returns false.
+    public func watchSignals(from sender: String, _ handler: @escaping (String, String, String, [BusValue]) -> Bool) throws(BusError) {
+        let watcher = SignalWatcher(handler)
+        var slot: OpaquePointer?
+        let result = sd_bus_add_match(bus, &slot, "type='signal',sender='\(sender)'", signalReceived,
+                                      Unmanaged.passUnretained(watcher).toOpaque())
+        guard result >= 0 else { throw BusError.system("watch signals of \(sender)", -result) }
+        defer { sd_bus_slot_unref(slot) }
+        while watcher.going {
+            let processed = sd_bus_process(bus, nil)
+            guard processed >= 0 else { throw BusError.system("read the bus", -processed) }
+            if processed > 0 { continue }
+            let waited = sd_bus_wait(bus, UInt64.max)
+            guard waited >= 0 || waited == -EINTR else { throw BusError.system("wait on the bus", -waited) }
+        }
+    }
+
+    /// Serves `interface` at `path`, or, with `fallback`, at every path under
+    /// it that `handler` says exists.
+    public func add(_ interface: BusInterface, at path: String, fallback: Bool = false,
+                    handler: BusObjectHandler) throws(BusError) {
+        let registration = Registration(interface, handler: handler)
+        var slot: OpaquePointer?
+        let context = Unmanaged.passUnretained(registration).toOpaque()
+        let result = fallback
+            ? sd_bus_add_fallback_vtable(bus, &slot, path, interface.name, registration.vtable, objectFound, context)
+            : sd_bus_add_object_vtable(bus, &slot, path, interface.name, registration.vtable, context)
+        guard result >= 0 else { throw BusError.system("serve \(interface.name) at \(path)", -result) }
+        registration.slot = slot
+        if fallback {
+            var enumerator: OpaquePointer?
+            let enumerated = sd_bus_add_node_enumerator(bus, &enumerator, path, enumerateNodes, context)
+            guard enumerated >= 0 else { throw BusError.system("list objects under \(path)", -enumerated) }
+            registration.enumerator = enumerator
+        }
+        registrations.append(registration)
+    }
+}
+
+/// One served interface: its vtable (sd-bus keeps pointing at it, so it and
+/// its strings live as long as the connection) and its handler.
+private final class Registration {
+    unowned let handler: BusObjectHandler
+    let vtable: UnsafeMutablePointer<sd_bus_vtable>
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+    private let count: Int
+    var slot: OpaquePointer?
+    var enumerator: OpaquePointer?
+
+    init(_ interface: BusInterface, handler: BusObjectHandler) {
+        self.handler = handler
+        count = interface.methods.count + interface.properties.count + interface.signals.count + 2
+        vtable = .allocate(capacity: count)
+        var entries: [sd_bus_vtable] = []
+        var start = sd_bus_vtable()
+        start.type = UInt8(_SD_BUS_VTABLE_START)
+        start.x.start.element_size = MemoryLayout<sd_bus_vtable>.size
+        start.x.start.features = UInt64(_SD_BUS_VTABLE_PARAM_NAMES)
+        // Only its presence is checked; dlsym gives the library's own address.
+        start.x.start.vtable_format_reference = UnsafePointer(dlsym(nil, "sd_bus_object_vtable_format")?.assumingMemoryBound(to: UInt32.self))
+        entries.append(start)
+        for method in interface.methods {
+            var entry = sd_bus_vtable()
+            entry.type = UInt8(_SD_BUS_VTABLE_METHOD)
+            entry.flags = UInt64(SD_BUS_VTABLE_UNPRIVILEGED)  // pvd checks callers itself, with named errors
+            entry.x.method.member = UnsafePointer(keep(method.name))
+            entry.x.method.signature = UnsafePointer(keep(method.inputs.map(\.signature).joined()))
+            entry.x.method.result = UnsafePointer(keep(method.outputs.map(\.signature).joined()))
+            entry.x.method.handler = methodCalled
+            entry.x.method.names = UnsafePointer(keep(names(method.inputs.map(\.name)) + names(method.outputs.map(\.name))))
+            entries.append(entry)
+        }
+        for property in interface.properties {
+            var entry = sd_bus_vtable()
+            entry.type = UInt8(_SD_BUS_VTABLE_PROPERTY)
+            entry.flags = UInt64(SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+            entry.x.property.member = UnsafePointer(keep(property.name))
+            entry.x.property.signature = UnsafePointer(keep(property.signature))
+            entry.x.property.get = propertyRead
+            entries.append(entry)
+        }
+        for signal in interface.signals {
+            var entry = sd_bus_vtable()
+            entry.type = UInt8(_SD_BUS_VTABLE_SIGNAL)
+            entry.x.signal.member = UnsafePointer(keep(signal.name))
+            entry.x.signal.signature = UnsafePointer(keep(signal.arguments.map(\.signature).joined()))
+            entry.x.signal.names = UnsafePointer(keep(names(signal.arguments.map(\.name))))
+            entries.append(entry)
+        }
+        var end = sd_bus_vtable()
+        end.type = UInt8(_SD_BUS_VTABLE_END)
+        entries.append(end)
+        vtable.initialize(from: entries, count: entries.count)
+    }
+
+    deinit {
+        vtable.deallocate()
+        strings.forEach { free($0) }
+    }
+
+    /// Parameter names as sd-bus wants them: each followed by a NUL.
+    private func names(_ list: [String]) -> [UInt8] { list.flatMap { Array($0.utf8) + [0] } }
+
+    private func keep(_ text: String) -> UnsafeMutablePointer<CChar> { keep(Array(text.utf8)) }
+
+    /// A C copy of `bytes` with a NUL after them, freed with the registration.
+    private func keep(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar> {
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (index, byte) in bytes.enumerated() { copy[index] = CChar(bitPattern: byte) }
+        copy[bytes.count] = 0
+        strings.append(copy)
+        return copy
+    }
+}
+
+private func registration(_ context: UnsafeMutableRawPointer?) -> Registration {
+    Unmanaged<Registration>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private func fail(_ error: BusError, _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    sd_bus_error_set(returned, error.name, error.message)
+}
+
+/// sd-bus's method callback: reads the arguments and the caller's uid,
+/// runs the handler, sends its reply or its named error.
+private func methodCalled(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
+                          _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    guard let message else { return -EINVAL }
+    let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
+    let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
+    do throws(BusError) {
+        let arguments = try BusMessage(message: message).readAll()
+        var creds: OpaquePointer?
+        let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
+        defer { sd_bus_creds_unref(creds) }
+        var uid: uid_t = 0
+        guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
+            throw BusError("org.pvd1.Error.AccessDenied", "the bus did not say who is calling")
+        }
+        let values = try registration(context).handler.call(member, path: path, arguments: arguments, caller: BusCaller(uid: uid))
+        var reply: OpaquePointer?
+        let created = sd_bus_message_new_method_return(message, &reply)
+        guard created >= 0, let reply else { return created }
+        defer { sd_bus_message_unref(reply) }
+        try BusMessage(message: reply).append(values)
+        return sd_bus_send(nil, reply, nil)
+    } catch {
+        return fail(error, returned)
+    }
+}
+
+private func propertyRead(_ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ interface: UnsafePointer<CChar>?,
+                          _ property: UnsafePointer<CChar>?, _ reply: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
+                          _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    guard let path, let property, let reply else { return -EINVAL }
+    do throws(BusError) {
+        let value = try registration(context).handler.property(String(cString: property), path: String(cString: path))
+        try BusMessage(message: reply).append(value)
+        return 1
+    } catch {
+        return fail(error, returned)
+    }
+}
+
+private func objectFound(_ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ interface: UnsafePointer<CChar>?,
+                         _ context: UnsafeMutableRawPointer?, _ found: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                         _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    guard let path, registration(context).handler.exists(path: String(cString: path)) else { return 0 }
+    found?.pointee = context
+    return 1
+}
+
+private func enumerateNodes(_ bus: OpaquePointer?, _ prefix: UnsafePointer<CChar>?, _ context: UnsafeMutableRawPointer?,
+                            _ nodes: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
+                            _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    guard let prefix, let nodes else { return -EINVAL }
+    let children = registration(context).handler.children(of: String(cString: prefix))
+    // sd-bus frees the list and its strings with free().
+    let list = malloc(MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (children.count + 1))!
+        .assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self)
+    for (index, child) in children.enumerated() { list[index] = strdup(child) }
+    list[children.count] = nil
+    nodes.pointee = list
+    return 0
+}
+
+private final class SignalWatcher {
+    let handler: (String, String, String, [BusValue]) -> Bool
+    var going = true
+    init(_ handler: @escaping (String, String, String, [BusValue]) -> Bool) { self.handler = handler }
+}
+
+private func signalReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
+                            _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    guard let message, let context else { return 0 }
+    let watcher = Unmanaged<SignalWatcher>.fromOpaque(context).takeUnretainedValue()
+    func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+    let arguments = (try? BusMessage(message: message).readAll()) ?? []
+    watcher.going = watcher.handler(text(sd_bus_message_get_interface(message)), text(sd_bus_message_get_member(message)),
+                                    text(sd_bus_message_get_path(message)), arguments)
+    return 0
+}

@@ -1,0 +1,61 @@
+/// The command line's view of pvdd over `org.pvd1`.
+public final class PvDClient {
+    public let connection: BusConnection
+
+    /// Connects to the system bus (see ``BusConnection/system(trustEnvironment:)``).
+    public init(trustEnvironment: Bool) throws(BusError) {
+        do { connection = try BusConnection.system(trustEnvironment: trustEnvironment) } catch {
+            throw BusError(error.name, "cannot reach the system bus (\(error.message)); is D-Bus running?")
+        }
+    }
+
+    /// Calls a manager method; "pvdd is not running" when nobody owns org.pvd1.
+    public func manager(_ member: String, _ arguments: [BusValue] = []) throws(BusError) -> [BusValue] {
+        try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, member, arguments)
+    }
+
+    private func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> [BusValue] {
+        do { return try connection.call(PvDBusAPI.busName, path, interface, member, arguments) } catch {
+            if error.name == "org.freedesktop.DBus.Error.ServiceUnknown" || error.name == "org.freedesktop.DBus.Error.NameHasNoOwner" {
+                throw BusError(error.name, "pvdd is not running (nothing owns \(PvDBusAPI.busName) on the system bus)")
+            }
+            throw error
+        }
+    }
+
+    /// The domains: name, kind, object path.
+    public func domains() throws(BusError) -> [(name: String, kind: String, path: String)] {
+        guard case .array(_, let items)? = try manager("ListDomains").first else { return [] }
+        return items.compactMap {
+            guard case .structure(let fields) = $0, fields.count == 3, let name = fields[0].text, let kind = fields[1].text,
+                  let path = fields[2].text else { return nil }
+            return (name, kind, path)
+        }
+    }
+
+    /// Every property of the domain at `path`, by name.
+    public func properties(of path: String) throws(BusError) -> [(name: String, value: BusValue)] {
+        guard case .array(_, let items)? = try call(path, "org.freedesktop.DBus.Properties", "GetAll",
+                                                    [.string(PvDBusAPI.domainInterface)]).first else { return [] }
+        return items.compactMap {
+            guard case .dictEntry(.string(let name), .variant(let value)) = $0 else { return nil }
+            return (name, value)
+        }
+    }
+
+    /// The object path of the domain a person names (its name or an unambiguous start).
+    public func path(of name: String) throws(BusError) -> String {
+        guard let path = try manager("GetDomain", [.string(name)]).first?.text else {
+            throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no object path")
+        }
+        return path
+    }
+
+    /// The domain's network namespace, as a descriptor of pvd's own, after pvdd's access check.
+    public func open(_ name: String) throws(BusError) -> Int32 {
+        guard case .unixFD(let fd)? = try manager("OpenDomain", [.string(name)]).first else {
+            throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
+        }
+        return fd
+    }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Bus
+import CPvDShim
+import Glibc
+import PvDWire
+
+/// What every command that talks to pvdd shares: the connection and how a
+/// failure is told (one line, exit status 1).
+protocol DaemonCommand: ParsableCommand {
+    func run(with client: PvDClient) throws(BusError)
+}
+
+extension DaemonCommand {
+    func run() throws {
+        do throws(BusError) {
+            try run(with: try PvDClient(trustEnvironment: isTrustedCaller))
+        } catch {
+            printError(error.message)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Whether the environment may be trusted: the caller is root and pvd was
+/// not started with privileges it would not otherwise have (file capabilities).
+var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
+
+/// A D-Bus value as JSON: dictionaries of `{sX}` become objects.
+func jsonValue(_ value: BusValue) -> JSONValue {
+    switch value {
+    case .string(let text), .objectPath(let text): return .string(text)
+    case .boolean(let flag): return .bool(flag)
+    case .byte(let number): return .integer(Int64(number))
+    case .uint16(let number): return .integer(Int64(number))
+    case .uint32(let number): return .integer(Int64(number))
+    case .uint64(let number): return number > UInt64(Int64.max) ? .null : .integer(Int64(number))
+    case .int32(let number): return .integer(Int64(number))
+    case .int64(let number): return .integer(number)
+    case .double(let number): return .number(number)
+    case .unixFD(let fd): return .integer(Int64(fd))
+    case .variant(let inner): return jsonValue(inner)
+    case .structure(let fields): return .array(fields.map(jsonValue))
+    case .dictEntry(let key, let item): return .array([jsonValue(key), jsonValue(item)])
+    case .array(let element, let items) where element.hasPrefix("{s"):
+        return .object(items.compactMap {
+            guard case .dictEntry(.string(let key), let item) = $0 else { return nil }
+            return JSONMember(key, jsonValue(item))
+        })
+    case .array(_, let items): return .array(items.map(jsonValue))
+    }
+}
+
+/// A property value for people: lists joined by commas, a lifetime in seconds.
+func text(_ value: BusValue) -> String {
+    switch value {
+    case .array(let element, let items) where element.hasPrefix("{s"):
+        return items.compactMap {
+            guard case .dictEntry(.string(let key), let item) = $0 else { return nil }
+            return "\(key)=\(text(item))"
+        }.joined(separator: " ")
+    case .array(_, let items): return items.isEmpty ? "-" : items.map(text).joined(separator: ", ")
+    case .uint64(let number): return number == .max ? "forever" : "\(number)"
+    case .string(let value): return value.isEmpty ? "-" : value
+    default:
+        if case .string(let value) = jsonValue(value) { return value }
+        return jsonValue(value).serialized
+    }
+}
+
+func printLine(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+/// Columns padded to their widest cell.
+func printTable(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+    for row in rows {
+        printLine(row.enumerated().map { $0.offset == row.count - 1 ? $0.element
+            : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) }.joined(separator: "  "))
+    }
+}
+
+struct List: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "List the domains.")
+    @Flag(help: "JSON, one object per domain, in an array.") var json = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        var rows = [["NAME", "KIND", "STATE", "UPLINKS", "ADDRESSES"]]
+        var objects: [JSONValue] = []
+        for domain in try client.domains() {
+            let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
+            objects.append(.object(properties.sorted { $0.key < $1.key }.map { JSONMember($0.key, jsonValue($0.value)) }))
+            rows.append([domain.name, domain.kind, properties["State"].map(text) ?? "-", properties["Uplinks"].map(text) ?? "-",
+                         properties["Addresses"].map(text) ?? "-"])
+        }
+        if json { printLine(JSONValue.array(objects).serialized) } else { printTable(rows) }
+    }
+}
+
+struct Show: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one domain's properties.")
+    @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String
+    @Flag(help: "JSON.") var json = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        let properties = try client.properties(of: try client.path(of: name))
+        if json {
+            printLine(JSONValue.object(properties.map { JSONMember($0.name, jsonValue($0.value)) }).serialized)
+        } else {
+            printTable(properties.map { [$0.name + ":", text($0.value)] })
+        }
+    }
+}
+
+struct Status: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "Routers, addresses, DNS and lifetimes of every domain.")
+    @Flag(help: "JSON.") var json = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        var objects: [JSONValue] = []
+        for domain in try client.domains() {
+            let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
+            if json {
+                objects.append(.object(properties.sorted { $0.key < $1.key }.map { JSONMember($0.key, jsonValue($0.value)) }))
+                continue
+            }
+            let pvd = properties["PvDId"].map(text).flatMap { $0 == "-" ? nil : " (PvD \($0))" } ?? ""
+            printLine("\(domain.name)\(pvd): \(domain.kind), \(properties["State"].map(text) ?? "-")")
+            for (label, key) in [("Uplinks", "Uplinks"), ("Routers", "Routers"), ("Addresses", "Addresses"), ("DNS servers", "DnsServers"),
+                                 ("Search", "SearchDomains"), ("IPv4", "IPv4"), ("Lifetime", "Lifetime"), ("Namespace", "NamespacePath")] {
+                printLine("  \(label + ":" + String(repeating: " ", count: max(0, 12 - label.count))) \(properties[key].map(text) ?? "-")")
+            }
+        }
+        if json { printLine(JSONValue.array(objects).serialized) }
+    }
+}
+
+struct Add: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a static domain (as root).")
+    @Argument(help: "The new domain's name.") var name: String
+    @Option(help: "The uplink it is attached to.") var uplink: String
+    @Option(name: .customLong("address"), help: "An address of the domain (repeat for more).") var addresses: [String] = []
+    @Option(name: .customLong("router"), help: "A router's link-local address on the uplink.") var routers: [String] = []
+    @Option(name: .customLong("on-link"), help: "A prefix on the uplink's link.") var onLink: [String] = []
+    @Option(name: .customLong("dns"), help: "A DNS server.") var dns: [String] = []
+    @Option(name: .customLong("search"), help: "A DNS search domain.") var search: [String] = []
+
+    func run(with client: PvDClient) throws(BusError) {
+        let settings = BusValue.dictionary([("uplink", .string(uplink)), ("addresses", .strings(addresses)), ("routers", .strings(routers)),
+                                            ("on_link", .strings(onLink)), ("dns", .strings(dns)), ("search", .strings(search))])
+        printLine(try client.manager("AddDomain", [.string(name), settings]).first?.text ?? "")
+    }
+}
+
+struct Remove: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove a static domain or namespace (as root).")
+    @Argument(help: "The domain's full name.") var name: String
+
+    func run(with client: PvDClient) throws(BusError) {
+        _ = try client.manager("RemoveDomain", [.string(name)])
+    }
+}
+
+struct Monitor: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "Print domain events as they happen.")
+    @Flag(help: "JSON, one object per event.") var json = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        try client.connection.watchSignals(from: PvDBusAPI.busName) { interface, member, path, arguments in
+            if json {
+                printLine(JSONValue.object([JSONMember("event", .string(member)), JSONMember("path", .string(path)),
+                                            JSONMember("arguments", .array(arguments.map(jsonValue)))]).serialized)
+            } else if member == "PropertiesChanged", let name = PvDBusAPI.domainName(ofPath: path) {
+                printLine("changed  \(name)")
+            } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
+                printLine("\(member == "DomainAdded" ? "added" : "removed")    \(name)")
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Bus
+import Glibc
+import HostNet
+import PvDCore
+
+/// `pvd exec NAME -- CMD…` (DESIGN.md, "pvd exec, step by step"): this
+/// process asks pvdd for the domain's namespace, enters it with the domain's
+/// DNS, becomes the calling user without any capability, and execs CMD, so
+/// that exit status and signals are CMD's own. No thread may start before
+/// the exec: setns, unshare and the credentials are per thread.
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command inside a domain, as the calling user.",
+        discussion: """
+            Works for root, through sudo (CMD runs as the user who ran sudo unless --as-root), and for other users \
+            when pvd has the file capabilities scripts/install gives it and pvdd.yaml's access section lets them \
+            use the domain.
+            """)
+
+    @Flag(help: "Under sudo, keep running as root.") var asRoot = false
+    @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).") var command: [String] = []
+
+    func run() throws {
+        var command = command
+        if command.first == "--" { command.removeFirst() }
+        guard let program = command.first else { throw ValidationError("no command to run: pvd exec NAME -- CMD…") }
+        do {
+            try enterAndExec(program: program, arguments: command)
+        } catch let error as ExecFailure {
+            printError(error.message)
+            throw ExitCode(error.status)
+        }
+    }
+
+    /// Who CMD runs as: the user behind sudo, root with --as-root or without
+    /// sudo, and otherwise the real user. Only root's environment is trusted.
+    private func targetUser(trusted: Bool) throws(ExecFailure) -> (name: String, uid: uid_t, gid: gid_t) {
+        var uid = getuid()
+        if trusted, !asRoot, let sudoUID = getenv("SUDO_UID").flatMap({ uid_t(String(cString: $0)) }) { uid = sudoUID }
+        if !trusted, asRoot { throw ExecFailure("--as-root is for root (or sudo) only", status: 2) }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil else {
+            throw ExecFailure("uid \(uid) has no entry in the user database", status: 1)
+        }
+        return (String(cString: entry.pw_name), uid, entry.pw_gid)
+    }
+
+    private func enterAndExec(program: String, arguments: [String]) throws(ExecFailure) {
+        let trusted = isTrustedCaller
+        let user = try targetUser(trusted: trusted)
+        let fd: Int32
+        let namespace: String
+        do throws(BusError) {
+            // Privileged: the bus at its fixed address, never one from the environment.
+            let client = try PvDClient(trustEnvironment: trusted)
+            let path = try client.path(of: name)
+            let properties = try client.properties(of: path)
+            guard let namespacePath = properties.first(where: { $0.name == "NamespacePath" })?.value.text else {
+                throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace path")
+            }
+            namespace = String(namespacePath.split(separator: "/").last ?? "")
+            fd = try client.open(PvDBusAPI.domainName(ofPath: path) ?? name)
+        } catch {
+            throw ExecFailure(error.message, status: 1)
+        }
+        do throws(HostNetError) {
+            try DomainEntry.enter(namespace: fd, named: namespace)
+            close(fd)
+            if user.uid != 0 {
+                try DomainEntry.become(user: user.name, uid: user.uid, gid: user.gid)
+            }
+        } catch {
+            let hint = error.code == EPERM ? " (pvd exec needs root, sudo, or the file capabilities scripts/install gives it)" : ""
+            throw ExecFailure("\(error)\(hint)", status: 1)
+        }
+        warnIfRunningOutside(program, uid: user.uid)
+        let argv = arguments.map { strdup($0) } + [nil]
+        execvp(program, argv)
+        let failure = errno
+        throw ExecFailure("cannot run \(program): \(String(cString: strerror(failure)))", status: failure == ENOENT ? 127 : 126)
+    }
+
+    /// Programs such as browsers hand a new request to an instance already
+    /// running elsewhere, which would take it out of the domain: say so.
+    private func warnIfRunningOutside(_ program: String, uid: uid_t) {
+        let name = String(program.split(separator: "/").last ?? "").prefix(15)
+        var own = stat()
+        guard stat("/proc/self/ns/net", &own) == 0, let directory = opendir("/proc") else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let pid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard pid.first?.isNumber == true, pid != "self" else { continue }
+            var info = stat(), namespace = stat()
+            guard stat("/proc/\(pid)", &info) == 0, info.st_uid == uid,
+                  let comm = HostFiles.read("/proc/\(pid)/comm"), comm.split(separator: "\n").first.map(String.init) == String(name),
+                  stat("/proc/\(pid)/ns/net", &namespace) == 0, namespace.st_ino != own.st_ino else { continue }
+            printError("note: \(name) is already running outside this domain (pid \(pid)); it may take this request over. "
+                + "Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
+            return
+        }
+    }
+}
+
+/// Why pvd exec stops before running the command, and with which status.
+struct ExecFailure: Error {
+    var message: String
+    var status: Int32
+    init(_ message: String, status: Int32) {
+        self.message = message
+        self.status = status
+    }
+}

@@ -1,0 +1,250 @@
+import Bus
+import Glibc
+import HostNet
+import PvDCore
+import PvDWire
+
+/// What the D-Bus API shows of one domain.
+struct DomainView {
+    enum Kind: String { case explicit, implicit, `static`, namespace }
+    var name: String
+    var kind: Kind
+    var pvdID = ""
+    var sequence: UInt16 = 0
+    var flags: [(String, Bool)] = []
+    var spec: DomainSpec?
+    var lifetime: Double = 0
+    var state: String
+    var additionalInformation = ""
+    /// The namespace's name under /run/netns.
+    var namespace: String
+}
+
+/// pvdd's side of `org.pvd1` (DESIGN.md, "Interfaces"): the manager at
+/// /org/pvd1 and an object per domain under /org/pvd1/domain. Callers are
+/// told apart by the uid the bus gives for their connection.
+final class DaemonBus: BusObjectHandler {
+    unowned let runner: Runner
+    let connection: BusConnection
+    /// The domains announced with DomainAdded, to tell what came and went.
+    private var announced: Set<String> = []
+    /// The name under /run/netns of the daemon's own namespace while it runs.
+    static let rootNamespace = "rootns"
+    private var publishedRoot = false
+
+    init(runner: Runner) throws(BusError) {
+        self.runner = runner
+        connection = try BusConnection.system(trustEnvironment: true)
+        try connection.add(PvDBusAPI.manager, at: PvDBusAPI.managerPath, handler: self)
+        try connection.add(PvDBusAPI.domain, at: PvDBusAPI.domainPrefix, fallback: true, handler: self)
+        try connection.attach(to: runner.loop)
+        try connection.requestName(PvDBusAPI.busName)
+        do {
+            try KernelHostNet.publishOwnNamespace(as: DaemonBus.rootNamespace)
+            publishedRoot = true
+        } catch {
+            logger.warning("not publishing /run/netns/\(DaemonBus.rootNamespace): \(error)")
+        }
+        announced = Set(runner.domainViews().map(\.name))
+    }
+
+    /// Removes /run/netns/rootns (when pvdd made it).
+    func close() {
+        guard publishedRoot else { return }
+        do { try KernelHostNet.deleteNamespace(DaemonBus.rootNamespace) } catch { logger.error("\(error)") }
+        publishedRoot = false
+    }
+
+    /// Signals what changed: DomainAdded / DomainRemoved, and
+    /// PropertiesChanged for the domains in `changed` that stay.
+    func announce(_ changed: Set<String>) {
+        let current = Set(runner.domainViews().map(\.name))
+        do {
+            for name in current.subtracting(announced).sorted() {
+                try connection.emitSignal(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainAdded",
+                                          [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
+            }
+            for name in announced.subtracting(current).sorted() {
+                try connection.emitSignal(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainRemoved",
+                                          [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
+            }
+            for name in changed.intersection(current).intersection(announced).sorted() {
+                try connection.emitPropertiesChanged(PvDBusAPI.path(ofDomain: name), PvDBusAPI.domainInterface,
+                                                     PvDBusAPI.domain.properties.map(\.name))
+            }
+        } catch {
+            logger.error("D-Bus signal: \(error)")
+        }
+        announced = current
+    }
+
+    // MARK: BusObjectHandler
+
+    func exists(path: String) -> Bool {
+        guard let name = PvDBusAPI.domainName(ofPath: path) else { return false }
+        return runner.domainViews().contains { $0.name == name }
+    }
+
+    func children(of prefix: String) -> [String] {
+        runner.domainViews().map { PvDBusAPI.path(ofDomain: $0.name) }
+    }
+
+    func property(_ name: String, path: String) throws(BusError) -> BusValue {
+        guard let domainName = PvDBusAPI.domainName(ofPath: path),
+              let view = runner.domainViews().first(where: { $0.name == domainName }) else {
+            throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain at \(path)")
+        }
+        let spec = view.spec
+        let uplinks = spec.map { [$0.uplink] + $0.otherUplinks.map(\.uplink) } ?? []
+        let routers = spec.map { $0.routers + $0.otherUplinks.flatMap(\.routers) } ?? []
+        switch name {
+        case "Name": return .string(view.name)
+        case "Kind": return .string(view.kind.rawValue)
+        case "PvDId": return .string(view.pvdID)
+        case "Sequence": return .uint16(view.sequence)
+        case "Flags": return .array(elementSignature: "{sb}", view.flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
+        case "Uplinks": return .strings(uplinks)
+        case "Addresses": return .strings((spec?.allAddresses ?? []).map(\.description))
+        case "Routes": return .strings((spec?.routes ?? []).map(\.description))
+        case "DnsServers": return .strings((spec?.dnsServers ?? []).map(\.description))
+        case "SearchDomains": return .strings((spec?.searchDomains ?? []).map(\.description))
+        case "Routers": return .strings(routers.map(\.description))
+        case "Lifetime": return .uint64(view.lifetime.isFinite ? UInt64(max(0, view.lifetime)) : .max)
+        case "State": return .string(view.state)
+        case "IPv4": return .boolean(spec?.ipv4 ?? false)
+        case "AdditionalInfo": return .string(view.additionalInformation)
+        case "NamespacePath": return .string("/run/netns/\(view.namespace)")
+        default: throw BusError(PvDBusAPI.ErrorName.invalidArguments, "no property \(name)")
+        }
+    }
+
+    func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue] {
+        switch member {
+        case "ListDomains":
+            return [.array(elementSignature: "(sso)", runner.domainViews().map {
+                .structure([.string($0.name), .string($0.kind.rawValue), .objectPath(PvDBusAPI.path(ofDomain: $0.name))])
+            })]
+        case "GetDomain":
+            return [.objectPath(PvDBusAPI.path(ofDomain: try resolve(arguments)))]
+        case "GetState":
+            return [.string(runner.stateDocument.serialized)]
+        case "OpenDomain":
+            let name = try resolve(arguments)
+            try checkAccess(caller, to: name)
+            let view = runner.domainViews().first { $0.name == name }!
+            do { return [.unixFD(try KernelHostNet.openNamespace(view.namespace))] } catch {
+                throw BusError(PvDBusAPI.ErrorName.failed, "\(error)")
+            }
+        case "AddDomain":
+            try requireRoot(caller, "add a domain")
+            guard arguments.count == 2, let name = arguments[0].text, case .array(_, let entries) = arguments[1] else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddDomain takes a name and a settings dictionary")
+            }
+            try runner.addStaticDomain(try validName(name), settings: try settings(entries))
+            return [.objectPath(PvDBusAPI.path(ofDomain: name))]
+        case "RemoveDomain":
+            try requireRoot(caller, "remove a domain")
+            try runner.removeDomain(try exactName(arguments))
+            return []
+        case "AddNetworkNamespace":
+            try requireRoot(caller, "create a namespace")
+            guard let name = arguments.first?.text else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddNetworkNamespace takes a name")
+            }
+            try runner.addBareNamespace(try validName(name))
+            return [.objectPath(PvDBusAPI.path(ofDomain: name))]
+        default:
+            throw BusError("org.freedesktop.DBus.Error.UnknownMethod", "no method \(member)")
+        }
+    }
+
+    // MARK: Checks
+
+    private func validName(_ name: String) throws(BusError) -> String {
+        do { try DomainNaming.validate(name) } catch { throw BusError(PvDBusAPI.ErrorName.invalidName, error.description) }
+        guard name != DaemonBus.rootNamespace else {
+            throw BusError(PvDBusAPI.ErrorName.invalidName, "\"\(name)\" is the daemon's own namespace")
+        }
+        return name
+    }
+
+    /// The domain an argument names, by its name or an unambiguous start of it.
+    private func resolve(_ arguments: [BusValue]) throws(BusError) -> String {
+        guard let query = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a domain name is needed") }
+        do { return try DomainNaming.resolve(query, among: runner.domainViews().map(\.name)) } catch {
+            switch error {
+            case .unknown: throw BusError(PvDBusAPI.ErrorName.unknownDomain, error.description)
+            case .ambiguous: throw BusError(PvDBusAPI.ErrorName.ambiguousName, error.description)
+            }
+        }
+    }
+
+    /// A domain named in full (changes never go by a prefix).
+    private func exactName(_ arguments: [BusValue]) throws(BusError) -> String {
+        guard let name = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a domain name is needed") }
+        guard runner.domainViews().contains(where: { $0.name == name }) else {
+            _ = try validName(name)
+            throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain is called \"\(name)\"")
+        }
+        return name
+    }
+
+    private func requireRoot(_ caller: BusCaller, _ what: String) throws(BusError) {
+        guard caller.uid == 0 else { throw BusError(PvDBusAPI.ErrorName.accessDenied, "only root may \(what)") }
+    }
+
+    /// The configuration's access policy for the caller's user and groups.
+    private func checkAccess(_ caller: BusCaller, to domain: String) throws(BusError) {
+        guard caller.uid != 0 else { return }
+        guard let account = UserAccount(uid: caller.uid),
+              runner.settings.allows(user: account.name, uid: caller.uid, groups: account.groupNames, domain: domain) else {
+            throw BusError(PvDBusAPI.ErrorName.accessDenied,
+                           "uid \(caller.uid) may not use domain \(domain); the access section of pvdd.yaml says who may")
+        }
+    }
+
+    /// AddDomain's settings (`a{sv}`) as the JSON form DomainSpec reads.
+    private func settings(_ entries: [BusValue]) throws(BusError) -> JSONValue {
+        var members: [JSONMember] = []
+        for entry in entries {
+            guard case .dictEntry(.string(let key), .variant(let value)) = entry else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "settings must be a{sv}")
+            }
+            switch value {
+            case .string(let text): members.append(JSONMember(key, .string(text)))
+            case .uint32(let number): members.append(JSONMember(key, .integer(Int64(number))))
+            case .boolean(let flag): members.append(JSONMember(key, .bool(flag)))
+            case .array("s", let items): members.append(JSONMember(key, .array(items.compactMap { $0.text.map(JSONValue.string) })))
+            default: throw BusError(PvDBusAPI.ErrorName.invalidArguments, "setting \(key): unsupported type \(value.signature)")
+            }
+        }
+        return .object(members)
+    }
+}
+
+/// A user account from the system's user database.
+struct UserAccount {
+    var name: String
+    var groupNames: [String]
+
+    init?(uid: uid_t) {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        name = String(cString: entry.pw_name)
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(entry.pw_name, entry.pw_gid, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            _ = getgrouplist(entry.pw_name, entry.pw_gid, &groups, &count)
+        }
+        groupNames = groups.prefix(Int(max(0, count))).compactMap { gid in
+            var group = group()
+            var found: UnsafeMutablePointer<group>?
+            var text = [CChar](repeating: 0, count: 16384)
+            guard getgrgid_r(gid, &group, &text, text.count, &found) == 0, found != nil else { return nil }
+            return String(cString: group.gr_name)
+        }
+    }
+}

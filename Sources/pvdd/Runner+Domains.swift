@@ -1,0 +1,99 @@
+import Bus
+import HostNet
+import PvDCore
+import PvDWire
+
+/// The domains the D-Bus API shows and changes: learnt ones (from the
+/// table), static ones (AddDomain) and bare namespaces (AddNetworkNamespace).
+extension Runner {
+    func domainViews() -> [DomainView] {
+        let now = loop.now
+        var views: [DomainView] = table.domains.values.map { domain in
+            var view = DomainView(name: domain.name, kind: .implicit, spec: table.spec(named: domain.name, at: now),
+                                  state: domain.orphanedAt == nil ? "active" : "empty",
+                                  namespace: DomainNaming.namespacePrefix + domain.name)
+            if case .explicit(let id) = domain.key {
+                view.kind = .explicit
+                view.pvdID = id.description
+                view.sequence = domain.sequence ?? 0
+                view.flags = [("H", domain.http), ("L", domain.legacy)]
+            }
+            view.lifetime = domain.routerLifetime(at: now)
+            view.additionalInformation = information.entries[domain.name]?.json.serialized ?? ""
+            return view
+        }
+        views += lingering.filter { name in !views.contains { $0.name == name } }.map {
+            DomainView(name: $0, kind: .implicit, state: "lingering", namespace: DomainNaming.namespacePrefix + $0)
+        }
+        views += statics.values.map {
+            DomainView(name: $0.name, kind: .static, spec: $0, lifetime: .infinity, state: "active",
+                       namespace: DomainNaming.namespacePrefix + $0.name)
+        }
+        views += bareNamespaces.map { DomainView(name: $0, kind: .namespace, lifetime: .infinity, state: "active", namespace: $0) }
+        return views.sorted { $0.name < $1.name }
+    }
+
+    /// AddDomain: a static domain from its settings, made at once.
+    func addStaticDomain(_ name: String, settings: JSONValue) throws(BusError) {
+        try refuseTaken(name)
+        guard case .object(let members) = settings else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "settings must be a{sv}") }
+        let spec: DomainSpec
+        do { spec = try DomainSpec(json: .object([JSONMember("name", .string(name))] + members)) } catch {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "setting \(error)")
+        }
+        do { try host.apply(spec) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+        statics[name] = spec
+        logger.info("domain \(name): added (static) on \(spec.uplink)")
+        saveState()
+        bus?.announce([name])
+    }
+
+    /// RemoveDomain: static domains and bare namespaces go; learnt ones go with their routers.
+    func removeDomain(_ name: String) throws(BusError) {
+        if statics[name] != nil {
+            do { try host.remove([name]) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+            statics[name] = nil
+        } else if bareNamespaces.contains(name) {
+            do { try KernelHostNet.deleteNamespace(name) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+            bareNamespaces.remove(name)
+        } else {
+            throw BusError(PvDBusAPI.ErrorName.notRemovable,
+                           "\(name) was learnt from Router Advertisements; it goes when its routers withdraw it")
+        }
+        logger.info("domain \(name): removed")
+        saveState()
+        bus?.announce([name])
+    }
+
+    /// AddNetworkNamespace: a bare /run/netns/NAME with `lo` up.
+    func addBareNamespace(_ name: String) throws(BusError) {
+        try refuseTaken(name)
+        guard !KernelHostNet.namespaceExists(name) else {
+            throw BusError(PvDBusAPI.ErrorName.exists, "/run/netns/\(name) exists already")
+        }
+        do { try KernelHostNet.createBareNamespace(name) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+        bareNamespaces.insert(name)
+        logger.info("namespace \(name): added")
+        saveState()
+        bus?.announce([name])
+    }
+
+    private func refuseTaken(_ name: String) throws(BusError) {
+        guard !domainViews().contains(where: { $0.name == name }) else {
+            throw BusError(PvDBusAPI.ErrorName.exists, "a domain called \(name) exists already")
+        }
+    }
+
+    /// The static domains and bare namespaces of a saved state.
+    func restoreStaticDomains(from state: JSONValue) throws {
+        if case .array(let items) = state["static_domains"] {
+            for item in items {
+                let spec = try DomainSpec(json: item)
+                statics[spec.name] = spec
+            }
+        }
+        if case .array(let items) = state["namespaces"] {
+            bareNamespaces = Set(items.compactMap { if case .string(let name) = $0, KernelHostNet.namespaceExists(name) { name } else { nil } })
+        }
+    }
+}
