@@ -204,10 +204,12 @@ lab_dbus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/system/org.pvd1.conf</include>
 </busconfig>
 CONF
+    chmod 755 "$LAB_DIR"  # other users (the tests' unprivileged callers) reach the socket
     dbus-daemon --config-file="$LAB_DIR/bus.conf" --nofork --nopidfile >"$LAB_DIR/dbus.log" 2>&1 &
     LAB_PIDS+=("$!")
     lab_wait 10 test -S "$LAB_DIR/bus.socket" || fail "dbus-daemon did not start: $(cat "$LAB_DIR/dbus.log")"

@@ -186,7 +186,8 @@ public struct DomainTable: Sendable {
     }
 
     /// Takes in one RA heard from `source` (a link-local address) on `interface`
-    /// at `now`; returns the names of the domains whose desired state changed.
+    /// at `now`; returns the names of the domains whose desired state or PvD
+    /// option (sequence number, flags) changed.
     public mutating func observe(_ ra: RouterAdvertisement, from source: IPv6Address, on interface: String,
                                  at now: Seconds) -> Set<String> {
         guard admit(source: source, interface: interface, at: now) else { return [] }
@@ -200,6 +201,7 @@ public struct DomainTable: Sendable {
             domains[key] = LearntDomain(key: key, name: name(for: key), uplink: interface)
         }
         var domain = domains[key]!
+        let optionBefore = (domain.sequence, domain.http, domain.legacy, domain.delay)
         let pvd = ra.pvd
         if let pvd {
             if let current = domain.sequence, pvd.sequence != current {
@@ -232,6 +234,7 @@ public struct DomainTable: Sendable {
         domain.orphanedAt = domain.routers.isEmpty ? (domain.orphanedAt ?? now) : nil
         domains[key] = domain
         var changed: Set<String> = publish(key, at: now) ? [domain.name] : []
+        if optionBefore != (domain.sequence, domain.http, domain.legacy, domain.delay) { changed.insert(domain.name) }
         changed.formUnion(republishIPv4(on: interface, before: ipv4Before, at: now))
         return changed
     }

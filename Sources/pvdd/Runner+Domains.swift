@@ -37,6 +37,11 @@ extension Runner {
     func addStaticDomain(_ name: String, settings: JSONValue) throws(BusError) {
         try refuseTaken(name)
         guard case .object(let members) = settings else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "settings must be a{sv}") }
+        let known: Set = ["uplink", "attachment", "addresses", "routers", "on_link", "routes", "mtu", "dns", "search"]
+        if let unknown = members.first(where: { !known.contains($0.key) }) {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments,
+                           "unknown setting \(unknown.key); known: \(known.sorted().joined(separator: ", "))")
+        }
         let spec: DomainSpec
         do { spec = try DomainSpec(json: .object([JSONMember("name", .string(name))] + members)) } catch {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "setting \(error)")

@@ -1,0 +1,144 @@
+# org.pvd1 on a private system bus, driven with busctl and gdbus (not
+# pvd's own client): the introspection data equals scripts/system/org.pvd1.xml;
+# every method, property and signal; the NetworkManager fork's cases (rootns
+# while pvdd runs, gone after; AddNetworkNamespace returns an object path and
+# the namespace has lo up); every error path returns its named error and
+# changes nothing; `pvd list` says so when pvdd is not running.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")/.." && pwd)
+P=$LAB_PREFIX
+for tool in busctl gdbus dbus-monitor dbus-daemon; do
+    command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"
+done
+
+lab_two_routers 2
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_dbus
+"$PVD" list >"$LAB_DIR/no-daemon.out" 2>&1 && fail "pvd list succeeded without pvdd"
+grep -q "pvdd is not running" "$LAB_DIR/no-daemon.out" || fail "pvd list without pvdd said: $(cat "$LAB_DIR/no-daemon.out")"
+
+[ ! -e /run/netns/rootns ] || fail "/run/netns/rootns exists before the test (another pvdd or NetworkManager fork?)"
+cat >"$LAB_DIR/pvdd.yaml" <<CONF
+uplinks: [up0]
+state: $LAB_DIR/state.json
+duplicate-address-detection: false
+access:
+  corp.example.com: {users: [nobody]}
+CONF
+lab_bg host "$LAB_DIR/monitor.log" dbus-monitor --system "type='signal',sender='org.pvd1'"
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+pvdd=$LAB_LAST_PID
+lab_wait 5 busctl --system status org.pvd1 || fail "org.pvd1 is not on the bus: $(cat "$LAB_DIR/pvdd.log")"
+[ "$(stat -L -c %i /run/netns/rootns)" = "$(stat -L -c %i "/run/netns/${P}host")" ] || fail "/run/netns/rootns is not pvdd's namespace"
+
+# Introspection: the org.pvd1 interfaces as the repository has them.
+call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
+pvd_interfaces() { /usr/bin/python3 -c 'import re,sys; print("".join(re.findall(r" <interface name=\"org\.pvd1\.[^\"]+\">.*?</interface>\n", sys.stdin.read(), re.S)), end="")'; }
+pvd_interfaces <"$here/../scripts/system/org.pvd1.xml" >"$LAB_DIR/expected.xml"
+
+# A learnt domain: corp.example.com from r2.
+lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 3 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
+corp=/org/pvd1/domain/corp_2eexample_2ecom
+lab_wait 5 busctl --system introspect org.pvd1 "$corp" || fail "no object for corp: $(call ListDomains)"
+{ busctl --system introspect --xml-interface org.pvd1 /org/pvd1; busctl --system introspect --xml-interface org.pvd1 "$corp"; } \
+    | pvd_interfaces >"$LAB_DIR/actual.xml"
+diff -u "$LAB_DIR/expected.xml" "$LAB_DIR/actual.xml" >&2 || fail "the running daemon's interfaces differ from scripts/system/org.pvd1.xml"
+
+[ "$(call ListDomains)" = "a(sso) 1 \"corp.example.com\" \"explicit\" \"$corp\"" ] || fail "ListDomains: $(call ListDomains)"
+[ "$(call GetDomain s corp)" = "o \"$corp\"" ] || fail "GetDomain by prefix: $(call GetDomain s corp)"
+prop() { busctl --system get-property org.pvd1 "$corp" org.pvd1.Domain "$1"; }
+[ "$(prop Name)" = 's "corp.example.com"' ] && [ "$(prop Kind)" = 's "explicit"' ] && [ "$(prop PvDId)" = 's "corp.example.com"' ] \
+    && [ "$(prop Sequence)" = "q 3" ] && [ "$(prop Flags)" = 'a{sb} 2 "H" false "L" true' ] && [ "$(prop Uplinks)" = 'as 1 "up0"' ] \
+    && [ "$(prop DnsServers)" = 'as 1 "2001:db8:2::53"' ] && [ "$(prop State)" = 's "active"' ] && [ "$(prop IPv4)" = "b true" ] \
+    && [ "$(prop NamespacePath)" = 's "/run/netns/pvd-corp.example.com"' ] && [ "$(prop SearchDomains)" = "as 0" ] \
+    && [ "$(prop Routes)" = "as 0" ] && [ "$(prop AdditionalInfo)" = 's ""' ] \
+    || fail "corp's properties: $(busctl --system introspect org.pvd1 "$corp" org.pvd1.Domain)"
+case $(prop Addresses) in 'as 1 "2001:db8:2:'*) ;; *) fail "Addresses: $(prop Addresses)" ;; esac
+case $(prop Routers) in 'as 1 "fe80::'*) ;; *) fail "Routers: $(prop Routers)" ;; esac
+case $(prop Lifetime) in "t 17"*|"t 18"*) ;; *) fail "Lifetime: $(prop Lifetime)" ;; esac
+busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain | grep -q '"Name" s "corp.example.com"' \
+    || fail "GetAll: $(busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain)"
+call GetState | grep -q 'corp.example.com' || fail "GetState: $(call GetState)"
+case $(call OpenDomain s corp.example.com) in "h "*) ;; *) fail "OpenDomain: $(call OpenDomain s corp.example.com)" ;; esac
+# A new sequence number changes the domain: PropertiesChanged.
+lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 4 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
+lab_wait 3 grep -q "path=$corp; interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" "$LAB_DIR/monitor.log" \
+    || fail "no PropertiesChanged for corp: $(cat "$LAB_DIR/monitor.log") $(cat "$LAB_DIR/pvdd.log")"
+[ "$(prop Sequence)" = "q 4" ] || fail "Sequence after the change: $(prop Sequence)"
+
+# A static domain, added and removed.
+static=${P}static
+call AddDomain 'sa{sv}' "$static" 4 uplink s up0 addresses as 1 2001:db8:9::5 routers as 1 fe80::12 dns as 1 2001:db8:9::53 >/dev/null
+ip netns list | grep -q "^pvd-$static\b" || fail "AddDomain made no namespace"
+grep -qx "nameserver 2001:db8:9::53" "/etc/netns/pvd-$static/resolv.conf" || fail "the static domain's resolv.conf"
+[ "$(ip -n "pvd-$static" -6 -o addr show dev pvd0 scope global | awk '{print $4}')" = "2001:db8:9::5/128" ] || fail "the static domain's address"
+static_path=$(call GetDomain s "$static" | cut -d'"' -f2)
+[ "$(busctl --system get-property org.pvd1 "$static_path" org.pvd1.Domain Kind)" = 's "static"' ] || fail "the static domain's kind"
+call RemoveDomain s "$static"
+! ip netns list | grep -q "^pvd-$static\b" || fail "RemoveDomain left the namespace"
+
+# The NetworkManager fork: a bare namespace with lo up, as an object path.
+nm=${P}nm
+reply=$(call AddNetworkNamespace s "$nm")
+[ "$reply" = "o \"/org/pvd1/domain/$(echo "$nm" | sed 's/-/_2d/g')\"" ] || fail "AddNetworkNamespace: $reply"
+ip -n "$nm" link show lo | grep -q "state UNKNOWN\|LOOPBACK,UP" || fail "lo is not up in $nm: $(ip -n "$nm" link show lo)"
+call RemoveDomain s "$nm"
+[ ! -e "/run/netns/$nm" ] || fail "RemoveDomain left /run/netns/$nm"
+for signal in "member=DomainAdded" "string \"$static\"" "member=DomainRemoved" "string \"$nm\""; do
+    grep -q "$signal" "$LAB_DIR/monitor.log" || fail "no signal with $signal: $(cat "$LAB_DIR/monitor.log")"
+done
+
+# A second PvD, which the access section does not give to nobody.
+lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.org 1 2001:db8:1::/64 2001:db8:1::53 --no-http
+lab_wait 5 busctl --system introspect org.pvd1 /org/pvd1/domain/corp_2eexample_2eorg || fail "no domain corp.example.org"
+
+# Errors: each named, and nothing changed. (gdbus prints the error's name
+# and can send a{sv}; dbus-send cannot.)
+snapshot() { lab_host_state; call ListDomains; ls /run/netns; }
+snapshot >"$LAB_DIR/before-errors"
+expect_error() {
+    local name=$1 who=$2 method=$3
+    shift 3
+    local out
+    out=$($who gdbus call --system --dest org.pvd1 --object-path /org/pvd1 --method "org.pvd1.Manager.$method" "$@" 2>&1) \
+        && fail "$method $* succeeded: $out"
+    grep -q "GDBus.Error:$name: ." <<<"$out" || fail "$method $*: expected $name, got: $out"
+}
+as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+long=$(printf 'a%.0s' $(seq 300))
+expect_error org.pvd1.Error.UnknownDomain "" GetDomain nothing
+expect_error org.pvd1.Error.AmbiguousName "" GetDomain corp
+expect_error org.pvd1.Error.UnknownDomain "" OpenDomain nothing
+expect_error org.pvd1.Error.UnknownDomain "" RemoveDomain nothing
+expect_error org.pvd1.Error.InvalidName "" RemoveDomain ../x
+expect_error org.pvd1.Error.InvalidName "" AddNetworkNamespace ../x
+expect_error org.pvd1.Error.InvalidName "" AddNetworkNamespace "$long"
+expect_error org.pvd1.Error.InvalidName "" AddNetworkNamespace rootns
+expect_error org.pvd1.Error.InvalidName "" AddDomain ../x "{'uplink': <'up0'>}"
+expect_error org.pvd1.Error.InvalidName "" AddDomain "$long" "{'uplink': <'up0'>}"
+expect_error org.pvd1.Error.InvalidArguments "" AddDomain "${P}bad" "{'uplink': <'up0'>, 'addresses': <['nope']>}"
+expect_error org.pvd1.Error.InvalidArguments "" AddDomain "${P}bad" "{'uplink': <'up0'>, 'colour': <'blue'>}"
+expect_error org.pvd1.Error.InvalidArguments "" AddDomain "${P}bad" "{'addresses': <['2001:db8::1']>}"
+expect_error org.pvd1.Error.InvalidArguments "" AddDomain "${P}bad" "{'uplink': <int32 5>}"
+expect_error org.pvd1.Error.Failed "" AddDomain "${P}bad" "{'uplink': <'nosuchlink'>}"
+expect_error org.pvd1.Error.Exists "" AddDomain corp.example.com "{'uplink': <'up0'>}"
+expect_error org.pvd1.Error.NotRemovable "" RemoveDomain corp.example.com
+# Wrong types (gdbus would convert them from the introspection data; dbus-send does not).
+for call in "GetDomain int32:5" "AddDomain string:${P}bad dict:string:string:uplink,up0" "OpenDomain"; do
+    # shellcheck disable=SC2086
+    out=$(dbus-send --system --print-reply --dest=org.pvd1 /org/pvd1 org.pvd1.Manager.$call 2>&1) && fail "$call succeeded: $out"
+    grep -q "^Error org.freedesktop.DBus.Error.InvalidArgs: ." <<<"$out" || fail "$call: expected InvalidArgs, got: $out"
+done
+expect_error org.pvd1.Error.AccessDenied "$as_nobody" AddNetworkNamespace "${P}x"
+expect_error org.pvd1.Error.AccessDenied "$as_nobody" RemoveDomain corp.example.com
+expect_error org.pvd1.Error.AccessDenied "$as_nobody" AddDomain "${P}x" "{'uplink': <'up0'>}"
+expect_error org.pvd1.Error.AccessDenied "$as_nobody" OpenDomain corp.example.org
+$as_nobody gdbus call --system --dest org.pvd1 --object-path /org/pvd1 --method org.pvd1.Manager.OpenDomain corp.example.com \
+    | grep -q "handle" || fail "nobody may open corp.example.com, as the access section says"
+snapshot >"$LAB_DIR/after-errors"
+diff -u "$LAB_DIR/before-errors" "$LAB_DIR/after-errors" >&2 || fail "a refused call changed something"
+
+kill -TERM "$pvdd"
+wait "$pvdd" || fail "pvdd exited with status $?"
+[ ! -e /run/netns/rootns ] || fail "/run/netns/rootns is still there after pvdd stopped"
