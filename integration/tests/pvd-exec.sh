@@ -1,0 +1,95 @@
+# pvd exec as an unprivileged user (nobody), with the file capabilities
+# scripts/install gives pvd: the allowed domain works, a denied one is
+# refused with a clear message; inside, id, resolv.conf, the addresses and
+# /sys/class/net show the user and the domain, name lookups go to the
+# domain's DNS server, and the process has no capability and no_new_privs.
+# The user cannot use pvd exec to become root, to mount, or to enter a
+# namespace pvdd did not hand out, and a bus address in the environment is
+# ignored. Exit status and signals pass through; root and sudo work; a
+# program already running outside is pointed out.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")/.." && pwd)
+P=$LAB_PREFIX
+for tool in setcap setpriv unshare gdbus; do command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"; done
+
+lab_two_routers 2
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_dbus
+cat >"$LAB_DIR/pvdd.yaml" <<CONF
+uplinks: [up0]
+state: $LAB_DIR/state.json
+duplicate-address-detection: false
+additional-information: {fetch: false}
+access:
+  corp.example.com: {users: [nobody]}
+CONF
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+lab_bg r2 "$LAB_DIR/dns.log" /usr/bin/python3 "$here/dns_responder.py" 2001:db8:2::53 "*.corp.test" 2001:db8:ff::1
+lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
+lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 other.example.com 1 2001:db8:1::/64 2001:db8:1::53 --no-http
+both() { [ "$("$PVD" list --json | /usr/bin/python3 -c 'import json,sys; print(sum(1 for d in json.load(sys.stdin) if d["Addresses"]))')" = 2 ]; }
+lab_wait 5 both || fail "no two domains: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
+
+# pvd with file capabilities, as scripts/install makes it.
+caps=$LAB_DIR/pvd
+cp "$PVD" "$caps"
+chmod 755 "$caps"
+setcap cap_sys_admin,cap_setgid+ep "$caps"
+# as_nobody CMD…: CMD as nobody, where the system bus's fixed socket is the
+# test's bus (a private mount namespace: nothing changes on the host).
+as_nobody() {
+    unshare --mount --propagation private sh -c '
+        mount -t tmpfs tmpfs /run && mkdir /run/dbus && touch /run/dbus/system_bus_socket &&
+        mount --bind "$0" /run/dbus/system_bus_socket &&
+        exec setpriv --reuid=nobody --regid=nogroup --init-groups -- "$@"' "$LAB_DIR/bus.socket" "$@"
+}
+inside() { as_nobody "$caps" exec corp -- "$@"; }
+
+[ "$(inside id -un)" = nobody ] || fail "id inside: $(inside id 2>&1)"
+inside cat /etc/resolv.conf | grep -qx "nameserver 2001:db8:2::53" || fail "resolv.conf inside: $(inside cat /etc/resolv.conf 2>&1)"
+inside ip -6 -o addr show scope global | grep -q " 2001:db8:2:" || fail "ip -6 addr inside: $(inside ip -6 addr 2>&1)"
+[ "$(inside ls /sys/class/net | tr '\n' ' ')" = "lo pvd0 " ] || fail "/sys/class/net inside: $(inside ls /sys/class/net 2>&1)"
+[ "$(inside getent ahostsv6 www.corp.test | awk 'NR==1 {print $1}')" = "2001:db8:ff::1" ] \
+    || fail "no answer from corp's DNS server: $(inside getent ahostsv6 www.corp.test 2>&1) $(cat "$LAB_DIR/dns.log")"
+grep -q "www.corp.test" "$LAB_DIR/dns.log" || fail "the lookup did not reach corp's DNS server"
+status=$(inside cat /proc/self/status)
+for line in "CapInh:	0000000000000000" "CapPrm:	0000000000000000" "CapEff:	0000000000000000" "CapAmb:	0000000000000000" "NoNewPrivs:	1"; do
+    grep -qx "$line" <<<"$status" || fail "inside, /proc/self/status lacks '$line': $(grep -E 'Cap|NoNew' <<<"$status")"
+done
+inside sh -c 'getpcaps $$' 2>&1 | grep -Eq '^([0-9]+: =|Capabilities for .[0-9]+.: =)$' || fail "getpcaps inside: $(inside sh -c 'getpcaps $$' 2>&1)"
+
+# Refusals, each with a clear message.
+refused() {
+    local expected=$1 out
+    shift
+    out=$("$@" 2>&1) && fail "$* succeeded: $out"
+    grep -q "$expected" <<<"$out" || fail "$*: expected '$expected', got: $out"
+}
+refused "may not use domain other.example.com" as_nobody "$caps" exec other -- true
+refused "as-root is for root" as_nobody "$caps" exec --as-root corp -- id -u
+refused "no domain is called" as_nobody "$caps" exec "/run/netns/${P}r1" -- true
+refused "no domain is called" as_nobody "$caps" exec "${P}r1" -- true
+refused "must be superuser\|permission denied\|Operation not permitted" inside mount -t tmpfs none /mnt
+refused "Operation not permitted\|permission denied" inside setpriv --reuid=0 true
+[ "$(DBUS_SYSTEM_BUS_ADDRESS="unix:path=$LAB_DIR/nowhere" as_nobody "$caps" exec corp -- id -un)" = nobody ] \
+    || fail "a bus address in the environment was used"
+
+# Exit status and signals are the command's own.
+set +e
+inside sh -c 'exit 7'
+[ $? -eq 7 ] || fail "exit status 7 did not pass through"
+inside sh -c 'kill -TERM $$'
+[ $? -eq 143 ] || fail "SIGTERM did not pass through"
+set -e
+
+# Root: stays root; through sudo (SUDO_UID): the invoking user unless --as-root.
+[ "$("$PVD" exec corp -- id -u)" = 0 ] || fail "root did not stay root"
+[ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec corp -- id -u)" = 65534 ] || fail "under sudo, not the invoking user"
+[ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec --as-root corp -- id -u)" = 0 ] || fail "--as-root did not keep root"
+
+# A program already running outside is pointed out.
+setpriv --reuid=nobody --regid=nogroup --init-groups sleep 30 &
+LAB_PIDS+=("$!")
+sleep 0.2
+inside sleep 0 2>&1 | grep -q "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
