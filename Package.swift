@@ -60,6 +60,7 @@ let package = Package(
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
         .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),
         .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
+        .testTarget(name: "BusTests", dependencies: ["Bus"]),
     ],
     swiftLanguageModes: [.v6]
 )

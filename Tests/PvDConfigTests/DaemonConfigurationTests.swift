@@ -43,10 +43,19 @@ enum HostFile {
               lab: lab.example.org.
             attachment:
               eth0: macvlan
+            access:
+              corp: {users: [alice], groups: [staff]}
+              "*": {groups: [netdev]}
             additional-information:
               fetch: false
               ca-file: /etc/pvd/lab-ca.pem
             """)
+        #expect(configuration.access == ["corp": DomainAccess(users: ["alice"], groups: ["staff"]), "*": DomainAccess(groups: ["netdev"])])
+        #expect(configuration.allows(user: "alice", uid: 1000, groups: ["users"], domain: "corp"))
+        #expect(configuration.allows(user: "bob", uid: 1001, groups: ["staff"], domain: "corp"))
+        #expect(configuration.allows(user: "carol", uid: 1002, groups: ["netdev"], domain: "lab"), "the * entry covers every domain")
+        #expect(!configuration.allows(user: "alice", uid: 1000, groups: ["users"], domain: "lab"))
+        #expect(configuration.allows(user: "root", uid: 0, groups: [], domain: "lab"), "root may use any domain")
         #expect(configuration.uplinks == ["eth0", "wlan0"])
         #expect(configuration.persist)
         #expect(configuration.gracePeriod == 2.5)
@@ -66,6 +75,9 @@ enum HostFile {
         ("grace-period: -1", "grace-period: must be between 0 and one year of seconds"),
         ("grace-period: soon", "grace-period: must be a number"),
         ("duplicate-address-detection: 1", "duplicate-address-detection: must be true or false"),
+        ("access: {corp: {users: alice}}", "access.corp.users: must be a list"),
+        ("access: {corp: {uids: [1]}}", "access.corp.uids: unknown key; known: groups, users"),
+        ("access: {'../x': {users: [a]}}", "access.../x: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
         ("state: run/state.json", "state: must be an absolute file path"),
         ("aliases: [corp]", "aliases: must be a mapping"),
         ("aliases:\n  ../x: corp.example.com", "aliases.../x: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
@@ -74,7 +86,7 @@ enum HostFile {
         ("attachment:\n  eth0: bridge", "attachment.eth0: is \"bridge\"; use routed or macvlan"),
         ("additional-information:\n  ca-file: lab.pem", "additional-information.ca-file: must be an absolute path"),
         ("additional-information:\n  cafile: /x", "additional-information.cafile: unknown key; known: ca-file, fetch"),
-        ("uplink: [eth0]", "uplink: unknown key; known: additional-information, aliases, attachment, duplicate-address-detection, grace-period, persist, state, uplinks"),
+        ("uplink: [eth0]", "uplink: unknown key; known: access, additional-information, aliases, attachment, duplicate-address-detection, grace-period, persist, state, uplinks"),
         ("- eth0", "must be a mapping"),
     ])
     func badInputIsNamed(_ text: String, _ message: String) {

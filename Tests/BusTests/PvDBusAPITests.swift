@@ -1,0 +1,36 @@
+import Testing
+@testable import Bus
+
+struct PvDBusAPITests {
+    @Test(arguments: ["corp.example.com", "eth0-fe80-0-1", "lab_1", "a", "x.y-z_0"])
+    func domainPathsRoundTrip(name: String) throws {
+        let path = PvDBusAPI.path(ofDomain: name)
+        #expect(path.hasPrefix("/org/pvd1/domain/"))
+        let label = path.dropFirst("/org/pvd1/domain/".count)
+        #expect(label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }, "an object path label: \(label)")
+        #expect(PvDBusAPI.domainName(ofPath: path) == name)
+    }
+
+    @Test func pathsAreEscapedAsSystemdDoes() {
+        #expect(PvDBusAPI.path(ofDomain: "corp.example.com") == "/org/pvd1/domain/corp_2eexample_2ecom")
+        #expect(PvDBusAPI.path(ofDomain: "a-b") == "/org/pvd1/domain/a_2db")
+    }
+
+    @Test(arguments: ["/org/pvd1", "/org/pvd1/domain/", "/org/pvd1/domain/a/b", "/org/pvd1/domain/a_2", "/org/pvd1/domain/a_zz", "/elsewhere/x"])
+    func otherPathsNameNoDomain(path: String) {
+        #expect(PvDBusAPI.domainName(ofPath: path) == nil)
+    }
+
+    @Test func signaturesOfNestedValues() {
+        #expect(BusValue.dictionary([("uplink", .string("eth0"))]).signature == "a{sv}")
+        #expect(BusValue.strings([]).signature == "as")
+        #expect(BusValue.array(elementSignature: "(sso)", []).signature == "a(sso)")
+        #expect(BusValue.structure([.string("a"), .uint16(1), .objectPath("/x")]).signature == "(sqo)")
+    }
+
+    @Test func interfacesDescribeEveryMember() {
+        #expect(PvDBusAPI.manager.methods.map(\.name).sorted() == [
+            "AddDomain", "AddNetworkNamespace", "GetDomain", "GetState", "ListDomains", "OpenDomain", "RemoveDomain"])
+        #expect(PvDBusAPI.domain.properties.count == 16)
+    }
+}
