@@ -5,12 +5,16 @@
 # Building: pkg-config and the C libraries behind the system-library modules.
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
 # Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
-# for RFC 8801 additional information.
+# for RFC 8801 additional information; nft for IPv4 NAT.
 PVD_RUN_PACKAGES=(curl ca-certificates nftables)
 # Testing and the lab: scapy for independent packets, radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
-# ping for reachability, openssl for the test CA of the HTTPS server.
-PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl)
+# ping for reachability, openssl for the test CA of the HTTPS server; a
+# private system bus (dbus-daemon) and clients that are not pvd's own
+# (busctl from systemd, gdbus, dbus-send and dbus-monitor); setcap and
+# getpcaps for pvd exec's file capabilities.
+PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl
+                  dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin)
 
 die() {
     echo "$(basename "$0"): $*" >&2

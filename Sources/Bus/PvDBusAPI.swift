@@ -14,7 +14,7 @@ public enum PvDBusAPI {
         .init("AddDomain", in: [("name", "s"), ("settings", "a{sv}")], out: [("domain", "o")]),
         .init("RemoveDomain", in: [("name", "s")]),
         .init("GetState", out: [("state", "s")]),
-        .init("OpenDomain", in: [("name", "s")], out: [("namespace", "h")]),
+        .init("OpenDomain", in: [("name", "s")], out: [("namespace", "h"), ("domain", "s"), ("namespace_name", "s")]),
         .init("AddNetworkNamespace", in: [("name", "s")], out: [("namespace", "o")]),
     ], signals: [
         .init("DomainAdded", [("name", "s"), ("domain", "o")]),

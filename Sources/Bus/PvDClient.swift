@@ -51,11 +51,13 @@ public final class PvDClient {
         return path
     }
 
-    /// The domain's network namespace, as a descriptor of pvd's own, after pvdd's access check.
-    public func open(_ name: String) throws(BusError) -> Int32 {
-        guard case .unixFD(let fd)? = try manager("OpenDomain", [.string(name)]).first else {
+    /// The domain's network namespace, as a descriptor of pvd's own, after
+    /// pvdd's access check, and its name under /run/netns.
+    public func open(_ name: String) throws(BusError) -> (descriptor: Int32, namespace: String) {
+        let reply = try manager("OpenDomain", [.string(name)])
+        guard reply.count == 3, case .unixFD(let fd) = reply[0], let namespace = reply[2].text else {
             throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
         }
-        return fd
+        return (fd, namespace)
     }
 }

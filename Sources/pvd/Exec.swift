@@ -25,13 +25,40 @@ struct Exec: ParsableCommand {
     func run() throws {
         var command = command
         if command.first == "--" { command.removeFirst() }
-        guard let program = command.first else { throw ValidationError("no command to run: pvd exec NAME -- CMD…") }
+        guard !command.isEmpty else { throw ValidationError("no command to run: pvd exec NAME -- CMD…") }
+        ExecRequest(asRoot: asRoot, name: name, command: command).run()
+    }
+}
+
+/// One `pvd exec`. main.swift runs it before swift-argument-parser starts
+/// (whose reflection costs milliseconds on every run); `--help` and
+/// anything it cannot read go through ``Exec`` instead.
+struct ExecRequest {
+    var asRoot = false
+    var name: String
+    var command: [String]
+
+    /// `[--as-root] NAME [--] CMD…`; nil for anything else.
+    static func parse(_ arguments: [String]) -> ExecRequest? {
+        var rest = arguments[...]
+        let asRoot = rest.first == "--as-root"
+        if asRoot { rest = rest.dropFirst() }
+        guard let name = rest.first, !name.hasPrefix("-") else { return nil }
+        rest = rest.dropFirst()
+        if rest.first == "--" { rest = rest.dropFirst() } else if rest.first?.hasPrefix("-") == true { return nil }
+        guard !rest.isEmpty else { return nil }
+        return ExecRequest(asRoot: asRoot, name: name, command: Array(rest))
+    }
+
+    /// Enters the domain and execs the command; returns only by exiting.
+    func run() -> Never {
         do {
-            try enterAndExec(program: program, arguments: command)
-        } catch let error as ExecFailure {
+            try enterAndExec(program: command[0], arguments: command)
+        } catch {
             printError(error.message)
-            throw ExitCode(error.status)
+            exit(error.status)
         }
+        exit(1)
     }
 
     /// Who CMD runs as: the user behind sudo, root with --as-root or without
@@ -49,21 +76,14 @@ struct Exec: ParsableCommand {
         return (String(cString: entry.pw_name), uid, entry.pw_gid)
     }
 
-    private func enterAndExec(program: String, arguments: [String]) throws(ExecFailure) {
+    private func enterAndExec(program: String, arguments: [String]) throws(ExecFailure) -> Never {
         let trusted = isTrustedCaller
         let user = try targetUser(trusted: trusted)
         let fd: Int32
         let namespace: String
         do throws(BusError) {
             // Privileged: the bus at its fixed address, never one from the environment.
-            let client = try PvDClient(trustEnvironment: trusted)
-            let path = try client.path(of: name)
-            let properties = try client.properties(of: path)
-            guard let namespacePath = properties.first(where: { $0.name == "NamespacePath" })?.value.text else {
-                throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace path")
-            }
-            namespace = String(namespacePath.split(separator: "/").last ?? "")
-            fd = try client.open(PvDBusAPI.domainName(ofPath: path) ?? name)
+            (fd, namespace) = try PvDClient(trustEnvironment: trusted).open(name)
         } catch {
             throw ExecFailure(error.message, status: 1)
         }
@@ -86,21 +106,35 @@ struct Exec: ParsableCommand {
 
     /// Programs such as browsers hand a new request to an instance already
     /// running elsewhere, which would take it out of the domain: say so.
+    /// One pass over /proc with a fixed buffer: it runs before every command.
     private func warnIfRunningOutside(_ program: String, uid: uid_t) {
-        let name = String(program.split(separator: "/").last ?? "").prefix(15)
+        let name = Array(String(program.split(separator: "/").last ?? "").utf8.prefix(15))
         var own = stat()
         guard stat("/proc/self/ns/net", &own) == 0, let directory = opendir("/proc") else { return }
         defer { closedir(directory) }
+        let proc = dirfd(directory)
+        var comm = [UInt8](repeating: 0, count: 32)
         while let entry = readdir(directory) {
-            let pid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard pid.first?.isNumber == true, pid != "self" else { continue }
-            var info = stat(), namespace = stat()
-            guard stat("/proc/\(pid)", &info) == 0, info.st_uid == uid,
-                  let comm = HostFiles.read("/proc/\(pid)/comm"), comm.split(separator: "\n").first.map(String.init) == String(name),
-                  stat("/proc/\(pid)/ns/net", &namespace) == 0, namespace.st_ino != own.st_ino else { continue }
-            printError("note: \(name) is already running outside this domain (pid \(pid)); it may take this request over. "
-                + "Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
-            return
+            let found: String? = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                guard let first = bytes.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9") else { return nil }
+                var info = stat()
+                // The owner first: cheap, and it rules out most processes before their comm is read.
+                guard fstatat(proc, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), &info, 0) == 0, info.st_uid == uid else { return nil }
+                let pid = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                let fd = openat(proc, "\(pid)/comm", O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { return nil }
+                let count = comm.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                close(fd)
+                guard count > 0, Array(comm.prefix(count).prefix { $0 != UInt8(ascii: "\n") }) == name else { return nil }
+                var namespace = stat()
+                guard fstatat(proc, "\(pid)/ns/net", &namespace, 0) == 0, namespace.st_ino != own.st_ino else { return nil }
+                return pid
+            }
+            if let pid = found {
+                printError("note: \(String(decoding: name, as: UTF8.self)) is already running outside this domain (pid \(pid)); "
+                    + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
+                return
+            }
         }
     }
 }

@@ -16,4 +16,8 @@ struct RA: ParsableCommand {
         subcommands: [RADecode.self])
 }
 
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "exec",
+   let request = ExecRequest.parse(Array(CommandLine.arguments.dropFirst(2))) {
+    request.run()
+}
 PvD.main()

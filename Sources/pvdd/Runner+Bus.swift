@@ -132,7 +132,7 @@ final class DaemonBus: BusObjectHandler {
             let name = try resolve(arguments)
             try checkAccess(caller, to: name)
             let view = runner.domainViews().first { $0.name == name }!
-            do { return [.unixFD(try KernelHostNet.openNamespace(view.namespace))] } catch {
+            do { return [.unixFD(try KernelHostNet.openNamespace(view.namespace)), .string(name), .string(view.namespace)] } catch {
                 throw BusError(PvDBusAPI.ErrorName.failed, "\(error)")
             }
         case "AddDomain":
