@@ -13,6 +13,7 @@ public enum PvDBusAPI {
         .init("GetDomain", in: [("name", "s")], out: [("domain", "o")]),
         .init("AddDomain", in: [("name", "s"), ("settings", "a{sv}")], out: [("domain", "o")]),
         .init("RemoveDomain", in: [("name", "s")]),
+        .init("ApplyState", in: [("state", "s"), ("dry_run", "b")], out: [("changes", "as")]),
         .init("GetState", out: [("state", "s")]),
         .init("OpenDomain", in: [("name", "s")], out: [("namespace", "h"), ("domain", "s"), ("namespace_name", "s")]),
         .init("AddNetworkNamespace", in: [("name", "s")], out: [("namespace", "o")]),

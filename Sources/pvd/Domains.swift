@@ -2,6 +2,7 @@ import ArgumentParser
 import Bus
 import CPvDShim
 import Glibc
+import HostNet
 import PvDWire
 
 /// What every command that talks to pvdd shares: the connection and how a
@@ -100,11 +101,22 @@ struct List: DaemonCommand {
 }
 
 struct Show: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one domain's properties.")
-    @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String
+    static let configuration = CommandConfiguration(abstract: "Show one domain's properties, or with --yaml the declared state.")
+    @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String?
     @Flag(help: "JSON.") var json = false
+    @Flag(help: "The declared state (static domains and namespaces), as pvd apply takes it.") var yaml = false
+
+    func validate() throws {
+        if yaml, name != nil || json { throw ValidationError("--yaml shows the whole declared state: no NAME, no --json") }
+        if !yaml, name == nil { throw ValidationError("which domain? pvd show NAME (or pvd show --yaml)") }
+    }
 
     func run(with client: PvDClient) throws(BusError) {
+        guard let name else {
+            var text = try client.manager("GetState").first?.text ?? ""
+            text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+            return
+        }
         let properties = try client.properties(of: try client.path(of: name))
         if json {
             printLine(JSONValue.object(properties.map { JSONMember($0.name, jsonValue($0.value)) }).serialized)
@@ -179,5 +191,21 @@ struct Monitor: DaemonCommand {
             }
             return true
         }
+    }
+}
+
+struct Apply: DaemonCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the declared state (static domains and namespaces) that of FILE, all or nothing (as root).")
+    @Argument(help: "A YAML file, as pvd show --yaml prints.") var file: String
+    @Flag(help: "Only show what would change.") var dryRun = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        guard let text = HostFiles.read(file) else {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(String(cString: strerror(errno)))")
+        }
+        guard case .array(_, let changes)? = try client.manager("ApplyState", [.string(text), .boolean(dryRun)]).first else { return }
+        if changes.isEmpty { printLine("nothing to change") }
+        for change in changes { printLine((dryRun ? "would " : "") + (change.text ?? "")) }
     }
 }

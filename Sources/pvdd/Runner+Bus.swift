@@ -127,7 +127,13 @@ final class DaemonBus: BusObjectHandler {
         case "GetDomain":
             return [.objectPath(PvDBusAPI.path(ofDomain: try resolve(arguments)))]
         case "GetState":
-            return [.string(runner.stateDocument.serialized)]
+            return [.string(runner.declaredState.yaml)]
+        case "ApplyState":
+            guard arguments.count == 2, let text = arguments[0].text, case .boolean(let dryRun) = arguments[1] else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ApplyState takes the state (YAML) and dry_run")
+            }
+            if !dryRun { try requireRoot(caller, "change the declared state") }
+            return [.strings(try runner.applyState(text, dryRun: dryRun))]
         case "OpenDomain":
             let name = try resolve(arguments)
             try checkAccess(caller, to: name)

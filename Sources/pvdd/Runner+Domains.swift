@@ -1,5 +1,6 @@
 import Bus
 import HostNet
+import PvDConfig
 import PvDCore
 import PvDWire
 
@@ -99,6 +100,100 @@ extension Runner {
         }
         if case .array(let items) = state["namespaces"] {
             bareNamespaces = Set(items.compactMap { if case .string(let name) = $0, KernelHostNet.namespaceExists(name) { name } else { nil } })
+        }
+    }
+}
+
+/// ApplyState and GetState: the declared state (static domains and bare
+/// namespaces) as a whole, all or nothing.
+extension Runner {
+    var declaredState: DeclarativeState {
+        DeclarativeState(domains: Array(statics.values), namespaces: Array(bareNamespaces))
+    }
+
+    /// Makes the declared state `text` (YAML) true; returns the changes
+    /// (only computes them with `dryRun`). A failed step undoes the steps
+    /// before it and the error names the step.
+    func applyState(_ text: String, dryRun: Bool) throws(BusError) -> [String] {
+        let target: DeclarativeState
+        do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the state: \(error)")
+        }
+        let learnt = Set(table.domains.values.map(\.name)).union(lingering)
+        for name in target.domains.map(\.name) + target.namespaces where learnt.contains(name) {
+            throw BusError(PvDBusAPI.ErrorName.exists, "\(name) is a domain learnt from Router Advertisements")
+        }
+        for name in target.namespaces where !bareNamespaces.contains(name) && KernelHostNet.namespaceExists(name) {
+            throw BusError(PvDBusAPI.ErrorName.exists, "/run/netns/\(name) exists and is not pvd's")
+        }
+        let before = declaredState
+        let changes = before.changes(to: target)
+        if dryRun || changes.isEmpty { return changes.map(\.description) }
+        var done: [(DeclarativeState.Change, DomainSpec?)] = []
+        for change in changes {
+            let old: DomainSpec? = switch change {
+            case .changeDomain(let spec): statics[spec.name]
+            case .removeDomain(let name): statics[name]
+            default: nil
+            }
+            do { try perform(change) } catch {
+                for (step, previous) in done.reversed() { undo(step, previous: previous) }
+                saveState()
+                throw BusError(PvDBusAPI.ErrorName.failed, "\(change) failed, and the changes before it were undone: \(error)")
+            }
+            done.append((change, old))
+            logger.info("state: \(change)")
+        }
+        saveState()
+        bus?.announce(Set(changes.map(\.name)))
+        return changes.map(\.description)
+    }
+
+    private func perform(_ change: DeclarativeState.Change) throws(HostNetError) {
+        switch change {
+        case .addDomain(let spec):
+            try host.apply(spec)
+            statics[spec.name] = spec
+        case .changeDomain(let spec):
+            if let old = statics[spec.name], old.uplink != spec.uplink || old.attachment != spec.attachment {
+                try host.remove([spec.name])  // an attachment is not changed in place
+                statics[spec.name] = nil
+            }
+            try host.apply(spec)
+            statics[spec.name] = spec
+        case .removeDomain(let name):
+            try host.remove([name])
+            statics[name] = nil
+        case .addNamespace(let name):
+            try KernelHostNet.createBareNamespace(name)
+            bareNamespaces.insert(name)
+        case .removeNamespace(let name):
+            try KernelHostNet.deleteNamespace(name)
+            bareNamespaces.remove(name)
+        }
+    }
+
+    /// Puts back what one done step changed (best effort; failures are logged).
+    private func undo(_ change: DeclarativeState.Change, previous: DomainSpec?) {
+        do {
+            switch change {
+            case .addDomain(let spec): try perform(.removeDomain(spec.name))
+            case .changeDomain, .removeDomain:
+                if let previous { try perform(.changeDomain(previous)) }
+            case .addNamespace(let name): try perform(.removeNamespace(name))
+            case .removeNamespace(let name): try perform(.addNamespace(name))
+            }
+        } catch {
+            logger.error("undoing \(change): \(error)")
+        }
+    }
+}
+
+private extension DeclarativeState.Change {
+    var name: String {
+        switch self {
+        case .addDomain(let spec), .changeDomain(let spec): spec.name
+        case .removeDomain(let name), .addNamespace(let name), .removeNamespace(let name): name
         }
     }
 }

@@ -30,7 +30,7 @@ struct PvDBusAPITests {
 
     @Test func interfacesDescribeEveryMember() {
         #expect(PvDBusAPI.manager.methods.map(\.name).sorted() == [
-            "AddDomain", "AddNetworkNamespace", "GetDomain", "GetState", "ListDomains", "OpenDomain", "RemoveDomain"])
+            "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "OpenDomain", "RemoveDomain"])
         #expect(PvDBusAPI.domain.properties.count == 16)
     }
 }

@@ -59,7 +59,8 @@ case $(prop Routers) in 'as 1 "fe80::'*) ;; *) fail "Routers: $(prop Routers)" ;
 case $(prop Lifetime) in "t 17"*|"t 18"*) ;; *) fail "Lifetime: $(prop Lifetime)" ;; esac
 busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain | grep -q '"Name" s "corp.example.com"' \
     || fail "GetAll: $(busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain)"
-call GetState | grep -q 'corp.example.com' || fail "GetState: $(call GetState)"
+[ "$(call GetState)" = "s \"# Declared state of pvd: static domains and namespaces (pvd apply takes this back)\\ndomains: []\\nnamespaces: []\\n\"" ] \
+    || fail "GetState: $(call GetState)"
 case $(call OpenDomain s corp) in 'hss '*' "corp.example.com" "pvd-corp.example.com"') ;; *) fail "OpenDomain: $(call OpenDomain s corp)" ;; esac
 # A new sequence number changes the domain: PropertiesChanged.
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 4 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
@@ -88,6 +89,38 @@ call RemoveDomain s "$nm"
 for signal in "member=DomainAdded" "string \"$static\"" "member=DomainRemoved" "string \"$nm\""; do
     grep -q "$signal" "$LAB_DIR/monitor.log" || fail "no signal with $signal: $(cat "$LAB_DIR/monitor.log")"
 done
+
+# The declared state: ApplyState (dry run, then for real), GetState, all or nothing.
+cat >"$LAB_DIR/state.yaml" <<YAML
+domains:
+  - {name: ${P}lab, uplink: up0, addresses: ["2001:db8:8::5"], dns: ["2001:db8:8::53"]}
+namespaces: [${P}ns1]
+YAML
+state=$(cat "$LAB_DIR/state.yaml")
+[ "$(call ApplyState sb "$state" true)" = "as 2 \"add domain ${P}lab\" \"add namespace ${P}ns1\"" ] \
+    || fail "ApplyState dry run: $(call ApplyState sb "$state" true)"
+[ ! -e "/run/netns/pvd-${P}lab" ] && [ ! -e "/run/netns/${P}ns1" ] || fail "a dry run changed something"
+call ApplyState sb "$state" false >/dev/null
+[ -e "/run/netns/pvd-${P}lab" ] && [ -e "/run/netns/${P}ns1" ] || fail "ApplyState did not make the domain and the namespace"
+"$PVD" show --yaml >"$LAB_DIR/shown.yaml"
+grep -q "name: \"${P}lab\"" "$LAB_DIR/shown.yaml" && grep -q "namespaces: \[\"${P}ns1\"\]" "$LAB_DIR/shown.yaml" \
+    || fail "pvd show --yaml: $(cat "$LAB_DIR/shown.yaml")"
+[ "$("$PVD" apply "$LAB_DIR/shown.yaml")" = "nothing to change" ] || fail "applying what show --yaml printed changed something"
+cat >"$LAB_DIR/broken.yaml" <<YAML
+domains:
+  - {name: ${P}lab2, uplink: up0, addresses: ["2001:db8:8::6"]}
+  - {name: ${P}lab3, uplink: nosuchlink}
+namespaces: []
+YAML
+"$PVD" apply --dry-run "$LAB_DIR/broken.yaml" | grep -q "would remove namespace ${P}ns1" || fail "pvd apply --dry-run"
+"$PVD" apply "$LAB_DIR/broken.yaml" >"$LAB_DIR/broken.out" 2>&1 && fail "a state with a missing uplink was applied"
+grep -q "failed, and the changes before it were undone" "$LAB_DIR/broken.out" || fail "pvd apply said: $(cat "$LAB_DIR/broken.out")"
+[ -e "/run/netns/${P}ns1" ] && [ -e "/run/netns/pvd-${P}lab" ] && [ ! -e "/run/netns/pvd-${P}lab2" ] \
+    || fail "a failed apply left a half-applied state: $(ls /run/netns)"
+"$PVD" show --yaml | diff "$LAB_DIR/shown.yaml" - >&2 || fail "the declared state changed after a failed apply"
+printf 'domains: []\nnamespaces: []\n' >"$LAB_DIR/empty-state.yaml"
+"$PVD" apply "$LAB_DIR/empty-state.yaml" >/dev/null
+[ ! -e "/run/netns/${P}ns1" ] && [ ! -e "/run/netns/pvd-${P}lab" ] || fail "applying an empty state left things"
 
 # A second PvD, which the access section does not give to nobody.
 lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.org 1 2001:db8:1::/64 2001:db8:1::53 --no-http
@@ -134,6 +167,9 @@ expect_error org.pvd1.Error.AccessDenied "$as_nobody" AddNetworkNamespace "${P}x
 expect_error org.pvd1.Error.AccessDenied "$as_nobody" RemoveDomain corp.example.com
 expect_error org.pvd1.Error.AccessDenied "$as_nobody" AddDomain "${P}x" "{'uplink': <'up0'>}"
 expect_error org.pvd1.Error.AccessDenied "$as_nobody" OpenDomain corp.example.org
+expect_error org.pvd1.Error.AccessDenied "$as_nobody" ApplyState "namespaces: [${P}x]" false
+expect_error org.pvd1.Error.InvalidArguments "" ApplyState "domains: {}" false
+expect_error org.pvd1.Error.Exists "" ApplyState "namespaces: [corp.example.com]" false
 $as_nobody gdbus call --system --dest org.pvd1 --object-path /org/pvd1 --method org.pvd1.Manager.OpenDomain corp.example.com \
     | grep -q "handle" || fail "nobody may open corp.example.com, as the access section says"
 snapshot >"$LAB_DIR/after-errors"

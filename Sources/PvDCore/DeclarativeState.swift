@@ -1,0 +1,107 @@
+import PvDWire
+
+/// What people declare, in the spirit of nmstate (`pvd apply FILE`, `pvd
+/// show --yaml`): the static domains and the bare namespaces. Domains learnt
+/// from RAs are not declared; they come and go with their routers.
+///
+/// ```yaml
+/// domains:
+///   - name: lab
+///     uplink: eth0
+///     addresses: ["2001:db8:9::5"]
+///     routers: ["fe80::1"]
+///     dns: ["2001:db8:9::53"]
+/// namespaces: [testns]
+/// ```
+public struct DeclarativeState: Equatable, Sendable {
+    public var domains: [DomainSpec] = []
+    public var namespaces: [String] = []
+
+    /// The settings a static domain may have.
+    public static let domainKeys: Set = ["name", "uplink", "attachment", "addresses", "routers", "on_link", "routes", "mtu", "dns", "search"]
+
+    public init(domains: [DomainSpec] = [], namespaces: [String] = []) {
+        self.domains = domains.sorted { $0.name < $1.name }
+        self.namespaces = namespaces.sorted()
+    }
+
+    /// Reads and checks a declared state; errors name the key (`domains[1].uplink`).
+    public init(_ document: JSONValue) throws(ConfigurationError) {
+        if case .null = document { return }
+        let top = try ConfigurationError.object(document, at: "", allowed: ["domains", "namespaces"])
+        var names: Set<String> = []
+        func claim(_ name: String, at path: String) throws(ConfigurationError) {
+            do { try DomainNaming.validate(name) } catch { throw ConfigurationError(path, error.description) }
+            guard names.insert(name).inserted else { throw ConfigurationError(path, "\(name) is declared twice") }
+        }
+        if let value = top["domains"] {
+            guard case .array(let items) = value else { throw ConfigurationError("domains", "must be a list") }
+            for (index, item) in items.enumerated() {
+                let path = "domains[\(index)]"
+                _ = try ConfigurationError.object(item, at: path, allowed: DeclarativeState.domainKeys)
+                let spec: DomainSpec
+                do { spec = try DomainSpec(json: item) } catch { throw ConfigurationError(path + (error.path.isEmpty ? "" : "." + error.path), error.problem) }
+                try claim(spec.name, at: "\(path).name")
+                domains.append(spec)
+            }
+        }
+        if let value = top["namespaces"] {
+            for (index, name) in try ConfigurationError.strings(value, at: "namespaces").enumerated() {
+                try claim(name, at: "namespaces[\(index)]")
+                namespaces.append(name)
+            }
+        }
+        self = DeclarativeState(domains: domains, namespaces: namespaces)
+    }
+
+    /// One step from a state to another.
+    public enum Change: Equatable, Sendable, CustomStringConvertible {
+        case addDomain(DomainSpec), changeDomain(DomainSpec), removeDomain(String)
+        case addNamespace(String), removeNamespace(String)
+
+        public var description: String {
+            switch self {
+            case .addDomain(let spec): "add domain \(spec.name)"
+            case .changeDomain(let spec): "change domain \(spec.name)"
+            case .removeDomain(let name): "remove domain \(name)"
+            case .addNamespace(let name): "add namespace \(name)"
+            case .removeNamespace(let name): "remove namespace \(name)"
+            }
+        }
+    }
+
+    /// The steps that turn `self` into `target`: removals first, then changes, then additions.
+    public func changes(to target: DeclarativeState) -> [Change] {
+        let current = Dictionary(uniqueKeysWithValues: domains.map { ($0.name, $0) })
+        let wanted = Dictionary(uniqueKeysWithValues: target.domains.map { ($0.name, $0) })
+        var steps: [Change] = []
+        steps += domains.filter { wanted[$0.name] == nil }.map { .removeDomain($0.name) }
+        steps += namespaces.filter { !target.namespaces.contains($0) }.map { .removeNamespace($0) }
+        steps += target.domains.filter { current[$0.name] != nil && current[$0.name] != $0 }.map { .changeDomain($0) }
+        steps += target.domains.filter { current[$0.name] == nil }.map { .addDomain($0) }
+        steps += target.namespaces.filter { !namespaces.contains($0) }.map { .addNamespace($0) }
+        return steps
+    }
+
+    /// The state as YAML that ``init(_:)`` (through PvDConfig's reader) takes back.
+    public var yaml: String {
+        func quoted(_ text: String) -> String { "\"" + text + "\"" }  // names and addresses need no escaping
+        func list<T: CustomStringConvertible>(_ items: [T]) -> String { "[" + items.map { quoted($0.description) }.joined(separator: ", ") + "]" }
+        var text = "# Declared state of pvd: static domains and namespaces (pvd apply takes this back)\n"
+        text += domains.isEmpty ? "domains: []\n" : "domains:\n"
+        for spec in domains {
+            text += "  - name: \(quoted(spec.name))\n    uplink: \(quoted(spec.uplink))\n"
+            if spec.attachment != .routed { text += "    attachment: \(spec.attachment.rawValue)\n" }
+            let lists: [(String, [CustomStringConvertible])] = [
+                ("addresses", spec.addresses), ("routers", spec.routers), ("on_link", spec.onLinkPrefixes),
+                ("routes", spec.routes), ("dns", spec.dnsServers), ("search", spec.searchDomains),
+            ]
+            for (key, items) in lists where !items.isEmpty {
+                text += "    \(key): [" + items.map { quoted($0.description) }.joined(separator: ", ") + "]\n"
+            }
+            if let mtu = spec.mtu { text += "    mtu: \(mtu)\n" }
+        }
+        text += "namespaces: \(list(namespaces))\n"
+        return text
+    }
+}

@@ -1,0 +1,57 @@
+import Testing
+import PvDConfig
+import PvDCore
+import PvDWire
+
+struct DeclarativeStateTests {
+    let text = """
+        domains:
+          - name: lab
+            uplink: eth0
+            addresses: ["2001:db8:9::5"]
+            routers: [fe80::1]
+            dns: ["2001:db8:9::53"]
+            search: [lab.example]
+          - {name: other, uplink: eth1, mtu: 1400}
+        namespaces: [testns]
+        """
+
+    func state(_ text: String) throws -> DeclarativeState { try DeclarativeState(try YAMLDocument.parse(text)) }
+
+    @Test func readsAndWritesTheSameState() throws {
+        let declared = try state(text)
+        #expect(declared.domains.map(\.name) == ["lab", "other"])
+        #expect(declared.domains[0].addresses == [IPv6Address("2001:db8:9::5")!])
+        #expect(declared.domains[1].mtu == 1400)
+        #expect(declared.namespaces == ["testns"])
+        #expect(try state(declared.yaml) == declared, "show --yaml prints what apply takes back:\n\(declared.yaml)")
+        #expect(try state("") == DeclarativeState())
+    }
+
+    @Test(arguments: [
+        ("domains: {}", "domains: must be a list"),
+        ("domains: [{name: a, uplink: eth0, colour: blue}]", "domains[0].colour: unknown key; known: addresses, attachment, dns, mtu, name, on_link, routers, routes, search, uplink"),
+        ("domains: [{name: a}]", "domains[0]: a domain needs \"name\" and \"uplink\""),
+        ("domains: [{name: a, uplink: eth0, addresses: [nope]}]", "domains[0].addresses: \"nope\" is not valid here"),
+        ("domains: [{name: ../x, uplink: eth0}]", "domains[0].name: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
+        ("domains: [{name: a, uplink: eth0}]\nnamespaces: [a]", "namespaces[0]: a is declared twice"),
+        ("vpns: []", "vpns: unknown key; known: domains, namespaces"),
+    ])
+    func badStatesNameTheKey(text: String, problem: String) {
+        #expect(throws: ConfigurationError.self) { try state(text) }
+        do { _ = try state(text) } catch { #expect("\(error)" == problem) }
+    }
+
+    @Test func changesRemoveThenChangeThenAdd() throws {
+        let current = try state(text)
+        let target = try state("""
+            domains:
+              - {name: lab, uplink: eth0, addresses: ["2001:db8:9::6"]}
+              - {name: new, uplink: eth0}
+            namespaces: [testns, more]
+            """)
+        #expect(current.changes(to: target).map(\.description) == [
+            "remove domain other", "change domain lab", "add domain new", "add namespace more"])
+        #expect(target.changes(to: target).isEmpty)
+    }
+}
