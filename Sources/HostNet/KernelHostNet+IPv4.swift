@@ -55,9 +55,9 @@ extension KernelHostNet {
         }
         if try !inside.hasIPv4DefaultRoute(interfaceIndex: domainLink.index) {
             try transaction.step("add route", "0.0.0.0/0 in \(naming.namespace)", { () throws(HostNetError) in
-                try inside.changeIPv4DefaultRoute(true, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
+                try inside.changeIPv4Route(true, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
             }, undo: { () throws(HostNetError) in
-                try inside.changeIPv4DefaultRoute(false, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
+                try inside.changeIPv4Route(false, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
             })
         }
         let hasTable = present ? try Nftables.ipTables().contains(table) : false
@@ -112,7 +112,7 @@ extension KernelHostNet {
             try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink)  // its default route goes with it
         }, undo: { () throws(HostNetError) in
             try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
-            try inside.changeIPv4DefaultRoute(true, via: hostAddress.octets, interfaceIndex: domainAddress.interfaceIndex,
+            try inside.changeIPv4Route(true, via: hostAddress.octets, interfaceIndex: domainAddress.interfaceIndex,
                                               linkName: DomainNaming.domainLink)
         })
         try transaction.step("delete address", "\(hostAddress.text) on \(hostLink)", { () throws(HostNetError) in

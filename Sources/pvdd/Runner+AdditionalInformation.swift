@@ -19,6 +19,7 @@ extension Runner {
         members.append(JSONMember("additional_information", .object(entries)))
         members.append(JSONMember("static_domains", .array(statics.values.sorted { $0.name < $1.name }.map(\.json))))
         members.append(JSONMember("namespaces", .array(bareNamespaces.sorted().map(JSONValue.string))))
+        members.append(JSONMember("vpn_domains", vpnState))
         return .object(members)
     }
 

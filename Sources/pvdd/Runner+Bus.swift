@@ -6,7 +6,7 @@ import PvDWire
 
 /// What the D-Bus API shows of one domain.
 struct DomainView {
-    enum Kind: String { case explicit, implicit, `static`, namespace }
+    enum Kind: String { case explicit, implicit, `static`, vpn, namespace }
     var name: String
     var kind: Kind
     var pvdID = ""
@@ -146,7 +146,15 @@ final class DaemonBus: BusObjectHandler {
             guard arguments.count == 2, let name = arguments[0].text, case .array(_, let entries) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddDomain takes a name and a settings dictionary")
             }
-            try runner.addStaticDomain(try validName(name), settings: try settings(entries))
+            let values = try settings(entries)
+            if case .string(let config)? = values["openvpn"] {
+                guard case .object(let members) = values, members.count == 1 else {
+                    throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a VPN domain takes only the openvpn setting")
+                }
+                try runner.addVPNDomain(try validName(name), config: config)
+            } else {
+                try runner.addStaticDomain(try validName(name), settings: values)
+            }
             return [.objectPath(PvDBusAPI.path(ofDomain: name))]
         case "RemoveDomain":
             try requireRoot(caller, "remove a domain")

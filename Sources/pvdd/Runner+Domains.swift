@@ -30,6 +30,10 @@ extension Runner {
             DomainView(name: $0.name, kind: .static, spec: $0, lifetime: .infinity, state: "active",
                        namespace: DomainNaming.namespacePrefix + $0.name)
         }
+        views += vpns.keys.map {
+            DomainView(name: $0, kind: .vpn, lifetime: .infinity, state: host.tunnel(in: $0) == nil ? "connecting" : "connected",
+                       namespace: DomainNaming.namespacePrefix + $0)
+        }
         views += bareNamespaces.map { DomainView(name: $0, kind: .namespace, lifetime: .infinity, state: "active", namespace: $0) }
         return views.sorted { $0.name < $1.name }
     }
@@ -56,7 +60,11 @@ extension Runner {
 
     /// RemoveDomain: static domains and bare namespaces go; learnt ones go with their routers.
     func removeDomain(_ name: String) throws(BusError) {
-        if statics[name] != nil {
+        if vpns[name] != nil {
+            stopOpenVPN(name)
+            vpns[name] = nil
+            do { try host.remove([name]) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+        } else if statics[name] != nil {
             do { try host.remove([name]) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
             statics[name] = nil
         } else if bareNamespaces.contains(name) {
@@ -119,7 +127,7 @@ extension Runner {
         do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the state: \(error)")
         }
-        let learnt = Set(table.domains.values.map(\.name)).union(lingering)
+        let learnt = Set(table.domains.values.map(\.name)).union(lingering).union(vpns.keys)
         for name in target.domains.map(\.name) + target.namespaces where learnt.contains(name) {
             throw BusError(PvDBusAPI.ErrorName.exists, "\(name) is a domain learnt from Router Advertisements")
         }

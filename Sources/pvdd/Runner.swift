@@ -41,6 +41,8 @@ final class Runner {
     /// NetworkManager fork's AddNetworkNamespace.
     var statics: [String: DomainSpec] = [:]
     var bareNamespaces: Set<String> = []
+    /// VPN domains and their OpenVPN clients.
+    var vpns: [String: VPNDomain] = [:]
 
     init(settings: DaemonConfiguration) throws {
         self.settings = settings
@@ -61,6 +63,7 @@ final class Runner {
                                         gracePeriod: settings.gracePeriod, aliases: settings.aliases, attachments: settings.attachments,
                                         addressProbeTime: probeTime)
                 try restoreStaticDomains(from: state)
+                restoreVPNs(from: state)
             } catch {
                 logger.warning("ignoring \(statePath): \(error)")
             }
@@ -81,7 +84,8 @@ final class Runner {
         for spec in statics.values.sorted(by: { $0.name < $1.name }) {
             do { try host.apply(spec) } catch { logger.error("domain \(spec.name): \(error)") }
         }
-        let names = Set(table.specs(at: now).map(\.name)).union(statics.keys)
+        let names = Set(table.specs(at: now).map(\.name)).union(statics.keys).union(vpns.keys)
+        for name in vpns.keys.sorted() { resumeVPN(name) }
         push(Set(table.specs(at: now).map(\.name)).union(table.expire(at: now)), at: now, quiet: true)
         do {
             let removed = try host.removeLeftovers(keeping: names)
@@ -210,7 +214,7 @@ final class Runner {
     private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
         sendProbes()
         // A static domain's name is taken: a PvD that would have it stays out.
-        var changed = changed.subtracting(statics.keys)
+        var changed = changed.subtracting(statics.keys).subtracting(vpns.keys)
         for name in changed.sorted() where table.spec(named: name, at: now) == nil {
             if host.hasProcesses(inDomain: name) {
                 if lingering.insert(name).inserted { logger.info("domain \(name): kept while programs run inside") }
@@ -257,7 +261,8 @@ final class Runner {
     private func stop(_ signal: Int32) {
         bus?.close()
         if !persist {
-            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted() + statics.keys.sorted()
+            for name in vpns.keys { stopOpenVPN(name) }
+            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted() + statics.keys.sorted() + vpns.keys.sorted()
             for name in bareNamespaces.sorted() {
                 do { try KernelHostNet.deleteNamespace(name) } catch { logger.error("\(error)") }
             }

@@ -78,4 +78,6 @@ func hostSecret() -> [UInt8] {
     return SHA256.hash(Array(id.utf8))
 }
 
+// OpenVPN runs `pvdd vpn-hook DEV MTU …` as its --up script.
+if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "vpn-hook" { runVPNHook() }
 Daemon.main()

@@ -101,6 +101,11 @@ public enum HostFiles {
         return fd
     }
 
+    /// Makes `path` and the directories above it (0755), following no symlink.
+    public static func makeDirectories(_ path: String) throws(HostNetError) {
+        close(try openDirectory(path))
+    }
+
     /// Writes `contents` to `directory/name` through a temporary file and rename,
     /// mode 0644; the directory and the file are never followed through symlinks.
     /// Atomic, not durable: no fsync (half a millisecond per file), because

@@ -290,28 +290,45 @@ final class NetlinkSocket {
                           interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
     }
 
-    /// Adds or deletes the IPv4 default route of the main table via `gateway` on a link.
-    func changeIPv4DefaultRoute(_ add: Bool, via gateway: [UInt8], interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+    /// Adds or deletes an IPv4 route of the main table (`destination` with its
+    /// prefix length), via `gateway` or, without one, straight out of the link.
+    func changeIPv4Route(_ add: Bool, to destination: [UInt8] = [0, 0, 0, 0], length: Int = 0, via gateway: [UInt8]?,
+                         interfaceIndex: Int32, linkName: String) throws(HostNetError) {
         let route = rtnl_route_alloc()!
         defer { rtnl_route_put(route) }
         rtnl_route_set_family(route, UInt8(AF_INET))
         rtnl_route_set_table(route, UInt32(RT_TABLE_MAIN.rawValue))
         rtnl_route_set_protocol(route, UInt8(add ? RTPROT_STATIC : RTPROT_UNSPEC))
-        let destination = NetlinkSocket.address(family: AF_INET, [0, 0, 0, 0], prefixLength: 0)
-        rtnl_route_set_dst(route, destination)
-        nl_addr_put(destination)
+        let target = NetlinkSocket.address(family: AF_INET, destination, prefixLength: length)
+        rtnl_route_set_dst(route, target)
+        nl_addr_put(target)
         let nexthop = rtnl_route_nh_alloc()!
         rtnl_route_nh_set_ifindex(nexthop, interfaceIndex)
-        let address = NetlinkSocket.address(family: AF_INET, gateway, prefixLength: 32)
-        rtnl_route_nh_set_gateway(nexthop, address)
-        nl_addr_put(address)
+        if let gateway {
+            let address = NetlinkSocket.address(family: AF_INET, gateway, prefixLength: 32)
+            rtnl_route_nh_set_gateway(nexthop, address)
+            nl_addr_put(address)
+        }
         rtnl_route_add_nexthop(route, nexthop)
-        let object = "0.0.0.0/0 via \(gateway.map(String.init).joined(separator: ".")) dev \(linkName)"
+        let via = gateway.map { " via " + $0.map(String.init).joined(separator: ".") } ?? ""
+        let object = "\(destination.map(String.init).joined(separator: "."))/\(length)\(via) dev \(linkName)"
         if add {
             try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", object)
         } else {
             try check(rtnl_route_delete(socket, route, 0), "delete route", object)
         }
+    }
+
+    /// Moves a link into the network namespace open at `namespace` (its
+    /// addresses and routes do not follow; the new namespace sets them).
+    func moveLink(_ name: String, toNamespace namespace: Int32) throws(HostNetError) {
+        var original: OpaquePointer?
+        try check(rtnl_link_get_kernel(socket, 0, name, &original), "find link", name)
+        defer { rtnl_link_put(original) }
+        let changes = rtnl_link_alloc()!
+        defer { rtnl_link_put(changes) }
+        rtnl_link_set_ns_fd(changes, namespace)
+        try check(rtnl_link_change(socket, original, changes, 0), "move link", name)
     }
 
     /// Whether the main table has an IPv4 default route out of the link.

@@ -1,0 +1,120 @@
+import CNetlinkRoute
+import Glibc
+import PvDCore
+import PvDWire
+
+/// VPN domains (DESIGN.md, "A domain on the host"): a namespace with `lo`
+/// and nothing else until the VPN client's tunnel device, made in the
+/// daemon's namespace (so the client's own socket uses the host's uplinks),
+/// is moved in with its addresses, routes and DNS. The tunnel is the
+/// domain's only way out: traffic goes through it or nowhere.
+extension KernelHostNet {
+    /// The tunnel device name for a VPN domain: `pvt` and its slot.
+    public static func tunnelDevice(for name: String) throws(HostNetError) -> String {
+        do { return "pvt" + String(try DomainNaming(name: name).hostLink.dropFirst(3)) } catch {
+            throw HostNetError(step: "check domain name", object: name, reason: error.description)
+        }
+    }
+
+    /// Makes the empty VPN domain `name` (or finds it made): registered,
+    /// `lo` up, no router advertisements taken, and a resolv.conf with no
+    /// server until the tunnel comes (so no lookup leaves through the host).
+    public func createTunnelDomain(_ name: String) throws(HostNetError) {
+        let transaction = Transaction(failAtStep: failAtStep)
+        do throws(HostNetError) {
+            do { try DomainNaming.validate(name) } catch {
+                throw HostNetError(step: "check domain name", object: name, reason: error.description)
+            }
+            let registry = try DomainRegistry()
+            let namespace = DomainNaming.namespacePrefix + name
+            if registry.contains(name), Namespaces.exists(namespace) { return }
+            guard !Namespaces.exists(namespace) else {
+                throw HostNetError(step: "create namespace", object: namespace, reason: "it exists but is not a domain of this host", code: EEXIST)
+            }
+            try transaction.step("register domain", "\(registry.directory)/\(name)", { () throws(HostNetError) in
+                try registry.add(name, uplink: "")
+            }, undo: { () throws(HostNetError) in try registry.remove(name) })
+            try transaction.step("create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
+                                 undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
+            let fd = try Namespaces.openDescriptor(namespace)
+            defer { close(fd) }
+            try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in
+                for key in ["all", "default"] { try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0") }
+                try NetlinkSocket(namespace: namespace).setLink("lo", up: true)
+            }
+            try writeTunnelResolvConf("# No VPN tunnel yet: no DNS server.\n", namespace: namespace, transaction)
+        } catch {
+            _ = transaction.rollback()
+            throw error
+        }
+    }
+
+    /// Moves the tunnel device into the VPN domain and configures it there;
+    /// all or nothing.
+    public func attachTunnel(_ settings: TunnelSettings, to name: String) throws(HostNetError) {
+        let transaction = Transaction(failAtStep: failAtStep)
+        do throws(HostNetError) {
+            let namespace = DomainNaming.namespacePrefix + name
+            let fd = try Namespaces.openDescriptor(namespace)
+            defer { close(fd) }
+            let device = settings.device
+            try transaction.step("move link", "\(device) into \(namespace)", { () throws(HostNetError) in
+                try host.moveLink(device, toNamespace: fd)
+            }, undo: { () throws(HostNetError) in })  // the client's exit takes the device away
+            let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in
+                if Sysctl.exists(Sysctl.ipv6(device, "accept_ra")) { try Sysctl.write(Sysctl.ipv6(device, "accept_ra"), "0") }
+                return try NetlinkSocket(namespace: namespace)
+            }
+            try inside.setLink(device, up: true, mtu: settings.mtu)
+            guard let link = try inside.link(named: device) else {
+                throw HostNetError(step: "find link", object: "\(device) in \(namespace)", reason: "vanished after the move", code: -ENODEV)
+            }
+            if let ipv4 = settings.ipv4 {
+                try inside.addIPv4Address(KernelIPv4Address(interfaceIndex: link.index, octets: ipv4.octets, prefixLength: ipv4.length),
+                                          on: device)
+                try inside.changeIPv4Route(true, via: nil, interfaceIndex: link.index, linkName: device)
+                for route in settings.ipv4Routes where route.length > 0 {
+                    try inside.changeIPv4Route(true, to: route.octets, length: route.length, via: nil, interfaceIndex: link.index, linkName: device)
+                }
+            }
+            if let ipv6 = settings.ipv6 {
+                try inside.addAddress(KernelAddress(interfaceIndex: link.index, address: ipv6, prefixLength: settings.ipv6PrefixLength),
+                                      on: device)
+                let main = UInt32(RT_TABLE_MAIN.rawValue)
+                for prefix in [IPv6Prefix(address: .unspecified, length: 0)!] + settings.ipv6Routes {
+                    try inside.addRoute(KernelRoute(destination: prefix, table: main, interfaceIndex: link.index, gateways: []), linkName: device)
+                }
+            }
+            try writeTunnelResolvConf(settings.resolvConf(domain: name), namespace: namespace, transaction)
+        } catch {
+            _ = transaction.rollback()
+            throw error
+        }
+    }
+
+    /// The tunnel device inside a VPN domain, when there is one.
+    public func tunnel(in name: String) -> String? {
+        let namespace = DomainNaming.namespacePrefix + name
+        guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
+        defer { close(fd) }
+        let links = try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace).links() }
+        return links?.first { $0.name.hasPrefix("pvt") }?.name
+    }
+
+    private func writeTunnelResolvConf(_ text: String, namespace: String, _ transaction: Transaction) throws(HostNetError) {
+        let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
+        let old = HostFiles.read("\(directory)/resolv.conf")
+        try transaction.step("write", "\(directory)/resolv.conf", { () throws(HostNetError) in
+            try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
+            if old == nil {
+                try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
+            }
+        }, undo: { () throws(HostNetError) in
+            if let old {
+                try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
+            } else {
+                try KernelHostNet.removeNetnsFiles(namespace)
+            }
+        })
+    }
+}

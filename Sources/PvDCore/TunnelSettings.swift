@@ -1,0 +1,111 @@
+import PvDWire
+
+/// What a VPN domain's tunnel carries, as OpenVPN's `--up` script is told
+/// (its environment): the device, its addresses, routes and DNS. The domain
+/// has the tunnel as its only way out, so its default routes always go
+/// through it whatever the server pushes.
+public struct TunnelSettings: Equatable, Sendable {
+    /// An IPv4 address and prefix length.
+    public struct IPv4Prefix: Equatable, Sendable {
+        public var octets: [UInt8]
+        public var length: Int
+        public var description: String { octets.map(String.init).joined(separator: ".") + "/\(length)" }
+    }
+
+    public var device: String
+    public var ipv4: IPv4Prefix?
+    /// The tunnel's IPv6 address and its prefix length (an interface address, not a prefix).
+    public var ipv6: IPv6Address?
+    public var ipv6PrefixLength = 128
+    /// Routes pushed besides the default ones (kept: they document the VPN's reach).
+    public var ipv4Routes: [IPv4Prefix] = []
+    public var ipv6Routes: [IPv6Prefix] = []
+    /// DNS servers as the VPN gives them (IPv4 or IPv6 text), in order.
+    public var dnsServers: [String] = []
+    public var searchDomains: [PvDWire.DomainName] = []
+    public var mtu: UInt32?
+
+    /// Reads OpenVPN's script environment; errors name the variable.
+    public init(openVPNEnvironment env: [String: String]) throws(ConfigurationError) {
+        guard let device = env["dev"], !device.isEmpty else { throw ConfigurationError("dev", "OpenVPN named no tunnel device") }
+        self.device = try ConfigurationError.interfaceName(device, at: "dev")
+        if let local = env["ifconfig_local"] {
+            guard let octets = TunnelSettings.ipv4(local) else { throw ConfigurationError("ifconfig_local", "\"\(local)\" is not an IPv4 address") }
+            var length = 32
+            if let mask = env["ifconfig_netmask"] {
+                guard let maskLength = TunnelSettings.prefixLength(ofMask: mask) else {
+                    throw ConfigurationError("ifconfig_netmask", "\"\(mask)\" is not a netmask")
+                }
+                length = maskLength
+            }
+            ipv4 = IPv4Prefix(octets: octets, length: length)
+        }
+        if let local = env["ifconfig_ipv6_local"] {
+            let bits = env["ifconfig_ipv6_netbits"].flatMap { Int($0) } ?? 128
+            guard let address = IPv6Address(local), (1...128).contains(bits) else {
+                throw ConfigurationError("ifconfig_ipv6_local", "\"\(local)/\(bits)\" is not an IPv6 address")
+            }
+            ipv6 = address
+            ipv6PrefixLength = bits
+        }
+        for index in 1...256 {
+            guard let network = env["route_network_\(index)"] else { break }
+            guard let octets = TunnelSettings.ipv4(network),
+                  let length = TunnelSettings.prefixLength(ofMask: env["route_netmask_\(index)"] ?? "255.255.255.255") else {
+                throw ConfigurationError("route_network_\(index)", "\"\(network)\" is not an IPv4 route")
+            }
+            ipv4Routes.append(IPv4Prefix(octets: octets, length: length))
+        }
+        for index in 1...256 {
+            guard let network = env["route_ipv6_network_\(index)"] else { break }
+            guard let prefix = IPv6Prefix(network) else { throw ConfigurationError("route_ipv6_network_\(index)", "\"\(network)\" is not an IPv6 prefix") }
+            ipv6Routes.append(prefix)
+        }
+        for index in 1...256 {
+            guard let option = env["foreign_option_\(index)"] else { break }
+            let words = option.split(separator: " ").map(String.init)
+            guard words.count == 3, words[0] == "dhcp-option" else { continue }
+            switch words[1] {
+            case "DNS", "DNS6":
+                guard TunnelSettings.ipv4(words[2]) != nil || IPv6Address(words[2]) != nil else {
+                    throw ConfigurationError("foreign_option_\(index)", "\"\(words[2])\" is not a DNS server address")
+                }
+                dnsServers.append(words[2])
+            case "DOMAIN", "DOMAIN-SEARCH":
+                do { searchDomains.append(try PvDWire.DomainName(words[2])) } catch {
+                    throw ConfigurationError("foreign_option_\(index)", "\"\(words[2])\" is not a domain name")
+                }
+            default: continue
+            }
+        }
+        if let text = env["tun_mtu"] {
+            guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError("tun_mtu", "\"\(text)\" is not an MTU") }
+            mtu = value
+        }
+    }
+
+    /// The resolv.conf text for the VPN domain (at most three servers, as glibc reads).
+    public func resolvConf(domain: String) -> String {
+        var text = "# Written by pvd for VPN domain \(domain); do not edit.\n"
+        for server in dnsServers.prefix(3) { text += "nameserver \(server)\n" }
+        if !searchDomains.isEmpty { text += "search \(searchDomains.map(\.description).joined(separator: " "))\n" }
+        return text
+    }
+
+    static func ipv4(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        let octets = parts.compactMap { part -> UInt8? in
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber) else { return nil }
+            return UInt8(part)
+        }
+        return octets.count == 4 ? octets : nil
+    }
+
+    static func prefixLength(ofMask text: String) -> Int? {
+        guard let octets = ipv4(text) else { return nil }
+        let bits = octets.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let length = bits.nonzeroBitCount
+        return bits == (length == 0 ? 0 : ~UInt32(0) << (32 - length)) ? length : nil
+    }
+}

@@ -1,0 +1,133 @@
+import Bus
+import Glibc
+import HostNet
+import PvDCore
+import PvDWire
+
+/// A VPN domain: its OpenVPN client configuration and the client's process.
+struct VPNDomain {
+    var config: String
+    var pid: pid_t?
+}
+
+/// VPN domains (DESIGN.md, "A domain on the host"): pvdd runs OpenVPN in its
+/// own namespace, so the client's socket uses the host's uplinks; OpenVPN's
+/// `--up` hook (`pvdd vpn-hook`) moves the tunnel into the domain and sets
+/// its addresses, routes and DNS there. The tunnel is the domain's only way out.
+extension Runner {
+    static let openVPN = "/usr/sbin/openvpn"
+
+    /// AddDomain with `openvpn`: the (empty) domain at once, its tunnel when OpenVPN connects.
+    func addVPNDomain(_ name: String, config: String) throws(BusError) {
+        guard config.hasPrefix("/"), access(config, R_OK) == 0 else {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "openvpn: \(config) is not a readable absolute path")
+        }
+        guard access(Runner.openVPN, X_OK) == 0 else {
+            throw BusError(PvDBusAPI.ErrorName.failed, "\(Runner.openVPN) is missing: install Debian's openvpn package")
+        }
+        do { try host.createTunnelDomain(name) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+        vpns[name] = VPNDomain(config: config)
+        do { try startOpenVPN(name) } catch {
+            try? host.remove([name])
+            vpns[name] = nil
+            throw error
+        }
+        logger.info("domain \(name): added (VPN, \(config))")
+        saveState()
+        bus?.announce([name])
+    }
+
+    /// Starts the domain's OpenVPN client, its log beside the state file.
+    func startOpenVPN(_ name: String) throws(BusError) {
+        guard let vpn = vpns[name] else { return }
+        do {
+            let device = try KernelHostNet.tunnelDevice(for: name)
+            try HostFiles.makeDirectories(stateDirectory)
+            let hook = "\(HostFiles.executablePath() ?? "/usr/local/sbin/pvdd") vpn-hook"
+            let child = try ChildProcess.spawn(Runner.openVPN, [
+                "--config", vpn.config, "--dev", device, "--dev-type", "tun", "--ifconfig-noexec", "--route-noexec",
+                "--script-security", "2", "--up", hook, "--up-restart", "--setenv", "PVD_DOMAIN", name,
+                "--log", "\(stateDirectory)/openvpn-\(name).log", "--verb", "3",
+            ], scratch: stateDirectory)
+            try loop.onExit(of: child.pid) { [unowned self] status in
+                _ = child.collect(limit: 0)
+                guard self.vpns[name]?.pid == child.pid else { return }
+                self.vpns[name]?.pid = nil
+                logger.warning("domain \(name): openvpn exited (status \(status)); see \(self.stateDirectory)/openvpn-\(name).log")
+                self.saveState()
+                self.bus?.announce([name])
+            }
+            vpns[name]?.pid = child.pid
+        } catch {
+            throw BusError(PvDBusAPI.ErrorName.failed, "cannot start openvpn for \(name): \(error)")
+        }
+    }
+
+    /// Stops the domain's client (its tunnel goes with it).
+    func stopOpenVPN(_ name: String) {
+        guard let pid = vpns[name]?.pid else { return }
+        vpns[name]?.pid = nil
+        kill(pid, SIGTERM)
+    }
+
+    /// A saved VPN domain: a client still running from before is kept (its
+    /// tunnel and the programs using it are not disturbed); otherwise a new one starts.
+    func resumeVPN(_ name: String) {
+        if let pid = vpns[name]?.pid, HostFiles.read("/proc/\(pid)/comm")?.hasPrefix("openvpn") == true {
+            logger.info("domain \(name): openvpn \(pid) still runs; keeping it")
+            return
+        }
+        vpns[name]?.pid = nil
+        do {
+            try host.createTunnelDomain(name)
+            try startOpenVPN(name)
+        } catch {
+            logger.error("domain \(name): \(error)")
+        }
+    }
+
+    var vpnState: JSONValue {
+        .array(vpns.sorted { $0.key < $1.key }.map {
+            .object([JSONMember("name", .string($0.key)), JSONMember("openvpn", .string($0.value.config)),
+                     JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null)])
+        })
+    }
+
+    func restoreVPNs(from state: JSONValue) {
+        guard case .array(let items) = state["vpn_domains"] else { return }
+        for item in items {
+            guard case .string(let name) = item["name"], case .string(let config) = item["openvpn"] else { continue }
+            var pid: pid_t?
+            if case .integer(let number) = item["pid"] { pid = pid_t(number) }
+            vpns[name] = VPNDomain(config: config, pid: pid)
+        }
+    }
+}
+
+/// `pvdd vpn-hook`: what OpenVPN runs as `--up`, in pvdd's namespace, as
+/// root: reads OpenVPN's environment and attaches the tunnel to the domain
+/// named in PVD_DOMAIN. A failure makes OpenVPN give up rather than run a
+/// tunnel nobody configured.
+func runVPNHook() -> Never {
+    var env: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") { env[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        entry += 1
+    }
+    func fail(_ message: String) -> Never {
+        var line = "pvdd vpn-hook: \(message)\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        exit(1)
+    }
+    guard env["script_type"] == "up" else { exit(0) }
+    guard let name = env["PVD_DOMAIN"] else { fail("no PVD_DOMAIN: run by pvdd's openvpn only") }
+    do {
+        let settings = try TunnelSettings(openVPNEnvironment: env)
+        try KernelHostNet().attachTunnel(settings, to: name)
+    } catch {
+        fail("\(error)")
+    }
+    exit(0)
+}

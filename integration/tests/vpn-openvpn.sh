@@ -1,0 +1,84 @@
+# A VPN domain with a real OpenVPN: the server in namespace "vpn" (static
+# key, point to point), reached over IPv4 from the host. AddDomain with an
+# openvpn configuration makes the domain at once; when the tunnel is up it
+# is inside the domain with its address, its routes and the DNS server the
+# configuration gives, while OpenVPN's own socket stays in the host's
+# namespace. The tunnel is the domain's only way out: when the server stops,
+# nothing from the domain leaves through the host's uplink. RemoveDomain
+# stops the client and removes the domain; SIGTERM leaves nothing behind.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+P=$LAB_PREFIX
+command -v openvpn >/dev/null || fail "openvpn is missing: scripts/setup.sh installs it"
+
+lab_netns host
+lab_netns vpn
+lab_link host up0 vpn wan0
+ip -n "${P}host" addr add 192.0.2.10/24 dev up0
+ip -n "${P}vpn" addr add 192.0.2.1/24 dev wan0
+openvpn --genkey secret "$LAB_DIR/static.key" 2>/dev/null
+lab_bg vpn "$LAB_DIR/server.log" openvpn --dev tun --ifconfig 10.8.0.1 10.8.0.2 --secret "$LAB_DIR/static.key" \
+    --cipher AES-256-CBC --proto udp --lport 1194 --verb 3
+cat >"$LAB_DIR/client.conf" <<CONF
+remote 192.0.2.1 1194
+proto udp
+ifconfig 10.8.0.2 10.8.0.1
+secret $LAB_DIR/static.key
+cipher AES-256-CBC
+dhcp-option DNS 10.8.0.1
+dhcp-option DOMAIN corp.test
+CONF
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_host_state >"$LAB_DIR/before"
+lab_dbus
+cat >"$LAB_DIR/pvdd.yaml" <<CONF
+uplinks: [up0]
+state: $LAB_DIR/state/pvdd.json
+CONF
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+pvdd=$LAB_LAST_PID
+name=${P}vpn
+call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
+call AddDomain 'sa{sv}' "$name" 1 openvpn s "$LAB_DIR/client.conf" >/dev/null
+path=$(call GetDomain s "$name" | cut -d'"' -f2)
+state() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain State; }
+[ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Kind)" = 's "vpn"' ] || fail "the domain's kind"
+connected() { [ "$(state)" = 's "connected"' ]; }
+lab_wait 15 connected || fail "the tunnel did not come up: $(state) $(cat "$LAB_DIR/pvdd.log") $(cat "$LAB_DIR/state/openvpn-$name.log" 2>&1)"
+
+ns=pvd-$name
+links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
+case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
+ip -n "$ns" -4 -o addr show | grep -q "inet 10.8.0.2/32" || fail "the tunnel's address: $(ip -n "$ns" -4 addr)"
+ip -n "$ns" -4 route show default | grep -q "^default dev pvt" || fail "the default route: $(ip -n "$ns" -4 route)"
+grep -qx "nameserver 10.8.0.1" "/etc/netns/$ns/resolv.conf" && grep -qx "search corp.test" "/etc/netns/$ns/resolv.conf" \
+    || fail "the domain's resolv.conf: $(cat "/etc/netns/$ns/resolv.conf")"
+ip netns exec "$ns" ping -c 2 -i 0.3 -W 2 10.8.0.1 >/dev/null || fail "no ping through the tunnel"
+"$PVD" exec "$name" -- ping -c 1 -W 2 10.8.0.1 >/dev/null || fail "pvd exec into the VPN domain cannot reach the server"
+# OpenVPN's own socket is in the host's namespace, not in the domain.
+ip netns exec "${P}host" ss -nua | grep -q "192.0.2.10:\|0.0.0.0:\|\*:" || fail "no OpenVPN socket in the host namespace"
+[ -z "$(ip netns exec "$ns" ss -nua | tail -n +2)" ] || fail "a socket inside the domain: $(ip netns exec "$ns" ss -nua)"
+
+# The server goes away: nothing from the domain leaves through the uplink.
+pkill -f "openvpn --dev tun --ifconfig 10.8.0.1" || true
+# Anything of the domain's: its tunnel addresses, or the pings below.
+lab_bg host "$LAB_DIR/up0-ip.log" tcpdump -n -U --immediate-mode -i up0 -w "$LAB_DIR/up0-ip.pcap" \
+    "ip and (host 10.8.0.2 or host 10.8.0.1 or icmp[icmptype] == icmp-echo)"
+lab_wait 10 grep -q "listening on" "$LAB_DIR/up0-ip.log" || fail "tcpdump did not start"
+ip netns exec "$ns" ping -c 2 -i 0.3 -W 1 192.0.2.1 >/dev/null 2>&1 && fail "the domain reached the uplink's network without the tunnel"
+ip netns exec "$ns" ping -c 1 -W 1 10.8.0.1 >/dev/null 2>&1 && fail "the server answered after it stopped"
+sleep 0.3
+[ -z "$(tcpdump -n -r "$LAB_DIR/up0-ip.pcap" 2>/dev/null)" ] \
+    || fail "the domain's traffic left through up0: $(tcpdump -n -r "$LAB_DIR/up0-ip.pcap" 2>/dev/null)"
+
+client=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vpn_domains"][0]["pid"])' "$LAB_DIR/state/pvdd.json")
+[ "$(cat "/proc/$client/comm")" = openvpn ] || fail "the state file does not name the client: $client"
+call RemoveDomain s "$name"
+[ ! -e "/run/netns/$ns" ] || fail "RemoveDomain left the namespace"
+client_gone() { ! kill -0 "$client" 2>/dev/null; }
+lab_wait 5 client_gone || fail "RemoveDomain left openvpn ($client) running"
+
+kill -TERM "$pvdd"
+wait "$pvdd" || fail "pvdd exited with status $?"
+lab_host_state >"$LAB_DIR/after"
+diff -u "$LAB_DIR/before" "$LAB_DIR/after" >&2 || fail "pvdd left changes after SIGTERM"
