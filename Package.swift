@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "pvd", dependencies: [
-            "PvDWire", "PvDCore", "Bus", "NDP", "HostNet", "CPvDShim",
+            "PvDWire", "PvDCore", "Bus", "HostNet", "CPvDShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // pvdd's helper that fetches PvD additional information inside a domain.

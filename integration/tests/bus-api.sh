@@ -27,6 +27,7 @@ access:
   corp.example.com: {users: [nobody]}
 CONF
 lab_bg host "$LAB_DIR/monitor.log" dbus-monitor --system "type='signal',sender='org.pvd1'"
+lab_bg host "$LAB_DIR/pvd-monitor.log" "$PVD" monitor --json
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
 lab_wait 5 busctl --system status org.pvd1 || fail "org.pvd1 is not on the bus: $(cat "$LAB_DIR/pvdd.log")"
@@ -67,6 +68,18 @@ lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 4 2001
 lab_wait 3 grep -q "path=$corp; interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" "$LAB_DIR/monitor.log" \
     || fail "no PropertiesChanged for corp: $(cat "$LAB_DIR/monitor.log") $(cat "$LAB_DIR/pvdd.log")"
 [ "$(prop Sequence)" = "q 4" ] || fail "Sequence after the change: $(prop Sequence)"
+
+# pvd's own client: the read commands, in tables and in JSON, and monitor.
+"$PVD" list | grep -q "^corp.example.com  explicit  active  up0 " || fail "pvd list: $("$PVD" list)"
+"$PVD" status | grep -q "^corp.example.com (PvD corp.example.com): explicit, active" || fail "pvd status: $("$PVD" status)"
+"$PVD" show corp | grep -q "^Sequence: *4" || fail "pvd show: $("$PVD" show corp)"
+for command in "list --json" "status --json" "show corp --json"; do
+    # shellcheck disable=SC2086
+    "$PVD" $command | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; assert d["Name"]=="corp.example.com" and d["Sequence"]==4, d' \
+        || fail "pvd $command: $("$PVD" $command)"
+done
+grep -q '"event":"DomainAdded","path":"/org/pvd1","arguments":\["corp.example.com"' "$LAB_DIR/pvd-monitor.log" \
+    || fail "pvd monitor: $(cat "$LAB_DIR/pvd-monitor.log")"
 
 # A static domain, added and removed.
 static=${P}static
