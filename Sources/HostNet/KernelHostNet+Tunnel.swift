@@ -42,7 +42,7 @@ extension KernelHostNet {
                 for key in ["all", "default"] { try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0") }
                 try NetlinkSocket(namespace: namespace).setLink("lo", up: true)
             }
-            try writeTunnelResolvConf("# No VPN tunnel yet: no DNS server.\n", namespace: namespace, transaction)
+            try writeResolvConf("# No VPN tunnel yet: no DNS server.\n", namespace: namespace, transaction)
         } catch {
             _ = transaction.rollback()
             throw error
@@ -85,7 +85,7 @@ extension KernelHostNet {
                     try inside.addRoute(KernelRoute(destination: prefix, table: main, interfaceIndex: link.index, gateways: []), linkName: device)
                 }
             }
-            try writeTunnelResolvConf(settings.resolvConf(domain: name), namespace: namespace, transaction)
+            try writeResolvConf(settings.resolvConf(domain: name), namespace: namespace, transaction)
         } catch {
             _ = transaction.rollback()
             throw error
@@ -99,22 +99,5 @@ extension KernelHostNet {
         defer { close(fd) }
         let links = try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace).links() }
         return links?.first { $0.name.hasPrefix("pvt") }?.name
-    }
-
-    private func writeTunnelResolvConf(_ text: String, namespace: String, _ transaction: Transaction) throws(HostNetError) {
-        let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
-        let old = HostFiles.read("\(directory)/resolv.conf")
-        try transaction.step("write", "\(directory)/resolv.conf", { () throws(HostNetError) in
-            try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
-            if old == nil {
-                try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
-            }
-        }, undo: { () throws(HostNetError) in
-            if let old {
-                try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
-            } else {
-                try KernelHostNet.removeNetnsFiles(namespace)
-            }
-        })
     }
 }

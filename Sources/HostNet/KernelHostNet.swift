@@ -137,7 +137,7 @@ public final class KernelHostNet: HostNetworking {
         }
         if spec.attachment == .macvlan {
             try applyMacvlan(spec, namespace: namespace, namespaceFD: namespaceFD, inside: inside, uplink: uplink, transaction)
-            try applyResolvConf(spec, namespace: namespace, transaction)
+            try writeResolvConf(spec.resolvConf, namespace: namespace, transaction)
             return
         }
         try attachVeth(naming, namespaceFD: namespaceFD, inside: inside, spec: spec, transaction)
@@ -154,7 +154,7 @@ public final class KernelHostNet: HostNetworking {
         for part in parts { try applyUplinkSysctls(part.link.name, domain: spec.name, transaction) }
         try applyIPv4(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
                       fresh: fresh, transaction)
-        try applyResolvConf(spec, namespace: namespace, transaction)
+        try writeResolvConf(spec.resolvConf, namespace: namespace, transaction)
     }
 
     /// The naming of an existing domain of this name (its slot is in its host
@@ -466,14 +466,15 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
-    /// `/etc/netns/<namespace>/resolv.conf` and, with the first one,
-    /// `nsswitch.conf` (``DomainEntry`` and `ip netns exec` bind both over /etc).
-    func applyResolvConf(_ spec: DomainSpec, namespace: String, _ transaction: Transaction) throws(HostNetError) {
+    /// Writes `/etc/netns/<namespace>/resolv.conf` when it differs and, with
+    /// the first one, `nsswitch.conf` (``DomainEntry`` and `ip netns exec` bind
+    /// both over /etc); undone by putting back what was there.
+    func writeResolvConf(_ text: String, namespace: String, _ transaction: Transaction) throws(HostNetError) {
         let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
         let old = HostFiles.read("\(directory)/resolv.conf")
-        guard old != spec.resolvConf else { return }
+        guard old != text else { return }
         try transaction.step("write", "\(directory)/resolv.conf", { () throws(HostNetError) in
-            try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: spec.resolvConf)
+            try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
             if old == nil {
                 try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
             }
