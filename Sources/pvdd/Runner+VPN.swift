@@ -8,6 +8,11 @@ import PvDWire
 struct VPNDomain {
     var config: String
     var pid: pid_t?
+    /// When a client that exited is started again.
+    var restartAt: Double?
+    /// When the client last started, and how many runs in a row were short.
+    var startedAt: Double = 0
+    var shortRuns = 0
 }
 
 /// VPN domains (DESIGN.md, "A domain on the host"): pvdd runs OpenVPN in its
@@ -16,6 +21,9 @@ struct VPNDomain {
 /// its addresses, routes and DNS there. The tunnel is the domain's only way out.
 extension Runner {
     static let openVPN = "/usr/sbin/openvpn"
+    /// Seconds before a client that exited is started again: 5, doubled
+    /// after each run shorter than a minute, at most 5 minutes.
+    static func vpnRestartDelay(afterShortRuns count: Int) -> Double { min(300, 5 * Double(1 << min(max(count, 0), 6))) }
 
     /// AddDomain with `openvpn`: the (empty) domain at once, its tunnel when OpenVPN connects.
     func addVPNDomain(_ name: String, config: String) throws(BusError) {
@@ -53,18 +61,41 @@ extension Runner {
                 _ = child.collect(limit: 0)
                 guard self.vpns[name]?.pid == child.pid else { return }
                 self.vpns[name]?.pid = nil
-                logger.warning("domain \(name): openvpn exited (status \(status)); see \(self.stateDirectory)/openvpn-\(name).log")
+                guard var vpn = self.vpns[name] else { return }
+                let now = self.loop.now
+                vpn.shortRuns = now - vpn.startedAt < 60 ? vpn.shortRuns + 1 : 0
+                let delay = Runner.vpnRestartDelay(afterShortRuns: vpn.shortRuns - 1)
+                vpn.restartAt = now + delay
+                self.vpns[name] = vpn
+                let report: String = "domain \(name): openvpn exited (status \(status)), starting it again in "
+                    + "\(Int(delay)) s; see \(self.stateDirectory)/openvpn-\(name).log"
+                logger.warning("\(report)")
                 self.saveState()
                 self.bus?.announce([name])
+                self.rearm(at: now)
             }
             vpns[name]?.pid = child.pid
+            vpns[name]?.startedAt = loop.now
         } catch {
             throw BusError(PvDBusAPI.ErrorName.failed, "cannot start openvpn for \(name): \(error)")
         }
     }
 
+    /// Starts again the clients whose restart time has come.
+    func restartDueVPNs(at now: Double) {
+        for (name, vpn) in vpns.sorted(by: { $0.key < $1.key }) where (vpn.restartAt ?? .infinity) <= now {
+            vpns[name]?.restartAt = nil
+            do { try startOpenVPN(name) } catch {
+                logger.error("domain \(name): \(error)")
+                vpns[name]?.restartAt = now + Runner.vpnRestartDelay(afterShortRuns: 6)
+            }
+            saveState()
+        }
+    }
+
     /// Stops the domain's client (its tunnel goes with it).
     func stopOpenVPN(_ name: String) {
+        vpns[name]?.restartAt = nil
         guard let pid = vpns[name]?.pid else { return }
         vpns[name]?.pid = nil
         kill(pid, SIGTERM)

@@ -205,6 +205,7 @@ final class Runner {
     private func expire() {
         let now = loop.now
         advanceAdditionalInformation(at: now)
+        restartDueVPNs(at: now)
         // Lingering domains whose last program has gone (or that came back) are handled again.
         push(table.expire(at: now).union(lingering), at: now)
     }
@@ -250,7 +251,8 @@ final class Runner {
     /// domain's check, an additional-information fetch or expiry.
     func rearm(at now: Double) {
         let nextCheck = lingering.isEmpty ? nil : now + Runner.lingerCheck
-        let next = [table.nextExpiry(), nextCheck, information.nextEvent()].compactMap { $0 }.min()
+        let next = [table.nextExpiry(), nextCheck, information.nextEvent(), vpns.values.compactMap(\.restartAt).min()]
+            .compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
         } catch {

@@ -4,8 +4,9 @@
 # is inside the domain with its address, its routes and the DNS server the
 # configuration gives, while OpenVPN's own socket stays in the host's
 # namespace. The tunnel is the domain's only way out: when the server stops,
-# nothing from the domain leaves through the host's uplink. RemoveDomain
-# stops the client and removes the domain; SIGTERM leaves nothing behind.
+# nothing from the domain leaves through the host's uplink. A client that dies
+# is started again. RemoveDomain stops the client and removes the domain;
+# SIGTERM leaves nothing behind.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 P=$LAB_PREFIX
@@ -71,8 +72,17 @@ sleep 0.3
 [ -z "$(tcpdump -n -r "$LAB_DIR/up0-ip.pcap" 2>/dev/null)" ] \
     || fail "the domain's traffic left through up0: $(tcpdump -n -r "$LAB_DIR/up0-ip.pcap" 2>/dev/null)"
 
-client=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vpn_domains"][0]["pid"])' "$LAB_DIR/state/pvdd.json")
-[ "$(cat "/proc/$client/comm")" = openvpn ] || fail "the state file does not name the client: $client"
+# The server comes back and the client dies: pvdd starts a new client, which connects.
+lab_bg vpn "$LAB_DIR/server2.log" openvpn --dev tun --ifconfig 10.8.0.1 10.8.0.2 --secret "$LAB_DIR/static.key" \
+    --cipher AES-256-CBC --proto udp --lport 1194 --verb 3
+client_pid() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vpn_domains"][0]["pid"])' "$LAB_DIR/state/pvdd.json"; }
+first=$(client_pid)
+[ "$(cat "/proc/$first/comm")" = openvpn ] || fail "the state file does not name the client: $first"
+kill -9 "$first"
+restarted() { client=$(client_pid); [ "$client" != None ] && [ "$client" != "$first" ] && connected && ip netns exec "$ns" ping -c 1 -W 1 10.8.0.1 >/dev/null; }
+lab_wait 20 restarted || fail "no new client after the first died: $(state) $(tail -3 "$LAB_DIR/pvdd.log")"
+grep -q "openvpn exited (status 137), starting it again in 5 s" "$LAB_DIR/pvdd.log" || fail "no log line for the restart: $(cat "$LAB_DIR/pvdd.log")"
+client=$(client_pid)
 call RemoveDomain s "$name"
 [ ! -e "/run/netns/$ns" ] || fail "RemoveDomain left the namespace"
 client_gone() { ! kill -0 "$client" 2>/dev/null; }
