@@ -92,12 +92,18 @@ extension KernelHostNet {
         }
     }
 
-    /// The tunnel device inside a VPN domain, when there is one.
-    public func tunnel(in name: String) -> String? {
+    /// The tunnel inside a VPN domain, when there is one: its device and
+    /// addresses (IPv4 and IPv6, without prefix lengths).
+    public func tunnel(in name: String) -> (device: String, addresses: [String])? {
         let namespace = DomainNaming.namespacePrefix + name
         guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
         defer { close(fd) }
-        let links = try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace).links() }
-        return links?.first { $0.name.hasPrefix("pvt") }?.name
+        return try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) -> (device: String, addresses: [String])? in
+            let inside = try NetlinkSocket(namespace: namespace)
+            guard let link = try inside.links().first(where: { $0.name.hasPrefix("pvt") }) else { return nil }
+            let ipv4 = try inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }.map { $0.octets.map(String.init).joined(separator: ".") }
+            let ipv6 = try inside.addresses().filter { $0.interfaceIndex == link.index && !$0.address.isLinkLocal }.map(\.address.description)
+            return (link.name, ipv4 + ipv6)
+        }
     }
 }

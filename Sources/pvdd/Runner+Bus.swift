@@ -18,6 +18,8 @@ struct DomainView {
     var additionalInformation = ""
     /// The namespace's name under /run/netns.
     var namespace: String
+    /// A VPN domain's addresses, read from its tunnel.
+    var tunnelAddresses: [String] = []
 }
 
 /// pvdd's side of `org.pvd1` (DESIGN.md, "Interfaces"): the manager at
@@ -104,7 +106,7 @@ final class DaemonBus: BusObjectHandler {
         case "Sequence": return .uint16(view.sequence)
         case "Flags": return .array(elementSignature: "{sb}", view.flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
         case "Uplinks": return .strings(uplinks)
-        case "Addresses": return .strings((spec?.allAddresses ?? []).map(\.description))
+        case "Addresses": return .strings((spec?.allAddresses ?? []).map(\.description) + view.tunnelAddresses)
         case "Routes": return .strings((spec?.routes ?? []).map(\.description))
         case "DnsServers": return .strings((spec?.dnsServers ?? []).map(\.description))
         case "SearchDomains": return .strings((spec?.searchDomains ?? []).map(\.description))

@@ -30,9 +30,12 @@ extension Runner {
             DomainView(name: $0.name, kind: .static, spec: $0, lifetime: .infinity, state: "active",
                        namespace: DomainNaming.namespacePrefix + $0.name)
         }
-        views += vpns.keys.map {
-            DomainView(name: $0, kind: .vpn, lifetime: .infinity, state: host.tunnel(in: $0) == nil ? "connecting" : "connected",
-                       namespace: DomainNaming.namespacePrefix + $0)
+        views += vpns.keys.map { name in
+            let tunnel = host.tunnel(in: name)
+            var view = DomainView(name: name, kind: .vpn, lifetime: .infinity, state: tunnel == nil ? "connecting" : "connected",
+                                  namespace: DomainNaming.namespacePrefix + name)
+            view.tunnelAddresses = tunnel?.addresses ?? []
+            return view
         }
         views += bareNamespaces.map { DomainView(name: $0, kind: .namespace, lifetime: .infinity, state: "active", namespace: $0) }
         return views.sorted { $0.name < $1.name }

@@ -47,6 +47,8 @@ state() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain State; }
 connected() { [ "$(state)" = 's "connected"' ]; }
 lab_wait 15 connected || fail "the tunnel did not come up: $(state) $(cat "$LAB_DIR/pvdd.log") $(cat "$LAB_DIR/state/openvpn-$name.log" 2>&1)"
 
+[ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Addresses)" = 'as 1 "10.8.0.2"' ] \
+    || fail "the VPN domain's Addresses: $(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Addresses)"
 ns=pvd-$name
 links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
