@@ -1,8 +1,9 @@
 import PvDWire
 
 /// What people declare, in the spirit of nmstate (`pvd apply FILE`, `pvd
-/// show --yaml`): the static domains and the bare namespaces. Domains learnt
-/// from RAs are not declared; they come and go with their routers.
+/// show --yaml`): the static domains, the VPN domains and the bare
+/// namespaces. Domains learnt from RAs are not declared; they come and go
+/// with their routers.
 ///
 /// ```yaml
 /// domains:
@@ -11,24 +12,38 @@ import PvDWire
 ///     addresses: ["2001:db8:9::5"]
 ///     routers: ["fe80::1"]
 ///     dns: ["2001:db8:9::53"]
+/// vpns:
+///   - {name: corp-vpn, openvpn: /etc/pvd/corp.ovpn}
 /// namespaces: [testns]
 /// ```
 public struct DeclarativeState: Equatable, Sendable {
+    /// A VPN domain: its name and its OpenVPN client configuration.
+    public struct VPN: Equatable, Sendable {
+        public var name: String
+        public var openVPNConfig: String
+        public init(name: String, openVPNConfig: String) {
+            self.name = name
+            self.openVPNConfig = openVPNConfig
+        }
+    }
+
     public var domains: [DomainSpec] = []
+    public var vpns: [VPN] = []
     public var namespaces: [String] = []
 
     /// The settings a static domain may have.
     public static let domainKeys: Set = ["name", "uplink", "attachment", "addresses", "routers", "on_link", "routes", "mtu", "dns", "search"]
 
-    public init(domains: [DomainSpec] = [], namespaces: [String] = []) {
+    public init(domains: [DomainSpec] = [], vpns: [VPN] = [], namespaces: [String] = []) {
         self.domains = domains.sorted { $0.name < $1.name }
+        self.vpns = vpns.sorted { $0.name < $1.name }
         self.namespaces = namespaces.sorted()
     }
 
     /// Reads and checks a declared state; errors name the key (`domains[1].uplink`).
     public init(_ document: JSONValue) throws(ConfigurationError) {
         if case .null = document { return }
-        let top = try ConfigurationError.object(document, at: "", allowed: ["domains", "namespaces"])
+        let top = try ConfigurationError.object(document, at: "", allowed: ["domains", "vpns", "namespaces"])
         var names: Set<String> = []
         func claim(_ name: String, at path: String) throws(ConfigurationError) {
             do { try DomainNaming.validate(name) } catch { throw ConfigurationError(path, error.description) }
@@ -45,18 +60,34 @@ public struct DeclarativeState: Equatable, Sendable {
                 domains.append(spec)
             }
         }
+        if let value = top["vpns"] {
+            guard case .array(let items) = value else { throw ConfigurationError("vpns", "must be a list") }
+            for (index, item) in items.enumerated() {
+                let path = "vpns[\(index)]"
+                let entry = try ConfigurationError.object(item, at: path, allowed: ["name", "openvpn"])
+                guard let nameValue = entry["name"], let configValue = entry["openvpn"] else {
+                    throw ConfigurationError(path, "a VPN domain needs \"name\" and \"openvpn\"")
+                }
+                let name = try ConfigurationError.string(nameValue, at: "\(path).name")
+                let config = try ConfigurationError.string(configValue, at: "\(path).openvpn")
+                guard config.hasPrefix("/") else { throw ConfigurationError("\(path).openvpn", "must be an absolute path") }
+                try claim(name, at: "\(path).name")
+                vpns.append(VPN(name: name, openVPNConfig: config))
+            }
+        }
         if let value = top["namespaces"] {
             for (index, name) in try ConfigurationError.strings(value, at: "namespaces").enumerated() {
                 try claim(name, at: "namespaces[\(index)]")
                 namespaces.append(name)
             }
         }
-        self = DeclarativeState(domains: domains, namespaces: namespaces)
+        self = DeclarativeState(domains: domains, vpns: vpns, namespaces: namespaces)
     }
 
     /// One step from a state to another.
     public enum Change: Equatable, Sendable, CustomStringConvertible {
         case addDomain(DomainSpec), changeDomain(DomainSpec), removeDomain(String)
+        case addVPN(VPN), removeVPN(String)
         case addNamespace(String), removeNamespace(String)
 
         public var description: String {
@@ -64,21 +95,26 @@ public struct DeclarativeState: Equatable, Sendable {
             case .addDomain(let spec): "add domain \(spec.name)"
             case .changeDomain(let spec): "change domain \(spec.name)"
             case .removeDomain(let name): "remove domain \(name)"
+            case .addVPN(let vpn): "add VPN domain \(vpn.name)"
+            case .removeVPN(let name): "remove VPN domain \(name)"
             case .addNamespace(let name): "add namespace \(name)"
             case .removeNamespace(let name): "remove namespace \(name)"
             }
         }
     }
 
-    /// The steps that turn `self` into `target`: removals first, then changes, then additions.
+    /// The steps that turn `self` into `target`: removals first, then changes,
+    /// then additions (a VPN domain with another configuration is removed and added).
     public func changes(to target: DeclarativeState) -> [Change] {
         let current = Dictionary(uniqueKeysWithValues: domains.map { ($0.name, $0) })
         let wanted = Dictionary(uniqueKeysWithValues: target.domains.map { ($0.name, $0) })
         var steps: [Change] = []
         steps += domains.filter { wanted[$0.name] == nil }.map { .removeDomain($0.name) }
+        steps += vpns.filter { !target.vpns.contains($0) }.map { .removeVPN($0.name) }
         steps += namespaces.filter { !target.namespaces.contains($0) }.map { .removeNamespace($0) }
         steps += target.domains.filter { current[$0.name] != nil && current[$0.name] != $0 }.map { .changeDomain($0) }
         steps += target.domains.filter { current[$0.name] == nil }.map { .addDomain($0) }
+        steps += target.vpns.filter { !vpns.contains($0) }.map { .addVPN($0) }
         steps += target.namespaces.filter { !namespaces.contains($0) }.map { .addNamespace($0) }
         return steps
     }
@@ -87,7 +123,7 @@ public struct DeclarativeState: Equatable, Sendable {
     public var yaml: String {
         func quoted(_ text: String) -> String { "\"" + text + "\"" }  // names and addresses need no escaping
         func list<T: CustomStringConvertible>(_ items: [T]) -> String { "[" + items.map { quoted($0.description) }.joined(separator: ", ") + "]" }
-        var text = "# Declared state of pvd: static domains and namespaces (pvd apply takes this back)\n"
+        var text = "# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\n"
         text += domains.isEmpty ? "domains: []\n" : "domains:\n"
         for spec in domains {
             text += "  - name: \(quoted(spec.name))\n    uplink: \(quoted(spec.uplink))\n"
@@ -101,6 +137,8 @@ public struct DeclarativeState: Equatable, Sendable {
             }
             if let mtu = spec.mtu { text += "    mtu: \(mtu)\n" }
         }
+        text += vpns.isEmpty ? "vpns: []\n" : "vpns:\n"
+        for vpn in vpns { text += "  - {name: \(quoted(vpn.name)), openvpn: \(quoted(vpn.openVPNConfig))}\n" }
         text += "namespaces: \(list(namespaces))\n"
         return text
     }

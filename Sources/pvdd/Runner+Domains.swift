@@ -64,9 +64,7 @@ extension Runner {
     /// RemoveDomain: static domains and bare namespaces go; learnt ones go with their routers.
     func removeDomain(_ name: String) throws(BusError) {
         if vpns[name] != nil {
-            stopOpenVPN(name)
-            vpns[name] = nil
-            do { try host.remove([name]) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+            do { try removeVPNDomain(name) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
         } else if statics[name] != nil {
             do { try host.remove([name]) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
             statics[name] = nil
@@ -119,7 +117,9 @@ extension Runner {
 /// namespaces) as a whole, all or nothing.
 extension Runner {
     var declaredState: DeclarativeState {
-        DeclarativeState(domains: Array(statics.values), namespaces: Array(bareNamespaces))
+        DeclarativeState(domains: Array(statics.values),
+                         vpns: vpns.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) },
+                         namespaces: Array(bareNamespaces))
     }
 
     /// Makes the declared state `text` (YAML) true; returns the changes
@@ -130,7 +130,7 @@ extension Runner {
         do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the state: \(error)")
         }
-        let learnt = Set(table.domains.values.map(\.name)).union(lingering).union(vpns.keys)
+        let learnt = Set(table.domains.values.map(\.name)).union(lingering)
         for name in target.domains.map(\.name) + target.namespaces where learnt.contains(name) {
             throw BusError(PvDBusAPI.ErrorName.exists, "\(name) is a domain learnt from Router Advertisements")
         }
@@ -140,19 +140,21 @@ extension Runner {
         let before = declaredState
         let changes = before.changes(to: target)
         if dryRun || changes.isEmpty { return changes.map(\.description) }
-        var done: [(DeclarativeState.Change, DomainSpec?)] = []
+        var done: [(DeclarativeState.Change, DomainSpec?, VPNDomain?)] = []
         for change in changes {
             let old: DomainSpec? = switch change {
             case .changeDomain(let spec): statics[spec.name]
             case .removeDomain(let name): statics[name]
             default: nil
             }
+            let oldVPN: VPNDomain? = if case .removeVPN(let name) = change { vpns[name] } else { nil }
             do { try perform(change) } catch {
-                for (step, previous) in done.reversed() { undo(step, previous: previous) }
+                for (step, previous, previousVPN) in done.reversed() { undo(step, previous: previous, previousVPN: previousVPN) }
                 saveState()
-                throw BusError(PvDBusAPI.ErrorName.failed, "\(change) failed, and the changes before it were undone: \(error)")
+                let reason = (error as? BusError)?.message ?? "\(error)"
+                throw BusError(PvDBusAPI.ErrorName.failed, "\(change) failed, and the changes before it were undone: \(reason)")
             }
-            done.append((change, old))
+            done.append((change, old, oldVPN))
             logger.info("state: \(change)")
         }
         saveState()
@@ -160,7 +162,7 @@ extension Runner {
         return changes.map(\.description)
     }
 
-    private func perform(_ change: DeclarativeState.Change) throws(HostNetError) {
+    private func perform(_ change: DeclarativeState.Change) throws {
         switch change {
         case .addDomain(let spec):
             try host.apply(spec)
@@ -175,6 +177,10 @@ extension Runner {
         case .removeDomain(let name):
             try host.remove([name])
             statics[name] = nil
+        case .addVPN(let vpn):
+            try makeVPNDomain(vpn.name, config: vpn.openVPNConfig)
+        case .removeVPN(let name):
+            try removeVPNDomain(name)
         case .addNamespace(let name):
             try KernelHostNet.createBareNamespace(name)
             bareNamespaces.insert(name)
@@ -185,12 +191,15 @@ extension Runner {
     }
 
     /// Puts back what one done step changed (best effort; failures are logged).
-    private func undo(_ change: DeclarativeState.Change, previous: DomainSpec?) {
+    private func undo(_ change: DeclarativeState.Change, previous: DomainSpec?, previousVPN: VPNDomain?) {
         do {
             switch change {
             case .addDomain(let spec): try perform(.removeDomain(spec.name))
             case .changeDomain, .removeDomain:
                 if let previous { try perform(.changeDomain(previous)) }
+            case .addVPN(let vpn): try perform(.removeVPN(vpn.name))
+            case .removeVPN(let name):
+                if let previousVPN { try perform(.addVPN(DeclarativeState.VPN(name: name, openVPNConfig: previousVPN.config))) }
             case .addNamespace(let name): try perform(.removeNamespace(name))
             case .removeNamespace(let name): try perform(.addNamespace(name))
             }
@@ -204,7 +213,8 @@ private extension DeclarativeState.Change {
     var name: String {
         switch self {
         case .addDomain(let spec), .changeDomain(let spec): spec.name
-        case .removeDomain(let name), .addNamespace(let name), .removeNamespace(let name): name
+        case .addVPN(let vpn): vpn.name
+        case .removeDomain(let name), .removeVPN(let name), .addNamespace(let name), .removeNamespace(let name): name
         }
     }
 }

@@ -27,6 +27,13 @@ extension Runner {
 
     /// AddDomain with `openvpn`: the (empty) domain at once, its tunnel when OpenVPN connects.
     func addVPNDomain(_ name: String, config: String) throws(BusError) {
+        try makeVPNDomain(name, config: config)
+        saveState()
+        bus?.announce([name])
+    }
+
+    /// The VPN domain and its client, or nothing when either fails.
+    func makeVPNDomain(_ name: String, config: String) throws(BusError) {
         guard config.hasPrefix("/"), access(config, R_OK) == 0 else {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "openvpn: \(config) is not a readable absolute path")
         }
@@ -41,8 +48,13 @@ extension Runner {
             throw error
         }
         logger.info("domain \(name): added (VPN, \(config))")
-        saveState()
-        bus?.announce([name])
+    }
+
+    /// Stops the client and removes the domain.
+    func removeVPNDomain(_ name: String) throws(HostNetError) {
+        stopOpenVPN(name)
+        vpns[name] = nil
+        try host.remove([name])
     }
 
     /// Starts the domain's OpenVPN client, its log beside the state file.

@@ -13,6 +13,8 @@ struct DeclarativeStateTests {
             dns: ["2001:db8:9::53"]
             search: [lab.example]
           - {name: other, uplink: eth1, mtu: 1400}
+        vpns:
+          - {name: corp-vpn, openvpn: /etc/pvd/corp.ovpn}
         namespaces: [testns]
         """
 
@@ -24,6 +26,7 @@ struct DeclarativeStateTests {
         #expect(declared.domains[0].addresses == [IPv6Address("2001:db8:9::5")!])
         #expect(declared.domains[1].mtu == 1400)
         #expect(declared.namespaces == ["testns"])
+        #expect(declared.vpns == [DeclarativeState.VPN(name: "corp-vpn", openVPNConfig: "/etc/pvd/corp.ovpn")])
         #expect(try state(declared.yaml) == declared, "show --yaml prints what apply takes back:\n\(declared.yaml)")
         #expect(try state("") == DeclarativeState())
     }
@@ -35,7 +38,10 @@ struct DeclarativeStateTests {
         ("domains: [{name: a, uplink: eth0, addresses: [nope]}]", "domains[0].addresses: \"nope\" is not valid here"),
         ("domains: [{name: ../x, uplink: eth0}]", "domains[0].name: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
         ("domains: [{name: a, uplink: eth0}]\nnamespaces: [a]", "namespaces[0]: a is declared twice"),
-        ("vpns: []", "vpns: unknown key; known: domains, namespaces"),
+        ("tunnels: []", "tunnels: unknown key; known: domains, namespaces, vpns"),
+        ("vpns: [{name: v}]", "vpns[0]: a VPN domain needs \"name\" and \"openvpn\""),
+        ("vpns: [{name: v, openvpn: corp.ovpn}]", "vpns[0].openvpn: must be an absolute path"),
+        ("vpns: [{name: v, openvpn: /a}]\nnamespaces: [v]", "namespaces[0]: v is declared twice"),
     ])
     func badStatesNameTheKey(text: String, problem: String) {
         #expect(throws: ConfigurationError.self) { try state(text) }
@@ -48,10 +54,13 @@ struct DeclarativeStateTests {
             domains:
               - {name: lab, uplink: eth0, addresses: ["2001:db8:9::6"]}
               - {name: new, uplink: eth0}
+            vpns:
+              - {name: corp-vpn, openvpn: /etc/pvd/other.ovpn}
             namespaces: [testns, more]
             """)
         #expect(current.changes(to: target).map(\.description) == [
-            "remove domain other", "change domain lab", "add domain new", "add namespace more"])
+            "remove domain other", "remove VPN domain corp-vpn", "change domain lab", "add domain new",
+            "add VPN domain corp-vpn", "add namespace more"])
         #expect(target.changes(to: target).isEmpty)
     }
 }

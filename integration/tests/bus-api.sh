@@ -60,7 +60,7 @@ case $(prop Routers) in 'as 1 "fe80::'*) ;; *) fail "Routers: $(prop Routers)" ;
 case $(prop Lifetime) in "t 17"*|"t 18"*) ;; *) fail "Lifetime: $(prop Lifetime)" ;; esac
 busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain | grep -q '"Name" s "corp.example.com"' \
     || fail "GetAll: $(busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain)"
-[ "$(call GetState)" = "s \"# Declared state of pvd: static domains and namespaces (pvd apply takes this back)\\ndomains: []\\nnamespaces: []\\n\"" ] \
+[ "$(call GetState)" = "s \"# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\\ndomains: []\\nvpns: []\\nnamespaces: []\\n\"" ] \
     || fail "GetState: $(call GetState)"
 case $(call OpenDomain s corp) in 'hss '*' "corp.example.com" "pvd-corp.example.com"') ;; *) fail "OpenDomain: $(call OpenDomain s corp)" ;; esac
 # A new sequence number changes the domain: PropertiesChanged.

@@ -5,7 +5,7 @@
 # configuration gives, while OpenVPN's own socket stays in the host's
 # namespace. The tunnel is the domain's only way out: when the server stops,
 # nothing from the domain leaves through the host's uplink. A client that dies
-# is started again. RemoveDomain stops the client and removes the domain;
+# is started again. pvd apply without it stops the client and removes the domain;
 # SIGTERM leaves nothing behind.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -49,6 +49,7 @@ lab_wait 15 connected || fail "the tunnel did not come up: $(state) $(cat "$LAB_
 
 [ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Addresses)" = 'as 1 "10.8.0.2"' ] \
     || fail "the VPN domain's Addresses: $(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Addresses)"
+"$PVD" show --yaml | grep -qx "  - {name: \"$name\", openvpn: \"$LAB_DIR/client.conf\"}" || fail "pvd show --yaml: $("$PVD" show --yaml)"
 ns=pvd-$name
 links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
@@ -85,10 +86,12 @@ restarted() { client=$(client_pid); [ "$client" != None ] && [ "$client" != "$fi
 lab_wait 20 restarted || fail "no new client after the first died: $(state) $(tail -3 "$LAB_DIR/pvdd.log")"
 grep -q "openvpn exited (status 137), starting it again in 5 s" "$LAB_DIR/pvdd.log" || fail "no log line for the restart: $(cat "$LAB_DIR/pvdd.log")"
 client=$(client_pid)
-call RemoveDomain s "$name"
-[ ! -e "/run/netns/$ns" ] || fail "RemoveDomain left the namespace"
+# The declared state without it: pvd apply removes it.
+printf 'domains: []\nvpns: []\nnamespaces: []\n' >"$LAB_DIR/none.yaml"
+[ "$("$PVD" apply "$LAB_DIR/none.yaml")" = "remove VPN domain $name" ] || fail "pvd apply did not remove the VPN domain"
+[ ! -e "/run/netns/$ns" ] || fail "removing the VPN domain left the namespace"
 client_gone() { ! kill -0 "$client" 2>/dev/null; }
-lab_wait 5 client_gone || fail "RemoveDomain left openvpn ($client) running"
+lab_wait 5 client_gone || fail "removing the VPN domain left openvpn ($client) running"
 
 kill -TERM "$pvdd"
 wait "$pvdd" || fail "pvdd exited with status $?"
