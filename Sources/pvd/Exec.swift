@@ -63,17 +63,12 @@ struct ExecRequest {
 
     /// Who CMD runs as: the user behind sudo, root with --as-root or without
     /// sudo, and otherwise the real user. Only root's environment is trusted.
-    private func targetUser(trusted: Bool) throws(ExecFailure) -> (name: String, uid: uid_t, gid: gid_t) {
+    private func targetUser(trusted: Bool) throws(ExecFailure) -> UserAccount {
         var uid = getuid()
         if trusted, !asRoot, let sudoUID = getenv("SUDO_UID").flatMap({ uid_t(String(cString: $0)) }) { uid = sudoUID }
         if !trusted, asRoot { throw ExecFailure("--as-root is for root (or sudo) only", status: 2) }
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil else {
-            throw ExecFailure("uid \(uid) has no entry in the user database", status: 1)
-        }
-        return (String(cString: entry.pw_name), uid, entry.pw_gid)
+        guard let account = UserAccount(uid: uid) else { throw ExecFailure("uid \(uid) has no entry in the user database", status: 1) }
+        return account
     }
 
     private func enterAndExec(program: String, arguments: [String]) throws(ExecFailure) -> Never {
@@ -106,36 +101,11 @@ struct ExecRequest {
 
     /// Programs such as browsers hand a new request to an instance already
     /// running elsewhere, which would take it out of the domain: say so.
-    /// One pass over /proc with a fixed buffer: it runs before every command.
     private func warnIfRunningOutside(_ program: String, uid: uid_t) {
-        let name = Array(String(program.split(separator: "/").last ?? "").utf8.prefix(15))
-        var own = stat()
-        guard stat("/proc/self/ns/net", &own) == 0, let directory = opendir("/proc") else { return }
-        defer { closedir(directory) }
-        let proc = dirfd(directory)
-        var comm = [UInt8](repeating: 0, count: 32)
-        while let entry = readdir(directory) {
-            let found: String? = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                guard let first = bytes.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9") else { return nil }
-                var info = stat()
-                // The owner first: cheap, and it rules out most processes before their comm is read.
-                guard fstatat(proc, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), &info, 0) == 0, info.st_uid == uid else { return nil }
-                let pid = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-                let fd = openat(proc, "\(pid)/comm", O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { return nil }
-                let count = comm.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                close(fd)
-                guard count > 0, Array(comm.prefix(count).prefix { $0 != UInt8(ascii: "\n") }) == name else { return nil }
-                var namespace = stat()
-                guard fstatat(proc, "\(pid)/ns/net", &namespace, 0) == 0, namespace.st_ino != own.st_ino else { return nil }
-                return pid
-            }
-            if let pid = found {
-                printError("note: \(String(decoding: name, as: UTF8.self)) is already running outside this domain (pid \(pid)); "
-                    + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
-                return
-            }
-        }
+        let name = String(program.split(separator: "/").last ?? "")
+        guard let pid = Namespaces.processRunningElsewhere(command: name, uid: uid) else { return }
+        printError("note: \(name.prefix(15)) is already running outside this domain (pid \(pid)); "
+            + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
     }
 }
 

@@ -47,7 +47,7 @@ final class DaemonBus: BusObjectHandler {
         } catch {
             logger.warning("not publishing /run/netns/\(DaemonBus.rootNamespace): \(error)")
         }
-        announced = Set(runner.domainViews().map(\.name))
+        announced = Set(runner.domainNames())
     }
 
     /// Removes /run/netns/rootns (when pvdd made it).
@@ -60,7 +60,7 @@ final class DaemonBus: BusObjectHandler {
     /// Signals what changed: DomainAdded / DomainRemoved, and
     /// PropertiesChanged for the domains in `changed` that stay.
     func announce(_ changed: Set<String>) {
-        let current = Set(runner.domainViews().map(\.name))
+        let current = Set(runner.domainNames())
         do {
             for name in current.subtracting(announced).sorted() {
                 try connection.emitSignal(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainAdded",
@@ -84,16 +84,16 @@ final class DaemonBus: BusObjectHandler {
 
     func exists(path: String) -> Bool {
         guard let name = PvDBusAPI.domainName(ofPath: path) else { return false }
-        return runner.domainViews().contains { $0.name == name }
+        return runner.domainNames().contains(name)
     }
 
     func children(of prefix: String) -> [String] {
-        runner.domainViews().map { PvDBusAPI.path(ofDomain: $0.name) }
+        runner.domainNames().map(PvDBusAPI.path(ofDomain:))
     }
 
     func property(_ name: String, path: String) throws(BusError) -> BusValue {
         guard let domainName = PvDBusAPI.domainName(ofPath: path),
-              let view = runner.domainViews().first(where: { $0.name == domainName }) else {
+              let view = runner.domainView(named: domainName) else {
             throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain at \(path)")
         }
         let spec = view.spec
@@ -139,7 +139,9 @@ final class DaemonBus: BusObjectHandler {
         case "OpenDomain":
             let name = try resolve(arguments)
             try checkAccess(caller, to: name)
-            let view = runner.domainViews().first { $0.name == name }!
+            guard let view = runner.domainView(named: name) else {
+                throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain is called \"\(name)\"")
+            }
             do { return [.unixFD(try KernelHostNet.openNamespace(view.namespace)), .string(name), .string(view.namespace)] } catch {
                 throw BusError(PvDBusAPI.ErrorName.failed, "\(error)")
             }
@@ -187,7 +189,7 @@ final class DaemonBus: BusObjectHandler {
     /// The domain an argument names, by its name or an unambiguous start of it.
     private func resolve(_ arguments: [BusValue]) throws(BusError) -> String {
         guard let query = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a domain name is needed") }
-        do { return try DomainNaming.resolve(query, among: runner.domainViews().map(\.name)) } catch {
+        do { return try DomainNaming.resolve(query, among: runner.domainNames()) } catch {
             switch error {
             case .unknown: throw BusError(PvDBusAPI.ErrorName.unknownDomain, error.description)
             case .ambiguous: throw BusError(PvDBusAPI.ErrorName.ambiguousName, error.description)
@@ -198,7 +200,7 @@ final class DaemonBus: BusObjectHandler {
     /// A domain named in full (changes never go by a prefix).
     private func exactName(_ arguments: [BusValue]) throws(BusError) -> String {
         guard let name = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a domain name is needed") }
-        guard runner.domainViews().contains(where: { $0.name == name }) else {
+        guard runner.domainNames().contains(name) else {
             _ = try validName(name)
             throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain is called \"\(name)\"")
         }
@@ -213,7 +215,7 @@ final class DaemonBus: BusObjectHandler {
     private func checkAccess(_ caller: BusCaller, to domain: String) throws(BusError) {
         guard caller.uid != 0 else { return }
         guard let account = UserAccount(uid: caller.uid),
-              runner.settings.allows(user: account.name, uid: caller.uid, groups: account.groupNames, domain: domain) else {
+              runner.settings.allows(user: account.name, uid: caller.uid, groups: account.groupNames(), domain: domain) else {
             throw BusError(PvDBusAPI.ErrorName.accessDenied,
                            "uid \(caller.uid) may not use domain \(domain); the access section of pvdd.yaml says who may")
         }
@@ -235,32 +237,5 @@ final class DaemonBus: BusObjectHandler {
             }
         }
         return .object(members)
-    }
-}
-
-/// A user account from the system's user database.
-struct UserAccount {
-    var name: String
-    var groupNames: [String]
-
-    init?(uid: uid_t) {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        name = String(cString: entry.pw_name)
-        var count: Int32 = 64
-        var groups = [gid_t](repeating: 0, count: Int(count))
-        if getgrouplist(entry.pw_name, entry.pw_gid, &groups, &count) < 0 {
-            groups = [gid_t](repeating: 0, count: Int(count))
-            _ = getgrouplist(entry.pw_name, entry.pw_gid, &groups, &count)
-        }
-        groupNames = groups.prefix(Int(max(0, count))).compactMap { gid in
-            var group = group()
-            var found: UnsafeMutablePointer<group>?
-            var text = [CChar](repeating: 0, count: 16384)
-            guard getgrgid_r(gid, &group, &text, text.count, &found) == 0, found != nil else { return nil }
-            return String(cString: group.gr_name)
-        }
     }
 }

@@ -7,12 +7,22 @@ import PvDWire
 /// The domains the D-Bus API shows and changes: learnt ones (from the
 /// table), static ones (AddDomain) and bare namespaces (AddNetworkNamespace).
 extension Runner {
+    /// Every domain's name, sorted: cheap, for lookups and checks.
+    func domainNames() -> [String] {
+        Set(table.domains.values.map(\.name)).union(lingering).union(statics.keys).union(vpns.keys).union(bareNamespaces).sorted()
+    }
+
+    /// What the API shows of every domain.
     func domainViews() -> [DomainView] {
-        let now = loop.now
-        var views: [DomainView] = table.domains.values.map { domain in
-            var view = DomainView(name: domain.name, kind: .implicit, spec: table.spec(named: domain.name, at: now),
-                                  state: domain.orphanedAt == nil ? "active" : "empty",
-                                  namespace: DomainNaming.namespacePrefix + domain.name)
+        domainNames().compactMap(domainView(named:))
+    }
+
+    /// What the API shows of one domain, computed for it alone.
+    func domainView(named name: String) -> DomainView? {
+        if let domain = table.domains.values.first(where: { $0.name == name }) {
+            let now = loop.now
+            var view = DomainView(name: name, kind: .implicit, spec: table.spec(named: name, at: now),
+                                  state: domain.orphanedAt == nil ? "active" : "empty", namespace: DomainNaming.namespacePrefix + name)
             if case .explicit(let id) = domain.key {
                 view.kind = .explicit
                 view.pvdID = id.description
@@ -20,25 +30,27 @@ extension Runner {
                 view.flags = [("H", domain.http), ("L", domain.legacy)]
             }
             view.lifetime = domain.routerLifetime(at: now)
-            view.additionalInformation = information.entries[domain.name]?.json.serialized ?? ""
+            view.additionalInformation = information.entries[name]?.json.serialized ?? ""
             return view
         }
-        views += lingering.filter { name in !views.contains { $0.name == name } }.map {
-            DomainView(name: $0, kind: .implicit, state: "lingering", namespace: DomainNaming.namespacePrefix + $0)
+        if lingering.contains(name) {
+            return DomainView(name: name, kind: .implicit, state: "lingering", namespace: DomainNaming.namespacePrefix + name)
         }
-        views += statics.values.map {
-            DomainView(name: $0.name, kind: .static, spec: $0, lifetime: .infinity, state: "active",
-                       namespace: DomainNaming.namespacePrefix + $0.name)
+        if let spec = statics[name] {
+            return DomainView(name: name, kind: .static, spec: spec, lifetime: .infinity, state: "active",
+                              namespace: DomainNaming.namespacePrefix + name)
         }
-        views += vpns.keys.map { name in
+        if vpns[name] != nil {
             let tunnel = host.tunnel(in: name)
             var view = DomainView(name: name, kind: .vpn, lifetime: .infinity, state: tunnel == nil ? "connecting" : "connected",
                                   namespace: DomainNaming.namespacePrefix + name)
             view.tunnelAddresses = tunnel?.addresses ?? []
             return view
         }
-        views += bareNamespaces.map { DomainView(name: $0, kind: .namespace, lifetime: .infinity, state: "active", namespace: $0) }
-        return views.sorted { $0.name < $1.name }
+        if bareNamespaces.contains(name) {
+            return DomainView(name: name, kind: .namespace, lifetime: .infinity, state: "active", namespace: name)
+        }
+        return nil
     }
 
     /// AddDomain: a static domain from its settings, made at once.
@@ -94,7 +106,7 @@ extension Runner {
     }
 
     private func refuseTaken(_ name: String) throws(BusError) {
-        guard !domainViews().contains(where: { $0.name == name }) else {
+        guard !domainNames().contains(name) else {
             throw BusError(PvDBusAPI.ErrorName.exists, "a domain called \(name) exists already")
         }
     }
