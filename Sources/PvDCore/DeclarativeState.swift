@@ -122,18 +122,19 @@ public struct DeclarativeState: Equatable, Sendable {
     /// The state as YAML that ``init(_:)`` (through PvDConfig's reader) takes back.
     public var yaml: String {
         func quoted(_ text: String) -> String { "\"" + text + "\"" }  // names and addresses need no escaping
-        func list<T: CustomStringConvertible>(_ items: [T]) -> String { "[" + items.map { quoted($0.description) }.joined(separator: ", ") + "]" }
+        func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
         var text = "# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\n"
         text += domains.isEmpty ? "domains: []\n" : "domains:\n"
         for spec in domains {
             text += "  - name: \(quoted(spec.name))\n    uplink: \(quoted(spec.uplink))\n"
             if spec.attachment != .routed { text += "    attachment: \(spec.attachment.rawValue)\n" }
-            let lists: [(String, [CustomStringConvertible])] = [
-                ("addresses", spec.addresses), ("routers", spec.routers), ("on_link", spec.onLinkPrefixes),
-                ("routes", spec.routes), ("dns", spec.dnsServers), ("search", spec.searchDomains),
+            let lists: [(String, [String])] = [
+                ("addresses", spec.addresses.map(\.description)), ("routers", spec.routers.map(\.description)),
+                ("on_link", spec.onLinkPrefixes.map(\.description)), ("routes", spec.routes.map(\.description)),
+                ("dns", spec.dnsServers.map(\.description)), ("search", spec.searchDomains.map(\.description)),
             ]
             for (key, items) in lists where !items.isEmpty {
-                text += "    \(key): [" + items.map { quoted($0.description) }.joined(separator: ", ") + "]\n"
+                text += "    \(key): \(list(items))\n"
             }
             if let mtu = spec.mtu { text += "    mtu: \(mtu)\n" }
         }

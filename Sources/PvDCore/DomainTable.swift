@@ -379,11 +379,12 @@ public struct DomainTable: Sendable {
     /// Records the domain's desired state; true when it differs from the last one.
     private mutating func publish(_ key: PvDKey, at now: Seconds) -> Bool {
         guard var domain = domains[key] else { return published.removeValue(forKey: key) != nil }
+        let candidates = candidateAddresses(of: domain, at: now)
         if let addressProbeTime {
-            startProbes(&domain, lasting: addressProbeTime, at: now)
+            startProbes(&domain, candidates, lasting: addressProbeTime, at: now)
             domains[key] = domain
         }
-        let current = spec(of: domain, at: now)
+        let current = spec(of: domain, at: now, candidates: candidates)
         defer { published[key] = current }
         return published[key] != current
     }
@@ -486,8 +487,8 @@ public struct DomainTable: Sendable {
 
     /// Starts probing the domain's new candidate addresses (each on its
     /// uplink) and forgets the probes and verdicts of addresses it no longer wants.
-    private mutating func startProbes(_ domain: inout LearntDomain, lasting probeTime: Seconds, at now: Seconds) {
-        let candidates = candidateAddresses(of: domain, at: now)
+    private mutating func startProbes(_ domain: inout LearntDomain, _ candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)],
+                                      lasting probeTime: Seconds, at now: Seconds) {
         let wanted = Set(candidates.map(\.address))
         domain.verified.formIntersection(wanted)
         domain.probing = domain.probing.filter { wanted.contains($0.key) }
@@ -501,10 +502,12 @@ public struct DomainTable: Sendable {
     /// address per autonomous /64 (once probed, with duplicate address
     /// detection), the live default routers and the on-link prefixes; from
     /// all of them, the RIO routes, DNS and the smallest MTU. Lists are sorted
-    /// so equal states compare equal.
-    func spec(of domain: LearntDomain, at now: Seconds) -> DomainSpec {
+    /// so equal states compare equal. `candidates`: the domain's candidate
+    /// addresses when the caller has them already.
+    func spec(of domain: LearntDomain, at now: Seconds,
+              candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)]? = nil) -> DomainSpec {
         let uplinks = uplinks(of: domain)
-        let usable = candidateAddresses(of: domain, at: now).filter { addressProbeTime == nil || domain.verified.contains($0.address) }
+        let usable = (candidates ?? candidateAddresses(of: domain, at: now)).filter { addressProbeTime == nil || domain.verified.contains($0.address) }
         let routers = domain.routers.values.filter { uplinks.contains($0.interface) }
             .sorted { (uplinks.firstIndex(of: $0.interface)!, $0.address) < (uplinks.firstIndex(of: $1.interface)!, $1.address) }
         func part(_ uplink: String) -> UplinkSpec {

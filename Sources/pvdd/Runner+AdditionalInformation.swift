@@ -12,17 +12,6 @@ extension Runner {
     /// The most of a document (and of curl's messages) read back.
     static let documentLimit = 64 * 1024
 
-    /// The state file: the table's state plus what the fetches found.
-    var stateDocument: JSONValue {
-        guard case .object(var members) = table.state else { return table.state }
-        let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
-        members.append(JSONMember("additional_information", .object(entries)))
-        members.append(JSONMember("static_domains", .array(statics.values.sorted { $0.name < $1.name }.map(\.json))))
-        members.append(JSONMember("namespaces", .array(bareNamespaces.sorted().map(JSONValue.string))))
-        members.append(JSONMember("vpn_domains", vpnState))
-        return .object(members)
-    }
-
     /// Follows the table's PvDs (new ones, sequence changes, gone ones), then starts what is due.
     func trackAdditionalInformation(at now: Double) {
         guard settings.fetchAdditionalInformation else { return }

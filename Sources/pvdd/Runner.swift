@@ -84,9 +84,10 @@ final class Runner {
         for spec in statics.values.sorted(by: { $0.name < $1.name }) {
             do { try host.apply(spec) } catch { logger.error("domain \(spec.name): \(error)") }
         }
-        let names = Set(table.specs(at: now).map(\.name)).union(statics.keys).union(vpns.keys)
+        let learnt = Set(table.domains.values.map(\.name))
+        let names = learnt.union(statics.keys).union(vpns.keys)
         for name in vpns.keys.sorted() { resumeVPN(name) }
-        push(Set(table.specs(at: now).map(\.name)).union(table.expire(at: now)), at: now, quiet: true)
+        push(learnt.union(table.expire(at: now)), at: now, quiet: true)
         do {
             let removed = try host.removeLeftovers(keeping: names)
             for name in removed { logger.info("domain \(name): removed (left over)") }
@@ -94,6 +95,18 @@ final class Runner {
             logger.error("removing leftovers: \(error)")
         }
         logger.info("carrying on with \(names.count) domain(s) from \(statePath)")
+    }
+
+    /// The state file: the table's state, what the fetches found, and the
+    /// static and VPN domains and namespaces.
+    var stateDocument: JSONValue {
+        guard case .object(var members) = table.state else { return table.state }
+        let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
+        members.append(JSONMember("additional_information", .object(entries)))
+        members.append(JSONMember("static_domains", .array(statics.values.sorted { $0.name < $1.name }.map(\.json))))
+        members.append(JSONMember("namespaces", .array(bareNamespaces.sorted().map(JSONValue.string))))
+        members.append(JSONMember("vpn_domains", vpnState))
+        return .object(members)
     }
 
     /// Writes the table to the state file (atomically).
