@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "pvdd", targets: ["pvdd"]),
         .executable(name: "pvd", targets: ["pvd"]),
+        .executable(name: "pvd-cli", targets: ["pvd-cli"]),
         .library(name: "PvDWire", targets: ["PvDWire"]),
     ],
     dependencies: [
@@ -34,22 +35,28 @@ let package = Package(
         .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
 
         // Thin system layers.
-        .target(name: "HostNet", dependencies: ["PvDCore", "CNetlinkRoute", "CPvDShim", "CCap"]),
+        // What `pvd exec` needs, free of libsystemd, libnl and Foundation so
+        // that `pvd` links statically: entering a domain, the user database,
+        // /proc, and a D-Bus method call in the wire format.
+        .target(name: "PvDExec", dependencies: ["PvDWire", "PvDCore", "CPvDShim", "CCap"]),
+        .target(name: "HostNet", dependencies: ["PvDCore", "PvDExec", "CNetlinkRoute", "CPvDShim"]),
         .target(name: "NDP", dependencies: ["PvDWire", "CNDP"]),
-        .target(name: "Bus", dependencies: ["PvDCore", "CSystemd"]),
+        .target(name: "Bus", dependencies: ["PvDCore", "PvDWire", "CSystemd"]),
 
         // Programs.
         .executableTarget(name: "pvdd", dependencies: [
-            "PvDCore", "PvDConfig", "PvDWire", "HostNet", "NDP", "Bus",
+            "PvDCore", "PvDConfig", "PvDWire", "PvDExec", "HostNet", "NDP", "Bus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "pvd", dependencies: [
-            "PvDWire", "PvDCore", "Bus", "HostNet", "CPvDShim",
+        // `pvd` runs `pvd exec` and hands every other command to `pvd-cli`.
+        .executableTarget(name: "pvd", dependencies: ["PvDExec"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(name: "pvd-cli", dependencies: [
+            "PvDWire", "PvDCore", "PvDExec", "Bus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.
-        .executableTarget(name: "pvd-fetch", dependencies: ["HostNet"], path: "Sources/PvDFetch"),
+        .executableTarget(name: "pvd-fetch", dependencies: ["PvDExec"], path: "Sources/PvDFetch"),
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
         // Drives HostNet directly for integration tests and its benchmark.
         .executableTarget(name: "pvd-hostnet", dependencies: [

@@ -1,3 +1,4 @@
+import PvDWire
 import CSystemd
 import Glibc
 
@@ -69,14 +70,11 @@ public final class BusConnection {
     private let bus: OpaquePointer
     private var registrations: [Registration] = []
 
-    /// The system bus at its fixed socket, whatever the environment says
-    /// (a privileged `pvd exec` must never be pointed elsewhere).
-    public static let systemBusAddress = "unix:path=/run/dbus/system_bus_socket"
-
     /// The system bus; its address from DBUS_SYSTEM_BUS_ADDRESS when
-    /// `trustEnvironment`, else ``systemBusAddress``.
+    /// `trustEnvironment`, else the fixed ``BusAddress/system`` (a privileged
+    /// caller must never be pointed elsewhere).
     public static func system(trustEnvironment: Bool) throws(BusError) -> BusConnection {
-        if !trustEnvironment { return try BusConnection(address: systemBusAddress) }
+        if !trustEnvironment { return try BusConnection(address: BusAddress.system) }
         var bus: OpaquePointer?
         let result = sd_bus_open_system(&bus)
         guard result >= 0, let bus else { throw BusError.system("connect to the system bus", -result) }

@@ -1,85 +1,12 @@
 import CSystemd
 import Glibc
+import PvDWire
 
-/// A D-Bus value as pvd sends and receives it; the sd-bus message calls that
-/// read and write it stay in this file and BusConnection.swift.
-public indirect enum BusValue: Equatable, Sendable {
-    case string(String)
-    case objectPath(String)
-    case boolean(Bool)
-    case byte(UInt8)
-    case uint16(UInt16)
-    case uint32(UInt32)
-    case uint64(UInt64)
-    case int32(Int32)
-    case int64(Int64)
-    case double(Double)
-    /// A file descriptor (sd-bus duplicates it when sending; a received one
-    /// is pvd's own copy).
-    case unixFD(Int32)
-    /// An array of values of `elementSignature` (which an empty array needs).
-    case array(elementSignature: String, [BusValue])
-    case structure([BusValue])
-    case dictEntry(BusValue, BusValue)
-    case variant(BusValue)
-
-    /// The value's D-Bus type signature.
-    public var signature: String {
-        switch self {
-        case .string: "s"
-        case .objectPath: "o"
-        case .boolean: "b"
-        case .byte: "y"
-        case .uint16: "q"
-        case .uint32: "u"
-        case .uint64: "t"
-        case .int32: "i"
-        case .int64: "x"
-        case .double: "d"
-        case .unixFD: "h"
-        case .array(let element, _): "a" + element
-        case .structure(let fields): "(" + fields.map(\.signature).joined() + ")"
-        case .dictEntry(let key, let value): "{" + key.signature + value.signature + "}"
-        case .variant: "v"
-        }
-    }
-
-    /// An `a{sv}` dictionary.
-    public static func dictionary(_ entries: [(String, BusValue)]) -> BusValue {
-        .array(elementSignature: "{sv}", entries.map { .dictEntry(.string($0.0), .variant($0.1)) })
-    }
-
-    /// An `as` list.
-    public static func strings(_ items: [String]) -> BusValue {
-        .array(elementSignature: "s", items.map(BusValue.string))
-    }
-
-    /// The text of a string or object path.
-    public var text: String? {
-        switch self {
-        case .string(let text), .objectPath(let text): text
-        default: nil
-        }
-    }
-}
-
-/// A D-Bus error: its name (`org.pvd1.Error.UnknownDomain`) and a message a
-/// person can act on; also what a failed sd-bus call turns into.
-public struct BusError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var name: String
-    public var message: String
-
-    public init(_ name: String, _ message: String) {
-        self.name = name
-        self.message = message
-    }
-
+extension BusError {
     /// A failed sd-bus call of pvd's own: what it was doing and the errno.
     static func system(_ step: String, _ code: Int32) -> BusError {
         BusError("org.freedesktop.DBus.Error.Failed", "\(step): \(String(cString: strerror(code)))")
     }
-
-    public var description: String { "\(message) (\(name))" }
 }
 
 /// Writing values into and reading them out of one sd-bus message.
@@ -101,11 +28,12 @@ struct BusMessage {
 
     func append(_ value: BusValue) throws(BusError) {
         switch value {
-        case .string(let text), .objectPath(let text):
-            let type: Character = value.signature == "s" ? "s" : "o"
-            try check(text.withCString { sd_bus_message_append_basic(message, CChar(type.asciiValue!), $0) }, "append \(type)")
+        case .string(let text), .objectPath(let text), .typeSignature(let text):
+            let type = CChar(value.signature.utf8.first!)
+            try check(text.withCString { sd_bus_message_append_basic(message, type, $0) }, "append \(value.signature)")
         case .boolean(let flag): try appendBasic("b", Int32(flag ? 1 : 0))
         case .byte(let number): try appendBasic("y", number)
+        case .int16(let number): try appendBasic("n", number)
         case .uint16(let number): try appendBasic("q", number)
         case .uint32(let number): try appendBasic("u", number)
         case .uint64(let number): try appendBasic("t", number)
@@ -155,11 +83,15 @@ struct BusMessage {
         case UInt8(ascii: "s"), UInt8(ascii: "o"), UInt8(ascii: "g"):
             let pointer = try readBasic(type, UnsafePointer<CChar>?.none)
             let text = pointer.map { String(cString: $0) } ?? ""
-            return type == CChar(UInt8(ascii: "o")) ? .objectPath(text) : .string(text)
+            switch UInt8(bitPattern: type) {
+            case UInt8(ascii: "o"): return .objectPath(text)
+            case UInt8(ascii: "g"): return .typeSignature(text)
+            default: return .string(text)
+            }
         case UInt8(ascii: "b"): return .boolean(try readBasic(type, Int32(0)) != 0)
         case UInt8(ascii: "y"): return .byte(try readBasic(type, UInt8(0)))
         case UInt8(ascii: "q"): return .uint16(try readBasic(type, UInt16(0)))
-        case UInt8(ascii: "n"): return .int32(Int32(try readBasic(type, Int16(0))))
+        case UInt8(ascii: "n"): return .int16(try readBasic(type, Int16(0)))
         case UInt8(ascii: "u"): return .uint32(try readBasic(type, UInt32(0)))
         case UInt8(ascii: "i"): return .int32(try readBasic(type, Int32(0)))
         case UInt8(ascii: "t"): return .uint64(try readBasic(type, UInt64(0)))

@@ -1,3 +1,5 @@
+import PvDWire
+
 /// The command line's view of pvdd over `org.pvd1`.
 public final class PvDClient {
     public let connection: BusConnection
@@ -16,10 +18,7 @@ public final class PvDClient {
 
     private func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> [BusValue] {
         do { return try connection.call(PvDBusAPI.busName, path, interface, member, arguments) } catch {
-            if error.name == "org.freedesktop.DBus.Error.ServiceUnknown" || error.name == "org.freedesktop.DBus.Error.NameHasNoOwner" {
-                throw BusError(error.name, "pvdd is not running (nothing owns \(PvDBusAPI.busName) on the system bus)")
-            }
-            throw error
+            throw PvDBusAPI.daemonNotRunning(error) ?? error
         }
     }
 

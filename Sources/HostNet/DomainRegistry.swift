@@ -1,5 +1,6 @@
 import Glibc
 import PvDCore
+import PvDExec
 
 /// Which domains belong to the calling thread's network namespace (the
 /// daemon's "host" namespace): a file per domain under

@@ -1,5 +1,6 @@
 import Glibc
 import PvDCore
+import PvDExec
 
 /// What HostNet changed on one uplink, so that it can put it back: the
 /// original value of each sysctl it set, and which domains use the uplink.

@@ -7,7 +7,7 @@
 // Kept apart from pvdd so that the TLS client never runs as root or in the
 // daemon's namespaces, and a hang or crash in it costs one fetch.
 import Glibc
-import HostNet
+import PvDExec
 
 /// Writes one line to stderr and ends with `status`.
 func fail(_ message: String, _ status: Int32) -> Never {

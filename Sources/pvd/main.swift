@@ -1,23 +1,19 @@
-import ArgumentParser
+// pvd: the command line. This program is linked statically and loads no
+// shared library: `pvd exec`, on the path of every program started in a
+// domain, starts in about a millisecond, and the file capability that lets
+// users run it holds only in pvd's own code (no NSS module, no libsystemd).
+// It runs `pvd exec` itself; everything else, and `pvd exec` by root for
+// the user behind sudo (whose groups need the user database's modules),
+// goes to pvd-cli beside it, which the exec starts without capabilities.
+import Glibc
+import PvDExec
 
-/// `pvd`: the command line of the provisioning-domain manager.
-struct PvD: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pvd",
-        abstract: "Provisioning domains as network namespaces.",
-        subcommands: [List.self, Show.self, Status.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, RA.self])
-}
-
-/// `pvd ra …`: Router Advertisement tools that need no daemon.
-struct RA: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ra",
-        abstract: "Decode Router Advertisements with their RFC 8801 PvD options.",
-        subcommands: [RADecode.self])
-}
-
-if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "exec",
-   let request = ExecRequest.parse(Array(CommandLine.arguments.dropFirst(2))) {
+let arguments = CommandLine.arguments
+if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),
+   !request.needsUserDatabase {
     request.run()
 }
-PvD.main()
+let cli = Programs.beside("pvd-cli") ?? "pvd-cli"
+execv(cli, arguments.map { strdup($0) } + [nil])
+printError("cannot run \(cli): \(String(cString: strerror(errno)))")
+exit(127)

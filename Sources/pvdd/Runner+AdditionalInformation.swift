@@ -1,6 +1,7 @@
 import Glibc
 import HostNet
 import PvDCore
+import PvDExec
 import PvDWire
 
 /// RFC 8801 §4: fetching `https://<PvD ID>/.well-known/pvd` through the domain
@@ -81,9 +82,7 @@ extension Runner {
 
     /// `pvd-fetch`, installed beside `pvdd`.
     static var fetchHelper: String {
-        let executable = HostFiles.executablePath() ?? ""
-        let directory = executable.lastIndex(of: "/").map { String(executable[..<$0]) } ?? "/usr/local/lib/pvd"
-        return "\(directory)/pvd-fetch"
+        Programs.beside("pvd-fetch") ?? "/usr/local/sbin/pvd-fetch"
     }
 
     /// A uniformly random number in 0...upper.

@@ -2,6 +2,7 @@ import Bus
 import Glibc
 import HostNet
 import PvDCore
+import PvDExec
 import PvDWire
 
 /// What the D-Bus API shows of one domain.

@@ -2,6 +2,7 @@ import Bus
 import Glibc
 import HostNet
 import PvDCore
+import PvDExec
 import PvDWire
 
 /// A VPN domain: its OpenVPN client configuration and the client's process.
@@ -63,7 +64,7 @@ extension Runner {
         do {
             let device = try KernelHostNet.tunnelDevice(for: name)
             try HostFiles.makeDirectories(stateDirectory)
-            let hook = "\(HostFiles.executablePath() ?? "/usr/local/sbin/pvdd") vpn-hook"
+            let hook = "\(Programs.ownPath() ?? "/usr/local/sbin/pvdd") vpn-hook"
             let child = try ChildProcess.spawn(Runner.openVPN, [
                 "--config", vpn.config, "--dev", device, "--dev-type", "tun", "--ifconfig-noexec", "--route-noexec",
                 "--script-security", "2", "--up", hook, "--up-restart", "--setenv", "PVD_DOMAIN", name,

@@ -1,3 +1,4 @@
+import PvDWire
 import Testing
 @testable import Bus
 

@@ -1,5 +1,6 @@
 import Glibc
 import PvDCore
+import PvDExec
 
 /// A helper program started by the daemon, its output going to unlinked
 /// temporary files (never pipes: a child that writes much cannot block, and

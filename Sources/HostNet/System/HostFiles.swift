@@ -1,5 +1,6 @@
 import Glibc
 import PvDCore
+import PvDExec
 
 /// Sysctls under /proc/sys, by path. A thread sees the values of the network
 /// namespace it is in, so call these from the namespace's thread.
@@ -54,14 +55,6 @@ public enum HostFiles {
             data += chunk[0..<count]
         }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The running program's own file (`/proc/self/exe`), to find helpers installed beside it.
-    public static func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return text(of: buffer)
     }
 
     /// The names in `directory` (not `.` and `..`); empty when it cannot be read.

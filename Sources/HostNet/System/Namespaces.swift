@@ -1,11 +1,7 @@
 import CPvDShim
 import Glibc
 import PvDCore
-
-/// The errno of the last failed call as a HostNetError.
-func systemError(_ step: String, _ object: String, errno code: Int32 = errno) -> HostNetError {
-    HostNetError(step: step, object: object, reason: String(cString: strerror(code)), code: code)
-}
+import PvDExec
 
 /// Named network namespaces the iproute2 way: a file under /run/netns with
 /// the namespace bind-mounted on it, /run/netns itself a shared mount, so
@@ -26,44 +22,10 @@ public enum Namespaces {
     static func hasProcesses(_ name: String) -> Bool {
         var target = stat()
         guard stat(path(name), &target) == 0 else { return false }
-        return firstProcess { proc, pid in
+        return ProcessTable.first { proc, pid in
             var info = stat()
             return fstatat(proc, "\(pid)/ns/net", &info, 0) == 0 && info.st_ino == target.st_ino && info.st_dev == target.st_dev
         } != nil
-    }
-
-    /// A process of `uid` running `command` (its first 15 bytes, as the kernel
-    /// keeps them) in another network namespace than the caller's, if any.
-    public static func processRunningElsewhere(command: String, uid: uid_t) -> String? {
-        let name = Array(command.utf8.prefix(15))
-        var own = stat()
-        guard stat("/proc/thread-self/ns/net", &own) == 0 else { return nil }
-        var comm = [UInt8](repeating: 0, count: 32)
-        return firstProcess { proc, pid in
-            var info = stat()
-            // The owner first: cheap, and it rules out most processes before their comm is read.
-            guard fstatat(proc, pid, &info, 0) == 0, info.st_uid == uid else { return false }
-            let fd = openat(proc, "\(pid)/comm", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return false }
-            let count = comm.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            close(fd)
-            guard count > 0, Array(comm.prefix(count).prefix { $0 != UInt8(ascii: "\n") }) == name else { return false }
-            var namespace = stat()
-            return fstatat(proc, "\(pid)/ns/net", &namespace, 0) == 0 && namespace.st_ino != own.st_ino
-        }
-    }
-
-    /// The first pid under /proc for which `matches` (given /proc's descriptor) holds.
-    private static func firstProcess(where matches: (Int32, String) -> Bool) -> String? {
-        guard let directory = opendir("/proc") else { return nil }
-        defer { closedir(directory) }
-        let proc = dirfd(directory)
-        while let entry = readdir(directory) {
-            let pid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let first = pid.utf8.first, first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9") else { continue }
-            if matches(proc, pid) { return pid }
-        }
-        return nil
     }
 
     /// Creates the namespace `name` with nothing in it but a `lo` that is down.

@@ -21,7 +21,9 @@ public enum DomainEntry {
     public static func enter(domain name: String) throws(HostNetError) {
         let naming: DomainNaming
         do { naming = try DomainNaming(name: name) } catch { throw HostNetError(step: "enter domain", object: name, reason: error.description) }
-        let fd = try Namespaces.openDescriptor(naming.namespace)
+        let path = "/run/netns/\(naming.namespace)"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open namespace", path) }
         defer { close(fd) }
         try enter(namespace: fd, named: naming.namespace)
     }
@@ -97,25 +99,37 @@ public enum DomainEntry {
         guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
     }
 
-    /// Becomes `user` (uid, gid and the user's groups) for good, with every
-    /// capability cleared (permitted, effective, inheritable, ambient) and,
-    /// unless the user is root, no_new_privs set: nothing the program runs can
-    /// gain privileges again. Checks the result.
-    public static func become(user: String, uid: uid_t, gid: gid_t) throws(HostNetError) {
-        guard initgroups(user, gid) == 0 else { throw systemError("set the groups of", user) }
+    /// The supplementary groups a program in a domain runs with.
+    public enum Groups: Sendable {
+        /// The calling process's own: a user running `pvd exec` themselves
+        /// already has their groups, and no user database is needed.
+        case kept
+        /// The user's groups from the user database (root acting for the
+        /// user behind sudo).
+        case ofUser(String)
+    }
+
+    /// Becomes `uid`/`gid` with `groups` for good, with every capability
+    /// cleared (permitted, effective, inheritable, ambient) and, unless the
+    /// user is root, no_new_privs set: nothing the program runs can gain
+    /// privileges again. Checks the result.
+    public static func become(uid: uid_t, gid: gid_t, groups: Groups) throws(HostNetError) {
+        if case .ofUser(let user) = groups {
+            guard initgroups(user, gid) == 0 else { throw systemError("set the groups of", user) }
+        }
         guard pvd_setresgid(gid) == 0 else { throw systemError("set group", "\(gid)") }
         guard pvd_setresuid(uid) == 0 else { throw systemError("set user", "\(uid)") }
         var real = uid_t(), effective = uid_t(), saved = uid_t()
         guard pvd_getresuid(&real, &effective, &saved) == 0, real == uid, effective == uid, saved == uid else {
             throw HostNetError(step: "set user", object: "\(uid)", reason: "the ids did not change")
         }
-        guard pvd_clear_ambient_capabilities() == 0 || errno == EINVAL else { throw systemError("clear ambient capabilities", user) }
+        guard pvd_clear_ambient_capabilities() == 0 || errno == EINVAL else { throw systemError("clear ambient capabilities", "\(uid)") }
         let none = cap_init()
         defer { cap_free(UnsafeMutableRawPointer(none)) }
-        guard cap_set_proc(none) == 0 else { throw systemError("clear capabilities", user) }
+        guard cap_set_proc(none) == 0 else { throw systemError("clear capabilities", "\(uid)") }
         if uid != 0 {
-            guard pvd_set_no_new_privs() == 0 else { throw systemError("set no_new_privs", user) }
-            guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: user, reason: "root could be regained") }
+            guard pvd_set_no_new_privs() == 0 else { throw systemError("set no_new_privs", "\(uid)") }
+            guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
         }
     }
 }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Bus
-import CPvDShim
 import Glibc
-import HostNet
+import PvDExec
 import PvDWire
 
 /// What every command that talks to pvdd shares: the connection and how a
@@ -22,16 +21,13 @@ extension DaemonCommand {
     }
 }
 
-/// Whether the environment may be trusted: the caller is root and pvd was
-/// not started with privileges it would not otherwise have (file capabilities).
-var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
-
 /// A D-Bus value as JSON: dictionaries of `{sX}` become objects.
 func jsonValue(_ value: BusValue) -> JSONValue {
     switch value {
-    case .string(let text), .objectPath(let text): return .string(text)
+    case .string(let text), .objectPath(let text), .typeSignature(let text): return .string(text)
     case .boolean(let flag): return .bool(flag)
     case .byte(let number): return .integer(Int64(number))
+    case .int16(let number): return .integer(Int64(number))
     case .uint16(let number): return .integer(Int64(number))
     case .uint32(let number): return .integer(Int64(number))
     case .uint64(let number): return number > UInt64(Int64.max) ? .null : .integer(Int64(number))
@@ -201,7 +197,7 @@ struct Apply: DaemonCommand {
     @Flag(help: "Only show what would change.") var dryRun = false
 
     func run(with client: PvDClient) throws(BusError) {
-        guard let text = HostFiles.read(file) else {
+        guard let text = readFile(file).map({ String(decoding: $0, as: UTF8.self) }) else {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(String(cString: strerror(errno)))")
         }
         guard case .array(_, let changes)? = try client.manager("ApplyState", [.string(text), .boolean(dryRun)]).first else { return }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PvDExec
 import PvDWire
 
 #if canImport(Glibc)
@@ -79,23 +80,23 @@ func failure(_ message: String) -> ExitCode {
     return ExitCode(2)
 }
 
-/// Writes `pvd: message` and a newline to stderr.
-func printError(_ message: String) {
-    var line = "pvd: \(message)\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+/// Reads a whole file, or stdin when `path` is nil; a usage error when it cannot.
+func readInput(path: String?) throws -> [UInt8] {
+    guard let data = readFile(path) else { throw failure("\(path ?? "stdin"): \(String(cString: strerror(errno)))") }
+    return data
 }
 
-/// Reads a whole file, or stdin when `path` is nil.
-func readInput(path: String?) throws -> [UInt8] {
+/// A whole file, or stdin when `path` is nil; nil (errno set) when it cannot be read.
+func readFile(_ path: String?) -> [UInt8]? {
     let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
-    guard fd >= 0 else { throw failure("\(path!): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { return nil }
     defer { if path != nil { close(fd) } }
     var data: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count < 0, errno == EINTR { continue }
-        guard count >= 0 else { throw failure("\(path ?? "stdin"): \(String(cString: strerror(errno)))") }
+        guard count >= 0 else { return nil }
         if count == 0 { return data }
         data += chunk[0..<count]
     }

@@ -1,0 +1,158 @@
+import CPvDShim
+import Glibc
+import PvDCore
+import PvDWire
+
+/// Whether the environment may be trusted: the caller is root and pvd was
+/// not started with privileges it would not otherwise have (file capabilities).
+public var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
+
+/// One `pvd exec NAME -- CMD…` (DESIGN.md, "pvd exec, step by step"): this
+/// process asks pvdd for the domain's namespace, enters it with the domain's
+/// DNS, becomes the calling user without any capability, and execs CMD, so
+/// that exit status and signals are CMD's own. No thread may start before
+/// the exec: setns, unshare and the credentials are per thread.
+public struct ExecRequest: Equatable {
+    public var asRoot = false
+    public var name: String
+    public var command: [String]
+
+    public init(asRoot: Bool, name: String, command: [String]) {
+        self.asRoot = asRoot
+        self.name = name
+        self.command = command
+    }
+
+    /// `[--as-root] NAME [--] CMD…`; nil for anything else.
+    public static func parse(_ arguments: [String]) -> ExecRequest? {
+        var rest = arguments[...]
+        let asRoot = rest.first == "--as-root"
+        if asRoot { rest = rest.dropFirst() }
+        guard let name = rest.first, !name.hasPrefix("-") else { return nil }
+        rest = rest.dropFirst()
+        if rest.first == "--" { rest = rest.dropFirst() } else if rest.first?.hasPrefix("-") == true { return nil }
+        guard !rest.isEmpty else { return nil }
+        return ExecRequest(asRoot: asRoot, name: name, command: Array(rest))
+    }
+
+    /// The request as `pvd exec` arguments (after `exec`), the form ``parse(_:)`` reads.
+    public var arguments: [String] { (asRoot ? ["--as-root"] : []) + [name, "--"] + command }
+
+    /// Whether CMD runs as a user other than the caller, whose groups only
+    /// the user database knows: root acting for the user behind sudo.
+    public var needsUserDatabase: Bool {
+        guard isTrustedCaller, !asRoot, let sudoUID = Self.sudoUID else { return false }
+        return sudoUID != 0
+    }
+
+    private static var sudoUID: uid_t? { getenv("SUDO_UID").flatMap { uid_t(String(cString: $0)) } }
+
+    /// Enters the domain and execs the command; returns only by exiting.
+    public func run() -> Never {
+        do {
+            try enterAndExec()
+        } catch {
+            printError(error.message)
+            exit(error.status)
+        }
+    }
+
+    /// Who CMD runs as.
+    private enum Target {
+        /// Root, keeping root (without sudo, or with --as-root).
+        case root
+        /// The caller, with the groups the caller has.
+        case caller
+        /// The user behind sudo, with the groups the user database gives.
+        case sudoUser(UserAccount)
+
+        var uid: uid_t {
+            switch self {
+            case .root: 0
+            case .caller: getuid()
+            case .sudoUser(let account): account.uid
+            }
+        }
+    }
+
+    /// The user behind sudo unless --as-root; root without sudo; otherwise
+    /// the real user. Only root's environment is trusted.
+    private func target(trusted: Bool) throws(ExecFailure) -> Target {
+        if !trusted, asRoot { throw ExecFailure("--as-root is for root (or sudo) only", status: 2) }
+        if needsUserDatabase, let uid = Self.sudoUID {
+            guard let account = UserAccount(uid: uid) else { throw ExecFailure("uid \(uid) has no entry in the user database", status: 1) }
+            return .sudoUser(account)
+        }
+        return getuid() == 0 ? .root : .caller
+    }
+
+    private func enterAndExec() throws(ExecFailure) -> Never {
+        let trusted = isTrustedCaller
+        let target = try target(trusted: trusted)
+        let program = command[0]
+        let programName = String(program.split(separator: "/").last ?? "")
+
+        // Privileged: the bus at its fixed address, never one from the environment.
+        let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
+        let fd: Int32
+        let namespace: String
+        let sameProgram: [String]
+        do throws(BusError) {
+            let bus = try BusCallConnection(address: address)
+            let serial = try bus.send(.methodCall(serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
+                                                  interface: PvDBusAPI.managerInterface, member: "OpenDomain",
+                                                  arguments: [.string(name)]))
+            // While pvdd answers: the program's other instances, for the warning below.
+            sameProgram = ProcessTable.processes(running: programName, uid: target.uid)
+            let reply = try bus.reply(to: serial)
+            guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], Int(index) < reply.descriptors.count,
+                  let name = reply.values[2].text else {
+                reply.descriptors.forEach { close($0) }
+                throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
+            }
+            fd = reply.descriptors[Int(index)]
+            reply.descriptors.filter { $0 != fd }.forEach { close($0) }
+            namespace = name
+        } catch {
+            throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
+        }
+        let elsewhere = sameProgram.first { !ProcessTable.process($0, isInNamespace: fd) }
+        do throws(HostNetError) {
+            try DomainEntry.enter(namespace: fd, named: namespace)
+            close(fd)
+            switch target {
+            case .root: break
+            case .caller: try DomainEntry.become(uid: getuid(), gid: getgid(), groups: .kept)
+            case .sudoUser(let account): try DomainEntry.become(uid: account.uid, gid: account.gid, groups: .ofUser(account.name))
+            }
+        } catch {
+            let hint = error.code == EPERM ? " (pvd exec needs root, sudo, or the file capabilities scripts/install gives it)" : ""
+            throw ExecFailure("\(error)\(hint)", status: 1)
+        }
+        if let pid = elsewhere {
+            // Programs such as browsers hand a new request to an instance already running elsewhere.
+            printError("note: \(programName.prefix(15)) is already running outside this domain (pid \(pid)); "
+                + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
+        }
+        let argv = command.map { strdup($0) } + [nil]
+        execvp(program, argv)
+        let failure = errno
+        throw ExecFailure("cannot run \(program): \(String(cString: strerror(failure)))", status: failure == ENOENT ? 127 : 126)
+    }
+}
+
+/// Writes `pvd: MESSAGE` as one line to stderr.
+public func printError(_ message: String) {
+    var line = "pvd: \(message)\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// Why pvd exec stops before running the command, and with which status.
+struct ExecFailure: Error {
+    var message: String
+    var status: Int32
+    init(_ message: String, status: Int32) {
+        self.message = message
+        self.status = status
+    }
+}

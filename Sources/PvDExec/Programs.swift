@@ -1,0 +1,18 @@
+import Glibc
+
+/// pvd's programs find each other in the directory they are installed in.
+public enum Programs {
+    /// The running program's own file (`/proc/self/exe`).
+    public static func ownPath() -> String? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBytes { readlink("/proc/self/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
+        guard count > 0 else { return nil }
+        return String(decoding: buffer.prefix(count), as: UTF8.self)
+    }
+
+    /// The program `name` in the running program's directory; nil when that is unknown.
+    public static func beside(_ name: String) -> String? {
+        guard let own = ownPath(), let slash = own.lastIndex(of: "/") else { return nil }
+        return own[..<slash] + "/" + name
+    }
+}
