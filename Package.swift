@@ -40,19 +40,21 @@ let package = Package(
         // /proc, and a D-Bus method call in the wire format.
         .target(name: "PvDExec", dependencies: ["PvDWire", "PvDCore", "CPvDShim", "CCap"]),
         .target(name: "HostNet", dependencies: ["PvDCore", "PvDExec", "CNetlinkRoute", "CPvDShim"]),
+        // The user database (NSS), which the static `pvd` must not link.
+        .target(name: "UserDatabase"),
         .target(name: "NDP", dependencies: ["PvDWire", "CNDP"]),
         .target(name: "Bus", dependencies: ["PvDCore", "PvDWire", "CSystemd"]),
 
         // Programs.
         .executableTarget(name: "pvdd", dependencies: [
-            "PvDCore", "PvDConfig", "PvDWire", "PvDExec", "HostNet", "NDP", "Bus",
+            "PvDCore", "PvDConfig", "PvDWire", "PvDExec", "UserDatabase", "HostNet", "NDP", "Bus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `pvd` runs `pvd exec` and hands every other command to `pvd-cli`.
         .executableTarget(name: "pvd", dependencies: ["PvDExec"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .executableTarget(name: "pvd-cli", dependencies: [
-            "PvDWire", "PvDCore", "PvDExec", "Bus",
+            "PvDWire", "PvDCore", "PvDExec", "UserDatabase", "Bus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.

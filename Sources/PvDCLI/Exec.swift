@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import PvDExec
+import UserDatabase
 
 /// `pvd exec`'s help and the argument orders `pvd` does not read itself
 /// (``ExecRequest/parse(_:)``): the request goes back to `pvd`, which holds
@@ -30,7 +31,7 @@ extension ExecRequest {
     /// Runs the request in this program as root (with the user database it
     /// links, for sudo); for anyone else, hands it to `pvd`.
     func runHere() -> Never {
-        if getuid() == 0 { run() }
+        if getuid() == 0 { run(lookingUpUsersWith: { UserAccount(uid: $0).map { ($0.gid, $0.groupIDs()) } }) }
         let pvd = Programs.beside("pvd") ?? "pvd"
         let argv = ([pvd, "exec"] + arguments).map { strdup($0) } + [nil]
         execv(pvd, argv)

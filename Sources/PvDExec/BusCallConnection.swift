@@ -42,8 +42,10 @@ public final class BusCallConnection {
             close(socket)
             throw Self.systemFailure("connect to \(String(decoding: target.socketPath, as: UTF8.self))", code)
         }
-        let uid = String(geteuid()).utf8.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined()
-        pending = [0] + Array("AUTH EXTERNAL \(uid)\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n".utf8)
+        // The uid as text, hex-encoded byte by byte: decimal digits are 0x30…0x39.
+        pending = Array("\0AUTH EXTERNAL ".utf8)
+        for digit in String(geteuid()).utf8 { pending += [UInt8(ascii: "3"), digit] }
+        pending += Array("\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n".utf8)
         _ = try queue(.methodCall(serial: 0, destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
                                   interface: "org.freedesktop.DBus", member: "Hello"))
     }

@@ -104,9 +104,8 @@ public enum DomainEntry {
         /// The calling process's own: a user running `pvd exec` themselves
         /// already has their groups, and no user database is needed.
         case kept
-        /// The user's groups from the user database (root acting for the
-        /// user behind sudo).
-        case ofUser(String)
+        /// These (root acting for the user behind sudo sets the user's).
+        case set([gid_t])
     }
 
     /// Becomes `uid`/`gid` with `groups` for good, with every capability
@@ -114,8 +113,8 @@ public enum DomainEntry {
     /// user is root, no_new_privs set: nothing the program runs can gain
     /// privileges again. Checks the result.
     public static func become(uid: uid_t, gid: gid_t, groups: Groups) throws(HostNetError) {
-        if case .ofUser(let user) = groups {
-            guard initgroups(user, gid) == 0 else { throw systemError("set the groups of", user) }
+        if case .set(let list) = groups {
+            guard setgroups(list.count, list) == 0 else { throw systemError("set the groups of", "\(uid)") }
         }
         guard pvd_setresgid(gid) == 0 else { throw systemError("set group", "\(gid)") }
         guard pvd_setresuid(uid) == 0 else { throw systemError("set user", "\(uid)") }

@@ -47,10 +47,15 @@ public struct ExecRequest: Equatable {
 
     private static var sudoUID: uid_t? { getenv("SUDO_UID").flatMap { uid_t(String(cString: $0)) } }
 
+    /// The primary group and all groups of a uid, from the user database,
+    /// which the static `pvd` does not link (its modules are shared libraries).
+    public typealias UserLookup = (uid_t) -> (gid: gid_t, groups: [gid_t])?
+
     /// Enters the domain and execs the command; returns only by exiting.
-    public func run() -> Never {
+    /// `lookUpUser` is needed when ``needsUserDatabase``.
+    public func run(lookingUpUsersWith lookUpUser: UserLookup?) -> Never {
         do {
-            try enterAndExec()
+            try enterAndExec(lookUpUser)
         } catch {
             printError(error.message)
             exit(error.status)
@@ -64,33 +69,34 @@ public struct ExecRequest: Equatable {
         /// The caller, with the groups the caller has.
         case caller
         /// The user behind sudo, with the groups the user database gives.
-        case sudoUser(UserAccount)
+        case sudoUser(uid: uid_t, gid: gid_t, groups: [gid_t])
 
         var uid: uid_t {
             switch self {
             case .root: 0
             case .caller: getuid()
-            case .sudoUser(let account): account.uid
+            case .sudoUser(let uid, _, _): uid
             }
         }
     }
 
     /// The user behind sudo unless --as-root; root without sudo; otherwise
     /// the real user. Only root's environment is trusted.
-    private func target(trusted: Bool) throws(ExecFailure) -> Target {
+    private func target(trusted: Bool, _ lookUpUser: UserLookup?) throws(ExecFailure) -> Target {
         if !trusted, asRoot { throw ExecFailure("--as-root is for root (or sudo) only", status: 2) }
         if needsUserDatabase, let uid = Self.sudoUID {
-            guard let account = UserAccount(uid: uid) else { throw ExecFailure("uid \(uid) has no entry in the user database", status: 1) }
-            return .sudoUser(account)
+            guard let lookUpUser else { throw ExecFailure("this program cannot read the user database; run pvd-cli exec", status: 1) }
+            guard let user = lookUpUser(uid) else { throw ExecFailure("uid \(uid) has no entry in the user database", status: 1) }
+            return .sudoUser(uid: uid, gid: user.gid, groups: user.groups)
         }
         return getuid() == 0 ? .root : .caller
     }
 
-    private func enterAndExec() throws(ExecFailure) -> Never {
+    private func enterAndExec(_ lookUpUser: UserLookup?) throws(ExecFailure) -> Never {
         let trusted = isTrustedCaller
-        let target = try target(trusted: trusted)
+        let target = try target(trusted: trusted, lookUpUser)
         let program = command[0]
-        let programName = String(program.split(separator: "/").last ?? "")
+        let programName = program.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(program[program.utf8.index(after: $0)...]) } ?? program
 
         // Privileged: the bus at its fixed address, never one from the environment.
         let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
@@ -123,7 +129,7 @@ public struct ExecRequest: Equatable {
             switch target {
             case .root: break
             case .caller: try DomainEntry.become(uid: getuid(), gid: getgid(), groups: .kept)
-            case .sudoUser(let account): try DomainEntry.become(uid: account.uid, gid: account.gid, groups: .ofUser(account.name))
+            case .sudoUser(let uid, let gid, let groups): try DomainEntry.become(uid: uid, gid: gid, groups: .set(groups))
             }
         } catch {
             let hint = error.code == EPERM ? " (pvd exec needs root, sudo, or the file capabilities scripts/install gives it)" : ""
@@ -131,7 +137,7 @@ public struct ExecRequest: Equatable {
         }
         if let pid = elsewhere {
             // Programs such as browsers hand a new request to an instance already running elsewhere.
-            printError("note: \(programName.prefix(15)) is already running outside this domain (pid \(pid)); "
+            printError("note: \(programName) is already running outside this domain (pid \(pid)); "
                 + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
         }
         let argv = command.map { strdup($0) } + [nil]

@@ -15,21 +15,23 @@ public enum ProcessTable {
         return nil
     }
 
-    /// The pids of `uid`'s processes running `command` (its first 15 bytes, as
-    /// the kernel keeps them).
-    public static func processes(running command: String, uid: uid_t) -> [String] {
-        let name = Array(command.utf8.prefix(15))
-        var comm = [UInt8](repeating: 0, count: 32)
+    /// The pids of `uid`'s processes whose executable is called `program`
+    /// (a browser's wrapper script and the binary it starts share the name).
+    /// One readlink per process: kernel threads have no executable, and
+    /// other users' processes are not readable unless the caller is root.
+    public static func processes(running program: String, uid: uid_t) -> [String] {
+        let name = Array(program.utf8)
+        let deleted = Array(" (deleted)".utf8)
+        var path = [UInt8](repeating: 0, count: Int(PATH_MAX))
         var found: [String] = []
         _ = first { proc, pid in
-            var info = stat()
-            // The owner first: cheap, and it rules out most processes before their comm is read.
-            guard fstatat(proc, pid, &info, 0) == 0, info.st_uid == uid else { return false }
-            let fd = openat(proc, "\(pid)/comm", O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return false }
-            let count = comm.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            close(fd)
-            if count > 0, Array(comm.prefix(count).prefix { $0 != UInt8(ascii: "\n") }) == name { found.append(pid) }
+            let count = path.withUnsafeMutableBytes { readlinkat(proc, "\(pid)/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            guard count > 0 else { return false }
+            var executable = path[..<count]
+            if executable.count > deleted.count, Array(executable.suffix(deleted.count)) == deleted { executable = executable.dropLast(deleted.count) }
+            let base = executable.lastIndex(of: UInt8(ascii: "/")).map { executable[($0 + 1)...] } ?? executable
+            var owner = stat()
+            if Array(base) == name, fstatat(proc, pid, &owner, 0) == 0, owner.st_uid == uid { found.append(pid) }
             return false
         }
         return found

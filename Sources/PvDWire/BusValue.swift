@@ -39,10 +39,17 @@ public indirect enum BusValue: Equatable, Sendable {
         case .double: "d"
         case .unixFD: "h"
         case .array(let element, _): "a" + element
-        case .structure(let fields): "(" + fields.map(\.signature).joined() + ")"
+        case .structure(let fields): "(" + BusValue.signature(of: fields) + ")"
         case .dictEntry(let key, let value): "{" + key.signature + value.signature + "}"
         case .variant: "v"
         }
+    }
+
+    /// The signature of `values` in a row, as a message body's or a structure's.
+    public static func signature(of values: [BusValue]) -> String {
+        var text = ""
+        for value in values { text += value.signature }
+        return text
     }
 
     /// An `a{sv}` dictionary.

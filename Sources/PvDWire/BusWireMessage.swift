@@ -62,31 +62,26 @@ public struct BusWireMessage: Equatable, Sendable {
 
     /// The message in the wire format, little-endian.
     public func encoded() throws(BusWireError) -> [UInt8] {
-        var writer = BusWireWriter()
-        let bodySignature = body.map(\.signature).joined()
-        for value in body { try writer.write(value) }
-        let bodyBytes = writer.bytes
+        var body = BusWireWriter()
+        for value in self.body { try body.write(value) }
 
-        writer = BusWireWriter()
+        var writer = BusWireWriter()
         writer.bytes = [UInt8(ascii: "l"), kind.rawValue, flags, 1]
-        writer.u32(UInt32(bodyBytes.count))
+        writer.u32(UInt32(body.bytes.count))
         writer.u32(serial)
-        var fields: [BusValue] = []
-        func field(_ code: UInt8, _ value: BusValue?) {
-            if let value { fields.append(.structure([.byte(code), .variant(value)])) }
-        }
-        field(1, path.map(BusValue.objectPath))
-        field(2, interface.map(BusValue.string))
-        field(3, member.map(BusValue.string))
-        field(4, errorName.map(BusValue.string))
-        field(5, replySerial.map(BusValue.uint32))
-        field(6, destination.map(BusValue.string))
-        field(7, sender.map(BusValue.string))
-        field(8, bodySignature.isEmpty ? nil : .typeSignature(bodySignature))
-        field(9, unixFDs == 0 ? nil : .uint32(unixFDs))
-        try writer.write(.array(elementSignature: "(yv)", fields))
+        writer.u32(0)  // the header fields' length, set below
+        try writer.field(1, path.map(BusValue.objectPath))
+        try writer.field(2, interface.map(BusValue.string))
+        try writer.field(3, member.map(BusValue.string))
+        try writer.field(4, errorName.map(BusValue.string))
+        try writer.field(5, replySerial.map(BusValue.uint32))
+        try writer.field(6, destination.map(BusValue.string))
+        try writer.field(7, sender.map(BusValue.string))
+        try writer.field(8, self.body.isEmpty ? nil : .typeSignature(BusValue.signature(of: self.body)))
+        try writer.field(9, unixFDs == 0 ? nil : .uint32(unixFDs))
+        writer.set(UInt32(writer.bytes.count - Self.fixedHeaderLength), at: 12)
         writer.pad(to: 8)
-        let message = writer.bytes + bodyBytes
+        let message = writer.bytes + body.bytes
         guard message.count <= Self.maximumLength else {
             throw BusWireError("message of \(message.count) bytes, more than \(Self.maximumLength)", at: 0)
         }
@@ -137,11 +132,14 @@ indirect enum BusWireType: Equatable {
 
     var signature: String {
         switch self {
-        case .basic(let code): String(UnicodeScalar(code))
-        case .array(let element): "a" + element.signature
-        case .structure(let fields): "(" + fields.map(\.signature).joined() + ")"
-        case .dictEntry(let key, let value): "{" + key.signature + value.signature + "}"
-        case .variant: "v"
+        case .basic(let code): return String(UnicodeScalar(code))
+        case .array(let element): return "a" + element.signature
+        case .structure(let fields):
+            var text = "("
+            for field in fields { text += field.signature }
+            return text + ")"
+        case .dictEntry(let key, let value): return "{" + key.signature + value.signature + "}"
+        case .variant: return "v"
         }
     }
 
@@ -300,37 +298,45 @@ struct BusWireReader {
         var message = BusWireMessage(kind: kind, serial: serial)
         message.flags = byte(at: 2)
 
-        end = length - bodyLength
         let fieldsStart = offset
-        guard case .array(_, let fields) = try value(of: .array(.structure([.basic(UInt8(ascii: "y")), .variant]))) else {
-            throw BusWireError("header fields", at: fieldsStart)
-        }
-        var seen: Set<UInt8> = []
+        let fieldsEnd = fieldsStart + 4 + Int(try u32("header fields length"))
+        end = length - bodyLength
+        guard fieldsEnd <= end else { throw BusWireError("header fields beyond the header", at: fieldsStart) }
+        var seen: UInt16 = 0
         var bodySignature: [UInt8] = []
-        for field in fields {
-            guard case .structure(let pair) = field, case .byte(let code) = pair[0], case .variant(let value) = pair[1] else { continue }
-            guard seen.insert(code).inserted else { throw BusWireError("header field \(code) given twice", at: fieldsStart) }
-            func text(_ expected: String) throws(BusWireError) -> String {
-                guard value.signature == expected, let text = value.text else {
-                    throw BusWireError("header field \(code) of type \(value.signature), not \(expected)", at: fieldsStart)
+        while offset < fieldsEnd {
+            try align(8)
+            let fieldStart = offset
+            let code = UInt8(try unsigned(1, "header field code"))
+            let types = try BusWireType.parse(try signatureBytes(), at: offset)
+            guard types.count == 1 else { throw BusWireError("header field \(code) of \(types.count) types, not 1", at: fieldStart) }
+            let value = try value(of: types[0])
+            guard offset <= fieldsEnd else { throw BusWireError("header field \(code) beyond the header fields", at: fieldStart) }
+            if code < 16 {
+                guard seen & (1 << code) == 0 else { throw BusWireError("header field \(code) given twice", at: fieldStart) }
+                seen |= 1 << code
+            }
+            func text(_ expected: BusValue) throws(BusWireError) -> String {
+                guard value.signature == expected.signature, let text = value.text else {
+                    throw BusWireError("header field \(code) of type \(value.signature), not \(expected.signature)", at: fieldStart)
                 }
                 return text
             }
             func number() throws(BusWireError) -> UInt32 {
                 guard case .uint32(let number) = value else {
-                    throw BusWireError("header field \(code) of type \(value.signature), not u", at: fieldsStart)
+                    throw BusWireError("header field \(code) of type \(value.signature), not u", at: fieldStart)
                 }
                 return number
             }
             switch code {
-            case 1: message.path = try text("o")
-            case 2: message.interface = try text("s")
-            case 3: message.member = try text("s")
-            case 4: message.errorName = try text("s")
+            case 1: message.path = try text(.objectPath("/"))
+            case 2: message.interface = try text(.string(""))
+            case 3: message.member = try text(.string(""))
+            case 4: message.errorName = try text(.string(""))
             case 5: message.replySerial = try number()
-            case 6: message.destination = try text("s")
-            case 7: message.sender = try text("s")
-            case 8: bodySignature = Array(try text("g").utf8)
+            case 6: message.destination = try text(.string(""))
+            case 7: message.sender = try text(.string(""))
+            case 8: bodySignature = Array(try text(.typeSignature("")).utf8)
             case 9: message.unixFDs = try number()
             default: break  // unknown fields are ignored (specification)
             }
@@ -470,6 +476,19 @@ struct BusWireWriter {
 
     mutating func u32(_ value: UInt32) { unsigned(UInt64(value), size: 4) }
 
+    /// Overwrites the 32-bit value at `offset` (a length written before it was known).
+    mutating func set(_ value: UInt32, at offset: Int) {
+        for index in 0..<4 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+
+    /// A header field (a `(yv)` structure), when there is a value.
+    mutating func field(_ code: UInt8, _ value: BusValue?) throws(BusWireError) {
+        guard let value else { return }
+        pad(to: 8)
+        bytes.append(code)
+        try write(.variant(value))
+    }
+
     private mutating func text(_ text: String) {
         u32(UInt32(text.utf8.count))
         bytes += text.utf8
@@ -518,8 +537,7 @@ struct BusWireWriter {
                 }
                 try write(item)
             }
-            let length = UInt32(bytes.count - start)
-            for index in 0..<4 { bytes[lengthAt + index] = UInt8(truncatingIfNeeded: length >> (8 * index)) }
+            set(UInt32(bytes.count - start), at: lengthAt)
         case .structure(let fields):
             pad(to: 8)
             for field in fields { try write(field) }

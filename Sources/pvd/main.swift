@@ -11,7 +11,7 @@ import PvDExec
 let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),
    !request.needsUserDatabase {
-    request.run()
+    request.run(lookingUpUsersWith: nil)
 }
 let cli = Programs.beside("pvd-cli") ?? "pvd-cli"
 execv(cli, arguments.map { strdup($0) } + [nil])

@@ -3,6 +3,7 @@ import Glibc
 import HostNet
 import PvDCore
 import PvDExec
+import UserDatabase
 import PvDWire
 
 /// What the D-Bus API shows of one domain.

@@ -50,6 +50,7 @@ as_nobody() {
 inside() { as_nobody "$caps" exec corp -- "$@"; }
 
 [ "$(inside id -un)" = nobody ] || fail "id inside: $(inside id 2>&1)"
+[ "$(inside id -G)" = "$(id -G nobody)" ] || fail "groups inside: $(inside id 2>&1), nobody has $(id -G nobody)"
 inside cat /etc/resolv.conf | grep -qx "nameserver 2001:db8:2::53" || fail "resolv.conf inside: $(inside cat /etc/resolv.conf 2>&1)"
 inside ip -6 -o addr show scope global | grep -q " 2001:db8:2:" || fail "ip -6 addr inside: $(inside ip -6 addr 2>&1)"
 [ "$(inside ls /sys/class/net | tr '\n' ' ')" = "lo pvd0 " ] || fail "/sys/class/net inside: $(inside ls /sys/class/net 2>&1)"
@@ -89,6 +90,7 @@ set -e
 # Root: stays root; through sudo (SUDO_UID): the invoking user unless --as-root.
 [ "$("$PVD" exec corp -- id -u)" = 0 ] || fail "root did not stay root"
 [ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec corp -- id -u)" = 65534 ] || fail "under sudo, not the invoking user"
+[ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec corp -- id -G)" = "$(id -G nobody)" ] || fail "under sudo, not the invoking user's groups"
 [ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec --as-root corp -- id -u)" = 0 ] || fail "--as-root did not keep root"
 
 # A program already running outside is pointed out.

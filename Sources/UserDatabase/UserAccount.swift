@@ -18,15 +18,20 @@ public struct UserAccount: Equatable, Sendable {
         gid = entry.pw_gid
     }
 
-    /// The names of the groups the account is in, the primary one included.
-    public func groupNames() -> [String] {
+    /// The ids of the groups the account is in, the primary one included.
+    public func groupIDs() -> [gid_t] {
         var count: Int32 = 64
         var groups = [gid_t](repeating: 0, count: Int(count))
         if getgrouplist(name, gid, &groups, &count) < 0 {
             groups = [gid_t](repeating: 0, count: Int(count))
             _ = getgrouplist(name, gid, &groups, &count)
         }
-        return groups.prefix(Int(max(0, count))).compactMap { gid in
+        return Array(groups.prefix(Int(max(0, count))))
+    }
+
+    /// The names of the groups the account is in, the primary one included.
+    public func groupNames() -> [String] {
+        groupIDs().compactMap { gid in
             var group = group()
             var found: UnsafeMutablePointer<group>?
             var text = [CChar](repeating: 0, count: 16384)
