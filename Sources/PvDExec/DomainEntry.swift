@@ -10,8 +10,8 @@ import PvDCore
 /// points to), nsswitch.conf resolves host names by files and DNS only, and
 /// the host's resolver daemons (nscd, systemd-resolved) are out of sight, so
 /// that name lookups use the domain's DNS servers; then the caller's user,
-/// with no capability left. Call it while the process has a single thread
-/// (setns and unshare(CLONE_NEWNS) refuse otherwise).
+/// with no capability left. ``privateMounts()`` comes first, while the
+/// process has a single thread (unshare(CLONE_NEWNS) refuses otherwise).
 public enum DomainEntry {
     /// Sockets of resolvers that would answer from the host's network.
     static let hostResolvers = ["/run/nscd", "/run/systemd/resolve"]
@@ -25,16 +25,24 @@ public enum DomainEntry {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw systemError("open namespace", path) }
         defer { close(fd) }
+        try privateMounts()
         try enter(namespace: fd, named: naming.namespace)
     }
 
+    /// Gives the process a mount namespace of its own, `/` a recursive slave:
+    /// nothing mounted from here on reaches the host's. Call it while the
+    /// process has a single thread.
+    public static func privateMounts() throws(HostNetError) {
+        guard pvd_unshare(pvd_clone_newns) == 0 else { throw systemError("make a private mount namespace", "/") }
+        guard mount("", "/", nil, UInt(MS_SLAVE | MS_REC), nil) == 0 else { throw systemError("make mounts private", "/") }
+    }
+
     /// Enters the network namespace open at `fd` (pvdd handed it out), whose
-    /// name under /run/netns is `namespace` (its files are under /etc/netns).
+    /// name under /run/netns is `namespace` (its files are under /etc/netns),
+    /// and mounts the domain's view of the host in the mount namespace
+    /// ``privateMounts()`` made.
     public static func enter(namespace fd: Int32, named namespace: String) throws(HostNetError) {
         guard pvd_setns(fd, pvd_clone_newnet) == 0 else { throw systemError("enter network namespace", namespace) }
-        guard pvd_unshare(pvd_clone_newns) == 0 else { throw systemError("make a private mount namespace", namespace) }
-        // Nothing mounted from here on reaches the host's mount namespace.
-        guard mount("", "/", nil, UInt(MS_SLAVE | MS_REC), nil) == 0 else { throw systemError("make mounts private", "/") }
         // sysfs shows the links of the namespace that mounts it.
         _ = umount2("/sys", Int32(MNT_DETACH))
         guard mount("sysfs", "/sys", "sysfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {

@@ -92,24 +92,33 @@ public struct ExecRequest: Equatable {
         return getuid() == 0 ? .root : .caller
     }
 
+    private static func privilegeHint(_ error: HostNetError) -> String {
+        error.code == EPERM ? " (pvd exec needs root, sudo, or the file capability scripts/install gives it)" : ""
+    }
+
     private func enterAndExec(_ lookUpUser: UserLookup?) throws(ExecFailure) -> Never {
         let trusted = isTrustedCaller
         let target = try target(trusted: trusted, lookUpUser)
         let program = command[0]
         let programName = program.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(program[program.utf8.index(after: $0)...]) } ?? program
 
+        // The mount namespace first, while this is the only thread; then the
+        // program's other instances are looked for, for the note below, on a
+        // thread of their own while pvdd answers and the domain is entered.
+        do throws(HostNetError) { try DomainEntry.privateMounts() } catch {
+            throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
+        }
+        let search = ProcessSearch(program: programName, uid: target.uid)
+
         // Privileged: the bus at its fixed address, never one from the environment.
         let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
         let fd: Int32
         let namespace: String
-        let sameProgram: [String]
         do throws(BusError) {
             let bus = try BusCallConnection(address: address)
             let serial = try bus.send(.methodCall(serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
                                                   interface: PvDBusAPI.managerInterface, member: "OpenDomain",
                                                   arguments: [.string(name)]))
-            // While pvdd answers: the program's other instances, for the warning below.
-            sameProgram = ProcessTable.processes(running: programName, uid: target.uid)
             let reply = try bus.reply(to: serial)
             guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], Int(index) < reply.descriptors.count,
                   let name = reply.values[2].text else {
@@ -122,9 +131,10 @@ public struct ExecRequest: Equatable {
         } catch {
             throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
         }
-        let elsewhere = sameProgram.first { !ProcessTable.process($0, isInNamespace: fd) }
+        let elsewhere: String?
         do throws(HostNetError) {
             try DomainEntry.enter(namespace: fd, named: namespace)
+            elsewhere = search.pids().first { !ProcessTable.process($0, isInNamespace: fd) }
             close(fd)
             switch target {
             case .root: break
@@ -132,8 +142,7 @@ public struct ExecRequest: Equatable {
             case .sudoUser(let uid, let gid, let groups): try DomainEntry.become(uid: uid, gid: gid, groups: .set(groups))
             }
         } catch {
-            let hint = error.code == EPERM ? " (pvd exec needs root, sudo, or the file capabilities scripts/install gives it)" : ""
-            throw ExecFailure("\(error)\(hint)", status: 1)
+            throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }
         if let pid = elsewhere {
             // Programs such as browsers hand a new request to an instance already running elsewhere.

@@ -44,3 +44,37 @@ public enum ProcessTable {
         return process.st_ino == namespace.st_ino && process.st_dev == namespace.st_dev
     }
 }
+
+/// ``ProcessTable/processes(running:uid:)`` on a thread of its own, so that
+/// `pvd exec` reads /proc while it waits for pvdd and mounts the domain's
+/// view. The thread reads /proc and nothing else; ``pids()`` joins it, which
+/// `pvd exec` does before it changes credentials (per thread) and execs.
+public final class ProcessSearch: @unchecked Sendable {
+    private let program: String
+    private let uid: uid_t
+    private var found: [String] = []
+    private var thread: pthread_t?
+
+    /// Starts the search (or, when no thread can start, searches here).
+    public init(program: String, uid: uid_t) {
+        self.program = program
+        self.uid = uid
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            let search = Unmanaged<ProcessSearch>.fromOpaque(context!).takeUnretainedValue()
+            search.found = ProcessTable.processes(running: search.program, uid: search.uid)
+            return nil
+        }, Unmanaged.passUnretained(self).toOpaque())
+        if started == 0 { self.thread = thread } else { found = ProcessTable.processes(running: program, uid: uid) }
+    }
+
+    /// The pids found, once the search has ended.
+    public func pids() -> [String] {
+        if let thread {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
+        return found
+    }
+}
+
