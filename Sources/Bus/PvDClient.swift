@@ -7,7 +7,7 @@ public final class PvDClient {
     /// Connects to the system bus (see ``BusConnection/system(trustEnvironment:)``).
     public init(trustEnvironment: Bool) throws(BusError) {
         do { connection = try BusConnection.system(trustEnvironment: trustEnvironment) } catch {
-            throw BusError(error.name, "cannot reach the system bus (\(error.message)); is D-Bus running?")
+            throw PvDBusAPI.busUnreachable(error)
         }
     }
 

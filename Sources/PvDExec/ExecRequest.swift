@@ -92,6 +92,33 @@ public struct ExecRequest: Equatable {
         return getuid() == 0 ? .root : .caller
     }
 
+    /// Asks pvdd for the domain: a descriptor of its network namespace (after
+    /// pvdd's access check) and the namespace's name under /run/netns.
+    private func openDomain(trusted: Bool) throws(ExecFailure) -> (fd: Int32, namespace: String) {
+        // Privileged: the bus at its fixed address, never one from the environment.
+        let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
+        let bus: BusCallConnection
+        do { bus = try BusCallConnection(address: address) } catch {
+            throw ExecFailure(PvDBusAPI.busUnreachable(error).message, status: 1)
+        }
+        do throws(BusError) {
+            let serial = try bus.send(.methodCall(serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
+                                                  interface: PvDBusAPI.managerInterface, member: "OpenDomain",
+                                                  arguments: [.string(name)]))
+            let reply = try bus.reply(to: serial)
+            guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], Int(index) < reply.descriptors.count,
+                  let namespace = reply.values[2].text else {
+                reply.descriptors.forEach { close($0) }
+                throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
+            }
+            let fd = reply.descriptors[Int(index)]
+            reply.descriptors.filter { $0 != fd }.forEach { close($0) }
+            return (fd, namespace)
+        } catch {
+            throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
+        }
+    }
+
     private static func privilegeHint(_ error: HostNetError) -> String {
         error.code == EPERM ? " (pvd exec needs root, sudo, or the file capability scripts/install gives it)" : ""
     }
@@ -110,27 +137,7 @@ public struct ExecRequest: Equatable {
         }
         let search = ProcessSearch(program: programName, uid: target.uid)
 
-        // Privileged: the bus at its fixed address, never one from the environment.
-        let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
-        let fd: Int32
-        let namespace: String
-        do throws(BusError) {
-            let bus = try BusCallConnection(address: address)
-            let serial = try bus.send(.methodCall(serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
-                                                  interface: PvDBusAPI.managerInterface, member: "OpenDomain",
-                                                  arguments: [.string(name)]))
-            let reply = try bus.reply(to: serial)
-            guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], Int(index) < reply.descriptors.count,
-                  let name = reply.values[2].text else {
-                reply.descriptors.forEach { close($0) }
-                throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
-            }
-            fd = reply.descriptors[Int(index)]
-            reply.descriptors.filter { $0 != fd }.forEach { close($0) }
-            namespace = name
-        } catch {
-            throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
-        }
+        let (fd, namespace) = try openDomain(trusted: trusted)
         let elsewhere: String?
         do throws(HostNetError) {
             try DomainEntry.enter(namespace: fd, named: namespace)

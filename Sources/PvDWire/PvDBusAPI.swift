@@ -57,6 +57,11 @@ public enum PvDBusAPI {
         public static let failed = "org.pvd1.Error.Failed"
     }
 
+    /// What a client says when it cannot connect to the bus at all.
+    public static func busUnreachable(_ error: BusError) -> BusError {
+        BusError(error.name, "cannot reach the system bus (\(error.message)); is D-Bus running?")
+    }
+
     /// "pvdd is not running" for the errors the bus gives when nobody owns
     /// `org.pvd1`; nil for any other error.
     public static func daemonNotRunning(_ error: BusError) -> BusError? {

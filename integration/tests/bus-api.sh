@@ -17,6 +17,8 @@ lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_dbus
 "$PVD" list >"$LAB_DIR/no-daemon.out" 2>&1 && fail "pvd list succeeded without pvdd"
 grep -q "pvdd is not running" "$LAB_DIR/no-daemon.out" || fail "pvd list without pvdd said: $(cat "$LAB_DIR/no-daemon.out")"
+"$PVD" exec corp -- true >"$LAB_DIR/no-daemon.out" 2>&1 && fail "pvd exec succeeded without pvdd"
+grep -q "pvdd is not running" "$LAB_DIR/no-daemon.out" || fail "pvd exec without pvdd said: $(cat "$LAB_DIR/no-daemon.out")"
 
 [ ! -e /run/netns/rootns ] || fail "/run/netns/rootns exists before the test (another pvdd or NetworkManager fork?)"
 cat >"$LAB_DIR/pvdd.yaml" <<CONF
