@@ -35,9 +35,9 @@ let package = Package(
         .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
 
         // Thin system layers.
-        // What `pvd exec` needs, free of libsystemd, libnl and Foundation so
-        // that `pvd` links statically: entering a domain, the user database,
-        // /proc, and a D-Bus method call in the wire format.
+        // What `pvd exec` needs, free of libsystemd, libnl, NSS and Foundation
+        // so that `pvd` links statically: entering a domain, /proc, and a
+        // D-Bus method call in the wire format.
         .target(name: "PvDExec", dependencies: ["PvDWire", "PvDCore", "CPvDShim", "CCap"]),
         .target(name: "HostNet", dependencies: ["PvDCore", "PvDExec", "CNetlinkRoute", "CPvDShim"]),
         // The user database (NSS), which the static `pvd` must not link.

@@ -106,7 +106,7 @@ public struct ExecRequest: Equatable {
                                                   interface: PvDBusAPI.managerInterface, member: "OpenDomain",
                                                   arguments: [.string(name)]))
             let reply = try bus.reply(to: serial)
-            guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], Int(index) < reply.descriptors.count,
+            guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], index >= 0, Int(index) < reply.descriptors.count,
                   let namespace = reply.values[2].text else {
                 reply.descriptors.forEach { close($0) }
                 throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")

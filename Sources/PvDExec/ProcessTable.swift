@@ -77,4 +77,3 @@ public final class ProcessSearch: @unchecked Sendable {
         return found
     }
 }
-

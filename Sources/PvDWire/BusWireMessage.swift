@@ -416,7 +416,7 @@ struct BusWireReader {
         case UInt8(ascii: "h"):
             let index = try u32("descriptor index")
             guard index < unixFDs else { throw BusWireError("descriptor \(index) of \(unixFDs)", at: offset - 4) }
-            return .unixFD(Int32(index))
+            return .unixFD(Int32(bitPattern: index))
         case UInt8(ascii: "g"):
             let text = try signatureBytes()
             _ = try BusWireType.parse(text, at: start)
