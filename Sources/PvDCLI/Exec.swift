@@ -32,10 +32,6 @@ extension ExecRequest {
     /// links, for sudo); for anyone else, hands it to `pvd`.
     func runHere() -> Never {
         if getuid() == 0 { run(lookingUpUsersWith: { UserAccount(uid: $0).map { ($0.gid, $0.groupIDs()) } }) }
-        let pvd = Programs.beside("pvd") ?? "pvd"
-        let argv = ([pvd, "exec"] + arguments).map { strdup($0) } + [nil]
-        execv(pvd, argv)
-        printError("cannot run \(pvd): \(String(cString: strerror(errno)))")
-        exit(127)
+        Programs.exec(beside: "pvd", argv: ["pvd", "exec"] + arguments)
     }
 }

@@ -10,8 +10,10 @@ public var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
 /// One `pvd exec NAME -- CMD…` (DESIGN.md, "pvd exec, step by step"): this
 /// process asks pvdd for the domain's namespace, enters it with the domain's
 /// DNS, becomes the calling user without any capability, and execs CMD, so
-/// that exit status and signals are CMD's own. No thread may start before
-/// the exec: setns, unshare and the credentials are per thread.
+/// that exit status and signals are CMD's own. The only other thread is the
+/// /proc search (``ProcessSearch``): it starts after unshare(CLONE_NEWNS),
+/// which needs a single thread, and is joined before the credentials, which
+/// are per thread, change.
 public struct ExecRequest: Equatable {
     public var asRoot = false
     public var name: String

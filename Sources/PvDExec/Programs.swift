@@ -15,4 +15,13 @@ public enum Programs {
         guard let own = ownPath(), let slash = own.lastIndex(of: "/") else { return nil }
         return own[..<slash] + "/" + name
     }
+
+    /// Becomes the program `name` beside this one with `argv`; when it
+    /// cannot, says why and exits with 127.
+    public static func exec(beside name: String, argv: [String]) -> Never {
+        let program = beside(name) ?? name
+        execv(program, argv.map { strdup($0) } + [nil])
+        printError("cannot run \(program): \(String(cString: strerror(errno)))")
+        exit(127)
+    }
 }

@@ -62,7 +62,7 @@ public indirect enum BusValue: Equatable, Sendable {
         .array(elementSignature: "s", items.map(BusValue.string))
     }
 
-    /// The text of a string or object path.
+    /// The text of a string, object path or signature.
     public var text: String? {
         switch self {
         case .string(let text), .objectPath(let text), .typeSignature(let text): text

@@ -316,9 +316,9 @@ struct BusWireReader {
                 guard seen & (1 << code) == 0 else { throw BusWireError("header field \(code) given twice", at: fieldStart) }
                 seen |= 1 << code
             }
-            func text(_ expected: BusValue) throws(BusWireError) -> String {
-                guard value.signature == expected.signature, let text = value.text else {
-                    throw BusWireError("header field \(code) of type \(value.signature), not \(expected.signature)", at: fieldStart)
+            func text(_ expected: String) throws(BusWireError) -> String {
+                guard value.signature == expected, let text = value.text else {
+                    throw BusWireError("header field \(code) of type \(value.signature), not \(expected)", at: fieldStart)
                 }
                 return text
             }
@@ -329,14 +329,14 @@ struct BusWireReader {
                 return number
             }
             switch code {
-            case 1: message.path = try text(.objectPath("/"))
-            case 2: message.interface = try text(.string(""))
-            case 3: message.member = try text(.string(""))
-            case 4: message.errorName = try text(.string(""))
+            case 1: message.path = try text("o")
+            case 2: message.interface = try text("s")
+            case 3: message.member = try text("s")
+            case 4: message.errorName = try text("s")
             case 5: message.replySerial = try number()
-            case 6: message.destination = try text(.string(""))
-            case 7: message.sender = try text(.string(""))
-            case 8: bodySignature = Array(try text(.typeSignature("")).utf8)
+            case 6: message.destination = try text("s")
+            case 7: message.sender = try text("s")
+            case 8: bodySignature = Array(try text("g").utf8)
             case 9: message.unixFDs = try number()
             default: break  // unknown fields are ignored (specification)
             }

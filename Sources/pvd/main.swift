@@ -5,7 +5,6 @@
 // It runs `pvd exec` itself; everything else, and `pvd exec` by root for
 // the user behind sudo (whose groups need the user database's modules),
 // goes to pvd-cli beside it, which the exec starts without capabilities.
-import Glibc
 import PvDExec
 
 let arguments = CommandLine.arguments
@@ -13,7 +12,4 @@ if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(
    !request.needsUserDatabase {
     request.run(lookingUpUsersWith: nil)
 }
-let cli = Programs.beside("pvd-cli") ?? "pvd-cli"
-execv(cli, arguments.map { strdup($0) } + [nil])
-printError("cannot run \(cli): \(String(cString: strerror(errno)))")
-exit(127)
+Programs.exec(beside: "pvd-cli", argv: arguments)
