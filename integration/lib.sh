@@ -31,6 +31,7 @@ lab_cleanup() {
         # HostNet's uplink records are named after the namespace's inode.
         rm -rf /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
             /run/pvd/uplinks-ipv4/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
+            /run/pvd/host/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)" \
             /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"
         ip netns delete "$ns" 2>/dev/null
     done
@@ -173,8 +174,14 @@ CONF
 lab_pvdd() {
     local log=$1 where=$2
     shift 2
-    # Never the machine's /etc/pvd/pvdd.yaml: a test without --config gets an empty one.
-    case " $* " in *" --config "*) ;; *) : >"$LAB_DIR/empty.yaml"; set -- --config "$LAB_DIR/empty.yaml" "$@" ;; esac
+    # Never the machine's /etc/pvd/pvdd.yaml: a test without --config gets an
+    # empty one (but for the forwarding path the runner chose, if any; a test
+    # with a file of its own writes that in itself).
+    case " $* " in
+        *" --config "*) ;;
+        *) echo "${PVD_FORWARDING:+ipv6-forwarding: $PVD_FORWARDING}" >"$LAB_DIR/empty.yaml"
+           set -- --config "$LAB_DIR/empty.yaml" "$@" ;;
+    esac
     lab_bg host "$log" "$PVDD" "$@"
     lab_wait 10 grep -q "listening on $where" "$log" || fail "pvdd did not start: $(cat "$log")"
 }
@@ -272,7 +279,10 @@ lab_host_state() {
     for key in proxy_ndp force_forwarding forwarding accept_ra; do
         echo "up0 $key=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/up0/$key)"
     done
+    echo "up0 proxy_delay=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/neigh/up0/proxy_delay)"
     echo "all forwarding=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/all/forwarding)"
+    echo "default accept_ra=$(ip netns exec "$ns" cat /proc/sys/net/ipv6/conf/default/accept_ra)"
+    ip netns exec "$ns" nft list ruleset
     local domain
     for domain in $(ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX" | sort); do
         echo "== $domain"

@@ -6,10 +6,12 @@ As a module: pvd_option() packs the option header by hand from RFC 8801 §3.1,
 with the PvD ID from scapy's dns_encode and nested options from scapy's builders.
 
 As a program, inside the router's namespace:
-  scapy_ra.py send IFACE PVD_ID SEQ PREFIX/LEN RDNSS [--count N]
+  scapy_ra.py send IFACE PVD_ID SEQ PREFIX/LEN RDNSS[,RDNSS…] [--count N]
       [--router-lifetime S] [--valid S] [--preferred S] [--interval S]
-sends N RAs (default 1) carrying that PvD with a PIO and an RDNSS option
-from IFACE's link-local address to ff02::1.
+      [--dnssl NAME[,NAME…]]
+sends N RAs (default 1) carrying that PvD with a PIO, an RDNSS option (its
+servers in the order given) and optionally a DNSSL option, from IFACE's
+link-local address to ff02::1.
 """
 import argparse
 import ipaddress
@@ -47,10 +49,11 @@ def wait_for_link_local(iface, timeout=3.0):
 
 
 def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, preferred=1800, http=True, delay=1,
-          legacy=False):
-    """The Ethernet frame of one PvD RA from IFACE's link-local address to ff02::1."""
+          legacy=False, dnssl=()):
+    """The Ethernet frame of one PvD RA from IFACE's link-local address to
+    ff02::1; RDNSS is one address or a comma-separated list."""
     from scapy.arch import get_if_hwaddr
-    from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
+    from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptDNSSL, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS, IPv6
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
 
@@ -58,7 +61,9 @@ def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, p
     address, length = prefix.split("/")
     nested = (bytes(ICMPv6NDOptPrefixInfo(prefix=address, prefixlen=int(length), validlifetime=valid,
                                           preferredlifetime=min(preferred, valid)))
-              + bytes(ICMPv6NDOptRDNSS(dns=[rdnss], lifetime=min(600, valid))))
+              + bytes(ICMPv6NDOptRDNSS(dns=rdnss.split(","), lifetime=min(600, valid))))
+    if dnssl:
+        nested += bytes(ICMPv6NDOptDNSSL(searchlist=list(dnssl), lifetime=min(600, valid)))
     return bytes(Ether(src=get_if_hwaddr(iface), dst="33:33:00:00:00:01")
                  / IPv6(src=link_local, dst="ff02::1", hlim=255)
                  / ICMPv6ND_RA(routerlifetime=router_lifetime, prf=0)
@@ -66,11 +71,11 @@ def frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime=1800, valid=3600, p
 
 
 def send(iface, pvd_id, seq, prefix, rdnss, count=1, router_lifetime=1800, valid=3600, preferred=1800, interval=0.0,
-         http=True, delay=1, legacy=False):
+         http=True, delay=1, legacy=False, dnssl=()):
     from scapy.packet import Raw
     from scapy.sendrecv import sendp
 
-    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred, http, delay, legacy)), iface=iface,
+    sendp(Raw(frame(iface, pvd_id, seq, prefix, rdnss, router_lifetime, valid, preferred, http, delay, legacy, dnssl)), iface=iface,
           count=count, inter=interval, verbose=False)
 
 
@@ -89,6 +94,8 @@ if __name__ == "__main__":
     parser.add_argument("--delay", type=int, default=1, help="the PvD option's Delay (0-15)")
     parser.add_argument("--no-http", dest="http", action="store_false", help="clear the H flag")
     parser.add_argument("--legacy", action="store_true", help="set the L flag (IPv4 through DHCPv4 here)")
+    parser.add_argument("--dnssl", default="", help="search domains, comma-separated, in this order")
     args = parser.parse_args(sys.argv[2:])
     send(args.iface, args.pvd_id, args.seq, args.prefix, args.rdnss, args.count, args.router_lifetime,
-         args.valid, args.preferred, args.interval, args.http, args.delay, args.legacy)
+         args.valid, args.preferred, args.interval, args.http, args.delay, args.legacy,
+         [name for name in args.dnssl.split(",") if name])

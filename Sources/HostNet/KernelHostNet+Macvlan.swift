@@ -40,10 +40,16 @@ extension KernelHostNet {
         var routes = spec.onLinkPrefixes.map {
             KernelRoute(destination: $0, table: main, interfaceIndex: domainLink.index, gateways: [])
         }
+        let anywhere = IPv6Prefix(address: .unspecified, length: 0)!
         if !spec.routers.isEmpty {
-            for destination in [IPv6Prefix(address: .unspecified, length: 0)!] + spec.routes {
+            for destination in [anywhere] + spec.routes {
                 routes.append(KernelRoute(destination: destination, table: main, interfaceIndex: domainLink.index, gateways: spec.routers))
             }
+        }
+        // RFC 8028: an address whose prefix only some routers advertised leaves through those.
+        for (address, routers) in spec.nextHops.sorted(by: { $0.key < $1.key }) where spec.addresses.contains(address) && !routers.isEmpty {
+            routes.append(KernelRoute(destination: anywhere, table: main, interfaceIndex: domainLink.index, gateways: routers,
+                                      source: IPv6Prefix(address: address, length: 128)))
         }
         let presentRoutes = try inside.routes(table: main).filter {
             $0.interfaceIndex == domainLink.index && $0.origin == UInt8(RTPROT_STATIC)

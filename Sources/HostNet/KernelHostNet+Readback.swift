@@ -65,7 +65,9 @@ extension KernelHostNet {
             spec.routes = []
             for route in try inside.routes(table: UInt32(RT_TABLE_MAIN.rawValue))
             where route.interfaceIndex == domainLink.index && route.origin == UInt8(RTPROT_STATIC) {
-                if route.gateways.isEmpty {
+                if let source = route.source {
+                    spec.nextHops[source.address] = route.gateways.sorted()
+                } else if route.gateways.isEmpty {
                     spec.onLinkPrefixes.append(route.destination)
                 } else if route.destination.length == 0 {
                     spec.routers = route.gateways.sorted()
@@ -105,11 +107,18 @@ extension KernelHostNet {
             var uplinkIndex: Int32?
             for route in try host.routes(table: naming.table(uplink: index)) {
                 uplinkIndex = route.interfaceIndex
-                if route.destination.length == 0 { part.routers = route.gateways.sorted() } else { part.onLinkPrefixes.append(route.destination) }
+                if let source = route.source {
+                    part.nextHops[source.address] = route.gateways.sorted()
+                } else if route.destination.length == 0 {
+                    part.routers = route.gateways.sorted()
+                } else {
+                    part.onLinkPrefixes.append(route.destination)
+                }
             }
             if index == 0 {
                 spec.routers = part.routers
                 spec.onLinkPrefixes = part.onLinkPrefixes
+                spec.nextHops = part.nextHops
                 if spec.uplink.isEmpty, let uplinkIndex, let uplink = try host.link(index: uplinkIndex) { spec.uplink = uplink.name }
                 continue
             }
@@ -170,8 +179,15 @@ extension KernelHostNet {
             for uplink in [spec.uplink] + spec.otherUplinks.map(\.uplink) { users[uplink, default: []].insert(spec.name) }
             if spec.ipv4 { ipv4Users[spec.uplink, default: []].insert(spec.name) }
         }
+        let uplinksBefore = (try? UplinkRecord.uplinksInUse()) ?? []
         for (uplink, domains) in users.sorted(by: { $0.key < $1.key }) {
             attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: domains) }
+        }
+        if !users.isEmpty {
+            attempt { () throws(HostNetError) in
+                try KernelHostNet.releaseHost(domains: Set(users.values.joined()),
+                                              uplinksFreed: try UplinkRecord.uplinksInUse() != uplinksBefore)
+            }
         }
         for (uplink, domains) in ipv4Users.sorted(by: { $0.key < $1.key }) {
             attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: domains, root: UplinkRecord.ipv4Root) }

@@ -19,7 +19,9 @@ import PvDWire
 ///   `iif pvhXXXX blackhole`, which drops anything leaving the domain with a
 ///   source address that is not the domain's;
 /// - forwarding only on the veth and the uplink (`force_forwarding`), or, on
-///   kernels without it, global forwarding with `accept_ra=2` on the uplink;
+///   kernels without it, global forwarding; `accept_ra=2` where it was 1, and
+///   the nftables table `ip6 pvd` that forwards nothing but pvd's own traffic
+///   (KernelHostNet+Forwarding.swift);
 /// - `/etc/netns/pvd-<name>/resolv.conf`;
 /// - IPv4 through NAT when the spec asks for it (KernelHostNet+IPv4.swift).
 public final class KernelHostNet: HostNetworking {
@@ -30,6 +32,7 @@ public final class KernelHostNet: HostNetworking {
         var addresses: [IPv6Address]
         var routers: [IPv6Address]
         var onLinkPrefixes: [IPv6Prefix]
+        var nextHops: [IPv6Address: [IPv6Address]]
     }
 
     /// Where per-namespace files live (iproute2's `ip netns exec` binds them).
@@ -39,6 +42,11 @@ public final class KernelHostNet: HostNetworking {
 
     /// Fault injection for tests: the apply step with this number fails.
     public var failAtStep: Int?
+    /// How the kernel is told to forward for routed domains.
+    public var forwarding = ForwardingMode.automatic
+    /// Sends a Router Solicitation on an interface whose RA-learnt default
+    /// route the kernel dropped when forwarding was turned on (NDP does it).
+    public var solicitRouters: ((String) -> Void)?
     /// Asked about every address before it is first used; nil skips DAD.
     public var duplicateAddressDetection: (any DuplicateAddressDetection)?
 
@@ -71,7 +79,7 @@ public final class KernelHostNet: HostNetworking {
             throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
         }
         var parts = [UplinkPart(index: 0, link: uplink, addresses: spec.addresses, routers: spec.routers,
-                                onLinkPrefixes: spec.onLinkPrefixes)]
+                                onLinkPrefixes: spec.onLinkPrefixes, nextHops: spec.nextHops)]
         for other in spec.otherUplinks {
             guard spec.attachment == .routed, other.uplink != spec.uplink, parts.count < DomainNaming.maximumUplinks,
                   !parts.contains(where: { $0.link.name == other.uplink }) else {
@@ -82,7 +90,7 @@ public final class KernelHostNet: HostNetworking {
                 throw HostNetError(step: "find uplink", object: other.uplink, reason: "no such link", code: -ENODEV)
             }
             parts.append(UplinkPart(index: parts.count, link: link, addresses: other.addresses, routers: other.routers,
-                                    onLinkPrefixes: other.onLinkPrefixes))
+                                    onLinkPrefixes: other.onLinkPrefixes, nextHops: other.nextHops))
         }
         if spec.attachment == .macvlan, !host.supportsMacvlan() {
             throw HostNetError(step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
@@ -151,6 +159,7 @@ public final class KernelHostNet: HostNetworking {
         try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
         try applyTables(parts, naming: naming, fresh: fresh, transaction)
         try applyRules(parts, naming: naming, fresh: fresh, transaction)
+        try applyHostSettings(spec.name, transaction)
         for part in parts { try applyUplinkSysctls(part.link.name, domain: spec.name, transaction) }
         try applyIPv4(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
                       fresh: fresh, transaction)
@@ -204,7 +213,7 @@ public final class KernelHostNet: HostNetworking {
             }, undo: { () throws(HostNetError) in try self.host.deleteLink(hostName) })
             try Sysctl.write(Sysctl.ipv6(hostName, "accept_ra"), "0")
             try Sysctl.write(Sysctl.ipv6(hostName, "addr_gen_mode"), "1")
-            if Sysctl.exists(Sysctl.ipv6(hostName, "force_forwarding")) {
+            if perInterfaceForwarding {
                 try Sysctl.write(Sysctl.ipv6(hostName, "force_forwarding"), "1")
             }
         }
@@ -365,8 +374,11 @@ public final class KernelHostNet: HostNetworking {
         try reconcile(routes: wanted, present: present, linkName: DomainNaming.domainLink, socket: inside, transaction)
     }
 
-    /// One routing table per uplink: its on-link prefixes and the default
-    /// route via the PvD's routers there; tables of uplinks no longer used are emptied.
+    /// One routing table per uplink: its on-link prefixes, the default route
+    /// via the PvD's routers there and, for an address whose prefix only some
+    /// of them advertised, a default route from that address via those
+    /// (RFC 8028; the more specific source wins); tables of uplinks no longer
+    /// used are emptied.
     private func applyTables(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
         for index in 0..<DomainNaming.maximumUplinks {
             let table = naming.table(uplink: index)
@@ -382,9 +394,13 @@ public final class KernelHostNet: HostNetworking {
             var wanted = part.onLinkPrefixes.map {
                 KernelRoute(destination: $0, table: table, interfaceIndex: part.link.index, gateways: [])
             }
+            let anywhere = IPv6Prefix(address: .unspecified, length: 0)!
             if !part.routers.isEmpty {
-                wanted.append(KernelRoute(destination: IPv6Prefix(address: .unspecified, length: 0)!, table: table,
-                                          interfaceIndex: part.link.index, gateways: part.routers))
+                wanted.append(KernelRoute(destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: part.routers))
+            }
+            for (address, routers) in part.nextHops.sorted(by: { $0.key < $1.key }) where part.addresses.contains(address) && !routers.isEmpty {
+                wanted.append(KernelRoute(destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: routers,
+                                          source: IPv6Prefix(address: address, length: 128)))
             }
             let present = fresh ? [] : try host.routes(table: table)
             try reconcile(routes: wanted, present: present, linkName: part.link.name, socket: host, transaction)
@@ -419,41 +435,26 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
-    /// Proxy NDP on the uplink, and forwarding limited to it and the veths
-    /// where the kernel has `force_forwarding`.
-    ///
-    /// The kernel answers a Neighbor Solicitation for a proxied address only
-    /// when the interface's own `forwarding` flag is set (ndisc_recv_ns checks
-    /// it; `force_forwarding` only lets ip6_forward pass packets), so the uplink
-    /// gets `forwarding=1` too, and `accept_ra=2` so that the host keeps
-    /// autoconfiguring its own addresses on it.
-    private func applyUplinkSysctls(_ uplink: String, domain: String, _ transaction: Transaction) throws(HostNetError) {
-        var settings = [(Sysctl.ipv6(uplink, "proxy_ndp"), "1")]
-        if try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")) == "1" {
-            settings.append((Sysctl.ipv6(uplink, "accept_ra"), "2"))
-        }
-        settings.append((Sysctl.ipv6(uplink, "forwarding"), "1"))
-        if Sysctl.exists(Sysctl.ipv6(uplink, "force_forwarding")) {
-            settings.append((Sysctl.ipv6(uplink, "force_forwarding"), "1"))
-        } else {
-            settings.append((Sysctl.ipv6("all", "forwarding"), "1"))
-        }
-        try set(settings, recordedIn: try UplinkRecord(uplink), user: domain, transaction)
-    }
-
-    /// Sets sysctls of an uplink, keeping each one's original value in
-    /// `record` (the first change's), and records `domain` as a user.
+    /// Sets sysctls of an uplink (or the host), keeping each one's original
+    /// value in `record` (the first change's), and records `domain` as a
+    /// user. Where turning an IPv6 forwarding flag on made the kernel drop
+    /// learnt default routes, their routers are solicited.
     func set(_ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
              _ transaction: Transaction) throws(HostNetError) {
         let savedBefore = record.originals()
         var saved = savedBefore
+        var learntRoutes: Set<Int32>?
         for (key, value) in settings {
             let old = try Sysctl.read(key)
             guard old != value else { continue }
             if saved[key] == nil { saved[key] = old }
+            if learntRoutes == nil, value == "1", key.hasPrefix("/proc/sys/net/ipv6/"), key.hasSuffix("/forwarding") {
+                learntRoutes = try interfacesWithLearntDefaultRoutes()
+            }
             try transaction.step("set sysctl", "\(key)=\(value)", { () throws(HostNetError) in try Sysctl.write(key, value) },
                                  undo: { () throws(HostNetError) in try Sysctl.write(key, old) })
         }
+        if let learntRoutes { try solicitWhereRoutesWereLost(learntRoutes) }
         if saved != savedBefore {
             try transaction.step("record uplink sysctls", record.directory, { () throws(HostNetError) in
                 try record.saveOriginals(saved)

@@ -5,23 +5,48 @@ import PvDExec
 /// What HostNet changed on one uplink, so that it can put it back: the
 /// original value of each sysctl it set, and which domains use the uplink.
 /// When the last of them is removed, the sysctls get their old values back.
+/// The host record is the same for what routed domains change host-wide
+/// (every interface's `accept_ra`, `all.forwarding`).
 ///
-/// Kept under /run/pvd/uplinks/<network namespace inode>-<uplink>/: a file
-/// `sysctls` (`<path> <value>` lines) and an empty file per domain in
-/// `domains/`, so adding or removing a domain costs the same with 500 others.
-/// It survives a daemon restart, not a reboot (the sysctls reset anyway).
+/// Kept under /run/pvd/uplinks/<network namespace inode>-<uplink>/ (the host
+/// record: /run/pvd/host/<inode>/): a file `sysctls` (`<path> <value>`
+/// lines) and an empty file per domain in `domains/`, so adding or removing a
+/// domain costs the same with 500 others. It survives a daemon restart, not
+/// a reboot (the sysctls reset anyway).
 struct UplinkRecord {
     static let root = "/run/pvd/uplinks"
     /// The separate record of what IPv4 NAT changed, whose users are the
     /// domains with IPv4: restored when the last of them goes.
     static let ipv4Root = "/run/pvd/uplinks-ipv4"
+    static let hostRoot = "/run/pvd/host"
     let directory: String
 
     /// The record of `uplink` in the calling thread's network namespace.
     init(_ uplink: String, root: String = UplinkRecord.root) throws(HostNetError) {
+        directory = "\(root)/\(try UplinkRecord.namespaceInode())-\(uplink)"
+    }
+
+    private init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The host record of the calling thread's network namespace.
+    static func host() throws(HostNetError) -> UplinkRecord {
+        UplinkRecord(directory: "\(hostRoot)/\(try namespaceInode())")
+    }
+
+    /// The uplinks of the calling thread's namespace that domains use now.
+    static func uplinksInUse() throws(HostNetError) -> [String] {
+        let prefix = "\(try namespaceInode())-"
+        return HostFiles.entries(of: root).filter { $0.hasPrefix(prefix) }
+            .filter { UplinkRecord(directory: "\(root)/\($0)").hasUsers() }
+            .map { String($0.dropFirst(prefix.count)) }.sorted()
+    }
+
+    private static func namespaceInode() throws(HostNetError) -> UInt {
         var info = stat()
         guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
-        directory = "\(root)/\(info.st_ino)-\(uplink)"
+        return UInt(info.st_ino)
     }
 
     /// The saved original values, by sysctl path.

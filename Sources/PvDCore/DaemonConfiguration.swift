@@ -8,6 +8,7 @@ import PvDWire
 /// persist: false              # leave domains in place when stopping
 /// grace-period: 60            # seconds a domain without routers is kept
 /// duplicate-address-detection: true   # probe each new address for 1 s first
+/// ipv6-forwarding: auto       # or global: all.forwarding even where force_forwarding exists
 /// state: /run/pvd/state.json
 /// aliases:                    # a short name for a PvD
 ///   corp: corp.example.com
@@ -27,6 +28,8 @@ public struct DaemonConfiguration: Equatable, Sendable {
     public var gracePeriod: Seconds = 60
     /// Whether a domain's new address is probed on the link (1 s) before use.
     public var duplicateAddressDetection = true
+    /// How the kernel is told to forward for routed domains.
+    public var forwarding = ForwardingMode.automatic
     public var statePath = "/run/pvd/state.json"
     /// Domain name to use for a PvD ID, by alias (`corp` → `corp.example.com`).
     public var aliases: [String: PvDWire.DomainName] = [:]
@@ -44,7 +47,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
     /// Reads the configuration from a parsed document; an absent key keeps its default.
     public init(_ document: JSONValue) throws(ConfigurationError) {
         let top = try ConfigurationError.object(document, at: "", allowed: [
-            "uplinks", "persist", "grace-period", "duplicate-address-detection", "state", "aliases", "attachment", "access", "additional-information"])
+            "uplinks", "persist", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "aliases", "attachment", "access", "additional-information"])
         if let value = top["uplinks"] {
             uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
                 try ConfigurationError.interfaceName(name, at: "uplinks")
@@ -59,6 +62,13 @@ public struct DaemonConfiguration: Equatable, Sendable {
         }
         if let value = top["duplicate-address-detection"] {
             duplicateAddressDetection = try ConfigurationError.bool(value, at: "duplicate-address-detection")
+        }
+        if let value = top["ipv6-forwarding"] {
+            let text = try ConfigurationError.string(value, at: "ipv6-forwarding")
+            guard let mode = ForwardingMode(rawValue: text) else {
+                throw ConfigurationError("ipv6-forwarding", "is auto (per interface where the kernel can) or global, not \(text)")
+            }
+            forwarding = mode
         }
         if let value = top["state"] {
             statePath = try ConfigurationError.string(value, at: "state")

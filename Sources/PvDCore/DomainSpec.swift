@@ -25,6 +25,10 @@ public struct DomainSpec: Equatable, Sendable {
     /// The PvD's routers: link-local addresses on the uplink; the domain's
     /// traffic leaves through them only (several: equal-cost multipath).
     public var routers: [IPv6Address]
+    /// For an address whose prefix not every router advertised, the routers
+    /// that did: its traffic leaves through those only (RFC 8028). An address
+    /// not named here uses every router.
+    public var nextHops: [IPv6Address: [IPv6Address]] = [:]
     /// Prefixes on the uplink's link (PIO with the L flag): reached directly.
     public var onLinkPrefixes: [IPv6Prefix]
     /// Routes inside the domain besides the default route (RIO).
@@ -45,6 +49,9 @@ public struct DomainSpec: Equatable, Sendable {
 
     /// Every address of the domain, on every uplink.
     public var allAddresses: [IPv6Address] { addresses + otherUplinks.flatMap(\.addresses) }
+
+    /// The routers traffic from `address` (one of ``addresses``) leaves through.
+    public func routers(from address: IPv6Address) -> [IPv6Address] { nextHops[address] ?? routers }
 
     public init(name: String, uplink: String, addresses: [IPv6Address], routers: [IPv6Address],
                 onLinkPrefixes: [IPv6Prefix] = [], routes: [IPv6Prefix] = [], mtu: UInt32? = nil,
@@ -78,6 +85,11 @@ public struct UplinkSpec: Equatable, Sendable {
     public var routers: [IPv6Address]
     /// Prefixes on this uplink's link.
     public var onLinkPrefixes: [IPv6Prefix]
+    /// As ``DomainSpec/nextHops``, for this uplink's addresses.
+    public var nextHops: [IPv6Address: [IPv6Address]] = [:]
+
+    /// The routers traffic from `address` (one of ``addresses``) leaves through.
+    public func routers(from address: IPv6Address) -> [IPv6Address] { nextHops[address] ?? routers }
 
     public init(uplink: String, addresses: [IPv6Address], routers: [IPv6Address], onLinkPrefixes: [IPv6Prefix] = []) {
         self.uplink = uplink

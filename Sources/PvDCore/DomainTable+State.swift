@@ -29,11 +29,11 @@ extension DomainTable {
                     JSONMember("routes", .array(router.routes.sorted { $0.key.description < $1.key.description }.map {
                         .object([JSONMember("prefix", .string($0.key.description)), JSONMember("until", time($0.value))])
                     })),
-                    JSONMember("dns", .array(router.dnsServers.sorted { $0.key < $1.key }.map {
-                        .object([JSONMember("address", .string($0.key.description)), JSONMember("until", time($0.value))])
+                    JSONMember("dns", .array(router.dnsServers.entries.map {
+                        .object([JSONMember("address", .string($0.key.description)), JSONMember("until", time($0.until))])
                     })),
-                    JSONMember("search", .array(router.searchDomains.sorted { $0.key.description < $1.key.description }.map {
-                        .object([JSONMember("name", .string($0.key.description)), JSONMember("until", time($0.value))])
+                    JSONMember("search", .array(router.searchDomains.entries.map {
+                        .object([JSONMember("name", .string($0.key.description)), JSONMember("until", time($0.until))])
                     })),
                 ])
             }
@@ -161,10 +161,12 @@ private struct StateReader {
                 state.routes[try entry.prefix("prefix")] = try entry.time("until")
             }
             for entry in try router.objects("dns").prefix(limits.maximumDNSServersPerDomain) {
-                state.dnsServers[try entry.address("address")] = try entry.time("until")
+                let server = try entry.address("address")
+                guard DomainTable.isUsableDNSServer(server) else { throw entry.fail("address", "not a usable DNS server") }
+                state.dnsServers.append(server, until: try entry.time("until"))
             }
             for entry in try router.objects("search").prefix(limits.maximumSearchDomainsPerDomain) {
-                do { state.searchDomains[try PvDWire.DomainName(try entry.string("name"))] = try entry.time("until") } catch let error as StateError {
+                do { state.searchDomains.append(try PvDWire.DomainName(try entry.string("name")), until: try entry.time("until")) } catch let error as StateError {
                     throw error
                 } catch {
                     throw entry.fail("name", "\(error)")

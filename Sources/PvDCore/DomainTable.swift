@@ -42,6 +42,9 @@ public struct LimitCounters: Equatable, Sendable {
     public var refusedDomains = 0
     public var refusedRouters = 0
     public var refusedEntries = 0
+    /// RDNSS addresses no program inside a domain can use (multicast,
+    /// unspecified, loopback, link-local): never written to resolv.conf.
+    public var refusedDNSServers = 0
 
     public init() {}
 }
@@ -65,8 +68,9 @@ struct RouterState: Sendable {
     var defaultUntil: Seconds
     var prefixes: [IPv6Prefix: PrefixState] = [:]
     var routes: [IPv6Prefix: Seconds] = [:]
-    var dnsServers: [IPv6Address: Seconds] = [:]
-    var searchDomains: [PvDWire.DomainName: Seconds] = [:]
+    /// In the router's order, which is its preference (RFC 8106).
+    var dnsServers = OrderedLifetimes<IPv6Address>()
+    var searchDomains = OrderedLifetimes<PvDWire.DomainName>()
     var mtu: UInt32?
     /// The last time this router said anything.
     var lastHeard: Seconds
@@ -75,6 +79,11 @@ struct RouterState: Sendable {
         var onLink: Bool
         var autonomous: Bool
         var validUntil: Seconds
+    }
+
+    /// The valid autonomous /64s it advertises: those a domain takes an address in.
+    func addressPrefixes(at now: Seconds) -> Set<IPv6Prefix> {
+        Set(prefixes.filter { $0.value.validUntil > now && $0.value.autonomous && $0.key.length == 64 }.keys)
     }
 }
 
@@ -134,6 +143,9 @@ public struct DomainTable: Sendable {
     /// How long a new address is probed (duplicate address detection) before
     /// its domain uses it; nil: used at once, without probing.
     public let addressProbeTime: Seconds?
+    /// The uplinks that have IPv4 of their own (an address and a default
+    /// route): only there can a domain get the host's IPv4 through NAT.
+    public private(set) var ipv4Uplinks: Set<String> = []
     /// After this many addresses of one prefix were found in use, the domain
     /// takes none in it (RFC 7217's IDGEN_RETRIES).
     public static let maximumAddressConflicts = 3
@@ -224,8 +236,7 @@ public struct DomainTable: Sendable {
         var router = domain.routers[routerKey] ?? RouterState(interface: interface, address: source, defaultUntil: now, lastHeard: now)
         router.defaultUntil = now + Seconds(header.routerLifetime)
         router.lastHeard = now
-        apply(ra.options, to: &router, at: now)
-        if let pvd { apply(pvd.options, to: &router, at: now) }
+        apply(ra.options + (pvd?.options ?? []), to: &router, at: now)
         if header.routerLifetime == 0 && router.prefixes.isEmpty && router.routes.isEmpty {
             domain.routers.removeValue(forKey: routerKey)  // withdrawn, nothing else left from it
         } else {
@@ -236,6 +247,18 @@ public struct DomainTable: Sendable {
         var changed: Set<String> = publish(key, at: now) ? [domain.name] : []
         if optionBefore != (domain.sequence, domain.http, domain.legacy, domain.delay) { changed.insert(domain.name) }
         changed.formUnion(republishIPv4(on: interface, before: ipv4Before, at: now))
+        return changed
+    }
+
+    /// Tells which uplinks have IPv4 of their own now; returns the names of
+    /// the domains whose desired state changed with it.
+    public mutating func setIPv4Uplinks(_ uplinks: Set<String>, at now: Seconds) -> Set<String> {
+        let flipped = uplinks.symmetricDifference(ipv4Uplinks)
+        ipv4Uplinks = uplinks
+        var changed: Set<String> = []
+        for (key, domain) in domains where flipped.contains(domain.uplink) && publish(key, at: now) {
+            changed.insert(domain.name)
+        }
         return changed
     }
 
@@ -264,8 +287,8 @@ public struct DomainTable: Sendable {
             for (routerKey, var router) in domain.routers {
                 router.prefixes = router.prefixes.filter { $0.value.validUntil > now }
                 router.routes = router.routes.filter { $0.value > now }
-                router.dnsServers = router.dnsServers.filter { $0.value > now }
-                router.searchDomains = router.searchDomains.filter { $0.value > now }
+                router.dnsServers.removeExpired(at: now)
+                router.searchDomains.removeExpired(at: now)
                 if router.defaultUntil <= now, router.prefixes.isEmpty, router.routes.isEmpty {
                     domain.routers.removeValue(forKey: routerKey)
                 } else {
@@ -302,8 +325,8 @@ public struct DomainTable: Sendable {
                 consider(router.defaultUntil)
                 router.prefixes.values.forEach { consider($0.validUntil) }
                 router.routes.values.forEach(consider)
-                router.dnsServers.values.forEach(consider)
-                router.searchDomains.values.forEach(consider)
+                router.dnsServers.entries.map(\.until).forEach(consider)
+                router.searchDomains.entries.map(\.until).forEach(consider)
             }
         }
         return next
@@ -424,8 +447,12 @@ public struct DomainTable: Sendable {
         }
     }
 
+    /// Takes in the options of one RA (those outside the PvD option, then
+    /// those inside) for one router. RDNSS and DNSSL entries keep the RA's order.
     private mutating func apply(_ options: [NDOption], to router: inout RouterState, at now: Seconds) {
         func until(_ lifetime: UInt32) -> Seconds { lifetime == .max ? .infinity : now + Seconds(lifetime) }
+        var servers: [(key: IPv6Address, lifetime: UInt32)] = []
+        var search: [(key: PvDWire.DomainName, lifetime: UInt32)] = []
         for option in options {
             switch option {
             case .prefixInformation(let pio):
@@ -441,16 +468,30 @@ public struct DomainTable: Sendable {
             case .routeInformation(let rio) where rio.preference != .reserved:
                 refresh(&router.routes, [rio.prefix], lifetime: rio.lifetime, limit: limits.maximumRoutesPerDomain, at: now)
             case .recursiveDNSServers(let rdnss):
-                refresh(&router.dnsServers, rdnss.servers, lifetime: rdnss.lifetime, limit: limits.maximumDNSServersPerDomain, at: now)
+                for server in rdnss.servers {
+                    if DomainTable.isUsableDNSServer(server) {
+                        servers.append((server, rdnss.lifetime))
+                    } else {
+                        counters.refusedDNSServers += 1
+                    }
+                }
             case .dnsSearchList(let dnssl):
-                refresh(&router.searchDomains, dnssl.domains, lifetime: dnssl.lifetime,
-                        limit: limits.maximumSearchDomainsPerDomain, at: now)
+                search += dnssl.domains.map { ($0, dnssl.lifetime) }
             case .mtu(let mtu) where (1280...65535).contains(mtu):
                 router.mtu = mtu
             default:
                 break
             }
         }
+        counters.refusedEntries += router.dnsServers.refresh(servers, limit: limits.maximumDNSServersPerDomain, at: now)
+        counters.refusedEntries += router.searchDomains.refresh(search, limit: limits.maximumSearchDomainsPerDomain, at: now)
+    }
+
+    /// Whether a program inside a domain can send DNS queries to `server`: not
+    /// multicast, unspecified or loopback, and not link-local (an RA carries no
+    /// zone, and the router's link is not the domain's).
+    public static func isUsableDNSServer(_ server: IPv6Address) -> Bool {
+        !(server.isMulticast || server == .unspecified || server.isLoopback || server.isLinkLocal)
     }
 
     /// The interfaces the domain is attached to: the uplink it was first heard
@@ -465,15 +506,16 @@ public struct DomainTable: Sendable {
     /// The address the domain takes in each autonomous /64 advertised on each
     /// of its uplinks (a prefix heard on several belongs to the first): stable
     /// (RFC 7217), the next one after each conflict, none after too many.
+    /// Only prefixes of live default routers count: an address leaves through
+    /// a router that advertised its prefix (RFC 8028), so when the last such
+    /// router withdraws, the address goes.
     func candidateAddresses(of domain: LearntDomain, at now: Seconds) -> [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)] {
         var taken: Set<IPv6Prefix> = []
         var candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)] = []
         for uplink in uplinks(of: domain) {
             var prefixes: Set<IPv6Prefix> = []
-            for router in domain.routers.values where router.interface == uplink {
-                for (prefix, state) in router.prefixes where state.validUntil > now && state.autonomous && prefix.length == 64 {
-                    prefixes.insert(prefix)
-                }
+            for router in domain.routers.values where router.interface == uplink && router.defaultUntil > now {
+                prefixes.formUnion(router.addressPrefixes(at: now))
             }
             for prefix in prefixes.subtracting(taken).sorted(by: { $0.address < $1.address }) {
                 taken.insert(prefix)
@@ -501,9 +543,12 @@ public struct DomainTable: Sendable {
     /// The DomainSpec a learnt domain asks for at `now`: per uplink, one stable
     /// address per autonomous /64 (once probed, with duplicate address
     /// detection), the live default routers and the on-link prefixes; from
-    /// all of them, the RIO routes, DNS and the smallest MTU. Lists are sorted
-    /// so equal states compare equal. `candidates`: the domain's candidate
-    /// addresses when the caller has them already.
+    /// all of them, the RIO routes, DNS and the smallest MTU; per address, the
+    /// routers that advertised its prefix where not all of them did (RFC 8028).
+    /// Lists are sorted so equal states compare equal, but DNS servers and
+    /// search domains keep their routers' order (routers by uplink, then
+    /// address). `candidates`: the domain's candidate addresses when the
+    /// caller has them already.
     func spec(of domain: LearntDomain, at now: Seconds,
               candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)]? = nil) -> DomainSpec {
         let uplinks = uplinks(of: domain)
@@ -513,30 +558,33 @@ public struct DomainTable: Sendable {
         func part(_ uplink: String) -> UplinkSpec {
             let here = routers.filter { $0.interface == uplink }
             let onLink = Set(here.flatMap { $0.prefixes.filter { $0.value.validUntil > now && $0.value.onLink }.keys })
-            return UplinkSpec(uplink: uplink, addresses: usable.filter { $0.uplink == uplink }.map(\.address),
-                              routers: here.filter { $0.defaultUntil > now }.map(\.address).sorted(),
-                              onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
+            let defaultRouters = here.filter { $0.defaultUntil > now }
+            var part = UplinkSpec(uplink: uplink, addresses: usable.filter { $0.uplink == uplink }.map(\.address),
+                                  routers: defaultRouters.map(\.address).sorted(),
+                                  onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
+            for candidate in usable where candidate.uplink == uplink {
+                let advertisers = defaultRouters.filter { $0.addressPrefixes(at: now).contains(candidate.prefix) }.map(\.address).sorted()
+                if advertisers != part.routers { part.nextHops[candidate.address] = advertisers }
+            }
+            return part
         }
         var routes: Set<IPv6Prefix> = []
         var servers: [IPv6Address] = [], search: [PvDWire.DomainName] = []
         for router in routers {
             routes.formUnion(router.routes.filter { $0.value > now }.keys)
-            for server in router.dnsServers.filter({ $0.value > now }).keys.sorted() where !servers.contains(server) {
-                servers.append(server)
-            }
-            for name in router.searchDomains.filter({ $0.value > now }).keys.sorted(by: { $0.description < $1.description })
-            where !search.contains(name) {
-                search.append(name)
-            }
+            for server in router.dnsServers.live(at: now) where !servers.contains(server) { servers.append(server) }
+            for name in router.searchDomains.live(at: now) where !search.contains(name) { search.append(name) }
         }
         let primary = part(domain.uplink)
         var spec = DomainSpec(name: domain.name, uplink: primary.uplink, addresses: primary.addresses, routers: primary.routers,
                               onLinkPrefixes: primary.onLinkPrefixes,
                               routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
                               mtu: routers.compactMap(\.mtu).min(), dnsServers: servers, searchDomains: search)
+        spec.nextHops = primary.nextHops
         spec.otherUplinks = uplinks.dropFirst().map(part)
         spec.attachment = attachments[domain.uplink] ?? .routed
-        spec.ipv4 = spec.attachment == .routed && ipv4Domains(on: domain.uplink).contains(domain.name)
+        spec.ipv4 = spec.attachment == .routed && ipv4Uplinks.contains(domain.uplink)
+            && ipv4Domains(on: domain.uplink).contains(domain.name)
         return spec
     }
 }

@@ -17,6 +17,16 @@ public protocol HostNetworking {
     func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String]
 }
 
+/// How HostNet has the kernel forward for routed domains.
+public enum ForwardingMode: String, Equatable, Sendable {
+    /// Per interface (`force_forwarding`) where the kernel has it, otherwise
+    /// the whole namespace (`all.forwarding`).
+    case automatic = "auto"
+    /// Always `all.forwarding`, as on kernels without `force_forwarding`
+    /// (Debian 12's 6.1): for such hosts, and to test that path on any kernel.
+    case global
+}
+
 /// A failed change to the host: which step, on which object, and what the
 /// kernel (or the file system) said.
 public struct HostNetError: Error, Equatable, Sendable, CustomStringConvertible {

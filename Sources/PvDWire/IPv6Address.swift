@@ -47,6 +47,10 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// True for fe80::/10.
     public var isLinkLocal: Bool { high >> 54 == 0x3FA }
+    /// ff00::/8.
+    public var isMulticast: Bool { high >> 56 == 0xFF }
+    /// ::1.
+    public var isLoopback: Bool { high == 0 && low == 1 }
 
     /// This address with every bit after the first `length` bits cleared.
     public func masked(to length: Int) -> IPv6Address {

@@ -53,6 +53,7 @@ final class Runner {
         links = try LinkMonitor()
         prober = settings.duplicateAddressDetection ? try NeighborProber() : nil
         host = try KernelHostNet()
+        host.forwarding = settings.forwarding
         let probeTime = settings.duplicateAddressDetection ? Runner.addressProbeTime : nil
         table = DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod,
                             aliases: settings.aliases, attachments: settings.attachments, addressProbeTime: probeTime)
@@ -94,6 +95,8 @@ final class Runner {
         } catch {
             logger.error("removing leftovers: \(error)")
         }
+        // A firewall reload while pvdd was away may have flushed the forward filter.
+        do { try host.restoreForwardFilter() } catch { logger.error("\(error)") }
         logger.info("carrying on with \(names.count) domain(s) from \(statePath)")
     }
 
@@ -121,10 +124,13 @@ final class Runner {
     func run() -> Int32 {
         do {
             try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
+            host.solicitRouters = { [unowned self] interface in self.solicit(interface) }
             try loop.watch(links.descriptor) { [unowned self] in
                 // A link that comes (back) up gets a solicitation as soon as its link-local
                 // address is usable, so its routers answer at once.
-                for uplink in self.links.receive() where self.listens(on: uplink) { self.solicit(uplink) }
+                let news = self.links.receive()
+                for uplink in news.ready where self.listens(on: uplink) { self.solicit(uplink) }
+                if news.ipv4Changed { self.followIPv4() }
             }
             if let prober {
                 try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
@@ -132,6 +138,7 @@ final class Runner {
             try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
             let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
             present.sorted().forEach(solicit)
+            _ = table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
             adopt()
             do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
             EventLoop.notifyReady()
@@ -141,6 +148,24 @@ final class Runner {
             logger.error("\(error)")
             return 1
         }
+    }
+
+    /// The uplinks with IPv4 of their own (an address and a default route).
+    private func ipv4Uplinks() -> Set<String> {
+        do { return try host.ipv4Uplinks().filter(listens(on:)) } catch {
+            logger.error("reading IPv4 addresses and routes: \(error)")
+            return table.ipv4Uplinks
+        }
+    }
+
+    /// IPv4 came or went somewhere: domains on an uplink that gained or lost
+    /// its IPv4 gain or lose theirs.
+    private func followIPv4() {
+        let uplinks = ipv4Uplinks()
+        guard uplinks != table.ipv4Uplinks else { return }
+        logger.info("uplinks with IPv4: \(uplinks.isEmpty ? "none" : uplinks.sorted().joined(separator: ", "))")
+        let now = loop.now
+        push(table.setIPv4Uplinks(uplinks, at: now), at: now)
     }
 
     private func solicit(_ uplink: String) {
@@ -208,7 +233,8 @@ final class Runner {
         let report: String = "limits: \(counters.rateLimitedRAs - reportedCounters.rateLimitedRAs) RA(s) over the rate, "
             + "\(counters.refusedDomains - reportedCounters.refusedDomains) new domain(s), "
             + "\(counters.refusedRouters - reportedCounters.refusedRouters) router(s) and "
-            + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) refused; "
+            + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) and "
+            + "\(counters.refusedDNSServers - reportedCounters.refusedDNSServers) unusable DNS server(s) refused; "
             + "\(table.domains.count) domain(s)"
         logger.warning("\(report)")
         reportedCounters = counters

@@ -29,6 +29,7 @@ enum HostFile {
         #expect(configuration.aliases == ["corp": try DomainName("corp.example.com")])
         #expect(configuration.uplinks.isEmpty)
         #expect(configuration.duplicateAddressDetection)
+        #expect(configuration.forwarding == .automatic)
     }
 
     @Test func everyKey() throws {
@@ -37,6 +38,7 @@ enum HostFile {
             persist: true
             grace-period: 2.5
             duplicate-address-detection: false
+            ipv6-forwarding: global
             state: /var/lib/pvd/state.json
             aliases:
               corp: Corp.Example.COM
@@ -60,6 +62,7 @@ enum HostFile {
         #expect(configuration.persist)
         #expect(configuration.gracePeriod == 2.5)
         #expect(!configuration.duplicateAddressDetection)
+        #expect(configuration.forwarding == .global)
         #expect(configuration.statePath == "/var/lib/pvd/state.json")
         #expect(configuration.aliases == ["corp": try DomainName("corp.example.com"), "lab": try DomainName("lab.example.org")])
         #expect(configuration.attachments == ["eth0": .macvlan])
@@ -86,7 +89,8 @@ enum HostFile {
         ("attachment:\n  eth0: bridge", "attachment.eth0: is \"bridge\"; use routed or macvlan"),
         ("additional-information:\n  ca-file: lab.pem", "additional-information.ca-file: must be an absolute path"),
         ("additional-information:\n  cafile: /x", "additional-information.cafile: unknown key; known: ca-file, fetch"),
-        ("uplink: [eth0]", "uplink: unknown key; known: access, additional-information, aliases, attachment, duplicate-address-detection, grace-period, persist, state, uplinks"),
+        ("ipv6-forwarding: everywhere", "ipv6-forwarding: is auto (per interface where the kernel can) or global, not everywhere"),
+        ("uplink: [eth0]", "uplink: unknown key; known: access, additional-information, aliases, attachment, duplicate-address-detection, grace-period, ipv6-forwarding, persist, state, uplinks"),
         ("- eth0", "must be a mapping"),
     ])
     func badInputIsNamed(_ text: String, _ message: String) {

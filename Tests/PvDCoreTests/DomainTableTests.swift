@@ -135,7 +135,68 @@ struct DomainTableTests {
         #expect(changed == ["corp.example.com"])
         let spec = table.specs(at: 1)[0]
         #expect(spec.routers == [RA.router(3)])
-        #expect(spec.addresses.count == 2, "R2's prefix stays until its valid lifetime runs out")
+        #expect(spec.addresses == [StableAddress.address(in: RA.prefix("2001:db8:3::/64"), domain: "corp.example.com", secret: secret)],
+                "RFC 8028: R2's prefix's address goes with R2, whose prefix no other router advertises")
+        #expect(spec.onLinkPrefixes.count == 2, "R2's prefix is still on the link until its valid lifetime runs out")
+    }
+
+    @Test func eachAddressLeavesThroughTheRoutersOfItsPrefix() throws {
+        var table = DomainTable(secret: secret)
+        func address(_ prefix: String) -> IPv6Address {
+            StableAddress.address(in: RA.prefix(prefix), domain: "corp.example.com", secret: secret)
+        }
+        let shared = RA.options(prefix: "2001:db8:4::/64")
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64") + shared), from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:3::/64") + shared), from: RA.router(3), on: "eth0", at: 0)
+        var spec = try #require(table.spec(named: "corp.example.com", at: 0))
+        #expect(spec.routers == [RA.router(2), RA.router(3)])
+        #expect(Set(spec.addresses) == [address("2001:db8:2::/64"), address("2001:db8:3::/64"), address("2001:db8:4::/64")])
+        #expect(spec.nextHops == [address("2001:db8:2::/64"): [RA.router(2)], address("2001:db8:3::/64"): [RA.router(3)]],
+                "a prefix both advertise uses both; the others only their own router")
+        #expect(spec.routers(from: address("2001:db8:4::/64")) == [RA.router(2), RA.router(3)])
+
+        _ = table.observe(RA.pvd("corp.example.com", lifetime: 0, []), from: RA.router(2), on: "eth0", at: 1)
+        spec = try #require(table.spec(named: "corp.example.com", at: 1))
+        #expect(Set(spec.addresses) == [address("2001:db8:3::/64"), address("2001:db8:4::/64")], "R2's own prefix went with it")
+        #expect(spec.nextHops.isEmpty, "R3 alone is every router")
+
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64") + shared), from: RA.router(2), on: "eth0", at: 2)
+        #expect(table.spec(named: "corp.example.com", at: 2)?.addresses.count == 3, "back with its router")
+    }
+
+    @Test func dnsKeepsTheRoutersOrderAndRefusesUnusableServers() throws {
+        var table = DomainTable(secret: secret)
+        let servers = ["2001:db8::b", "2001:db8::a", "ff02::1", "::", "::1", "fe80::53"].map { IPv6Address($0)! }
+        func ra(_ first: [IPv6Address], _ search: [String]) throws -> RouterAdvertisement {
+            RA.plain(RA.options(prefix: "2001:db8:1::/64") + [
+                .recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: first)),
+                .recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: [IPv6Address("2001:db8::c")!])),
+                .dnsSearchList(DNSSearchList(lifetime: 600, domains: try search.map { try DomainName($0) })),
+            ])
+        }
+        _ = table.observe(try ra(servers, ["z.example", "a.example"]), from: RA.router(1), on: "eth0", at: 0)
+        var spec = try #require(table.specs(at: 0).first)
+        #expect(spec.dnsServers.map(\.description) == ["2001:db8::b", "2001:db8::a", "2001:db8::c"], "option order, then order in the option")
+        #expect(spec.searchDomains.map(\.description) == ["z.example", "a.example"])
+        #expect(table.counters.refusedDNSServers == 4, "multicast, unspecified, loopback and link-local")
+        #expect(spec.resolvConf.contains("nameserver 2001:db8::b\nnameserver 2001:db8::a\nnameserver 2001:db8::c\nsearch z.example a.example\n"))
+
+        _ = table.observe(try ra([IPv6Address("2001:db8::a")!, IPv6Address("2001:db8::b")!], ["a.example"]), from: RA.router(1), on: "eth0", at: 1)
+        spec = try #require(table.specs(at: 1).first)
+        #expect(spec.dnsServers.map(\.description) == ["2001:db8::a", "2001:db8::b", "2001:db8::c"], "the latest RA's order")
+        #expect(spec.searchDomains.map(\.description) == ["a.example", "z.example"], "entries it did not repeat stay, after")
+    }
+
+    @Test func ipv4FollowsTheUplinksOwnIPv4() throws {
+        var table = DomainTable(secret: secret)
+        _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
+        let name = try #require(table.specs(at: 0).first).name
+        #expect(table.spec(named: name, at: 0)?.ipv4 == false, "an IPv6-only uplink: no IPv4 for its domains")
+        #expect(table.setIPv4Uplinks(["eth1"], at: 1).isEmpty)
+        #expect(table.setIPv4Uplinks(["eth0", "eth1"], at: 2) == [name])
+        #expect(table.spec(named: name, at: 2)?.ipv4 == true)
+        #expect(table.setIPv4Uplinks(["eth1"], at: 3) == [name], "the uplink lost its IPv4")
+        #expect(table.spec(named: name, at: 3)?.ipv4 == false)
     }
 
     @Test func newSequenceReplacesOldIsIgnored() {
@@ -178,11 +239,15 @@ struct DomainTableTests {
         var table = DomainTable(secret: secret)
         _ = table.observe(RA.plain(lifetime: 9000, RA.options(prefix: "2001:db8:1::/64", valid: .max)), from: RA.router(1), on: "eth0", at: 0)
         _ = table.expire(at: 1e9)
-        #expect(table.specs(at: 1e9).first?.addresses.count == 1)
+        #expect(table.specs(at: 1e9).first?.onLinkPrefixes == [RA.prefix("2001:db8:1::/64")])
+        #expect(table.specs(at: 1e9).first?.addresses == [], "its router is no default router any more (RFC 8028)")
+        _ = table.observe(RA.plain(lifetime: 9000, []), from: RA.router(1), on: "eth0", at: 1e9)
+        #expect(table.specs(at: 1e9).first?.addresses.count == 1, "the prefix never expired")
     }
 
     @Test func legacyFlagChoosesTheIPv4Domain() {
         var table = DomainTable(secret: secret)
+        _ = table.setIPv4Uplinks(["eth0"], at: 0)
         _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
         let implicitName = table.specs(at: 0)[0].name
         #expect(table.ipv4Domains(on: "eth0") == [implicitName], "no L flag: the implicit PvD")
@@ -201,12 +266,14 @@ struct DomainTableTests {
         #expect(table.spec(named: implicitName, at: 1)?.ipv4 == true)
 
         var macvlan = DomainTable(secret: secret, attachments: ["eth0": .macvlan])
+        _ = macvlan.setIPv4Uplinks(["eth0"], at: 0)
         _ = macvlan.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
         #expect(macvlan.specs(at: 0).first?.ipv4 == false, "a macvlan domain is on the link itself: no NAT")
     }
 
     @Test func ipv4PassesOnWhenItsDomainExpires() {
         var table = DomainTable(secret: secret, gracePeriod: 0)
+        _ = table.setIPv4Uplinks(["eth0"], at: 0)
         _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
         _ = table.observe(RA.pvd("corp.example.com", lifetime: 10, legacy: true, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
                           from: RA.router(2), on: "eth0", at: 0)

@@ -14,6 +14,9 @@ done
 
 lab_two_routers 2
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+# IPv4 of the uplink's own, so that the L flag's domain gets IPv4 (the IPv4 property).
+ip -n "${P}host" addr add 192.0.2.10/24 dev up0
+ip -n "${P}host" route add default via 192.0.2.1
 lab_dbus
 "$PVD" list >"$LAB_DIR/no-daemon.out" 2>&1 && fail "pvd list succeeded without pvdd"
 grep -q "pvdd is not running" "$LAB_DIR/no-daemon.out" || fail "pvd list without pvdd said: $(cat "$LAB_DIR/no-daemon.out")"

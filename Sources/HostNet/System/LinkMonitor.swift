@@ -6,8 +6,9 @@ import PvDCore
 /// their routers: up, running, and holding an IPv6 link-local address that has
 /// passed duplicate address detection — the moment the kernel itself sends its
 /// Router Solicitation (a solicitation sent at carrier-up would leave from the
-/// unspecified address, or not at all). Watch ``descriptor`` and call
-/// ``receive()`` when it is readable.
+/// unspecified address, or not at all). Also tells when IPv4 addresses or
+/// routes changed (an uplink's own IPv4 decides whether domains get any).
+/// Watch ``descriptor`` and call ``receive()`` when it is readable.
 public final class LinkMonitor {
     private let socket: OpaquePointer
     private let state = LinkStates()
@@ -22,6 +23,8 @@ public final class LinkMonitor {
         for (step, result) in [("connect netlink socket", nl_connect(socket, NETLINK_ROUTE)),
                                ("join link notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_LINK.rawValue))),
                                ("join IPv6 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_IFADDR.rawValue))),
+                               ("join IPv4 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_IFADDR.rawValue))),
+                               ("join IPv4 route notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_ROUTE.rawValue))),
                                ("make netlink socket non-blocking", nl_socket_set_nonblocking(socket))] where result < 0 {
             nl_socket_free(socket)
             throw NetlinkSocket.error(result, step, "link monitor")
@@ -33,11 +36,14 @@ public final class LinkMonitor {
     public var descriptor: Int32 { nl_socket_get_fd(socket) }
 
     /// Reads the waiting notifications; returns the names of the links that
-    /// became ready since.
-    public func receive() -> [String] {
+    /// became ready since, and whether any IPv4 address or route changed.
+    public func receive() -> (ready: [String], ipv4Changed: Bool) {
         while nl_recvmsgs_default(socket) >= 0 {}
-        defer { state.becameReady.removeAll() }
-        return state.becameReady.compactMap(LinkMonitor.name(ofIndex:))
+        defer {
+            state.becameReady.removeAll()
+            state.ipv4Changed = false
+        }
+        return (state.becameReady.compactMap(LinkMonitor.name(ofIndex:)), state.ipv4Changed)
     }
 
     /// The names of the links of the calling thread's namespace now.
@@ -65,6 +71,7 @@ public final class LinkMonitor {
 private final class LinkStates {
     var usable: [Int32: Set<String>] = [:]
     var becameReady: [Int32] = []
+    var ipv4Changed = false
 
     func link(_ index: Int32, running: Bool) {
         if !running { usable[index] = nil }
@@ -90,7 +97,10 @@ private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutable
             let flags = rtnl_link_get_flags(object)
             let running = type == Int32(RTM_NEWLINK) && flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
             states.link(rtnl_link_get_ifindex(object), running: running)
+        case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
+            states.ipv4Changed = true  // only the IPv4 route group is joined
         case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
+            if rtnl_addr_get_family(object) == AF_INET { states.ipv4Changed = true }
             guard rtnl_addr_get_family(object) == AF_INET6, rtnl_addr_get_scope(object) == Int32(RT_SCOPE_LINK.rawValue),
                   let local = rtnl_addr_get_local(object) else { return }
             var address = [CChar](repeating: 0, count: 64)

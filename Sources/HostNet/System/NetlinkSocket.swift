@@ -36,6 +36,8 @@ struct KernelRoute: Hashable {
     var table: UInt32
     var interfaceIndex: Int32
     var gateways: [IPv6Address]
+    /// The source the route is for (`ip route add … from SOURCE`); nil for any.
+    var source: IPv6Prefix? = nil
     /// RTPROT_*: pvd's routes are static; the kernel's own (for addresses,
     /// fe80::/64) are `kernel` and never pvd's to change.
     var origin: UInt8 = UInt8(RTPROT_STATIC)
@@ -346,45 +348,49 @@ final class NetlinkSocket {
 
     /// IPv6 unicast routes of every table.
     func routes() throws(HostNetError) -> [KernelRoute] {
-        var routes: [KernelRoute] = []
-        try dump("list routes", { rtnl_route_alloc_cache(socket, AF_INET6, 0, &$0) }) { route in
-            if let entry = NetlinkSocket.kernelRoute(route) { routes.append(entry) }
-        }
-        return routes
+        try routeDump(table: nil)
     }
 
     /// IPv6 unicast routes of one table. The kernel filters the dump (strict
     /// checking with RTA_TABLE), so the cost does not grow with other tables.
     func routes(table: UInt32) throws(HostNetError) -> [KernelRoute] {
-        var routes: [KernelRoute] = []
+        try routeDump(table: table).filter { $0.table == table }
+    }
+
+    /// Dumps IPv6 routes, each message parsed on its own: libnl's route cache
+    /// would merge routes that differ only in their source (`from`), which
+    /// pvd's per-source default routes do.
+    private func routeDump(table: UInt32?) throws(HostNetError) -> [KernelRoute] {
+        let object = table.map { "table \($0)" } ?? "every table"
         let fd = nl_socket_get_fd(socket)
-        var strict: Int32 = 1
-        setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &strict, 4)
+        if table != nil {
+            var strict: Int32 = 1
+            setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &strict, 4)
+        }
         defer {
-            strict = 0
+            var strict: Int32 = 0
             setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &strict, 4)
         }
         let request = nlmsg_alloc_simple(Int32(RTM_GETROUTE), NLM_F_DUMP)!
         defer { nlmsg_free(request) }
         var header = rtmsg()
         header.rtm_family = UInt8(AF_INET6)
-        try check(nlmsg_append(request, &header, MemoryLayout<rtmsg>.size, Int32(NLMSG_ALIGNTO)), "list routes", "table \(table)")
-        try check(nla_put_u32(request, Int32(RTA_TABLE.rawValue), table), "list routes", "table \(table)")
-        try dump("list routes", { cache in
-            let allocated = nl_cache_alloc_name("route/route", &cache)
-            guard allocated >= 0 else { return allocated }
-            let sent = nl_send_auto(socket, request)
-            guard sent >= 0 else { return sent }
-            let received = nl_cache_pickup(socket, cache)
-            // A table that does not exist yet is an empty table.
-            return received == -NLE_OBJ_NOTFOUND ? 0 : received
-        }) { route in
-            if let entry = NetlinkSocket.kernelRoute(route), entry.table == table { routes.append(entry) }
+        try check(nlmsg_append(request, &header, MemoryLayout<rtmsg>.size, Int32(NLMSG_ALIGNTO)), "list routes", object)
+        if let table { try check(nla_put_u32(request, Int32(RTA_TABLE.rawValue), table), "list routes", object) }
+        let collector = RouteCollector()
+        guard let callbacks = nl_cb_alloc(NL_CB_DEFAULT) else {
+            throw HostNetError(step: "list routes", object: object, reason: "out of memory")
         }
-        return routes
+        defer { nl_cb_put(callbacks) }
+        nl_cb_set(callbacks, NL_CB_VALID, NL_CB_CUSTOM, routeMessageReceived, Unmanaged.passUnretained(collector).toOpaque())
+        try check(nl_send_auto(socket, request), "list routes", object)
+        let received = nl_recvmsgs(socket, callbacks)
+        // A table that does not exist yet is an empty table.
+        if received != -NLE_OBJ_NOTFOUND { try check(received, "list routes", object) }
+        return collector.routes
     }
 
-    private static func kernelRoute(_ route: OpaquePointer) -> KernelRoute? {
+    fileprivate static func kernelRoute(_ route: OpaquePointer) -> KernelRoute? {
         guard rtnl_route_get_type(route) == UInt8(RTN_UNICAST), let destination = rtnl_route_get_dst(route) else { return nil }
         // The default route carries no RTA_DST: libnl gives an empty address.
         let prefix = nl_addr_get_len(destination) == 0
@@ -398,8 +404,11 @@ final class NetlinkSocket {
             index = rtnl_route_nh_get_ifindex(nexthop)
             if let (gateway, _) = ipv6(rtnl_route_nh_get_gateway(nexthop)) { gateways.append(gateway) }
         }
+        // libnl may give an empty or a ::/0 source for a route without RTA_SRC.
+        let source = rtnl_route_get_src(route).flatMap { nl_addr_get_len($0) == 0 ? nil : ipv6($0) }
+            .flatMap { $0.1 == 0 ? nil : IPv6Prefix(address: $0.0, length: $0.1) }
         return KernelRoute(destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways,
-                           origin: rtnl_route_get_protocol(route))
+                           source: source, origin: rtnl_route_get_protocol(route))
     }
 
     /// The libnl route for `entry`. Routes pvd adds are `proto static`; a delete
@@ -413,6 +422,11 @@ final class NetlinkSocket {
         let destination = NetlinkSocket.address(entry.destination.address, prefixLength: entry.destination.length)
         rtnl_route_set_dst(route, destination)
         nl_addr_put(destination)
+        if let source = entry.source {
+            let address = NetlinkSocket.address(source.address, prefixLength: source.length)
+            rtnl_route_set_src(route, address)
+            nl_addr_put(address)
+        }
         for gateway in entry.gateways.isEmpty ? [nil] : entry.gateways.map(Optional.some) {
             let nexthop = rtnl_route_nh_alloc()!
             rtnl_route_nh_set_ifindex(nexthop, entry.interfaceIndex)
@@ -428,7 +442,8 @@ final class NetlinkSocket {
 
     private func describe(_ route: KernelRoute, _ linkName: String) -> String {
         let via = route.gateways.isEmpty ? "" : " via \(route.gateways.map(\.description).joined(separator: ","))"
-        return "\(route.destination)\(via) dev \(linkName) table \(route.table)"
+        let from = route.source.map { " from \($0)" } ?? ""
+        return "\(route.destination)\(from)\(via) dev \(linkName) table \(route.table)"
     }
 
     func addRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
@@ -555,4 +570,20 @@ final class NetlinkSocket {
         defer { rtnl_neigh_put(neighbour) }
         try check(rtnl_neigh_delete(socket, neighbour, 0), "delete proxy NDP entry", "\(address) on \(linkName)")
     }
+}
+
+/// The routes of one dump, filled by ``routeMessageReceived``.
+private final class RouteCollector {
+    var routes: [KernelRoute] = []
+}
+
+/// libnl's callback for each message of a route dump: parses it alone.
+private func routeMessageReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    guard let message, let context else { return Int32(NL_OK.rawValue) }
+    nl_msg_parse(message, { object, context in
+        guard let object, let context else { return }
+        let collector = Unmanaged<RouteCollector>.fromOpaque(context).takeUnretainedValue()
+        if let route = NetlinkSocket.kernelRoute(object) { collector.routes.append(route) }
+    }, context)
+    return Int32(NL_OK.rawValue)
 }
