@@ -7,6 +7,7 @@
 # other network through the host (it leaves through up0 only), nothing from
 # the link reaches into corp or through the host, and SIGTERM leaves no
 # address, route, nftables table or sysctl behind.
+# forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -7,6 +7,7 @@
 # leaves corp working through r3; a new sequence number from r3 replaces the
 # configuration; short lifetimes expire on time on the real clock, and the
 # emptied domain goes after the grace period. SIGTERM removes what pvdd made.
+# forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)

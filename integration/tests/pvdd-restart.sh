@@ -1,6 +1,7 @@
 # kill -9 of pvdd while RAs flow, then a restart: the domains and a program
 # running inside one are untouched (no netlink change at all, no lost ping),
 # and the restarted daemon's state matches what was there.
+# forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)

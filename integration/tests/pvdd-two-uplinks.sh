@@ -4,6 +4,7 @@
 # traffic from each address leaves through the router on that address's link.
 # When r2 withdraws, corp carries on through up1. A kill -9 and restart
 # changes nothing in the kernel; SIGTERM leaves both uplinks as they were.
+# forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
