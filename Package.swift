@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "CPvDShim"),
 
         // Pure Swift: wire formats and the domain model.
-        .target(name: "PvDWire", exclude: ["Fuzz"]),
+        .target(name: "PvDWire"),
         .target(name: "PvDCore", dependencies: ["PvDWire"]),
         // Reads the YAML configuration files into PvDCore values.
         .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
@@ -54,7 +54,7 @@ let package = Package(
         // `pvd` runs `pvd exec` and hands every other command to `pvd-cli`.
         .executableTarget(name: "pvd", dependencies: ["PvDExec"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .executableTarget(name: "pvd-cli", dependencies: [
-            "PvDWire", "PvDCore", "PvDExec", "UserDatabase", "Bus",
+            "PvDWire", "PvDCore", "PvDConfig", "PvDExec", "UserDatabase", "Bus",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.

@@ -223,6 +223,16 @@ CONF
     export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$LAB_DIR/bus.socket"
 }
 
+# lab_as_nobody CMD…: CMD as the user nobody, for whom pvd's clients use the
+# system bus's fixed socket: in a private mount namespace that socket is the
+# test's bus (lab_dbus), and nothing changes on the host.
+lab_as_nobody() {
+    unshare --mount --propagation private sh -c '
+        mount -t tmpfs tmpfs /run && mkdir /run/dbus && touch /run/dbus/system_bus_socket &&
+        mount --bind "$0" /run/dbus/system_bus_socket &&
+        exec setpriv --reuid=nobody --regid=nogroup --init-groups -- "$@"' "$LAB_DIR/bus.socket" "$@"
+}
+
 # fail MESSAGE: print MESSAGE and fail the test.
 fail() {
     echo "$*" >&2

@@ -107,8 +107,9 @@ public final class BusConnection {
     }
 
     /// Lets `loop` dispatch the connection's messages.
-    public func attach(to loop: EventLoop) throws(BusError) {
-        let result = sd_bus_attach_event(bus, loop.event, 0)
+    /// `priority`: sd-event's, lower runs first (0 is the loop's default).
+    public func attach(to loop: EventLoop, priority: Int32 = 0) throws(BusError) {
+        let result = sd_bus_attach_event(bus, loop.event, priority)
         guard result >= 0 else { throw BusError.system("attach the bus to the event loop", -result) }
     }
 
@@ -291,6 +292,9 @@ private func methodCalled(_ message: OpaquePointer?, _ context: UnsafeMutableRaw
     let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
     do throws(BusError) {
         let arguments = try BusMessage(message: message).readAll()
+        // Received descriptors are copies of ours; sent ones sd-bus duplicates:
+        // either way, the copies a handler saw or made are closed here.
+        defer { for fd in arguments.flatMap(\.descriptors) { close(fd) } }
         var creds: OpaquePointer?
         let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
         defer { sd_bus_creds_unref(creds) }
@@ -299,6 +303,7 @@ private func methodCalled(_ message: OpaquePointer?, _ context: UnsafeMutableRaw
             throw BusError("org.pvd1.Error.AccessDenied", "the bus did not say who is calling")
         }
         let values = try registration(context).handler.call(member, path: path, arguments: arguments, caller: BusCaller(uid: uid))
+        defer { for fd in values.flatMap(\.descriptors) { close(fd) } }
         var reply: OpaquePointer?
         let created = sd_bus_message_new_method_return(message, &reply)
         guard created >= 0, let reply else { return created }

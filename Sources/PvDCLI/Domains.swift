@@ -1,6 +1,8 @@
 import ArgumentParser
 import Bus
 import Glibc
+import PvDConfig
+import PvDCore
 import PvDExec
 import PvDWire
 
@@ -192,7 +194,7 @@ struct Monitor: DaemonCommand {
 
 struct Apply: DaemonCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make the declared state (static domains and namespaces) that of FILE, all or nothing (as root).")
+        abstract: "Make the declared state (static domains and namespaces) that of FILE, all or nothing (as root; --dry-run for everyone).")
     @Argument(help: "A YAML file, as pvd show --yaml prints.") var file: String
     @Flag(help: "Only show what would change.") var dryRun = false
 
@@ -200,8 +202,21 @@ struct Apply: DaemonCommand {
         guard let text = readFile(file).map({ String(decoding: $0, as: UTF8.self) }) else {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(String(cString: strerror(errno)))")
         }
-        guard case .array(_, let changes)? = try client.manager("ApplyState", [.string(text), .boolean(dryRun)]).first else { return }
+        let changes: [String]
+        if dryRun {
+            // Worked out here, not by pvdd: a caller's document is parsed by the caller.
+            guard case .string(let current)? = try client.manager("GetState", []).first else { return }
+            do {
+                let target = try DeclarativeState(try YAMLDocument.parse(text))
+                changes = try DeclarativeState(try YAMLDocument.parse(current)).changes(to: target).map(\.description)
+            } catch {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
+            }
+        } else {
+            guard case .array(_, let values)? = try client.manager("ApplyState", [.string(text), .boolean(false)]).first else { return }
+            changes = values.compactMap(\.text)
+        }
         if changes.isEmpty { printLine("nothing to change") }
-        for change in changes { printLine((dryRun ? "would " : "") + (change.text ?? "")) }
+        for change in changes { printLine((dryRun ? "would " : "") + change) }
     }
 }

@@ -3,10 +3,12 @@ import PvDWire
 import Yams
 
 /// Reads YAML text into the JSON-shaped value PvDCore's configuration types
-/// are built from. Scalars are typed by YAML 1.1's core rules (`true`, `60`,
+/// are built from, once ``YAMLEventCheck`` found it within ``YAMLLimits``
+/// and free of anchors and aliases. Scalars are typed by YAML 1.1's core rules (`true`, `60`,
 /// `1.5`, `~`); keys must be plain words (Yams refuses a key repeated in a mapping).
 public enum YAMLDocument {
     public static func parse(_ text: String) throws(ConfigurationError) -> JSONValue {
+        try YAMLEventCheck.check(text)
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
             throw ConfigurationError("", "not valid YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")

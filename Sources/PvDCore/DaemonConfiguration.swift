@@ -79,13 +79,14 @@ public struct DaemonConfiguration: Equatable, Sendable {
         if let value = top["aliases"] {
             for member in try ConfigurationError.members(value, at: "aliases") {
                 let path = "aliases.\(member.key)"
-                do { try DomainNaming.validate(member.key) } catch { throw ConfigurationError(path, error.description) }
+                if let refusal = DomainNaming.refusal(ofAlias: member.key) { throw ConfigurationError(path, refusal) }
                 let text = try ConfigurationError.string(member.value, at: path)
                 let id: PvDWire.DomainName
                 do { id = try PvDWire.DomainName(text) } catch {
                     throw ConfigurationError(path, "\"\(text)\" is not a PvD ID: \(error)")
                 }
                 guard !id.isRoot else { throw ConfigurationError(path, "the root is not a PvD ID") }
+                if let refusal = DomainNaming.refusal(ofPvDID: id) { throw ConfigurationError(path, "\(text) cannot be a PvD ID here: \(refusal)") }
                 guard !aliases.values.contains(id) else { throw ConfigurationError(path, "\(text) already has an alias") }
                 aliases[member.key] = id
             }

@@ -46,7 +46,7 @@ public struct DeclarativeState: Equatable, Sendable {
         let top = try ConfigurationError.object(document, at: "", allowed: ["domains", "vpns", "namespaces"])
         var names: Set<String> = []
         func claim(_ name: String, at path: String) throws(ConfigurationError) {
-            do { try DomainNaming.validate(name) } catch { throw ConfigurationError(path, error.description) }
+            do { try DomainNaming.validateChosen(name) } catch { throw ConfigurationError(path, error.description) }
             guard names.insert(name).inserted else { throw ConfigurationError(path, "\(name) is declared twice") }
         }
         if let value = top["domains"] {
@@ -121,7 +121,22 @@ public struct DeclarativeState: Equatable, Sendable {
 
     /// The state as YAML that ``init(_:)`` (through PvDConfig's reader) takes back.
     public var yaml: String {
-        func quoted(_ text: String) -> String { "\"" + text + "\"" }  // names and addresses need no escaping
+        /// A YAML double-quoted scalar: search domains (any octet, as `\DDD`) and
+        /// configuration paths may hold backslashes, quotes and control characters.
+        func quoted(_ text: String) -> String {
+            var result = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\\": result += "\\\\"
+                case "\"": result += "\\\""
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+                default: result.unicodeScalars.append(scalar)
+                }
+            }
+            return result + "\""
+        }
         func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
         var text = "# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\n"
         text += domains.isEmpty ? "domains: []\n" : "domains:\n"

@@ -25,7 +25,7 @@ extension DomainSpec {
         let name = try ConfigurationError.string(nameValue, at: "name")
         let uplink = try ConfigurationError.interfaceName(try ConfigurationError.string(uplinkValue, at: "uplink"), at: "uplink")
         var mtu: UInt32?
-        if let value = json["mtu"] {
+        if let value = json["mtu"], value != .null {
             let number = try ConfigurationError.number(value, at: "mtu")
             guard (1280...65535).contains(number), number.rounded() == number else { throw ConfigurationError("mtu", "must be 1280 to 65535") }
             mtu = UInt32(number)

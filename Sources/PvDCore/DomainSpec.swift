@@ -183,6 +183,49 @@ public struct DomainNaming: Equatable, Sendable {
     }
 }
 
+/// Names of different origins can never be the same by construction: a
+/// learnt explicit PvD is named by its PvD ID, which has at least two labels;
+/// an implicit PvD by its interface and router, `<interface>-fe80-…`, which
+/// has no dot; an alias has no dot and never looks like an implicit name.
+/// Names chosen by root (static, VPN and namespace domains) are checked
+/// against the others when they are made, and a PvD that would take one of
+/// them is refused.
+extension DomainNaming {
+    /// Why a PvD ID cannot name a domain on the host, or nil when it can.
+    public static func refusal(ofPvDID id: PvDWire.DomainName) -> String? {
+        let name = id.description.lowercased()
+        do { try validate(name) } catch { return error.description }
+        guard name.contains(".") else { return "a PvD ID of one label (\(name)) could be an alias's or an implicit domain's name" }
+        return nil
+    }
+
+    /// The daemon's own namespace, published for the NetworkManager fork.
+    public static let daemonNamespace = "rootns"
+
+    /// Checks a name root chooses (a static, VPN or namespace domain): a
+    /// valid name, neither of an implicit domain's form nor the daemon's own
+    /// namespace's.
+    public static func validateChosen(_ name: String) throws(DomainNameRuleError) {
+        try validate(name)
+        if looksImplicit(name) { throw .reserved(name, "has the form of an implicit domain's name (<interface>-fe80-…)") }
+        if name == daemonNamespace { throw .reserved(name, "is the daemon's own namespace") }
+    }
+
+    /// Whether `name` has the form of an implicit domain's name
+    /// (`<interface>-fe80-…`, from a link-local router address).
+    public static func looksImplicit(_ name: String) -> Bool {
+        !name.contains(".") && (name.contains("-fe80-") || name.hasSuffix("-fe80"))
+    }
+
+    /// Why `name` cannot be an alias, or nil when it can.
+    public static func refusal(ofAlias name: String) -> String? {
+        do { try validate(name) } catch { return error.description }
+        if name.contains(".") { return "an alias has no dot (PvD IDs have them)" }
+        if looksImplicit(name) { return "\"\(name)\" has the form of an implicit domain's name" }
+        return nil
+    }
+}
+
 extension DomainNaming {
     /// The domain a person means by `query` among `names`: the name itself,
     /// else the one name that starts with it (`corp` for `corp.example.com`).
@@ -214,12 +257,14 @@ public enum DomainLookupError: Error, Equatable, Sendable, CustomStringConvertib
 public enum DomainNameRuleError: Error, Equatable, Sendable, CustomStringConvertible {
     case length(Int)
     case characters(String)
+    case reserved(String, String)
 
     public var description: String {
         switch self {
         case .length(let length): "a domain name has 1 to \(DomainNaming.maximumNameLength) characters, not \(length)"
         case .characters(let name):
             "\"\(name)\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"
+        case .reserved(let name, let why): "\"\(name)\" \(why)"
         }
     }
 }

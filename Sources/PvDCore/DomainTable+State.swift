@@ -58,16 +58,28 @@ extension DomainTable {
 
     /// A table with the domains of a saved state; the limits still apply.
     /// A domain saved under another name (its alias changed) takes the name the
-    /// configuration gives now.
+    /// configuration gives now. A document of another version or shape is
+    /// refused; an entry that is not valid, or that no RA could have made now
+    /// (its PvD ID or name refused), is dropped and `dropped` told why.
     public init(state: JSONValue, limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
                 aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
-                addressProbeTime: Seconds? = nil) throws(StateError) {
+                addressProbeTime: Seconds? = nil, reservedNames: Set<String> = [],
+                dropped: (StateError) -> Void = { _ in }) throws(StateError) {
         self.init(limits: limits, secret: secret, gracePeriod: gracePeriod, aliases: aliases, attachments: attachments,
                   addressProbeTime: addressProbeTime)
+        self.reservedNames = reservedNames
         guard case .integer(DomainTable.stateVersion) = state["version"] else { throw StateError("unknown state version") }
         guard case .array(let entries) = state["domains"] else { throw StateError("no \"domains\" array") }
-        for entry in entries.prefix(limits.maximumDomains) {
-            var domain = try StateReader(entry, path: "domains").domain(in: self)
+        for (index, entry) in entries.prefix(limits.maximumDomains).enumerated() {
+            var domain: LearntDomain
+            do { domain = try StateReader(entry, path: "domains[\(index)]").domain(in: self) } catch {
+                dropped(error)
+                continue
+            }
+            guard admissible(domain.key) else {
+                dropped(StateError("domains[\(index)]: \(domain.name) is not a name a PvD may have here"))
+                continue
+            }
             if entry["verified_addresses"] == nil {
                 // A state from before duplicate address detection: its addresses are in use already.
                 domain.verified = Set(candidateAddresses(of: domain, at: -.infinity).map(\.address))
@@ -80,7 +92,7 @@ extension DomainTable {
 /// A saved state that cannot be read back.
 public struct StateError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// Typed access to one JSON object of the state, with the path for errors.
@@ -143,7 +155,9 @@ private struct StateReader {
             key = .implicit(interface: try keyReader.string("interface"), router: try keyReader.address("router"))
         }
         _ = try string("name")
-        var domain = LearntDomain(key: key, name: table.name(for: key), uplink: try string("uplink"))
+        let uplink = try string("uplink")
+        guard uplink.utf8.count <= 15, !uplink.isEmpty, !uplink.contains("/") else { throw fail("uplink", "not an interface name") }
+        var domain = LearntDomain(key: key, name: table.name(for: key), uplink: uplink)
         domain.sequence = try optionalInteger("sequence", in: 0...65535).map { UInt16($0) }
         domain.http = try bool("h")
         domain.legacy = try bool("l")

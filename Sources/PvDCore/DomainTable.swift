@@ -45,6 +45,8 @@ public struct LimitCounters: Equatable, Sendable {
     /// RDNSS addresses no program inside a domain can use (multicast,
     /// unspecified, loopback, link-local): never written to resolv.conf.
     public var refusedDNSServers = 0
+    /// PvDs whose ID cannot name a domain, or whose name is another's.
+    public var refusedPvDs = 0
 
     public init() {}
 }
@@ -146,6 +148,9 @@ public struct DomainTable: Sendable {
     /// The uplinks that have IPv4 of their own (an address and a default
     /// route): only there can a domain get the host's IPv4 through NAT.
     public private(set) var ipv4Uplinks: Set<String> = []
+    /// Names that static, VPN and namespace domains hold: a learnt domain
+    /// never takes one (set by the daemon).
+    public var reservedNames: Set<String> = []
     /// After this many addresses of one prefix were found in use, the domain
     /// takes none in it (RFC 7217's IDGEN_RETRIES).
     public static let maximumAddressConflicts = 3
@@ -189,8 +194,9 @@ public struct DomainTable: Sendable {
             return id.description.lowercased()
         case .implicit(let interface, let router):
             let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-            let cleanInterface = String(decoding: interface.lowercased().utf8.map { allowed.contains($0) ? $0 : UInt8(ascii: "_") },
+            var cleanInterface = String(decoding: interface.lowercased().utf8.map { allowed.contains($0) ? $0 : UInt8(ascii: "_") },
                                         as: UTF8.self)
+            if cleanInterface.hasPrefix("-") { cleanInterface = "_" + cleanInterface.dropFirst() }
             let groups = router.description.split(separator: ":", omittingEmptySubsequences: false)
                 .map { $0.isEmpty ? "0" : String($0) }
             return "\(cleanInterface)-\(groups.joined(separator: "-"))"
@@ -206,6 +212,10 @@ public struct DomainTable: Sendable {
         let key = DomainTable.key(of: ra, from: source, on: interface)
         let ipv4Before = ipv4Domains(on: interface)
         if domains[key] == nil {
+            guard admissible(key) else {
+                counters.refusedPvDs += 1
+                return []
+            }
             guard domains.count < limits.maximumDomains else {
                 counters.refusedDomains += 1
                 return []
@@ -260,6 +270,16 @@ public struct DomainTable: Sendable {
             changed.insert(domain.name)
         }
         return changed
+    }
+
+    /// Whether a new domain may be made for `key`: its PvD ID can name a
+    /// domain, and its name is no other domain's (learnt, static, VPN or
+    /// namespace). The first to take a name keeps it, whatever the hash order.
+    func admissible(_ key: PvDKey) -> Bool {
+        if case .explicit(let id) = key, DomainNaming.refusal(ofPvDID: id) != nil { return false }
+        let name = name(for: key)
+        return (try? DomainNaming.validate(name)) != nil && !reservedNames.contains(name)
+            && !domains.values.contains { $0.name == name }
     }
 
     /// When the domains that get IPv4 on `interface` are no longer `before`

@@ -137,13 +137,13 @@ public struct ExecRequest: Equatable {
         do throws(HostNetError) { try DomainEntry.privateMounts() } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }
-        let search = ProcessSearch(program: programName, uid: target.uid)
+        let search = Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) }
 
         let (fd, namespace) = try openDomain(trusted: trusted)
         let elsewhere: String?
         do throws(HostNetError) {
             try DomainEntry.enter(namespace: fd, named: namespace)
-            elsewhere = search.pids().first { !ProcessTable.process($0, isInNamespace: fd) }
+            elsewhere = search?.pids().first { ProcessTable.process($0, isOutsideNamespace: fd) }
             close(fd)
             switch target {
             case .root: break

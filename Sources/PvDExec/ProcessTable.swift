@@ -15,12 +15,10 @@ public enum ProcessTable {
         return nil
     }
 
-    /// The pids of `uid`'s processes whose executable is called `program`
-    /// (a browser's wrapper script and the binary it starts share the name).
-    /// One readlink per process: kernel threads have no executable, and
-    /// other users' processes are not readable unless the caller is root.
-    public static func processes(running program: String, uid: uid_t) -> [String] {
-        let name = Array(program.utf8)
+    /// The pids of `uid`'s processes that run `program`'s executable. One
+    /// readlink per process: kernel threads and zombies have no executable,
+    /// and other users' processes are not readable unless the caller is root.
+    public static func processes(running program: Executable, uid: uid_t) -> [String] {
         let deleted = Array(" (deleted)".utf8)
         var path = [UInt8](repeating: 0, count: Int(PATH_MAX))
         var found: [String] = []
@@ -29,19 +27,54 @@ public enum ProcessTable {
             guard count > 0 else { return false }
             var executable = path[..<count]
             if executable.count > deleted.count, Array(executable.suffix(deleted.count)) == deleted { executable = executable.dropLast(deleted.count) }
-            let base = executable.lastIndex(of: UInt8(ascii: "/")).map { executable[($0 + 1)...] } ?? executable
             var owner = stat()
-            if Array(base) == name, fstatat(proc, pid, &owner, 0) == 0, owner.st_uid == uid { found.append(pid) }
+            if program.matches(executable), fstatat(proc, pid, &owner, 0) == 0, owner.st_uid == uid { found.append(pid) }
             return false
         }
         return found
     }
 
-    /// Whether the process `pid` runs in the network namespace open at `fd`.
-    public static func process(_ pid: String, isInNamespace fd: Int32) -> Bool {
+    /// Whether the process `pid` is alive and runs in another network
+    /// namespace than the one open at `fd` (a process that has exited meanwhile is not).
+    public static func process(_ pid: String, isOutsideNamespace fd: Int32) -> Bool {
         var namespace = stat(), process = stat()
         guard fstat(fd, &namespace) == 0, stat("/proc/\(pid)/ns/net", &process) == 0 else { return false }
-        return process.st_ino == namespace.st_ino && process.st_dev == namespace.st_dev
+        return process.st_ino != namespace.st_ino || process.st_dev != namespace.st_dev
+    }
+}
+
+/// The executable a command runs, as /proc/PID/exe shows it: the file PATH
+/// finds, with its symlinks resolved. For a script (a browser's wrapper), the
+/// binary it starts shares the script's name instead: then the name is what
+/// is compared.
+public struct Executable: Sendable {
+    public let path: [UInt8]
+    /// The file name, when `path` is a script.
+    public let scriptName: [UInt8]?
+
+    /// The executable `command` (as execvp would find it), or nil when there is none.
+    public init?(command: String) {
+        var candidates: [String] = []
+        if command.utf8.contains(UInt8(ascii: "/")) {
+            candidates = [command]
+        } else {
+            let search = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+            candidates = search.split(separator: ":").map { "\($0.isEmpty ? "." : $0)/\(command)" }
+        }
+        guard let found = candidates.first(where: { access($0, X_OK) == 0 }), let resolved = realpath(found, nil) else { return nil }
+        defer { free(resolved) }
+        path = Array(String(cString: resolved).utf8)
+        var magic: [UInt8] = [0, 0]
+        let fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let isScript = fd >= 0 && read(fd, &magic, 2) == 2 && magic == [UInt8(ascii: "#"), UInt8(ascii: "!")]
+        if fd >= 0 { close(fd) }
+        scriptName = isScript ? Array(path[(path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...]) : nil
+    }
+
+    func matches(_ executable: ArraySlice<UInt8>) -> Bool {
+        guard let scriptName else { return executable.elementsEqual(path) }
+        let base = executable.lastIndex(of: UInt8(ascii: "/")).map { executable[($0 + 1)...] } ?? executable
+        return base.elementsEqual(scriptName)
     }
 }
 
@@ -50,13 +83,13 @@ public enum ProcessTable {
 /// view. The thread reads /proc and nothing else; ``pids()`` joins it, which
 /// `pvd exec` does before it changes credentials (per thread) and execs.
 public final class ProcessSearch: @unchecked Sendable {
-    private let program: String
+    private let program: Executable
     private let uid: uid_t
     private var found: [String] = []
     private var thread: pthread_t?
 
     /// Starts the search (or, when no thread can start, searches here).
-    public init(program: String, uid: uid_t) {
+    public init(program: Executable, uid: uid_t) {
         self.program = program
         self.uid = uid
         var thread = pthread_t()

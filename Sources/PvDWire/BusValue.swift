@@ -22,6 +22,17 @@ public indirect enum BusValue: Equatable, Sendable {
     case dictEntry(BusValue, BusValue)
     case variant(BusValue)
 
+    /// Every file descriptor in the value, nested ones included.
+    public var descriptors: [Int32] {
+        switch self {
+        case .unixFD(let fd): [fd]
+        case .array(_, let items), .structure(let items): items.flatMap(\.descriptors)
+        case .dictEntry(let key, let value): key.descriptors + value.descriptors
+        case .variant(let value): value.descriptors
+        default: []
+        }
+    }
+
     /// The value's D-Bus type signature.
     public var signature: String {
         switch self {

@@ -33,13 +33,15 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
     public var isRoot: Bool { wire.count == 1 }
 
     /// Parses dotted text such as `corp.example.com` or `corp.example.com.`;
-    /// `\.` and `\\` escape a dot or backslash inside a label.
+    /// `\.` and `\\` escape a dot or backslash inside a label, and `\DDD`
+    /// (three decimal digits, RFC 1035 §5.1) any octet, as ``description`` writes them.
     /// Throws ``DomainNameError`` when a label is empty or too long or the name is too long.
     public init(_ text: some StringProtocol) throws(DomainNameError) {
         var wire: [UInt8] = []
         var label: [UInt8] = []
         var escaped = false
         var sawAny = false
+        var skip = 0
         func closeLabel() throws(DomainNameError) {
             guard !label.isEmpty else { throw .emptyLabel }
             guard label.count <= DomainName.maximumLabelLength else { throw .labelTooLong(label.count) }
@@ -52,9 +54,17 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
             self.init(validatedWire: [0][...])
             return
         }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         for (index, byte) in bytes.enumerated() {
             sawAny = true
-            if escaped {
+            if skip > 0 {
+                skip -= 1
+            } else if escaped, index + 2 < bytes.count, isDigit(byte), isDigit(bytes[index + 1]), isDigit(bytes[index + 2]),
+                      case let value = Int(byte - 48) * 100 + Int(bytes[index + 1] - 48) * 10 + Int(bytes[index + 2] - 48), value <= 255 {
+                label.append(UInt8(value))
+                escaped = false
+                skip = 2
+            } else if escaped {
                 label.append(byte)
                 escaped = false
             } else if byte == UInt8(ascii: "\\") {

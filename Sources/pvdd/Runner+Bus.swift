@@ -33,7 +33,7 @@ final class DaemonBus: BusObjectHandler {
     /// The domains announced with DomainAdded, to tell what came and went.
     private var announced: Set<String> = []
     /// The name under /run/netns of the daemon's own namespace while it runs.
-    static let rootNamespace = "rootns"
+    static let rootNamespace = DomainNaming.daemonNamespace
     private var publishedRoot = false
 
     init(runner: Runner) throws(BusError) {
@@ -41,7 +41,8 @@ final class DaemonBus: BusObjectHandler {
         connection = try BusConnection.system(trustEnvironment: true)
         try connection.add(PvDBusAPI.manager, at: PvDBusAPI.managerPath, handler: self)
         try connection.add(PvDBusAPI.domain, at: PvDBusAPI.domainPrefix, fallback: true, handler: self)
-        try connection.attach(to: runner.loop)
+        // Below RAs, timers and signals: a flood of calls never delays them.
+        try connection.attach(to: runner.loop, priority: 10)
         try connection.requestName(PvDBusAPI.busName)
         do {
             try KernelHostNet.publishOwnNamespace(as: DaemonBus.rootNamespace)
@@ -136,7 +137,10 @@ final class DaemonBus: BusObjectHandler {
             guard arguments.count == 2, let text = arguments[0].text, case .boolean(let dryRun) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ApplyState takes the state (YAML) and dry_run")
             }
-            if !dryRun { try requireRoot(caller, "change the declared state") }
+            // Root only, dry run too: parsing a caller's document costs the loop
+            // time (up to YAMLLimits.maximumBytes); pvd apply --dry-run works
+            // the changes out in the caller's process from GetState.
+            try requireRoot(caller, "apply a declared state (pvd apply --dry-run works for everyone)")
             return [.strings(try runner.applyState(text, dryRun: dryRun))]
         case "OpenDomain":
             let name = try resolve(arguments)
@@ -181,10 +185,7 @@ final class DaemonBus: BusObjectHandler {
     // MARK: Checks
 
     private func validName(_ name: String) throws(BusError) -> String {
-        do { try DomainNaming.validate(name) } catch { throw BusError(PvDBusAPI.ErrorName.invalidName, error.description) }
-        guard name != DaemonBus.rootNamespace else {
-            throw BusError(PvDBusAPI.ErrorName.invalidName, "\"\(name)\" is the daemon's own namespace")
-        }
+        do { try DomainNaming.validateChosen(name) } catch { throw BusError(PvDBusAPI.ErrorName.invalidName, error.description) }
         return name
     }
 

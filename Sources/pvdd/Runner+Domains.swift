@@ -110,19 +110,6 @@ extension Runner {
             throw BusError(PvDBusAPI.ErrorName.exists, "a domain called \(name) exists already")
         }
     }
-
-    /// The static domains and bare namespaces of a saved state.
-    func restoreStaticDomains(from state: JSONValue) throws {
-        if case .array(let items) = state["static_domains"] {
-            for item in items {
-                let spec = try DomainSpec(json: item)
-                statics[spec.name] = spec
-            }
-        }
-        if case .array(let items) = state["namespaces"] {
-            bareNamespaces = Set(items.compactMap { if case .string(let name) = $0, KernelHostNet.namespaceExists(name) { name } else { nil } })
-        }
-    }
 }
 
 /// ApplyState and GetState: the declared state (static domains and bare

@@ -114,10 +114,19 @@ extension Runner {
         kill(pid, SIGTERM)
     }
 
+    /// Whether `pid` is the OpenVPN client pvdd started for `domain` (its
+    /// command line says so): a pid from the state file is never trusted.
+    static func isOwnOpenVPN(_ pid: pid_t, domain: String) -> Bool {
+        guard let cmdline = HostFiles.read("/proc/\(pid)/cmdline") else { return false }
+        let words = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        guard words.first == Runner.openVPN else { return false }
+        return zip(words, zip(words.dropFirst(), words.dropFirst(2))).contains { $0 == "--setenv" && $1.0 == "PVD_DOMAIN" && $1.1 == domain }
+    }
+
     /// A saved VPN domain: a client still running from before is kept (its
     /// tunnel and the programs using it are not disturbed); otherwise a new one starts.
     func resumeVPN(_ name: String) {
-        if let pid = vpns[name]?.pid, HostFiles.read("/proc/\(pid)/comm")?.hasPrefix("openvpn") == true {
+        if let pid = vpns[name]?.pid, Runner.isOwnOpenVPN(pid, domain: name) {
             logger.info("domain \(name): openvpn \(pid) still runs; keeping it")
             return
         }
@@ -135,16 +144,6 @@ extension Runner {
             .object([JSONMember("name", .string($0.key)), JSONMember("openvpn", .string($0.value.config)),
                      JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null)])
         })
-    }
-
-    func restoreVPNs(from state: JSONValue) {
-        guard case .array(let items) = state["vpn_domains"] else { return }
-        for item in items {
-            guard case .string(let name) = item["name"], case .string(let config) = item["openvpn"] else { continue }
-            var pid: pid_t?
-            if case .integer(let number) = item["pid"] { pid = pid_t(number) }
-            vpns[name] = VPNDomain(config: config, pid: pid)
-        }
     }
 }
 

@@ -57,17 +57,17 @@ final class Runner {
         let probeTime = settings.duplicateAddressDetection ? Runner.addressProbeTime : nil
         table = DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod,
                             aliases: settings.aliases, attachments: settings.attachments, addressProbeTime: probeTime)
-        if let text = HostFiles.read(settings.statePath) {
-            do {
-                let state = try JSONValue.parse(Array(text.utf8))
-                table = try DomainTable(state: state, secret: table.secret,
-                                        gracePeriod: settings.gracePeriod, aliases: settings.aliases, attachments: settings.attachments,
-                                        addressProbeTime: probeTime)
-                try restoreStaticDomains(from: state)
-                restoreVPNs(from: state)
-            } catch {
-                logger.warning("ignoring \(statePath): \(error)")
+        do {
+            if let bytes = try HostFiles.readOwnFile(settings.statePath, limit: SavedState.maximumBytes) {
+                let saved = SavedState(bytes: bytes, empty: table)
+                for reason in saved.dropped { logger.warning("\(statePath): dropped \(reason)") }
+                table = saved.table
+                for spec in saved.statics { statics[spec.name] = spec }
+                bareNamespaces = Set(saved.namespaces.filter(KernelHostNet.namespaceExists))
+                for vpn in saved.vpns { vpns[vpn.name] = VPNDomain(config: vpn.config, pid: vpn.pid) }
             }
+        } catch {
+            logger.warning("not reading \(statePath): \(error)")
         }
     }
 
@@ -180,6 +180,7 @@ final class Runner {
         }
         let now = loop.now
         var changed: Set<String> = []
+        reserveNames()
         for ra in received where listens(on: ra.interface) {
             do {
                 let advertisement = try RouterAdvertisement.parse(ra.message)
@@ -226,6 +227,11 @@ final class Runner {
         }
     }
 
+    /// The names static, VPN and namespace domains hold, which no PvD may take.
+    private func reserveNames() {
+        table.reservedNames = Set(statics.keys).union(vpns.keys).union(bareNamespaces)
+    }
+
     /// What the limits refused since the last report, at most every 10 s.
     private func reportLimits(at now: Double) {
         let counters = table.counters
@@ -234,7 +240,8 @@ final class Runner {
             + "\(counters.refusedDomains - reportedCounters.refusedDomains) new domain(s), "
             + "\(counters.refusedRouters - reportedCounters.refusedRouters) router(s) and "
             + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) and "
-            + "\(counters.refusedDNSServers - reportedCounters.refusedDNSServers) unusable DNS server(s) refused; "
+            + "\(counters.refusedDNSServers - reportedCounters.refusedDNSServers) unusable DNS server(s) refused, "
+            + "\(counters.refusedPvDs - reportedCounters.refusedPvDs) PvD(s) whose ID or name cannot be a domain; "
             + "\(table.domains.count) domain(s)"
         logger.warning("\(report)")
         reportedCounters = counters
@@ -253,6 +260,7 @@ final class Runner {
     /// saves the state and re-arms the expiry timer.
     private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
         sendProbes()
+        reserveNames()
         // A static domain's name is taken: a PvD that would have it stays out.
         var changed = changed.subtracting(statics.keys).subtracting(vpns.keys)
         for name in changed.sorted() where table.spec(named: name, at: now) == nil {

@@ -47,17 +47,29 @@ struct DomainTableStateTests {
         #expect(table.spec(named: "corp.example.com", at: 5000)?.addresses == [], "its router is no default router any more (RFC 8028)")
     }
 
-    @Test(arguments: [
-        #"{"version": 2, "domains": []}"#,
-        #"{"version": 1}"#,
-        #"{"version": 1, "domains": [{"key": {"explicit": "a..b"}, "name": "a..b"}]}"#,
-        #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "corp", "uplink": 7, "h": false, "l": false, "routers": []}]}"#,
-        #"{"version": 1, "domains": [{"key": {"interface": "eth0", "router": "nope"}, "name": "x"}]}"#,
-        #"{"version": 1, "domains": [{"key": {"explicit": "corp"}, "name": "corp", "uplink": "eth0", "h": false, "l": false, "sequence": 70000, "routers": []}]}"#,
-    ])
-    func badStatesAreRefusedWithAReason(text: String) throws {
+    @Test(arguments: [#"{"version": 2, "domains": []}"#, #"{"version": 1}"#])
+    func statesOfAnotherShapeAreRefused(text: String) throws {
         let state = try JSONValue.parse(Array(text.utf8))
         #expect(throws: StateError.self) { try DomainTable(state: state, secret: secret) }
+    }
+
+    @Test(arguments: [
+        (#"{"key": {"explicit": "a..b"}, "name": "a..b"}"#, "domains[0].key.explicit"),
+        (#"{"key": {"explicit": "corp.example"}, "name": "corp", "uplink": 7, "h": false, "l": false, "routers": []}"#, "domains[0].uplink"),
+        (#"{"key": {"interface": "eth0", "router": "nope"}, "name": "x"}"#, "domains[0].key.router"),
+        (#"{"key": {"explicit": "corp.example"}, "name": "corp", "uplink": "eth0", "h": false, "l": false, "sequence": 70000, "routers": []}"#,
+         "domains[0].sequence"),
+        (#"{"key": {"explicit": "corp"}, "name": "corp", "uplink": "eth0", "h": false, "l": false, "routers": []}"#, "domains[0]: corp"),
+        (#"{"key": {"explicit": "a/b.example"}, "name": "x", "uplink": "eth0", "h": false, "l": false, "routers": []}"#, "domains[0]: a/b.example"),
+        (#"{"key": {"explicit": "corp.example"}, "name": "x", "uplink": "../../etc", "h": false, "l": false, "routers": []}"#, "domains[0].uplink"),
+    ])
+    func badEntriesAreDroppedWithAReason(entry: String, reason: String) throws {
+        let good = #"{"key": {"explicit": "good.example"}, "name": "good.example", "uplink": "eth0", "h": false, "l": false, "routers": []}"#
+        let state = try JSONValue.parse(Array(#"{"version": 1, "domains": [\#(entry), \#(good)]}"#.utf8))
+        var reasons: [String] = []
+        let table = try DomainTable(state: state, secret: secret) { reasons.append($0.description) }
+        #expect(table.domains.values.map(\.name) == ["good.example"], "the good entry after the bad one stays")
+        #expect(reasons.count == 1 && reasons[0].hasPrefix(reason), "\(reasons)")
     }
 
     @Test func aRenamedAliasRenamesTheRestoredDomain() throws {

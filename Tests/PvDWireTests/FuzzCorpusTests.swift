@@ -2,12 +2,12 @@ import Foundation
 import Testing
 @testable import PvDWire
 
-/// Replays the inputs that `scripts/fuzz` kept in `Sources/PvDWire/Fuzz/corpus/TARGET` through
+/// Replays the inputs that `scripts/fuzz` kept in `Tests/Fuzz/corpus/TARGET` through
 /// the same properties the fuzz targets check, so a found bug stays fixed.
 struct FuzzCorpusTests {
     static let corpusRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Sources/PvDWire/Fuzz/corpus")
+        .appendingPathComponent("Tests/Fuzz/corpus")
 
     static func inputs(_ target: String) throws -> [(String, [UInt8])] {
         let directory = corpusRoot.appendingPathComponent(target)

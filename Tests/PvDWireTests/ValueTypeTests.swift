@@ -2,6 +2,14 @@ import Testing
 @testable import PvDWire
 
 struct IPv6AddressTests {
+    @Test func domainNameTextRoundTripsEveryOctet() throws {
+        for byte in UInt8.min...UInt8.max {
+            let name = try DomainName("a\\" + String(repeating: "0", count: 3 - String(byte).count) + String(byte) + "b.example")
+            #expect(name.labels.first.map(Array.init) == [UInt8(ascii: "a"), byte, UInt8(ascii: "b")])
+            #expect(try DomainName(name.description) == name, "\(name.description)")
+        }
+    }
+
     @Test(arguments: [
         ("2001:db8::1", "2001:db8::1"),
         ("2001:0DB8:0000:0000:0000:0000:0000:0001", "2001:db8::1"),

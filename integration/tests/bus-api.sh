@@ -131,6 +131,9 @@ domains:
 namespaces: []
 YAML
 "$PVD" apply --dry-run "$LAB_DIR/broken.yaml" | grep -q "would remove namespace ${P}ns1" || fail "pvd apply --dry-run"
+# A dry run is worked out by the caller: nobody may do it too.
+lab_as_nobody "$PVD" apply --dry-run "$LAB_DIR/broken.yaml" \
+    | grep -q "would remove namespace ${P}ns1" || fail "pvd apply --dry-run as nobody"
 "$PVD" apply "$LAB_DIR/broken.yaml" >"$LAB_DIR/broken.out" 2>&1 && fail "a state with a missing uplink was applied"
 grep -q "failed, and the changes before it were undone" "$LAB_DIR/broken.out" || fail "pvd apply said: $(cat "$LAB_DIR/broken.out")"
 [ -e "/run/netns/${P}ns1" ] && [ -e "/run/netns/pvd-${P}lab" ] && [ ! -e "/run/netns/pvd-${P}lab2" ] \
@@ -186,6 +189,8 @@ expect_error org.pvd1.Error.AccessDenied "$as_nobody" RemoveDomain corp.example.
 expect_error org.pvd1.Error.AccessDenied "$as_nobody" AddDomain "${P}x" "{'uplink': <'up0'>}"
 expect_error org.pvd1.Error.AccessDenied "$as_nobody" OpenDomain corp.example.org
 expect_error org.pvd1.Error.AccessDenied "$as_nobody" ApplyState "namespaces: [${P}x]" false
+expect_error org.pvd1.Error.AccessDenied "$as_nobody" ApplyState "namespaces: [${P}x]" true
+expect_error org.pvd1.Error.InvalidName "" AddNetworkNamespace up0-fe80-0-99
 expect_error org.pvd1.Error.InvalidArguments "" ApplyState "domains: {}" false
 expect_error org.pvd1.Error.Exists "" ApplyState "namespaces: [corp.example.com]" false
 $as_nobody gdbus call --system --dest org.pvd1 --object-path /org/pvd1 --method org.pvd1.Manager.OpenDomain corp.example.com \

@@ -39,14 +39,7 @@ setcap cap_sys_admin+ep "$caps"
 # It loads no shared library: the capability holds only in pvd's own code.
 linkage=$(ldd "$caps" 2>&1 || true)
 [[ $linkage == *"not a dynamic executable"* ]] || fail "pvd is linked dynamically: $linkage"
-# as_nobody CMD…: CMD as nobody, where the system bus's fixed socket is the
-# test's bus (a private mount namespace: nothing changes on the host).
-as_nobody() {
-    unshare --mount --propagation private sh -c '
-        mount -t tmpfs tmpfs /run && mkdir /run/dbus && touch /run/dbus/system_bus_socket &&
-        mount --bind "$0" /run/dbus/system_bus_socket &&
-        exec setpriv --reuid=nobody --regid=nogroup --init-groups -- "$@"' "$LAB_DIR/bus.socket" "$@"
-}
+as_nobody() { lab_as_nobody "$@"; }
 inside() { as_nobody "$caps" exec corp -- "$@"; }
 
 [ "$(inside id -un)" = nobody ] || fail "id inside: $(inside id 2>&1)"

@@ -46,15 +46,47 @@ public enum HostFiles {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return String(decoding: readAll(fd, limit: .max), as: UTF8.self)
+    }
+
+    /// The bytes of a file only this process's user may have written: a
+    /// regular file (not a symlink) owned by the effective user, writable by
+    /// no group or other user, of at most `limit` bytes. Nil when there is no
+    /// file; an error says which condition failed.
+    public static func readOwnFile(_ path: String, limit: Int) throws(HostNetError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw systemError("open", path)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw systemError("inspect", path) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw HostNetError(step: "trust", object: path, reason: "not a regular file")
+        }
+        guard info.st_uid == geteuid() else {
+            throw HostNetError(step: "trust", object: path, reason: "owned by uid \(info.st_uid), not \(geteuid())")
+        }
+        guard info.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
+            throw HostNetError(step: "trust", object: path, reason: "writable by its group or others (mode \(String(info.st_mode & 0o7777, radix: 8)))")
+        }
+        guard info.st_size <= limit else {
+            throw HostNetError(step: "trust", object: path, reason: "\(info.st_size) bytes; at most \(limit) are read")
+        }
+        return readAll(fd, limit: limit)
+    }
+
+    private static func readAll(_ fd: Int32, limit: Int) -> [UInt8] {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
+        while data.count <= limit {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             if count <= 0 { break }
             data += chunk[0..<count]
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     /// The names in `directory` (not `.` and `..`); empty when it cannot be read.

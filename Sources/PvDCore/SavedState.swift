@@ -1,0 +1,112 @@
+import PvDWire
+
+/// pvdd's state file (`/run/pvd/state.json`) read back. The file is pvdd's
+/// own and root's (the daemon checks that before reading it), but nothing in
+/// it is trusted: every entry is checked as D-Bus input is, and a bad entry is
+/// dropped with its path and reason. So no state file can crash pvdd, name a
+/// path outside pvd's directories, or point it at a process it did not start.
+public struct SavedState: Sendable {
+    /// A VPN domain: its name, its client's configuration and the client's pid.
+    public struct VPN: Equatable, Sendable {
+        public var name: String
+        public var config: String
+        public var pid: Int32?
+
+        public init(name: String, config: String, pid: Int32? = nil) {
+            self.name = name
+            self.config = config
+            self.pid = pid
+        }
+    }
+
+    /// A state file is small: domains are bounded, and so is this.
+    public static let maximumBytes = 16 << 20
+    /// Linux's largest pid (PID_MAX_LIMIT).
+    public static let maximumPID: Int64 = 4_194_304
+
+    public var table: DomainTable
+    public var statics: [DomainSpec] = []
+    public var namespaces: [String] = []
+    public var vpns: [VPN] = []
+    /// What was dropped, each with where and why.
+    public var dropped: [String] = []
+
+    /// Reads the file's bytes into `empty` (the table the settings make:
+    /// limits, secret, aliases); a document that cannot be read at all gives
+    /// the empty table and one reason.
+    public init(bytes: [UInt8], empty: DomainTable) {
+        table = empty
+        guard bytes.count <= SavedState.maximumBytes else {
+            dropped.append("the file has \(bytes.count) bytes; at most \(SavedState.maximumBytes) are read")
+            return
+        }
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            dropped.append("not JSON: \(error)")
+            return
+        }
+        var names: Set<String> = []
+        func claim(_ name: String, at path: String) -> Bool {
+            do { try DomainNaming.validateChosen(name) } catch {
+                dropped.append("\(path): \(error)")
+                return false
+            }
+            guard names.insert(name).inserted else {
+                dropped.append("\(path): \(name) is named twice")
+                return false
+            }
+            return true
+        }
+        for (index, item) in SavedState.items(document["static_domains"]).enumerated() {
+            let path = "static_domains[\(index)]"
+            do {
+                let spec = try DomainSpec(json: item)
+                if claim(spec.name, at: path) { statics.append(spec) }
+            } catch {
+                dropped.append(error.path.isEmpty ? "\(path): \(error.problem)" : "\(path).\(error)")
+            }
+        }
+        for (index, item) in SavedState.items(document["namespaces"]).enumerated() {
+            guard case .string(let name) = item else {
+                dropped.append("namespaces[\(index)]: not a string")
+                continue
+            }
+            if claim(name, at: "namespaces[\(index)]") { namespaces.append(name) }
+        }
+        for (index, item) in SavedState.items(document["vpn_domains"]).enumerated() {
+            let path = "vpn_domains[\(index)]"
+            guard case .string(let name) = item["name"], case .string(let config) = item["openvpn"] else {
+                dropped.append("\(path): needs \"name\" and \"openvpn\" strings")
+                continue
+            }
+            guard config.hasPrefix("/"), !config.utf8.contains(0), config.utf8.count <= 4096 else {
+                dropped.append("\(path).openvpn: not an absolute path")
+                continue
+            }
+            var pid: Int32?
+            switch item["pid"] {
+            case nil, .null?: break
+            case .integer(let number)? where (2...SavedState.maximumPID).contains(number): pid = Int32(number)
+            default:
+                dropped.append("\(path).pid: not a process id (2 to \(SavedState.maximumPID))")
+                continue
+            }
+            if claim(name, at: path) { vpns.append(VPN(name: name, config: config, pid: pid)) }
+        }
+        do {
+            var reasons: [String] = []
+            table = try DomainTable(state: document, limits: empty.limits, secret: empty.secret, gracePeriod: empty.gracePeriod,
+                                    aliases: empty.aliases, attachments: empty.attachments, addressProbeTime: empty.addressProbeTime,
+                                    reservedNames: names) { reasons.append($0.description) }
+            dropped += reasons
+        } catch {
+            dropped.append("learnt domains: \(error)")
+        }
+    }
+
+    /// The items of a list that may be absent; anything else counts as empty.
+    private static func items(_ value: JSONValue?) -> [JSONValue] {
+        if case .array(let items)? = value { return items }
+        return []
+    }
+}
