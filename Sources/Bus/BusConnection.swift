@@ -4,9 +4,18 @@ import Glibc
 
 /// Who called a method, from the bus's credentials of the connection (never
 /// from the message's arguments).
-public struct BusCaller: Equatable, Sendable {
-    public var uid: uid_t
-    public init(uid: uid_t) { self.uid = uid }
+/// Who made a method call. The uid the bus vouches for is asked of the bus
+/// only when a handler needs it: with dbus-daemon that is a round trip the
+/// loop waits for, which calls anyone may make (ListDomains) need not cost.
+public struct BusCaller {
+    private let lookUp: () throws(BusError) -> uid_t
+
+    public init(uid: uid_t) { lookUp = { uid } }
+
+    init(lookUp: @escaping () throws(BusError) -> uid_t) { self.lookUp = lookUp }
+
+    /// The caller's effective uid.
+    public func uid() throws(BusError) -> uid_t { try lookUp() }
 }
 
 /// One interface of an object, described for sd-bus's vtable (and so for
@@ -62,6 +71,12 @@ public protocol BusObjectHandler: AnyObject {
     func exists(path: String) -> Bool
     /// The object paths under a prefix, for introspection.
     func children(of prefix: String) -> [String]
+    /// How long a method call took, from reading its arguments to sending the answer.
+    func finished(_ member: String, seconds: Double)
+}
+
+extension BusObjectHandler {
+    public func finished(_ member: String, seconds: Double) {}
 }
 
 /// An sd-bus connection: the daemon's service side and the command line's
@@ -290,19 +305,29 @@ private func methodCalled(_ message: OpaquePointer?, _ context: UnsafeMutableRaw
     guard let message else { return -EINVAL }
     let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
     let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
+    var start = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    defer {
+        var end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        registration(context).handler.finished(member, seconds: Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)
+    }
     do throws(BusError) {
         let arguments = try BusMessage(message: message).readAll()
         // Received descriptors are copies of ours; sent ones sd-bus duplicates:
         // either way, the copies a handler saw or made are closed here.
         defer { for fd in arguments.flatMap(\.descriptors) { close(fd) } }
-        var creds: OpaquePointer?
-        let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
-        defer { sd_bus_creds_unref(creds) }
-        var uid: uid_t = 0
-        guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
-            throw BusError("org.pvd1.Error.AccessDenied", "the bus did not say who is calling")
+        let caller = BusCaller { () throws(BusError) -> uid_t in
+            var creds: OpaquePointer?
+            let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
+            defer { sd_bus_creds_unref(creds) }
+            var uid: uid_t = 0
+            guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
+                throw BusError("org.pvd1.Error.AccessDenied", "the bus did not say who is calling")
+            }
+            return uid
         }
-        let values = try registration(context).handler.call(member, path: path, arguments: arguments, caller: BusCaller(uid: uid))
+        let values = try registration(context).handler.call(member, path: path, arguments: arguments, caller: caller)
         defer { for fd in values.flatMap(\.descriptors) { close(fd) } }
         var reply: OpaquePointer?
         let created = sd_bus_message_new_method_return(message, &reply)

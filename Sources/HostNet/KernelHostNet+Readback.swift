@@ -142,6 +142,7 @@ extension KernelHostNet {
     static let dyingGroup: UInt32 = 0x7064_DEAD
 
     public func remove(_ names: [String]) throws(HostNetError) {
+        for name in names { tunnelSockets[name] = nil }
         var firstError: HostNetError?
         func attempt(_ work: () throws(HostNetError) -> Void) {
             do { try work() } catch { firstError = firstError ?? error }

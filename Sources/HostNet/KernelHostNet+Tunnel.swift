@@ -94,16 +94,19 @@ extension KernelHostNet {
 
     /// The tunnel inside a VPN domain, when there is one: its device and
     /// addresses (IPv4 and IPv6, without prefix lengths).
+    /// The domain's tunnel and its addresses. The netlink socket inside the
+    /// domain is made once and kept (entering a namespace for each question
+    /// would hold pvdd's loop for milliseconds); ``remove(_:)`` lets it go.
     public func tunnel(in name: String) -> (device: String, addresses: [String])? {
         let namespace = DomainNaming.namespacePrefix + name
-        guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
-        defer { close(fd) }
-        return try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) -> (device: String, addresses: [String])? in
-            let inside = try NetlinkSocket(namespace: namespace)
-            guard let link = try inside.links().first(where: { $0.name.hasPrefix("pvt") }) else { return nil }
-            let ipv4 = try inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }.map { $0.octets.map(String.init).joined(separator: ".") }
-            let ipv6 = try inside.addresses().filter { $0.interfaceIndex == link.index && !$0.address.isLinkLocal }.map(\.address.description)
-            return (link.name, ipv4 + ipv6)
+        if tunnelSockets[name] == nil {
+            guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
+            defer { close(fd) }
+            tunnelSockets[name] = try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
         }
+        guard let inside = tunnelSockets[name], let link = try? inside.links().first(where: { $0.name.hasPrefix("pvt") }) else { return nil }
+        let ipv4 = (try? inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }.map { $0.octets.map(String.init).joined(separator: ".") }) ?? []
+        let ipv6 = (try? inside.addresses().filter { $0.interfaceIndex == link.index && !$0.address.isLinkLocal }.map(\.address.description)) ?? []
+        return (link.name, ipv4 + ipv6)
     }
 }

@@ -51,6 +51,8 @@ public final class KernelHostNet: HostNetworking {
     public var duplicateAddressDetection: (any DuplicateAddressDetection)?
 
     let host: NetlinkSocket
+    /// Sockets inside VPN domains, kept for ``tunnel(in:)``.
+    var tunnelSockets: [String: NetlinkSocket] = [:]
 
     public init() throws(HostNetError) {
         host = try NetlinkSocket(namespace: "host")

@@ -126,7 +126,7 @@ final class DaemonBus: BusObjectHandler {
     func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue] {
         switch member {
         case "ListDomains":
-            return [.array(elementSignature: "(sso)", runner.domainViews().map {
+            return [.array(elementSignature: "(sso)", runner.domainKinds().map {
                 .structure([.string($0.name), .string($0.kind.rawValue), .objectPath(PvDBusAPI.path(ofDomain: $0.name))])
             })]
         case "GetDomain":
@@ -182,6 +182,14 @@ final class DaemonBus: BusObjectHandler {
         }
     }
 
+    /// A call that held the loop longer than ``slowCall`` is logged: RAs wait meanwhile.
+    static let slowCall = 0.010
+
+    func finished(_ member: String, seconds: Double) {
+        guard seconds > DaemonBus.slowCall else { return }
+        logger.warning("D-Bus call \(member) held the loop for \(Int(seconds * 1000)) ms")
+    }
+
     // MARK: Checks
 
     private func validName(_ name: String) throws(BusError) -> String {
@@ -211,16 +219,17 @@ final class DaemonBus: BusObjectHandler {
     }
 
     private func requireRoot(_ caller: BusCaller, _ what: String) throws(BusError) {
-        guard caller.uid == 0 else { throw BusError(PvDBusAPI.ErrorName.accessDenied, "only root may \(what)") }
+        guard try caller.uid() == 0 else { throw BusError(PvDBusAPI.ErrorName.accessDenied, "only root may \(what)") }
     }
 
     /// The configuration's access policy for the caller's user and groups.
     private func checkAccess(_ caller: BusCaller, to domain: String) throws(BusError) {
-        guard caller.uid != 0 else { return }
-        guard let account = UserAccount(uid: caller.uid),
-              runner.settings.allows(user: account.name, uid: caller.uid, groups: account.groupNames(), domain: domain) else {
+        let uid = try caller.uid()
+        guard uid != 0 else { return }
+        guard let account = UserAccount(uid: uid),
+              runner.settings.allows(user: account.name, uid: uid, groups: account.groupNames(), domain: domain) else {
             throw BusError(PvDBusAPI.ErrorName.accessDenied,
-                           "uid \(caller.uid) may not use domain \(domain); the access section of pvdd.yaml says who may")
+                           "uid \(uid) may not use domain \(domain); the access section of pvdd.yaml says who may")
         }
     }
 

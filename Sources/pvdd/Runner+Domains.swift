@@ -12,9 +12,18 @@ extension Runner {
         Set(table.domains.values.map(\.name)).union(lingering).union(statics.keys).union(vpns.keys).union(bareNamespaces).sorted()
     }
 
-    /// What the API shows of every domain.
-    func domainViews() -> [DomainView] {
-        domainNames().compactMap(domainView(named:))
+    /// Every domain's name and kind, without building its view.
+    func domainKinds() -> [(name: String, kind: DomainView.Kind)] {
+        domainNames().map { name in
+            if let domain = table.domains.values.first(where: { $0.name == name }) {
+                if case .explicit = domain.key { return (name, .explicit) }
+                return (name, .implicit)
+            }
+            if lingering.contains(name) { return (name, .implicit) }
+            if statics[name] != nil { return (name, .static) }
+            if vpns[name] != nil { return (name, .vpn) }
+            return (name, .namespace)
+        }
     }
 
     /// What the API shows of one domain, computed for it alone.

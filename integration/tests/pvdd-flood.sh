@@ -42,4 +42,4 @@ lines=$(wc -l <"$LAB_DIR/pvdd.log")
 
 kill -TERM "$pvdd"
 wait "$pvdd" || fail "pvdd exited with status $?"
-[ "$(ip netns list | grep -c '^pvd-')" -eq 0 ] || fail "domains left after SIGTERM"
+[ "$(ip netns list | grep -cE "^pvd-(flood[0-9]+\.example|corp\.example\.com)")" -eq 0 ] || fail "domains left after SIGTERM: $(ip netns list | grep "^pvd-" | head -3) $(tail -5 "$LAB_DIR/pvdd.log")"
