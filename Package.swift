@@ -43,7 +43,7 @@ let package = Package(
         // The user database (NSS), which the static `pvd` must not link.
         .target(name: "UserDatabase"),
         .target(name: "NDP", dependencies: ["PvDWire", "CNDP"]),
-        .target(name: "Bus", dependencies: ["PvDCore", "PvDWire", "CSystemd"]),
+        .target(name: "Bus", dependencies: ["PvDCore", "PvDWire", "CSystemd", "CPvDShim"]),
 
         // Programs.
         .executableTarget(name: "pvdd", dependencies: [

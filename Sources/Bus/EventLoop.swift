@@ -1,3 +1,4 @@
+import CPvDShim
 import CSystemd
 import Glibc
 
@@ -19,6 +20,8 @@ public final class EventLoop {
     private var timer: OpaquePointer?
     /// Child processes watched by ``onExit(of:_:)``: their event source and handler.
     private var children: [pid_t: (source: OpaquePointer, handler: Handler)] = [:]
+    /// Processes watched by ``onExit(ofAdopted:_:)``: their event sources.
+    private var adopted: [ObjectIdentifier: OpaquePointer] = [:]
 
     public init() throws(SystemdError) {
         var event: OpaquePointer?
@@ -30,6 +33,7 @@ public final class EventLoop {
     deinit {
         if let timer { sd_event_source_unref(timer) }
         for child in children.values { sd_event_source_unref(child.source) }
+        for source in adopted.values { sd_event_source_unref(source) }
         sd_event_unref(event)
     }
 
@@ -108,6 +112,34 @@ public final class EventLoop {
         }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else { throw SystemdError(step: "watch child \(pid)", code: -result) }
         children[pid] = (source, box)
+    }
+
+    /// Calls `handler` once `pid`, a process that is not this one's child (a
+    /// VPN client an earlier pvdd started), has exited; false when it is gone already.
+    public func onExit(ofAdopted pid: pid_t, _ handler: @escaping () -> Void) throws(SystemdError) -> Bool {
+        let pidfd = pvd_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            if errno == ESRCH { return false }
+            throw SystemdError(step: "watch process \(pid)", code: errno)
+        }
+        var source: OpaquePointer?
+        let box = Handler(io: {})
+        box.io = { [unowned self, unowned box] in
+            if let source = self.adopted.removeValue(forKey: ObjectIdentifier(box)) { sd_event_source_unref(source) }
+            close(pidfd)
+            handler()
+        }
+        let result = sd_event_add_io(event, &source, pidfd, UInt32(EPOLLIN.rawValue), { _, _, _, context in
+            Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+            return 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+        guard result >= 0, let source else {
+            close(pidfd)
+            throw SystemdError(step: "watch process \(pid)", code: -result)
+        }
+        handlers.append(box)
+        adopted[ObjectIdentifier(box)] = source
+        return true
     }
 
     /// Blocks SIGCHLD for the process so that sd-event can watch children.

@@ -13,6 +13,7 @@ extension PvDBusAPI {
         .init("GetState", out: [("state", "s")]),
         .init("OpenDomain", in: [("name", "s")], out: [("namespace", "h"), ("domain", "s"), ("namespace_name", "s")]),
         .init("AddNetworkNamespace", in: [("name", "s")], out: [("namespace", "o")]),
+        .init("Reload"),
     ], signals: [
         .init("DomainAdded", [("name", "s"), ("domain", "o")]),
         .init("DomainRemoved", [("name", "s"), ("domain", "o")]),
@@ -22,6 +23,6 @@ extension PvDBusAPI {
         .init("Name", "s"), .init("Kind", "s"), .init("PvDId", "s"), .init("Sequence", "q"), .init("Flags", "a{sb}"),
         .init("Uplinks", "as"), .init("Addresses", "as"), .init("Routes", "as"), .init("DnsServers", "as"),
         .init("SearchDomains", "as"), .init("Routers", "as"), .init("Lifetime", "t"), .init("State", "s"),
-        .init("IPv4", "b"), .init("AdditionalInfo", "s"), .init("NamespacePath", "s"),
+        .init("StateReason", "s"), .init("Origin", "s"), .init("IPv4", "b"), .init("AdditionalInfo", "s"), .init("NamespacePath", "s"),
     ])
 }

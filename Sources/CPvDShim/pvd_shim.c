@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <sys/syscall.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -18,3 +19,5 @@ int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *sav
     return getresuid(real, effective, saved);
 }
 unsigned long pvd_is_secure_exec(void) { return getauxval(AT_SECURE); }
+
+int pvd_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }

@@ -6,16 +6,40 @@ import PvDCore
 /// bare ones made on request.
 extension KernelHostNet {
     /// Publishes the calling thread's network namespace as /run/netns/NAME,
-    /// as `ip netns attach NAME <pid>` does. Refuses a name already there.
-    public static func publishOwnNamespace(as name: String) throws(HostNetError) {
-        guard !Namespaces.exists(name) else {
-            throw HostNetError(step: "publish namespace", object: Namespaces.path(name), reason: "it exists already", code: EEXIST)
+    /// as `ip netns attach NAME <pid>` does. One there already is kept when
+    /// it is this namespace (a pvdd killed before it could remove it), and
+    /// replaced when it holds no namespace (a stale file); one of another
+    /// namespace is refused. True when NAME is this namespace afterwards.
+    public static func publishOwnNamespace(as name: String) throws(HostNetError) -> Bool {
+        if Namespaces.exists(name) {
+            if isOwnNamespace(name) { return true }
+            // A namespace is bind-mounted over the file (another file system than
+            // /run/netns); a file on /run/netns's own is stale.
+            var file = stat(), directory = stat()
+            guard stat(Namespaces.path(name), &file) == 0, stat(Namespaces.directory, &directory) == 0, file.st_dev == directory.st_dev else {
+                throw HostNetError(step: "publish namespace", object: Namespaces.path(name),
+                                   reason: "it is another network namespace (another pvdd?)", code: EEXIST)
+            }
+            try Namespaces.delete(name)
         }
         try Namespaces.attach(name, source: "/proc/thread-self/ns/net")
+        return true
+    }
+
+    /// Removes /run/netns/NAME if it is the calling thread's namespace.
+    public static func unpublishOwnNamespace(_ name: String) throws(HostNetError) {
+        guard isOwnNamespace(name) else { return }
+        try Namespaces.delete(name)
+    }
+
+    private static func isOwnNamespace(_ name: String) -> Bool {
+        var published = stat(), own = stat()
+        return stat(Namespaces.path(name), &published) == 0 && stat("/proc/thread-self/ns/net", &own) == 0
+            && published.st_ino == own.st_ino && published.st_dev == own.st_dev
     }
 
     /// A new namespace /run/netns/NAME with `lo` up and nothing else.
-    public static func createBareNamespace(_ name: String) throws(HostNetError) {
+    public func createBareNamespace(_ name: String) throws(HostNetError) {
         guard !Namespaces.exists(name) else {
             throw HostNetError(step: "create namespace", object: Namespaces.path(name), reason: "it exists already", code: EEXIST)
         }
@@ -33,11 +57,11 @@ extension KernelHostNet {
     }
 
     /// Unmounts and removes /run/netns/NAME.
-    public static func deleteNamespace(_ name: String) throws(HostNetError) {
+    public func deleteNamespace(_ name: String) throws(HostNetError) {
         try Namespaces.delete(name)
     }
 
-    public static func namespaceExists(_ name: String) -> Bool { Namespaces.exists(name) }
+    public func namespaceExists(_ name: String) -> Bool { Namespaces.exists(name) }
 
     /// A descriptor of /run/netns/NAME (close-on-exec), to hand to a client.
     public static func openNamespace(_ name: String) throws(HostNetError) -> Int32 {

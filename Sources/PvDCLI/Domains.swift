@@ -86,15 +86,16 @@ struct List: DaemonCommand {
     @Flag(help: "JSON, one object per domain, in an array.") var json = false
 
     func run(with client: PvDClient) throws(BusError) {
-        var rows = [["NAME", "KIND", "STATE", "UPLINKS", "ADDRESSES"]]
+        var rows = [["NAME", "KIND", "FROM", "STATE", "UPLINKS", "ADDRESSES"]]
         var objects: [JSONValue] = []
         for domain in try client.domains() {
             let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
             objects.append(.object(properties.sorted { $0.key < $1.key }.map { JSONMember($0.key, jsonValue($0.value)) }))
-            rows.append([domain.name, domain.kind, properties["State"].map(text) ?? "-", properties["Uplinks"].map(text) ?? "-",
-                         properties["Addresses"].map(text) ?? "-"])
+            rows.append([domain.name, domain.kind, properties["Origin"].map(text) ?? "-", properties["State"].map(text) ?? "-",
+                         properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-"])
         }
         if json { printLine(JSONValue.array(objects).serialized) } else { printTable(rows) }
+        if !json, rows.count > 1 { printLine("(FROM: ra = learnt from Router Advertisements, file = declared in pvdd.yaml or domains.d, runtime = added while pvdd runs)") }
     }
 }
 
@@ -138,9 +139,11 @@ struct Status: DaemonCommand {
             }
             let pvd = properties["PvDId"].map(text).flatMap { $0 == "-" ? nil : " (PvD \($0))" } ?? ""
             printLine("\(domain.name)\(pvd): \(domain.kind), \(properties["State"].map(text) ?? "-")")
-            for (label, key) in [("Uplinks", "Uplinks"), ("Routers", "Routers"), ("Addresses", "Addresses"), ("DNS servers", "DnsServers"),
+            printLine("  \(properties["StateReason"].map(text) ?? "-")")
+            for (label, key) in [("From", "Origin"), ("Uplinks", "Uplinks"), ("Routers", "Routers"), ("Addresses", "Addresses"), ("DNS servers", "DnsServers"),
                                  ("Search", "SearchDomains"), ("IPv4", "IPv4"), ("Lifetime", "Lifetime"), ("Namespace", "NamespacePath")] {
-                printLine("  \(label + ":" + String(repeating: " ", count: max(0, 12 - label.count))) \(properties[key].map(text) ?? "-")")
+                let value = properties[key].map(text).map { key == "Lifetime" && $0 != "forever" ? "\($0) s" : $0 } ?? "-"
+            printLine("  \(label + ":" + String(repeating: " ", count: max(0, 12 - label.count))) \(value)")
             }
         }
         if json { printLine(JSONValue.array(objects).serialized) }
@@ -192,15 +195,33 @@ struct Monitor: DaemonCommand {
     }
 }
 
+struct Reload: DaemonCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make pvdd read pvdd.yaml and domains.d again: access, aliases and declared domains (as root).")
+
+    func run(with client: PvDClient) throws(BusError) {
+        _ = try client.manager("Reload")
+        printLine("reloaded")
+    }
+}
+
 struct Apply: DaemonCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make the declared state (static domains and namespaces) that of FILE, all or nothing (as root; --dry-run for everyone).")
     @Argument(help: "A YAML file, as pvd show --yaml prints.") var file: String
     @Flag(help: "Only show what would change.") var dryRun = false
+    @Option(help: ArgumentHelp("Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
+        + "stays across restarts, and have pvdd reload (as root).", valueName: "name"))
+    var saveAs: String?
+    @Option(help: "The drop-in directory for --save-as.") var directory = "/etc/pvd/\(ConfigurationFiles.dropInDirectory)"
 
     func run(with client: PvDClient) throws(BusError) {
         guard let text = readFile(file).map({ String(decoding: $0, as: UTF8.self) }) else {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(String(cString: strerror(errno)))")
+        }
+        if let saveAs {
+            try save(text, as: saveAs, client: client)
+            return
         }
         let changes: [String]
         if dryRun {
@@ -219,4 +240,40 @@ struct Apply: DaemonCommand {
         if changes.isEmpty { printLine("nothing to change") }
         for change in changes { printLine((dryRun ? "would " : "") + change) }
     }
+
+    /// Writes the file as a drop-in once it reads, then has pvdd reload: the
+    /// domains are then declared in files (and a reload that fails leaves the
+    /// drop-in out again).
+    private func save(_ text: String, as name: String, client: PvDClient) throws(BusError) {
+        guard (try? DomainNaming.validate(name)) != nil, !name.contains("/") else {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "--save-as \(name): use a-z, 0-9, '.', '-', '_'")
+        }
+        do { _ = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
+        }
+        let path = "\(directory)/\(name).yaml"
+        let previous = readFile(path)
+        guard writeFile(path, Array(text.utf8)) else {
+            throw BusError(PvDBusAPI.ErrorName.failed, "\(path): \(String(cString: strerror(errno)))")
+        }
+        do { _ = try client.manager("Reload") } catch {
+            if let previous { _ = writeFile(path, previous) } else { unlink(path) }
+            throw error
+        }
+        printLine("saved as \(path); pvdd reloaded")
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it (atomically).
+func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
+    let temporary = path + ".tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+    guard fd >= 0 else { return false }
+    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    guard written == bytes.count, rename(temporary, path) == 0 else {
+        unlink(temporary)
+        return false
+    }
+    return true
 }

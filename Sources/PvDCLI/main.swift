@@ -8,7 +8,7 @@ struct PvD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pvd",
         abstract: "Provisioning domains as network namespaces.",
-        subcommands: [List.self, Show.self, Status.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, RA.self])
+        subcommands: [List.self, Show.self, Status.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, Reload.self, RA.self])
 }
 
 /// `pvd ra …`: Router Advertisement tools that need no daemon.

@@ -5,7 +5,6 @@ import PvDWire
 ///
 /// ```yaml
 /// uplinks: [eth0, wlan0]      # none: every interface but lo and pvd's own
-/// persist: false              # leave domains in place when stopping
 /// grace-period: 60            # seconds a domain without routers is kept
 /// duplicate-address-detection: true   # probe each new address for 1 s first
 /// ipv6-forwarding: auto       # or global: all.forwarding even where force_forwarding exists
@@ -24,7 +23,6 @@ import PvDWire
 public struct DaemonConfiguration: Equatable, Sendable {
     /// Interfaces to learn domains on; empty: every interface but `lo` and pvd's own links.
     public var uplinks: [String] = []
-    public var persist = false
     public var gracePeriod: Seconds = 60
     /// Whether a domain's new address is probed on the link (1 s) before use.
     public var duplicateAddressDetection = true
@@ -47,13 +45,13 @@ public struct DaemonConfiguration: Equatable, Sendable {
     /// Reads the configuration from a parsed document; an absent key keeps its default.
     public init(_ document: JSONValue) throws(ConfigurationError) {
         let top = try ConfigurationError.object(document, at: "", allowed: [
-            "uplinks", "persist", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "aliases", "attachment", "access", "additional-information"])
+            "uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "aliases", "attachment", "access",
+            "additional-information", "domains", "vpns", "namespaces"])
         if let value = top["uplinks"] {
             uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
                 try ConfigurationError.interfaceName(name, at: "uplinks")
             }
         }
-        if let value = top["persist"] { persist = try ConfigurationError.bool(value, at: "persist") }
         if let value = top["grace-period"] {
             gracePeriod = try ConfigurationError.number(value, at: "grace-period")
             guard gracePeriod >= 0, gracePeriod <= 86_400 * 365 else {

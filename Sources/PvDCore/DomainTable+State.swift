@@ -10,11 +10,7 @@ extension DomainTable {
     public var state: JSONValue {
         func time(_ seconds: Seconds) -> JSONValue { seconds.isFinite ? .number(seconds) : .null }
         let entries: [JSONValue] = domains.values.sorted { $0.name < $1.name }.map { domain in
-            let key: JSONValue = switch domain.key {
-            case .explicit(let id): .object([JSONMember("explicit", .string(id.description))])
-            case .implicit(let interface, let router):
-                .object([JSONMember("interface", .string(interface)), JSONMember("router", .string(router.description))])
-            }
+            let key = domain.key.json
             let routers: [JSONValue] = domain.routers.values.sorted { ($0.interface, $0.address) < ($1.interface, $1.address) }.map { router in
                 .object([
                     JSONMember("interface", .string(router.interface)),
@@ -89,6 +85,17 @@ extension DomainTable {
     }
 }
 
+extension PvDKey {
+    /// The key as the state file holds it.
+    var json: JSONValue {
+        switch self {
+        case .explicit(let id): .object([JSONMember("explicit", .string(id.description))])
+        case .implicit(let interface, let router):
+            .object([JSONMember("interface", .string(interface)), JSONMember("router", .string(router.description))])
+        }
+    }
+}
+
 /// A saved state that cannot be read back.
 public struct StateError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String
@@ -96,7 +103,7 @@ public struct StateError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Typed access to one JSON object of the state, with the path for errors.
-private struct StateReader {
+struct StateReader {
     let value: JSONValue
     let path: String
 
@@ -144,16 +151,21 @@ private struct StateReader {
         return items.enumerated().map { StateReader($0.element, path: "\(path).\(key)[\($0.offset)]") }
     }
 
-    func domain(in table: DomainTable) throws(StateError) -> LearntDomain {
-        let limits = table.limits
+    /// The PvD key under "key": {"explicit": ID} or {"interface": …, "router": …}.
+    func pvdKey() throws(StateError) -> PvDKey {
         guard let keyValue = value["key"] else { throw fail("key", "missing") }
         let keyReader = StateReader(keyValue, path: "\(path).key")
-        let key: PvDKey
         if case .string(let id) = keyValue["explicit"] {
-            do { key = .explicit(try PvDWire.DomainName(id)) } catch { throw keyReader.fail("explicit", "\(error)") }
-        } else {
-            key = .implicit(interface: try keyReader.string("interface"), router: try keyReader.address("router"))
+            do { return .explicit(try PvDWire.DomainName(id)) } catch { throw keyReader.fail("explicit", "\(error)") }
         }
+        let interface = try keyReader.string("interface")
+        guard interface.utf8.count <= 15, !interface.isEmpty, !interface.contains("/") else { throw keyReader.fail("interface", "not an interface name") }
+        return .implicit(interface: interface, router: try keyReader.address("router"))
+    }
+
+    func domain(in table: DomainTable) throws(StateError) -> LearntDomain {
+        let limits = table.limits
+        let key = try pvdKey()
         _ = try string("name")
         let uplink = try string("uplink")
         guard uplink.utf8.count <= 15, !uplink.isEmpty, !uplink.contains("/") else { throw fail("uplink", "not an interface name") }

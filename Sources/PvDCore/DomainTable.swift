@@ -334,6 +334,17 @@ public struct DomainTable: Sendable {
         return changed
     }
 
+    /// When the domain will be removed if nothing new is heard: its grace
+    /// period after its last router entry runs out (nil: never, an infinite lifetime).
+    public func removalTime(of domain: LearntDomain) -> Seconds? {
+        if let orphaned = domain.orphanedAt { return orphaned + gracePeriod }
+        var last: Seconds = 0
+        for router in domain.routers.values {
+            last = max(last, router.defaultUntil, router.prefixes.values.map(\.validUntil).max() ?? 0, router.routes.values.max() ?? 0)
+        }
+        return last.isFinite ? last + gracePeriod : nil
+    }
+
     /// When the next lifetime runs out, for the daemon's timer.
     public func nextExpiry() -> Seconds? {
         var next: Seconds?

@@ -15,6 +15,16 @@ public protocol HostNetworking {
     /// Removes domains (and stray pvd objects) whose names are not in `keeping`;
     /// returns the names removed.
     func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String]
+    /// A bare namespace /run/netns/NAME with `lo` up; refuses one that exists.
+    func createBareNamespace(_ name: String) throws(HostNetError)
+    /// Removes /run/netns/NAME.
+    func deleteNamespace(_ name: String) throws(HostNetError)
+    /// Whether /run/netns/NAME exists.
+    func namespaceExists(_ name: String) -> Bool
+    /// A VPN domain's namespace (`lo` only) until its tunnel arrives.
+    func createTunnelDomain(_ name: String) throws(HostNetError)
+    /// Whether a live program (not a zombie) runs inside the domain's namespace.
+    func hasProcesses(inDomain name: String) -> Bool
 }
 
 /// How HostNet has the kernel forward for routed domains.
@@ -53,6 +63,13 @@ public struct HostNetError: Error, Equatable, Sendable, CustomStringConvertible 
 /// fail, for tests of code that drives HostNet.
 public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
     public private(set) var applied: [String: DomainSpec] = [:]
+    /// Bare namespaces and VPN domains' (empty) namespaces.
+    public private(set) var namespaces: Set<String> = []
+    public private(set) var tunnelDomains: Set<String> = []
+    /// Domains that have a program inside.
+    public var occupied: Set<String> = []
+    /// How many remove calls there were, and the largest batch.
+    public private(set) var removeCalls = 0
     /// Names of the domains whose next apply fails (once).
     public var failNextApply: Set<String> = []
     /// How many apply calls changed something.
@@ -69,8 +86,31 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
     }
 
     public func remove(_ names: [String]) throws(HostNetError) {
-        for name in names where applied.removeValue(forKey: name) != nil { changes += 1 }
+        removeCalls += 1
+        for name in names {
+            if applied.removeValue(forKey: name) != nil || tunnelDomains.remove(name) != nil { changes += 1 }
+        }
     }
+
+    public func createBareNamespace(_ name: String) throws(HostNetError) {
+        guard namespaces.insert(name).inserted else {
+            throw HostNetError(step: "create namespace", object: name, reason: "it exists already")
+        }
+        changes += 1
+    }
+
+    public func deleteNamespace(_ name: String) throws(HostNetError) {
+        if namespaces.remove(name) != nil { changes += 1 }
+    }
+
+    public func namespaceExists(_ name: String) -> Bool { namespaces.contains(name) }
+
+    public func createTunnelDomain(_ name: String) throws(HostNetError) {
+        if failNextApply.remove(name) != nil { throw HostNetError(step: "create namespace", object: name, reason: "injected failure") }
+        if tunnelDomains.insert(name).inserted { changes += 1 }
+    }
+
+    public func hasProcesses(inDomain name: String) -> Bool { occupied.contains(name) }
 
     public func domains() throws(HostNetError) -> [DomainSpec] {
         applied.values.sorted { $0.name < $1.name }

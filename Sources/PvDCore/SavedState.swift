@@ -28,6 +28,10 @@ public struct SavedState: Sendable {
     public var statics: [DomainSpec] = []
     public var namespaces: [String] = []
     public var vpns: [VPN] = []
+    /// The names configuration files declared when the state was saved.
+    public var fromFiles: [String] = []
+    /// Learnt domains that lingered (programs inside) when the state was saved.
+    public var lingering: [(name: String, key: PvDKey, since: Seconds)] = []
     /// What was dropped, each with where and why.
     public var dropped: [String] = []
 
@@ -92,6 +96,23 @@ public struct SavedState: Sendable {
                 continue
             }
             if claim(name, at: path) { vpns.append(VPN(name: name, config: config, pid: pid)) }
+        }
+        for case .string(let name) in SavedState.items(document["declared_in_files"]) where names.contains(name) {
+            fromFiles.append(name)
+        }
+        for (index, item) in SavedState.items(document["lingering"]).enumerated() {
+            let path = "lingering[\(index)]"
+            let reader = StateReader(item, path: path)
+            do throws(StateError) {
+                let name = try reader.string("name")
+                do { try DomainNaming.validate(name) } catch { throw StateError("\(path).name: \(error)") }
+                guard !names.contains(name) else { throw StateError("\(path): \(name) is named twice") }
+                guard case .number(let since)? = item["since"], since.isFinite else { throw StateError("\(path).since: not a time") }
+                lingering.append((name, try reader.pvdKey(), since))
+                names.insert(name)
+            } catch {
+                dropped.append(error.description)
+            }
         }
         do {
             var reasons: [String] = []

@@ -1,6 +1,7 @@
 import Bus
 import Glibc
 import HostNet
+import PvDConfig
 import PvDCore
 import PvDExec
 import UserDatabase
@@ -8,20 +9,28 @@ import PvDWire
 
 /// What the D-Bus API shows of one domain.
 struct DomainView {
-    enum Kind: String { case explicit, implicit, `static`, vpn, namespace }
     var name: String
-    var kind: Kind
+    var kind: DomainKind
+    var origin: DomainOrigin
+    var state: DomainState
+    /// The namespace's name under /run/netns.
+    var namespace: String
     var pvdID = ""
     var sequence: UInt16 = 0
     var flags: [(String, Bool)] = []
     var spec: DomainSpec?
     var lifetime: Double = 0
-    var state: String
     var additionalInformation = ""
-    /// The namespace's name under /run/netns.
-    var namespace: String
     /// A VPN domain's addresses, read from its tunnel.
     var tunnelAddresses: [String] = []
+
+    init(name: String, kind: DomainKind, origin: DomainOrigin, state: DomainState, namespace: String) {
+        self.name = name
+        self.kind = kind
+        self.origin = origin
+        self.state = state
+        self.namespace = namespace
+    }
 }
 
 /// pvdd's side of `org.pvd1` (DESIGN.md, "Interfaces"): the manager at
@@ -45,18 +54,17 @@ final class DaemonBus: BusObjectHandler {
         try connection.attach(to: runner.loop, priority: 10)
         try connection.requestName(PvDBusAPI.busName)
         do {
-            try KernelHostNet.publishOwnNamespace(as: DaemonBus.rootNamespace)
-            publishedRoot = true
+            publishedRoot = try KernelHostNet.publishOwnNamespace(as: DaemonBus.rootNamespace)
         } catch {
             logger.warning("not publishing /run/netns/\(DaemonBus.rootNamespace): \(error)")
         }
         announced = Set(runner.domainNames())
     }
 
-    /// Removes /run/netns/rootns (when pvdd made it).
+    /// Removes /run/netns/rootns when it is still this pvdd's namespace.
     func close() {
         guard publishedRoot else { return }
-        do { try KernelHostNet.deleteNamespace(DaemonBus.rootNamespace) } catch { logger.error("\(error)") }
+        do { try KernelHostNet.unpublishOwnNamespace(DaemonBus.rootNamespace) } catch { logger.error("\(error)") }
         publishedRoot = false
     }
 
@@ -115,7 +123,9 @@ final class DaemonBus: BusObjectHandler {
         case "SearchDomains": return .strings((spec?.searchDomains ?? []).map(\.description))
         case "Routers": return .strings(routers.map(\.description))
         case "Lifetime": return .uint64(view.lifetime.isFinite ? UInt64(max(0, view.lifetime)) : .max)
-        case "State": return .string(view.state)
+        case "State": return .string(view.state.name)
+        case "StateReason": return .string(view.state.reason)
+        case "Origin": return .string(view.origin.rawValue)
         case "IPv4": return .boolean(spec?.ipv4 ?? false)
         case "AdditionalInfo": return .string(view.additionalInformation)
         case "NamespacePath": return .string("/run/netns/\(view.namespace)")
@@ -126,13 +136,15 @@ final class DaemonBus: BusObjectHandler {
     func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue] {
         switch member {
         case "ListDomains":
-            return [.array(elementSignature: "(sso)", runner.domainKinds().map {
-                .structure([.string($0.name), .string($0.kind.rawValue), .objectPath(PvDBusAPI.path(ofDomain: $0.name))])
+            return [.array(elementSignature: "(sso)", runner.domainNames().compactMap { name in
+                runner.catalog.kind(of: name).map {
+                    .structure([.string(name), .string($0.rawValue), .objectPath(PvDBusAPI.path(ofDomain: name))])
+                }
             })]
         case "GetDomain":
             return [.objectPath(PvDBusAPI.path(ofDomain: try resolve(arguments)))]
         case "GetState":
-            return [.string(runner.declaredState.yaml)]
+            return [.string(runner.catalog.declared.yaml)]
         case "ApplyState":
             guard arguments.count == 2, let text = arguments[0].text, case .boolean(let dryRun) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ApplyState takes the state (YAML) and dry_run")
@@ -141,7 +153,18 @@ final class DaemonBus: BusObjectHandler {
             // time (up to YAMLLimits.maximumBytes); pvd apply --dry-run works
             // the changes out in the caller's process from GetState.
             try requireRoot(caller, "apply a declared state (pvd apply --dry-run works for everyone)")
-            return [.strings(try runner.applyState(text, dryRun: dryRun))]
+            if dryRun {
+                let target: DeclarativeState
+                do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
+                    throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the state: \(error)")
+                }
+                return [.strings(runner.catalog.declared.changes(to: target).map(\.description))]
+            }
+            return [.strings(try runner.applyState(text))]
+        case "Reload":
+            try requireRoot(caller, "reload the configuration")
+            do { try runner.reload() } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error); nothing was changed") }
+            return []
         case "OpenDomain":
             let name = try resolve(arguments)
             try checkAccess(caller, to: name)

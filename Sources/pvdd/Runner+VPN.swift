@@ -5,62 +5,24 @@ import PvDCore
 import PvDExec
 import PvDWire
 
-/// A VPN domain: its OpenVPN client configuration and the client's process.
-struct VPNDomain {
-    var config: String
-    var pid: pid_t?
-    /// When a client that exited is started again.
-    var restartAt: Double?
-    /// When the client last started, and how many runs in a row were short.
-    var startedAt: Double = 0
-    var shortRuns = 0
-}
-
 /// VPN domains (DESIGN.md, "A domain on the host"): pvdd runs OpenVPN in its
 /// own namespace, so the client's socket uses the host's uplinks; OpenVPN's
 /// `--up` hook (`pvdd vpn-hook`) moves the tunnel into the domain and sets
-/// its addresses, routes and DNS there. The tunnel is the domain's only way out.
+/// its addresses, routes and DNS there. The tunnel is the domain's only way
+/// out. The catalog keeps each domain's entry; this is the clients' side.
 extension Runner {
     static let openVPN = "/usr/sbin/openvpn"
     /// Seconds before a client that exited is started again: 5, doubled
     /// after each run shorter than a minute, at most 5 minutes.
     static func vpnRestartDelay(afterShortRuns count: Int) -> Double { min(300, 5 * Double(1 << min(max(count, 0), 6))) }
+    /// After this many short runs in a row the domain is `failed` (and still retried).
+    static let failedAfterShortRuns = 3
 
-    /// AddDomain with `openvpn`: the (empty) domain at once, its tunnel when OpenVPN connects.
-    func addVPNDomain(_ name: String, config: String) throws(BusError) {
-        try makeVPNDomain(name, config: config)
-        saveState()
-        bus?.announce([name])
-    }
-
-    /// The VPN domain and its client, or nothing when either fails.
-    func makeVPNDomain(_ name: String, config: String) throws(BusError) {
-        guard config.hasPrefix("/"), access(config, R_OK) == 0 else {
-            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "openvpn: \(config) is not a readable absolute path")
-        }
-        guard access(Runner.openVPN, X_OK) == 0 else {
-            throw BusError(PvDBusAPI.ErrorName.failed, "\(Runner.openVPN) is missing: install Debian's openvpn package")
-        }
-        do { try host.createTunnelDomain(name) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
-        vpns[name] = VPNDomain(config: config)
-        do { try startOpenVPN(name) } catch {
-            try? host.remove([name])
-            vpns[name] = nil
-            throw error
-        }
-        logger.info("domain \(name): added (VPN, \(config))")
-    }
-
-    /// Stops the client and removes the domain.
-    func removeVPNDomain(_ name: String) throws(HostNetError) {
-        stopOpenVPN(name)
-        vpns[name] = nil
-        try host.remove([name])
-    }
+    var openVPNLog: (String) -> String { { "\(self.stateDirectory)/openvpn-\($0).log" } }
 
     /// Starts the domain's OpenVPN client, its log beside the state file.
     func startOpenVPN(_ name: String) throws(BusError) {
-        guard let vpn = vpns[name] else { return }
+        guard let vpn = catalog.vpns[name] else { return }
         do {
             let device = try KernelHostNet.tunnelDevice(for: name)
             try HostFiles.makeDirectories(stateDirectory)
@@ -68,50 +30,50 @@ extension Runner {
             let child = try ChildProcess.spawn(Runner.openVPN, [
                 "--config", vpn.config, "--dev", device, "--dev-type", "tun", "--ifconfig-noexec", "--route-noexec",
                 "--script-security", "2", "--up", hook, "--up-restart", "--setenv", "PVD_DOMAIN", name,
-                "--log", "\(stateDirectory)/openvpn-\(name).log", "--verb", "3",
+                "--log-append", openVPNLog(name), "--verb", "3",
             ], scratch: stateDirectory)
             try loop.onExit(of: child.pid) { [unowned self] status in
                 _ = child.collect(limit: 0)
-                guard self.vpns[name]?.pid == child.pid else { return }
-                self.vpns[name]?.pid = nil
-                guard var vpn = self.vpns[name] else { return }
-                let now = self.loop.now
-                vpn.shortRuns = now - vpn.startedAt < 60 ? vpn.shortRuns + 1 : 0
-                let delay = Runner.vpnRestartDelay(afterShortRuns: vpn.shortRuns - 1)
-                vpn.restartAt = now + delay
-                self.vpns[name] = vpn
-                let report: String = "domain \(name): openvpn exited (status \(status)), starting it again in "
-                    + "\(Int(delay)) s; see \(self.stateDirectory)/openvpn-\(name).log"
-                logger.warning("\(report)")
-                self.saveState()
-                self.bus?.announce([name])
-                self.rearm(at: now)
+                self.clientExited(name, pid: child.pid, status: "status \(status)")
             }
-            vpns[name]?.pid = child.pid
-            vpns[name]?.startedAt = loop.now
+            catalog.vpns[name]?.pid = child.pid
+            catalog.vpns[name]?.startedAt = loop.now
         } catch {
+            catalog.vpns[name]?.failure = "OpenVPN cannot start: \(error)"
             throw BusError(PvDBusAPI.ErrorName.failed, "cannot start openvpn for \(name): \(error)")
         }
     }
 
+    /// A client ended: it starts again after a delay that grows with each
+    /// short run; after a few in a row the domain says it failed, and why.
+    private func clientExited(_ name: String, pid: pid_t, status: String) {
+        guard var vpn = catalog.vpns[name], vpn.pid == pid else { return }
+        let now = loop.now
+        vpn.pid = nil
+        vpn.shortRuns = now - vpn.startedAt < 60 ? vpn.shortRuns + 1 : 0
+        let delay = Runner.vpnRestartDelay(afterShortRuns: vpn.shortRuns - 1)
+        vpn.restartAt = now + delay
+        if vpn.shortRuns >= Runner.failedAfterShortRuns {
+            vpn.failure = "OpenVPN exited (\(status)) \(vpn.shortRuns) times in a row within a minute of starting; "
+                + "its reason is in \(openVPNLog(name)); pvdd tries again in \(Int(delay)) s"
+        }
+        catalog.vpns[name] = vpn
+        logger.warning("domain \(name): openvpn exited (\(status)), starting it again in \(Int(delay)) s; see \(openVPNLog(name))")
+        saveState()
+        bus?.announce([name])
+        rearm(at: now)
+    }
+
     /// Starts again the clients whose restart time has come.
     func restartDueVPNs(at now: Double) {
-        for (name, vpn) in vpns.sorted(by: { $0.key < $1.key }) where (vpn.restartAt ?? .infinity) <= now {
-            vpns[name]?.restartAt = nil
+        for (name, vpn) in catalog.vpns.sorted(by: { $0.key < $1.key }) where (vpn.restartAt ?? .infinity) <= now {
+            catalog.vpns[name]?.restartAt = nil
             do { try startOpenVPN(name) } catch {
                 logger.error("domain \(name): \(error)")
-                vpns[name]?.restartAt = now + Runner.vpnRestartDelay(afterShortRuns: 6)
+                catalog.vpns[name]?.restartAt = now + Runner.vpnRestartDelay(afterShortRuns: 6)
             }
             saveState()
         }
-    }
-
-    /// Stops the domain's client (its tunnel goes with it).
-    func stopOpenVPN(_ name: String) {
-        vpns[name]?.restartAt = nil
-        guard let pid = vpns[name]?.pid else { return }
-        vpns[name]?.pid = nil
-        kill(pid, SIGTERM)
     }
 
     /// Whether `pid` is the OpenVPN client pvdd started for `domain` (its
@@ -124,13 +86,21 @@ extension Runner {
     }
 
     /// A saved VPN domain: a client still running from before is kept (its
-    /// tunnel and the programs using it are not disturbed); otherwise a new one starts.
+    /// tunnel and the programs using it are not disturbed) and watched again;
+    /// otherwise a new one starts.
     func resumeVPN(_ name: String) {
-        if let pid = vpns[name]?.pid, Runner.isOwnOpenVPN(pid, domain: name) {
-            logger.info("domain \(name): openvpn \(pid) still runs; keeping it")
-            return
+        if let pid = catalog.vpns[name]?.pid, Runner.isOwnOpenVPN(pid, domain: name) {
+            do {
+                let watched = try loop.onExit(ofAdopted: pid) { [unowned self] in self.clientExited(name, pid: pid, status: "adopted") }
+                if watched {
+                    logger.info("domain \(name): openvpn \(pid) still runs; keeping it")
+                    return
+                }
+            } catch {
+                logger.error("domain \(name): \(error)")
+            }
         }
-        vpns[name]?.pid = nil
+        catalog.vpns[name]?.pid = nil
         do {
             try host.createTunnelDomain(name)
             try startOpenVPN(name)
@@ -139,11 +109,11 @@ extension Runner {
         }
     }
 
-    var vpnState: JSONValue {
-        .array(vpns.sorted { $0.key < $1.key }.map {
-            .object([JSONMember("name", .string($0.key)), JSONMember("openvpn", .string($0.value.config)),
-                     JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null)])
-        })
+    /// Stops every client pvdd started (for `pvdd --cleanup`).
+    static func stopClients(_ vpns: [String: VPNEntry]) {
+        for (name, vpn) in vpns.sorted(by: { $0.key < $1.key }) {
+            if let pid = vpn.pid, isOwnOpenVPN(pid, domain: name) { kill(pid, SIGTERM) }
+        }
     }
 }
 

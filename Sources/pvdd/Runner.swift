@@ -2,15 +2,20 @@ import Bus
 import Glibc
 import HostNet
 import NDP
+import PvDConfig
 import PvDCore
 import PvDWire
 
 /// The daemon's state and handlers; everything runs on the event loop's thread.
 final class Runner {
-    let settings: DaemonConfiguration
+    /// Settings from the configuration file (access and aliases change on reload).
+    var settings: DaemonConfiguration
+    /// Reads the configuration files again (for reload).
+    let readFiles: () throws(ConfigurationError) -> ConfigurationFiles
+    /// What the files declared at start or at the last reload.
+    var declaredInFiles: DeclarativeState
     /// The uplinks named in the settings; nil: every interface but `lo` and pvd's own.
     let uplinks: Set<String>?
-    var persist: Bool { settings.persist }
     var statePath: String { settings.statePath }
     /// `statePath` split into its directory and file name (validated absolute).
     var stateDirectory: String { String(statePath[..<statePath.lastIndex(of: "/")!]) }
@@ -23,13 +28,17 @@ final class Runner {
     /// How long a new address is probed: one solicitation, RFC 4862's RetransTimer.
     static let addressProbeTime = 1.0
     let host: KernelHostNet
-    var table: DomainTable
+    /// Every domain of every kind (PvDCore's DomainCatalog).
+    var catalog: DomainCatalog
+    var table: DomainTable {
+        get { catalog.table }
+        set { catalog.table = newValue }
+    }
     var malformed = 0
     var lastMalformedReport: Double = -.infinity
-    /// Domains past their grace period that stay because programs run inside;
-    /// looked at again every few seconds.
-    var lingering: Set<String> = []
-    static let lingerCheck = 5.0
+    /// Lingering domains are looked at again this often (whatever else arrives meanwhile).
+    static let lingerCheck = 2.0
+    var nextLingerCheck: Double?
     var reportedCounters = LimitCounters()
     var lastLimitReport: Double = -.infinity
     /// RFC 8801 additional information: the schedule, and the fetches running by domain.
@@ -37,15 +46,11 @@ final class Runner {
     var fetches: [String: ChildProcess] = [:]
     /// The D-Bus service; nil when there is no system bus.
     var bus: DaemonBus?
-    /// Domains added over D-Bus (static), and bare namespaces made for the
-    /// NetworkManager fork's AddNetworkNamespace.
-    var statics: [String: DomainSpec] = [:]
-    var bareNamespaces: Set<String> = []
-    /// VPN domains and their OpenVPN clients.
-    var vpns: [String: VPNDomain] = [:]
 
-    init(settings: DaemonConfiguration) throws {
-        self.settings = settings
+    init(files: ConfigurationFiles, readFiles: @escaping () throws(ConfigurationError) -> ConfigurationFiles) throws {
+        settings = files.settings
+        declaredInFiles = files.declared
+        self.readFiles = readFiles
         uplinks = settings.uplinks.isEmpty ? nil : Set(settings.uplinks)
         EventLoop.blockChildSignal()  // before any thread starts, so that every thread has it blocked
         loop = try EventLoop()
@@ -54,21 +59,22 @@ final class Runner {
         prober = settings.duplicateAddressDetection ? try NeighborProber() : nil
         host = try KernelHostNet()
         host.forwarding = settings.forwarding
-        let probeTime = settings.duplicateAddressDetection ? Runner.addressProbeTime : nil
-        table = DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod,
-                            aliases: settings.aliases, attachments: settings.attachments, addressProbeTime: probeTime)
+        catalog = DomainCatalog(table: Runner.emptyTable(settings))
         do {
             if let bytes = try HostFiles.readOwnFile(settings.statePath, limit: SavedState.maximumBytes) {
-                let saved = SavedState(bytes: bytes, empty: table)
+                let saved = SavedState(bytes: bytes, empty: catalog.table)
                 for reason in saved.dropped { logger.warning("\(statePath): dropped \(reason)") }
-                table = saved.table
-                for spec in saved.statics { statics[spec.name] = spec }
-                bareNamespaces = Set(saved.namespaces.filter(KernelHostNet.namespaceExists))
-                for vpn in saved.vpns { vpns[vpn.name] = VPNDomain(config: vpn.config, pid: vpn.pid) }
+                catalog = DomainCatalog(saved: saved, namespaceExists: host.namespaceExists)
             }
         } catch {
             logger.warning("not reading \(statePath): \(error)")
         }
+    }
+
+    /// The learnt-domain table the settings make, with nothing learnt yet.
+    static func emptyTable(_ settings: DaemonConfiguration) -> DomainTable {
+        DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod, aliases: settings.aliases,
+                    attachments: settings.attachments, addressProbeTime: settings.duplicateAddressDetection ? addressProbeTime : nil)
     }
 
     /// Whether RAs heard on `interface` count.
@@ -79,43 +85,37 @@ final class Runner {
 
     /// Carries on after a restart: re-applies every domain of the saved state
     /// (HostNet changes nothing where the kernel already matches, so programs
-    /// inside are not disturbed), then removes what no domain owns any more.
+    /// inside are not disturbed), watches the VPN clients still running, then
+    /// removes what no domain owns any more.
     private func adopt() {
         let now = loop.now
-        for spec in statics.values.sorted(by: { $0.name < $1.name }) {
+        for spec in catalog.statics.values.sorted(by: { $0.name < $1.name }) {
             do { try host.apply(spec) } catch { logger.error("domain \(spec.name): \(error)") }
         }
+        for name in catalog.vpns.keys.sorted() { resumeVPN(name) }
         let learnt = Set(table.domains.values.map(\.name))
-        let names = learnt.union(statics.keys).union(vpns.keys)
-        for name in vpns.keys.sorted() { resumeVPN(name) }
         push(learnt.union(table.expire(at: now)), at: now, quiet: true)
         do {
-            let removed = try host.removeLeftovers(keeping: names)
+            let removed = try host.removeLeftovers(keeping: Set(catalog.names))
             for name in removed { logger.info("domain \(name): removed (left over)") }
         } catch {
             logger.error("removing leftovers: \(error)")
         }
         // A firewall reload while pvdd was away may have flushed the forward filter.
         do { try host.restoreForwardFilter() } catch { logger.error("\(error)") }
-        logger.info("carrying on with \(names.count) domain(s) from \(statePath)")
+        logger.info("carrying on with \(catalog.names.count) domain(s) from \(statePath)")
     }
 
-    /// The state file: the table's state, what the fetches found, and the
-    /// static and VPN domains and namespaces.
-    var stateDocument: JSONValue {
-        guard case .object(var members) = table.state else { return table.state }
-        let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
-        members.append(JSONMember("additional_information", .object(entries)))
-        members.append(JSONMember("static_domains", .array(statics.values.sorted { $0.name < $1.name }.map(\.json))))
-        members.append(JSONMember("namespaces", .array(bareNamespaces.sorted().map(JSONValue.string))))
-        members.append(JSONMember("vpn_domains", vpnState))
-        return .object(members)
-    }
-
-    /// Writes the table to the state file (atomically).
+    /// Writes the catalog to the state file (atomically).
     func saveState() {
+        var document = catalog.document
+        if case .object(var members) = document {
+            let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
+            members.append(JSONMember("additional_information", .object(entries)))
+            document = .object(members)
+        }
         do {
-            try HostFiles.writeAtomically(directory: stateDirectory, name: stateFile, contents: stateDocument.serialized + "\n")
+            try HostFiles.writeAtomically(directory: stateDirectory, name: stateFile, contents: document.serialized + "\n")
         } catch {
             logger.error("saving state: \(error)")
         }
@@ -123,8 +123,8 @@ final class Runner {
 
     func run() -> Int32 {
         do {
-            try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
             host.solicitRouters = { [unowned self] interface in self.solicit(interface) }
+            try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
             try loop.watch(links.descriptor) { [unowned self] in
                 // A link that comes (back) up gets a solicitation as soon as its link-local
                 // address is usable, so its routers answer at once.
@@ -135,11 +135,18 @@ final class Runner {
             if let prober {
                 try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
             }
-            try loop.onSignals([SIGTERM, SIGINT]) { [unowned self] signal in self.stop(signal) }
+            try loop.onSignals([SIGTERM, SIGINT, SIGHUP]) { [unowned self] signal in
+                if signal == SIGHUP {
+                    do { try self.reload() } catch { logger.error("reload: \(error)") }
+                } else {
+                    self.stop(signal)
+                }
+            }
             let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
             present.sorted().forEach(solicit)
             _ = table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
             adopt()
+            applyFileDeclared(declaredInFiles, reason: "start")
             do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
             EventLoop.notifyReady()
             logger.info("listening on \(uplinks.map { $0.sorted().joined(separator: ", ") } ?? "every interface")")
@@ -148,6 +155,63 @@ final class Runner {
             logger.error("\(error)")
             return 1
         }
+    }
+
+    /// Makes what the files declare real, keeping what was added at runtime.
+    @discardableResult
+    private func applyFileDeclared(_ files: DeclarativeState, reason: String) -> Bool {
+        let target = catalog.replacingFileDeclared(with: files)
+        let names = Set(files.domains.map(\.name) + files.vpns.map(\.name) + files.namespaces)
+        do {
+            try applyDeclared(target, files: names)
+            return true
+        } catch {
+            logger.error("domains declared in files (\(reason)): \(error)")
+            return false
+        }
+    }
+
+    /// Reload (SIGHUP, Reload, `pvd reload`): reads the configuration files
+    /// again and applies access, aliases and declared domains as one
+    /// transaction; a file that does not read leaves everything as it was.
+    func reload() throws(ConfigurationError) {
+        let files = try readFiles()
+        let target = catalog.replacingFileDeclared(with: files.declared)
+        let names = Set(files.declared.domains.map(\.name) + files.declared.vpns.map(\.name) + files.declared.namespaces)
+        if let refusal = catalog.refusal(of: target) { throw ConfigurationError("", refusal) }
+        do { try applyDeclared(target, files: names) } catch { throw ConfigurationError("", "\(error)") }
+        declaredInFiles = files.declared
+        let now = loop.now
+        if files.settings.aliases != settings.aliases {
+            // The table read back with the new aliases: renamed domains go and come back under their new name.
+            let before = Set(table.domains.values.map(\.name))
+            var renamed = settings
+            renamed.aliases = files.settings.aliases
+            let fresh = Runner.emptyTable(renamed)
+            if let table = try? DomainTable(state: table.state, limits: fresh.limits, secret: fresh.secret, gracePeriod: fresh.gracePeriod,
+                                            aliases: fresh.aliases, attachments: fresh.attachments, addressProbeTime: fresh.addressProbeTime,
+                                            reservedNames: catalog.reservedNames) {
+                var reloaded = table
+                _ = reloaded.setIPv4Uplinks(self.table.ipv4Uplinks, at: now)
+                self.table = reloaded
+            }
+            push(before.union(table.domains.values.map(\.name)), at: now)
+        }
+        let unchanged = ["uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "attachment"]
+        var kept = files.settings
+        kept.uplinks = settings.uplinks
+        kept.gracePeriod = settings.gracePeriod
+        kept.duplicateAddressDetection = settings.duplicateAddressDetection
+        kept.forwarding = settings.forwarding
+        kept.statePath = settings.statePath
+        kept.attachments = settings.attachments
+        if kept != files.settings { logger.warning("reload: \(unchanged.joined(separator: ", ")) take effect at the next start") }
+        settings = kept
+        logger.info("reloaded the configuration")
+    }
+
+    private func solicit(_ uplink: String) {
+        do { try listener.solicit(on: uplink) } catch { logger.warning("router solicitation on \(uplink): \(error)") }
     }
 
     /// The uplinks with IPv4 of their own (an address and a default route).
@@ -168,10 +232,6 @@ final class Runner {
         push(table.setIPv4Uplinks(uplinks, at: now), at: now)
     }
 
-    private func solicit(_ uplink: String) {
-        do { try listener.solicit(on: uplink) } catch { logger.warning("router solicitation on \(uplink): \(error)") }
-    }
-
     private func receive() {
         let received: [ReceivedRouterAdvertisement]
         do { received = try listener.receive() } catch {
@@ -180,7 +240,6 @@ final class Runner {
         }
         let now = loop.now
         var changed: Set<String> = []
-        reserveNames()
         for ra in received where listens(on: ra.interface) {
             do {
                 let advertisement = try RouterAdvertisement.parse(ra.message)
@@ -227,11 +286,6 @@ final class Runner {
         }
     }
 
-    /// The names static, VPN and namespace domains hold, which no PvD may take.
-    private func reserveNames() {
-        table.reservedNames = Set(statics.keys).union(vpns.keys).union(bareNamespaces)
-    }
-
     /// What the limits refused since the last report, at most every 10 s.
     private func reportLimits(at now: Double) {
         let counters = table.counters
@@ -252,26 +306,34 @@ final class Runner {
         let now = loop.now
         advanceAdditionalInformation(at: now)
         restartDueVPNs(at: now)
-        // Lingering domains whose last program has gone (or that came back) are handled again.
-        push(table.expire(at: now).union(lingering), at: now)
+        var due = table.expire(at: now)
+        if let check = nextLingerCheck, check <= now {
+            due.formUnion(catalog.lingering.keys)
+            nextLingerCheck = nil
+        }
+        push(due, at: now)
     }
 
     /// Applies what changed (one log line per domain change, unless `quiet`),
-    /// saves the state and re-arms the expiry timer.
-    private func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
+    /// saves the state and re-arms the timer. A learnt domain that went while
+    /// programs run inside lingers, keeping its kind and PvD ID.
+    func push(_ changed: Set<String>, at now: Double, quiet: Bool = false) {
         sendProbes()
-        reserveNames()
-        // A static domain's name is taken: a PvD that would have it stays out.
-        var changed = changed.subtracting(statics.keys).subtracting(vpns.keys)
-        for name in changed.sorted() where table.spec(named: name, at: now) == nil {
-            if host.hasProcesses(inDomain: name) {
-                if lingering.insert(name).inserted { logger.info("domain \(name): kept while programs run inside") }
-                changed.remove(name)
+        var changed = changed.subtracting(catalog.reservedNames)
+        for name in changed.sorted() {
+            if table.spec(named: name, at: now) == nil {
+                if host.hasProcesses(inDomain: name), catalog.linger(name, at: now) {
+                    if catalog.lingering[name]?.since == now { logger.info("domain \(name): kept while programs run inside") }
+                    changed.remove(name)
+                } else {
+                    catalog.stopLingering(name)
+                }
             } else {
-                lingering.remove(name)
+                catalog.stopLingering(name)
             }
         }
-        lingering.subtract(changed.filter { table.spec(named: $0, at: now) != nil })
+        catalog.rememberLearntKeys()
+        if !catalog.lingering.isEmpty, nextLingerCheck == nil { nextLingerCheck = now + Runner.lingerCheck }
         let failures = table.push(changed, to: host, at: now)
         if !changed.isEmpty { saveState() }
         for name in changed.sorted() where !quiet || failures[name] != nil {
@@ -294,11 +356,10 @@ final class Runner {
         rearm(at: now)
     }
 
-    /// Sets the one timer to the next thing due: an expiry, a lingering
-    /// domain's check, an additional-information fetch or expiry.
+    /// Sets the one timer to the next thing due: an expiry, the lingering
+    /// domains' check, an additional-information fetch or expiry, a VPN restart.
     func rearm(at now: Double) {
-        let nextCheck = lingering.isEmpty ? nil : now + Runner.lingerCheck
-        let next = [table.nextExpiry(), nextCheck, information.nextEvent(), vpns.values.compactMap(\.restartAt).min()]
+        let next = [table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min()]
             .compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
@@ -307,26 +368,43 @@ final class Runner {
         }
     }
 
+    /// `pvdd --cleanup`: removes every domain, namespace and VPN client of
+    /// the saved state and every domain pvd registered in this network
+    /// namespace, with what they changed on the host, and the state file.
+    static func cleanup(_ settings: DaemonConfiguration) -> Int32 {
+        do {
+            let host = try KernelHostNet()
+            host.forwarding = settings.forwarding
+            var catalog = DomainCatalog(table: emptyTable(settings))
+            if let bytes = try? HostFiles.readOwnFile(settings.statePath, limit: SavedState.maximumBytes) {
+                catalog = DomainCatalog(saved: SavedState(bytes: bytes, empty: catalog.table), namespaceExists: host.namespaceExists)
+            }
+            stopClients(catalog.vpns)
+            for name in catalog.namespaces.sorted() {
+                do { try host.deleteNamespace(name) } catch { logger.error("\(error)") }
+            }
+            let removed = try host.removeLeftovers(keeping: [])
+            try KernelHostNet.unpublishOwnNamespace(DaemonBus.rootNamespace)
+            let path = settings.statePath
+            if let slash = path.lastIndex(of: "/") {
+                try HostFiles.remove(directory: String(path[..<slash]), name: String(path[path.index(after: slash)...]))
+            }
+            logger.info("cleaned up: \(removed.count) domain(s), \(catalog.namespaces.count) namespace(s), \(catalog.vpns.count) VPN client(s)")
+            return 0
+        } catch {
+            logger.error("cleanup: \(error)")
+            return 1
+        }
+    }
+
+    /// SIGTERM and SIGINT: everything stays as it is — domains, namespaces,
+    /// VPN clients, the programs inside — for the next pvdd to adopt
+    /// (`pvdd --cleanup` removes it all).
     private func stop(_ signal: Int32) {
         bus?.close()
-        if !persist {
-            for name in vpns.keys { stopOpenVPN(name) }
-            let names = table.specs(at: loop.now).map(\.name) + lingering.sorted() + statics.keys.sorted() + vpns.keys.sorted()
-            for name in bareNamespaces.sorted() {
-                do { try KernelHostNet.deleteNamespace(name) } catch { logger.error("\(error)") }
-            }
-            do { try host.remove(names) } catch { logger.error("removing domains: \(error)") }
-            do {
-                try HostFiles.remove(directory: stateDirectory, name: stateFile)
-            } catch {
-                logger.error("removing \(statePath): \(error)")
-            }
-            logger.info("stopped on signal \(signal); removed \(names.count) domain(s)")
-        } else {
-            logger.info("stopped on signal \(signal); domains left in place")
-        }
+        saveState()
         for fetch in fetches.values { fetch.kill() }
+        logger.info("stopped on signal \(signal); \(catalog.names.count) domain(s) left in place for the next pvdd")
         loop.exit(0)
     }
 }
-

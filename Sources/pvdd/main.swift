@@ -23,8 +23,8 @@ struct Daemon: ParsableCommand {
     @Option(name: .customLong("uplink"), help: "An interface to learn provisioning domains on (repeat for more; replaces the file's list).")
     var uplinks: [String] = []
 
-    @Flag(help: "Leave the domains in place when stopping (a restarted pvdd adopts them).")
-    var persist = false
+    @Flag(help: "Remove every domain, namespace, VPN client and host change pvd made in this network namespace, then exit.")
+    var cleanup = false
 
     @Option(help: "Seconds a domain without routers is kept before it is removed.")
     var gracePeriod: Double?
@@ -32,37 +32,57 @@ struct Daemon: ParsableCommand {
     @Option(help: "Where the daemon keeps what it learnt, to carry on after a restart.")
     var state: String?
 
-    /// The file's settings with the command line's on top.
-    func settings() throws -> DaemonConfiguration {
-        var settings = DaemonConfiguration()
-        if let text = HostFiles.read(config) {
-            do { settings = try DaemonConfiguration(yaml: text) } catch {
-                throw ValidationError("\(config): \(error)")
-            }
-        } else if config != Daemon.defaultConfigFile || access(config, F_OK) == 0 {
-            throw ValidationError("\(config): cannot read it (\(String(cString: strerror(errno))))")
+    /// The configuration file and its drop-ins (domains.d/*.yaml beside it),
+    /// with the command line's settings on top.
+    func readFiles() throws(ConfigurationError) -> ConfigurationFiles {
+        let text = HostFiles.read(config)
+        if text == nil, config != Daemon.defaultConfigFile || access(config, F_OK) == 0 {
+            throw ConfigurationError(config, "cannot read it (\(String(cString: strerror(errno))))")
         }
+        let directory = config.lastIndex(of: "/").map { String(config[..<$0]) } ?? "."
+        let dropInDirectory = "\(directory)/\(ConfigurationFiles.dropInDirectory)"
+        var dropIns: [(path: String, text: String)] = []
+        for name in HostFiles.entries(of: dropInDirectory).sorted() where ConfigurationFiles.isDropIn(name) {
+            let path = "\(dropInDirectory)/\(name)"
+            guard let text = HostFiles.read(path) else { throw ConfigurationError(path, "cannot read it (\(String(cString: strerror(errno))))") }
+            dropIns.append((path, text))
+        }
+        var files = try ConfigurationFiles(main: (config, text), dropIns: dropIns)
         var overrides: [JSONMember] = []
         if !uplinks.isEmpty { overrides.append(JSONMember("uplinks", .array(uplinks.map { JSONValue.string($0) }))) }
         if let gracePeriod { overrides.append(JSONMember("grace-period", .number(gracePeriod))) }
         if let state { overrides.append(JSONMember("state", .string(state))) }
-        do {
-            let checked = try DaemonConfiguration(.object(overrides))  // the same checks as the file's
-            if !uplinks.isEmpty { settings.uplinks = checked.uplinks }
-            if gracePeriod != nil { settings.gracePeriod = checked.gracePeriod }
-            if state != nil { settings.statePath = checked.statePath }
-        } catch {
-            throw ValidationError("--\(error.path): \(error.problem)")
+        let checked: DaemonConfiguration
+        do { checked = try DaemonConfiguration(.object(overrides)) } catch {
+            throw ConfigurationError("--\(error.path)", error.problem)  // the same checks as the file's
         }
-        if persist { settings.persist = true }
-        return settings
+        if !uplinks.isEmpty { files.settings.uplinks = checked.uplinks }
+        if gracePeriod != nil { files.settings.gracePeriod = checked.gracePeriod }
+        if state != nil { files.settings.statePath = checked.statePath }
+        return files
     }
 
     func run() throws {
-        let daemon: Runner
-        do { daemon = try Runner(settings: try settings()) } catch let error as ValidationError {
+        let files: ConfigurationFiles
+        do { files = try readFiles() } catch { throw ValidationError("\(error)") }
+        let lock: InstanceLock
+        do {
+            switch try InstanceLock.acquire() {
+            case .success(let held): lock = held
+            case .failure(let other):
+                logger.critical("\(other)")
+                throw ExitCode(1)
+            }
+        } catch let error as ExitCode {
             throw error
         } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if cleanup { throw ExitCode(Runner.cleanup(files.settings)) }
+        let daemon: Runner
+        do { daemon = try Runner(files: files, readFiles: readFiles) } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }

@@ -31,7 +31,7 @@ struct PvDBusAPITests {
 
     @Test func interfacesDescribeEveryMember() {
         #expect(PvDBusAPI.manager.methods.map(\.name).sorted() == [
-            "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "OpenDomain", "RemoveDomain"])
-        #expect(PvDBusAPI.domain.properties.count == 16)
+            "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "OpenDomain", "Reload", "RemoveDomain"])
+        #expect(PvDBusAPI.domain.properties.count == 18)
     }
 }

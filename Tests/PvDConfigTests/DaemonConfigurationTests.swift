@@ -35,7 +35,6 @@ enum HostFile {
     @Test func everyKey() throws {
         let configuration = try DaemonConfiguration(yaml: """
             uplinks: [eth0, wlan0]
-            persist: true
             grace-period: 2.5
             duplicate-address-detection: false
             ipv6-forwarding: global
@@ -59,7 +58,6 @@ enum HostFile {
         #expect(!configuration.allows(user: "alice", uid: 1000, groups: ["users"], domain: "lab"))
         #expect(configuration.allows(user: "root", uid: 0, groups: [], domain: "lab"), "root may use any domain")
         #expect(configuration.uplinks == ["eth0", "wlan0"])
-        #expect(configuration.persist)
         #expect(configuration.gracePeriod == 2.5)
         #expect(!configuration.duplicateAddressDetection)
         #expect(configuration.forwarding == .global)
@@ -74,7 +72,6 @@ enum HostFile {
         ("uplinks: eth0", "uplinks: must be a list"),
         ("uplinks: [eth0, 'a/b']", "uplinks: \"a/b\" is not an interface name"),
         ("uplinks: [averyveryverylongname]", "uplinks: \"averyveryverylongname\" is not an interface name"),
-        ("persist: yes please", "persist: must be true or false"),
         ("grace-period: -1", "grace-period: must be between 0 and one year of seconds"),
         ("grace-period: soon", "grace-period: must be a number"),
         ("duplicate-address-detection: 1", "duplicate-address-detection: must be true or false"),
@@ -90,7 +87,7 @@ enum HostFile {
         ("additional-information:\n  ca-file: lab.pem", "additional-information.ca-file: must be an absolute path"),
         ("additional-information:\n  cafile: /x", "additional-information.cafile: unknown key; known: ca-file, fetch"),
         ("ipv6-forwarding: everywhere", "ipv6-forwarding: is auto (per interface where the kernel can) or global, not everywhere"),
-        ("uplink: [eth0]", "uplink: unknown key; known: access, additional-information, aliases, attachment, duplicate-address-detection, grace-period, ipv6-forwarding, persist, state, uplinks"),
+        ("uplink: [eth0]", "uplink: unknown key; known: access, additional-information, aliases, attachment, domains, duplicate-address-detection, grace-period, ipv6-forwarding, namespaces, state, uplinks, vpns"),
         ("- eth0", "must be a mapping"),
     ])
     func badInputIsNamed(_ text: String, _ message: String) {
@@ -102,7 +99,7 @@ enum HostFile {
         }
     }
 
-    @Test(arguments: ["uplinks: [eth0\npersist: true\n", "persist: true\npersist: false\n"])
+    @Test(arguments: ["uplinks: [eth0\nstate: /x\n", "state: /x\nstate: /y\n"])
     func yamlErrorsSayWhere(_ text: String) {
         do {
             _ = try DaemonConfiguration(yaml: text)

@@ -27,4 +27,8 @@ int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *sav
  * caller did not have (setuid, file capabilities). */
 unsigned long pvd_is_secure_exec(void);
 
+/* pidfd_open(2) (no glibc wrapper in Debian 12): a descriptor that becomes
+ * readable when the process exits, also for a process that is not a child. */
+int pvd_pidfd_open(int pid);
+
 #endif

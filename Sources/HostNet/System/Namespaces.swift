@@ -24,8 +24,18 @@ public enum Namespaces {
         guard stat(path(name), &target) == 0 else { return false }
         return ProcessTable.first { proc, pid in
             var info = stat()
-            return fstatat(proc, "\(pid)/ns/net", &info, 0) == 0 && info.st_ino == target.st_ino && info.st_dev == target.st_dev
+            guard fstatat(proc, "\(pid)/ns/net", &info, 0) == 0, info.st_ino == target.st_ino, info.st_dev == target.st_dev else {
+                return false
+            }
+            return !isZombie(pid)
         } != nil
+    }
+
+    /// Whether the process has exited and waits to be reaped (state Z in
+    /// /proc/PID/stat, after the command name in parentheses).
+    private static func isZombie(_ pid: String) -> Bool {
+        guard let stat = HostFiles.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].drop(while: { $0 == " " }).first == "Z"
     }
 
     /// Creates the namespace `name` with nothing in it but a `lo` that is down.
