@@ -13,6 +13,8 @@ lab_cleanup() {
     local pid ns domain
     for pid in "${LAB_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${LAB_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    # A stopped pvdd leaves its domains and VPN clients for the next one: remove them.
+    [ ${#LAB_PVDD_ARGS[@]} -eq 0 ] || lab_pvdd_cleanup >/dev/null 2>&1
     # Domains the test had pvd make carry the test's prefix in their names.
     for ns in $(ip netns list | awk '{print $1}' | grep "^pvd-$LAB_PREFIX"); do ip netns delete "$ns" 2>/dev/null; done
     rm -rf /etc/netns/pvd-"$LAB_PREFIX"*
@@ -182,8 +184,24 @@ lab_pvdd() {
         *) echo "${PVD_FORWARDING:+ipv6-forwarding: $PVD_FORWARDING}" >"$LAB_DIR/empty.yaml"
            set -- --config "$LAB_DIR/empty.yaml" "$@" ;;
     esac
+    LAB_PVDD_ARGS=("$@")
     lab_bg host "$log" "$PVDD" "$@"
     lab_wait 10 grep -q "listening on $where" "$log" || fail "pvdd did not start: $(cat "$log")"
+}
+
+# lab_pvdd_cleanup: `pvdd --cleanup` with the options of the last lab_pvdd,
+# in the host namespace: removes everything that pvdd made.
+LAB_PVDD_ARGS=()
+lab_pvdd_cleanup() {
+    nsenter --net="/run/netns/${LAB_PREFIX}host" "$PVDD" --cleanup "${LAB_PVDD_ARGS[@]}"
+}
+
+# lab_pvdd_stop PID: SIGTERM (which leaves everything in place for the next
+# pvdd), then `pvdd --cleanup`; fails the test if either fails.
+lab_pvdd_stop() {
+    kill -TERM "$1"
+    wait "$1" || fail "pvdd exited with status $?"
+    lab_pvdd_cleanup >"$LAB_DIR/cleanup.log" 2>&1 || fail "pvdd --cleanup failed: $(cat "$LAB_DIR/cleanup.log")"
 }
 
 # lab_dbus: a private system bus (dbus-daemon with Debian's system policy

@@ -95,7 +95,6 @@ struct List: DaemonCommand {
                          properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-"])
         }
         if json { printLine(JSONValue.array(objects).serialized) } else { printTable(rows) }
-        if !json, rows.count > 1 { printLine("(FROM: ra = learnt from Router Advertisements, file = declared in pvdd.yaml or domains.d, runtime = added while pvdd runs)") }
     }
 }
 

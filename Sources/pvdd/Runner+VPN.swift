@@ -16,7 +16,7 @@ extension Runner {
     /// after each run shorter than a minute, at most 5 minutes.
     static func vpnRestartDelay(afterShortRuns count: Int) -> Double { min(300, 5 * Double(1 << min(max(count, 0), 6))) }
     /// After this many short runs in a row the domain is `failed` (and still retried).
-    static let failedAfterShortRuns = 3
+    static let failedAfterShortRuns = 2
 
     var openVPNLog: (String) -> String { { "\(self.stateDirectory)/openvpn-\($0).log" } }
 

@@ -75,7 +75,7 @@ lab_wait 3 grep -q "path=$corp; interface=org.freedesktop.DBus.Properties; membe
 [ "$(prop Sequence)" = "q 4" ] || fail "Sequence after the change: $(prop Sequence)"
 
 # pvd's own client: the read commands, in tables and in JSON, and monitor.
-"$PVD" list | grep -q "^corp.example.com  explicit  active  up0 " || fail "pvd list: $("$PVD" list)"
+"$PVD" list | grep -q "^corp.example.com  explicit  ra    active  up0 " || fail "pvd list: $("$PVD" list)"
 "$PVD" status | grep -q "^corp.example.com (PvD corp.example.com): explicit, active" || fail "pvd status: $("$PVD" status)"
 "$PVD" show corp | grep -q "^Sequence: *4" || fail "pvd show: $("$PVD" show corp)"
 for command in "list --json" "status --json" "show corp --json"; do
@@ -198,6 +198,5 @@ $as_nobody gdbus call --system --dest org.pvd1 --object-path /org/pvd1 --method 
 snapshot >"$LAB_DIR/after-errors"
 diff -u "$LAB_DIR/before-errors" "$LAB_DIR/after-errors" >&2 || fail "a refused call changed something"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 [ ! -e /run/netns/rootns ] || fail "/run/netns/rootns is still there after pvdd stopped"

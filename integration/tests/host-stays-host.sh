@@ -138,8 +138,7 @@ ip -n "${P}host" route del default via 192.0.2.1
 lab_wait 2 ipv4_is "$d0" false || fail "up0 lost its default route but its domain kept IPv4: $(list)"
 ip -n "${P}host" addr del 192.0.2.10/24 dev up0
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 sleep 0.5
 lab_stop "$monitor"
 ! grep -E '^Deleted default .*proto ra' "$LAB_DIR/monitor.log" \

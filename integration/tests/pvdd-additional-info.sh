@@ -84,5 +84,4 @@ grep -q "query good.example.com type 28 from $good_address" "$LAB_DIR/dns.log" \
     || fail "the lookup did not come from $good_address: $(cat "$LAB_DIR/dns.log")"
 grep -q "domain ${P}good: additional information valid until" "$LAB_DIR/pvdd.log" || fail "no log line for the valid document"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"

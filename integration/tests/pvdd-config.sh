@@ -24,7 +24,7 @@ refused "aliases: {corp: bad..name}" "aliases.corp: \"bad..name\" is not a PvD I
 refused "uplinks: eth0" "uplinks: must be a list"
 refused "grace-period: [1]" "grace-period: must be a number"
 refused "uplinks: [up0" "not valid YAML"
-refused "persist: true" "--grace-period: must be between 0 and one year of seconds" --grace-period=-1
+refused "uplinks: [up0]" "--grace-period: must be between 0 and one year of seconds" --grace-period=-1
 lab_in host "$PVDD" --config "$LAB_DIR/absent.yaml" 2>"$LAB_DIR/bad.log" && fail "pvdd started without its named config file"
 grep -qF "$LAB_DIR/absent.yaml: cannot read it (No such file or directory)" "$LAB_DIR/bad.log" || fail "missing file: $(cat "$LAB_DIR/bad.log")"
 lab_host_state >"$LAB_DIR/after-refusals"
@@ -52,7 +52,6 @@ grep -qx "nameserver 2001:db8:2::53" "/etc/netns/pvd-${P}corp/resolv.conf" || fa
 grep -qx "nameserver 2001:db8:1::53" "/etc/netns/pvd-$second/resolv.conf" || fail "$second's resolv.conf is not r1's"
 lab_wait 3 grep -q "domain ${P}corp: 1 address(es), 1 router(s), 1 DNS server(s) on up0" "$LAB_DIR/pvdd.log" || fail "no log line for the alias: $(cat "$LAB_DIR/pvdd.log")"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 lab_host_state >"$LAB_DIR/after"
 diff -u "$LAB_DIR/before" "$LAB_DIR/after" >&2 || fail "SIGTERM left changes behind"

@@ -25,8 +25,7 @@ run_pvdd() {
     pvdd=$LAB_LAST_PID
 }
 stop_pvdd() {
-    kill -TERM "$pvdd"
-    wait "$pvdd" || fail "pvdd exited with status $?"
+    lab_pvdd_stop "$pvdd"
 }
 
 run_pvdd 1

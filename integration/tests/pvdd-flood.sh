@@ -40,6 +40,5 @@ reports=$(grep -c "^pvdd: warning: limits:" "$LAB_DIR/pvdd.log" || true)
 lines=$(wc -l <"$LAB_DIR/pvdd.log")
 [ "$lines" -lt 200 ] || fail "pvdd logged $lines lines: not one per RA, but not bounded either"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 [ "$(ip netns list | grep -cE "^pvd-(flood[0-9]+\.example|corp\.example\.com)")" -eq 0 ] || fail "domains left after SIGTERM: $(ip netns list | grep "^pvd-" | head -3) $(tail -5 "$LAB_DIR/pvdd.log")"

@@ -80,8 +80,7 @@ ip -n "${P}r1" route add 203.0.113.0/24 via 192.0.2.10
 lab_stop "$capture"
 [ -z "$(tcpdump -n -r "$LAB_DIR/other.pcap" 2>/dev/null)" ] || fail "packets reached the other network: $(tcpdump -n -r "$LAB_DIR/other.pcap" 2>/dev/null)"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 ipv4_state >"$LAB_DIR/after"
 diff -u "$LAB_DIR/before" "$LAB_DIR/after" >&2 || fail "pvdd left IPv4 changes after SIGTERM"
 lab_host_state >"$LAB_DIR/after-ipv6"

@@ -99,8 +99,7 @@ echo "corp emptied after $emptied ms, removed after $removed ms" >&2
 [ "$emptied" -ge 1500 ] && [ "$emptied" -le 3000 ] || fail "lifetimes of 2 s ran out after $emptied ms"
 [ "$removed" -ge 3500 ] && [ "$removed" -le 5500 ] || fail "the 2 s grace period ended after $removed ms"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 grep -q "stopped on signal 15" "$LAB_DIR/pvdd.log" || fail "pvdd did not stop cleanly: $(cat "$LAB_DIR/pvdd.log")"
 lab_host_state >"$LAB_DIR/after"
 diff "$LAB_DIR/before" "$LAB_DIR/after" || fail "pvdd left changes after SIGTERM"

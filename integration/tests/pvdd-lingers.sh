@@ -30,7 +30,6 @@ wait "$program" 2>/dev/null || true
 lab_wait 10 no_corp_namespace || fail "corp stayed after its program ended"
 grep -q "domain corp.example.com: removed" "$LAB_DIR/pvdd.log" || fail "no removal logged"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 lab_host_state >"$LAB_DIR/after"
 diff "$LAB_DIR/before" "$LAB_DIR/after" || fail "pvdd left changes"

@@ -22,5 +22,4 @@ ip -n "${LAB_PREFIX}host" link set up0 up
 solicited() { [ "$(solicitations)" -ge 1 ]; }
 lab_wait 5 solicited || fail "no Router Solicitation after the uplink came back up"
 lab_stop "$capture"
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"

@@ -72,5 +72,4 @@ read -r r1_1 r1_2 r2_1 r2_2 < <(flows withdrawn "$a1")
 [ "$r1_1" -eq 32 ] && [ "$r2_1" -eq 0 ] || fail "after r2 withdrew: r1 saw $r1_1/32 of r1's prefix, r2 saw $r2_1"
 grep -q "1 unusable DNS server(s) refused" "$LAB_DIR/pvdd.log" || fail "the refused RDNSS address was not reported: $(cat "$LAB_DIR/pvdd.log")"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"

@@ -67,8 +67,7 @@ kill -INT "$ping_pid"
 wait "$ping_pid" || true
 lab_ping_unbroken "$LAB_DIR/ping.log" 20
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 [ ! -e "$state" ] || fail "the state file outlived a full stop"
 lab_host_state >"$LAB_DIR/after"
 diff "$LAB_DIR/before" "$LAB_DIR/after" || fail "pvdd left changes after SIGTERM"

@@ -89,8 +89,7 @@ up0_empty() { [ "$(corp 'd["addresses"] + d["routers"]')" = "[]" ]; }
 lab_wait 3 up0_empty || fail "r2's part did not go: $(corp 'd')"
 ip netns exec pvd-corp.example.com ping -6 -c 1 -W 2 2001:db8:ff::1 >/dev/null || fail "corp cannot reach the server through up1"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 lab_host_state >"$LAB_DIR/after"
 uplink_sysctls >>"$LAB_DIR/after"
 diff -u "$LAB_DIR/before" "$LAB_DIR/after" >&2 || fail "pvdd left changes after SIGTERM"

@@ -93,7 +93,6 @@ printf 'domains: []\nvpns: []\nnamespaces: []\n' >"$LAB_DIR/none.yaml"
 client_gone() { ! kill -0 "$client" 2>/dev/null; }
 lab_wait 5 client_gone || fail "removing the VPN domain left openvpn ($client) running"
 
-kill -TERM "$pvdd"
-wait "$pvdd" || fail "pvdd exited with status $?"
+lab_pvdd_stop "$pvdd"
 lab_host_state >"$LAB_DIR/after"
 diff -u "$LAB_DIR/before" "$LAB_DIR/after" >&2 || fail "pvdd left changes after SIGTERM"
