@@ -289,6 +289,22 @@ lab_two_routers() {
     done
 }
 
+# lab_openvpn_server UPLINK: a namespace "vpn" linked to the host's UPLINK
+# (192.0.2.10 on the host, 192.0.2.1 in vpn) running a real OpenVPN server
+# (static key, point to point 10.8.0.1 to 10.8.0.2); its client's
+# configuration is $LAB_DIR/client.conf (DNS 10.8.0.1, search corp.test).
+lab_openvpn_server() {
+    lab_netns vpn
+    lab_link host "$1" vpn wan0
+    ip -n "${LAB_PREFIX}host" addr add 192.0.2.10/24 dev "$1"
+    ip -n "${LAB_PREFIX}vpn" addr add 192.0.2.1/24 dev wan0
+    openvpn --genkey secret "$LAB_DIR/static.key" 2>/dev/null
+    lab_bg vpn "$LAB_DIR/server.log" openvpn --dev tun --ifconfig 10.8.0.1 10.8.0.2 --secret "$LAB_DIR/static.key" \
+        --cipher AES-256-CBC --proto udp --lport 1194 --verb 3
+    printf '%s\n' "remote 192.0.2.1 1194" "proto udp" "ifconfig 10.8.0.2 10.8.0.1" "secret $LAB_DIR/static.key" \
+        "cipher AES-256-CBC" "dhcp-option DNS 10.8.0.1" "dhcp-option DOMAIN corp.test" >"$LAB_DIR/client.conf"
+}
+
 # lab_domain_spec N: the JSON spec of domain ${LAB_PREFIX}dN behind router rN.
 lab_domain_spec() {
     printf '{"name": "%sd%s", "uplink": "up0", "prefixes": ["2001:db8:%s::/64"], "routers": ["fe80::1%s"], "on_link": ["2001:db8:%s::/64"], "dns": ["2001:db8:%s::53"], "search": ["d%s.test"]}' \

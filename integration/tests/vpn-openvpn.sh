@@ -13,22 +13,7 @@ P=$LAB_PREFIX
 command -v openvpn >/dev/null || fail "openvpn is missing: scripts/setup.sh installs it"
 
 lab_netns host
-lab_netns vpn
-lab_link host up0 vpn wan0
-ip -n "${P}host" addr add 192.0.2.10/24 dev up0
-ip -n "${P}vpn" addr add 192.0.2.1/24 dev wan0
-openvpn --genkey secret "$LAB_DIR/static.key" 2>/dev/null
-lab_bg vpn "$LAB_DIR/server.log" openvpn --dev tun --ifconfig 10.8.0.1 10.8.0.2 --secret "$LAB_DIR/static.key" \
-    --cipher AES-256-CBC --proto udp --lport 1194 --verb 3
-cat >"$LAB_DIR/client.conf" <<CONF
-remote 192.0.2.1 1194
-proto udp
-ifconfig 10.8.0.2 10.8.0.1
-secret $LAB_DIR/static.key
-cipher AES-256-CBC
-dhcp-option DNS 10.8.0.1
-dhcp-option DOMAIN corp.test
-CONF
+lab_openvpn_server up0
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_host_state >"$LAB_DIR/before"
 lab_dbus
