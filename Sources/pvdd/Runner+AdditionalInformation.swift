@@ -16,7 +16,7 @@ extension Runner {
     /// Follows the table's PvDs (new ones, sequence changes, gone ones), then starts what is due.
     func trackAdditionalInformation(at now: Double) {
         guard settings.fetchAdditionalInformation else { return }
-        let changed = information.track(table.additionalInformationCandidates(at: now), at: now, random: Runner.random)
+        let changed = information.track(catalog.table.additionalInformationCandidates(at: now), at: now, random: Runner.random)
         // A changed entry is a new sequence or a PvD gone: a fetch still running is for what was.
         for name in changed {
             fetches.removeValue(forKey: name)?.kill()

@@ -21,8 +21,8 @@ extension Runner {
         var view = DomainView(name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
                               namespace: kind == .namespace ? name : DomainNaming.namespacePrefix + name)
         if case .explicit(let id)? = catalog.key(of: name) { view.pvdID = id.description }
-        if let domain = table.domains.values.first(where: { $0.name == name }) {
-            view.spec = table.spec(named: name, at: now)
+        if let domain = catalog.table.domains.values.first(where: { $0.name == name }) {
+            view.spec = catalog.table.spec(named: name, at: now)
             view.sequence = domain.sequence ?? 0
             if case .explicit = domain.key { view.flags = [("H", domain.http), ("L", domain.legacy)] }
             view.lifetime = domain.routerLifetime(at: now)

@@ -30,10 +30,6 @@ final class Runner {
     let host: KernelHostNet
     /// Every domain of every kind (PvDCore's DomainCatalog).
     var catalog: DomainCatalog
-    var table: DomainTable {
-        get { catalog.table }
-        set { catalog.table = newValue }
-    }
     var malformed = 0
     var lastMalformedReport: Double = -.infinity
     /// Lingering domains are looked at again this often (whatever else arrives meanwhile).
@@ -93,8 +89,8 @@ final class Runner {
             do { try host.apply(spec) } catch { logger.error("domain \(spec.name): \(error)") }
         }
         for name in catalog.vpns.keys.sorted() { resumeVPN(name) }
-        let learnt = Set(table.domains.values.map(\.name))
-        push(learnt.union(table.expire(at: now)), at: now, quiet: true)
+        let learnt = Set(catalog.table.domains.values.map(\.name))
+        push(learnt.union(catalog.table.expire(at: now)), at: now, quiet: true)
         do {
             let removed = try host.removeLeftovers(keeping: Set(catalog.names))
             for name in removed { logger.info("domain \(name): removed (left over)") }
@@ -144,7 +140,7 @@ final class Runner {
             }
             let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
             present.sorted().forEach(solicit)
-            _ = table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
+            _ = catalog.table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
             adopt()
             applyFileDeclared(declaredInFiles, reason: "start")
             do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
@@ -184,18 +180,18 @@ final class Runner {
         let now = loop.now
         if files.settings.aliases != settings.aliases {
             // The table read back with the new aliases: renamed domains go and come back under their new name.
-            let before = Set(table.domains.values.map(\.name))
+            let before = Set(catalog.table.domains.values.map(\.name))
             var renamed = settings
             renamed.aliases = files.settings.aliases
             let fresh = Runner.emptyTable(renamed)
-            if let table = try? DomainTable(state: table.state, limits: fresh.limits, secret: fresh.secret, gracePeriod: fresh.gracePeriod,
+            if let table = try? DomainTable(state: catalog.table.state, limits: fresh.limits, secret: fresh.secret, gracePeriod: fresh.gracePeriod,
                                             aliases: fresh.aliases, attachments: fresh.attachments, addressProbeTime: fresh.addressProbeTime,
                                             reservedNames: catalog.reservedNames) {
                 var reloaded = table
-                _ = reloaded.setIPv4Uplinks(self.table.ipv4Uplinks, at: now)
-                self.table = reloaded
+                _ = reloaded.setIPv4Uplinks(self.catalog.table.ipv4Uplinks, at: now)
+                self.catalog.table = reloaded
             }
-            push(before.union(table.domains.values.map(\.name)), at: now)
+            push(before.union(catalog.table.domains.values.map(\.name)), at: now)
         }
         let unchanged = ["uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "attachment"]
         var kept = files.settings
@@ -218,7 +214,7 @@ final class Runner {
     private func ipv4Uplinks() -> Set<String> {
         do { return try host.ipv4Uplinks().filter(listens(on:)) } catch {
             logger.error("reading IPv4 addresses and routes: \(error)")
-            return table.ipv4Uplinks
+            return catalog.table.ipv4Uplinks
         }
     }
 
@@ -226,10 +222,10 @@ final class Runner {
     /// its IPv4 gain or lose theirs.
     private func followIPv4() {
         let uplinks = ipv4Uplinks()
-        guard uplinks != table.ipv4Uplinks else { return }
+        guard uplinks != catalog.table.ipv4Uplinks else { return }
         logger.info("uplinks with IPv4: \(uplinks.isEmpty ? "none" : uplinks.sorted().joined(separator: ", "))")
         let now = loop.now
-        push(table.setIPv4Uplinks(uplinks, at: now), at: now)
+        push(catalog.table.setIPv4Uplinks(uplinks, at: now), at: now)
     }
 
     private func receive() {
@@ -243,7 +239,7 @@ final class Runner {
         for ra in received where listens(on: ra.interface) {
             do {
                 let advertisement = try RouterAdvertisement.parse(ra.message)
-                changed.formUnion(table.observe(advertisement, from: ra.source, on: ra.interface, at: now))
+                changed.formUnion(catalog.table.observe(advertisement, from: ra.source, on: ra.interface, at: now))
             } catch {
                 // Counted, and reported at most every 10 s: a flood must not flood the log.
                 malformed += 1
@@ -269,7 +265,7 @@ final class Runner {
         let now = loop.now
         var changed: Set<String> = []
         for answer in answers {
-            guard let conflict = table.addressInUse(answer.target, on: answer.interface, at: now) else { continue }
+            guard let conflict = catalog.table.addressInUse(answer.target, on: answer.interface, at: now) else { continue }
             let outcome = conflict.gaveUp ? "no address in \(conflict.prefix) after \(conflict.conflicts) conflicts"
                                           : "trying another address in \(conflict.prefix)"
             logger.warning("domain \(conflict.domain): \(conflict.address) is in use on \(answer.interface); \(outcome)")
@@ -281,14 +277,14 @@ final class Runner {
     /// Solicits the addresses the table wants probed.
     private func sendProbes() {
         guard let prober else { return }
-        for (uplink, addresses) in table.takeProbes().sorted(by: { $0.key < $1.key }) {
+        for (uplink, addresses) in catalog.table.takeProbes().sorted(by: { $0.key < $1.key }) {
             do { try prober.solicit(addresses, on: uplink) } catch { logger.warning("duplicate address detection: \(error)") }
         }
     }
 
     /// What the limits refused since the last report, at most every 10 s.
     private func reportLimits(at now: Double) {
-        let counters = table.counters
+        let counters = catalog.table.counters
         guard counters != reportedCounters, now - lastLimitReport >= 10 else { return }
         let report: String = "limits: \(counters.rateLimitedRAs - reportedCounters.rateLimitedRAs) RA(s) over the rate, "
             + "\(counters.refusedDomains - reportedCounters.refusedDomains) new domain(s), "
@@ -296,7 +292,7 @@ final class Runner {
             + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) and "
             + "\(counters.refusedDNSServers - reportedCounters.refusedDNSServers) unusable DNS server(s) refused, "
             + "\(counters.refusedPvDs - reportedCounters.refusedPvDs) PvD(s) whose ID or name cannot be a domain; "
-            + "\(table.domains.count) domain(s)"
+            + "\(catalog.table.domains.count) domain(s)"
         logger.warning("\(report)")
         reportedCounters = counters
         lastLimitReport = now
@@ -306,7 +302,7 @@ final class Runner {
         let now = loop.now
         advanceAdditionalInformation(at: now)
         restartDueVPNs(at: now)
-        var due = table.expire(at: now)
+        var due = catalog.table.expire(at: now)
         if let check = nextLingerCheck, check <= now {
             due.formUnion(catalog.lingering.keys)
             nextLingerCheck = nil
@@ -321,7 +317,7 @@ final class Runner {
         sendProbes()
         var changed = changed.subtracting(catalog.reservedNames)
         for name in changed.sorted() {
-            if table.spec(named: name, at: now) == nil {
+            if catalog.table.spec(named: name, at: now) == nil {
                 if host.hasProcesses(inDomain: name), catalog.linger(name, at: now) {
                     if catalog.lingering[name]?.since == now { logger.info("domain \(name): kept while programs run inside") }
                     changed.remove(name)
@@ -334,12 +330,12 @@ final class Runner {
         }
         catalog.rememberLearntKeys()
         if !catalog.lingering.isEmpty, nextLingerCheck == nil { nextLingerCheck = now + Runner.lingerCheck }
-        let failures = table.push(changed, to: host, at: now)
+        let failures = catalog.table.push(changed, to: host, at: now)
         if !changed.isEmpty { saveState() }
         for name in changed.sorted() where !quiet || failures[name] != nil {
             if let failure = failures[name] {
                 logger.error("domain \(name): \(failure)")
-            } else if let spec = table.spec(named: name, at: now) {
+            } else if let spec = catalog.table.spec(named: name, at: now) {
                 let routers = spec.routers.count + spec.otherUplinks.reduce(0) { $0 + $1.routers.count }
                 let uplinks = ([spec.uplink] + spec.otherUplinks.map(\.uplink)).joined(separator: ", ")
                 let summary: String = "\(spec.allAddresses.count) address(es), \(routers) router(s), "
@@ -359,7 +355,7 @@ final class Runner {
     /// Sets the one timer to the next thing due: an expiry, the lingering
     /// domains' check, an additional-information fetch or expiry, a VPN restart.
     func rearm(at now: Double) {
-        let next = [table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min()]
+        let next = [catalog.table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min()]
             .compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
