@@ -251,22 +251,6 @@ public struct DomainCatalog: Sendable {
         namespaces = before.namespaces
     }
 
-    /// Adds one static domain (AddDomain), made on the host at once.
-    public mutating func addStatic(_ spec: DomainSpec, host: any HostNetworking) throws(CatalogError) {
-        var target = declared
-        target.domains.append(spec)
-        _ = try apply(target, host: host)
-    }
-
-    /// Removes one static, VPN or namespace domain (RemoveDomain).
-    public mutating func removeDeclared(_ name: String, host: any HostNetworking) throws(CatalogError) {
-        var target = declared
-        target.domains.removeAll { $0.name == name }
-        target.vpns.removeAll { $0.name == name }
-        target.namespaces.removeAll { $0 == name }
-        _ = try apply(target, host: host)
-    }
-
     // MARK: State document
 
     /// What pvdd saves: the table, the static, VPN and namespace domains, and

@@ -68,7 +68,7 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
     public private(set) var tunnelDomains: Set<String> = []
     /// Domains that have a program inside.
     public var occupied: Set<String> = []
-    /// How many remove calls there were, and the largest batch.
+    /// How many remove calls there were (removals go in batches).
     public private(set) var removeCalls = 0
     /// Names of the domains whose next apply fails (once).
     public var failNextApply: Set<String> = []
