@@ -34,6 +34,7 @@ lab_cleanup() {
         rm -rf /run/pvd/uplinks/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
             /run/pvd/uplinks-ipv4/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"-* \
             /run/pvd/host/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)" \
+            /run/pvd/pvdd-"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)".lock \
             /run/pvd/domains/"$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)"
         ip netns delete "$ns" 2>/dev/null
     done
