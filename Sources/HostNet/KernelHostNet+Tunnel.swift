@@ -3,7 +3,7 @@ import Glibc
 import PvDCore
 import PvDWire
 
-/// VPN domains (DESIGN.md, "A domain on the host"): a namespace with `lo`
+/// VPN domains (docs/design.md, "A domain on the host"): a namespace with `lo`
 /// and nothing else until the VPN client's tunnel device, made in the
 /// daemon's namespace (so the client's own socket uses the host's uplinks),
 /// is moved in with its addresses, routes and DNS. The tunnel is the

@@ -4,7 +4,7 @@ import PvDCore
 import PvDWire
 
 /// HostNetworking on the real kernel, for the network namespace of the calling
-/// thread (the daemon's "host" namespace). See DESIGN.md, "A domain on the host":
+/// thread (the daemon's "host" namespace). See docs/design.md, "A domain on the host":
 ///
 /// - namespace `/run/netns/pvd-<name>`, `lo` up, `accept_ra=0`, no
 ///   autoconfigured addresses;

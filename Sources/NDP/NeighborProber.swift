@@ -89,7 +89,7 @@ private final class AnswerInbox {
 
 /// libndp's callback for each Neighbor Advertisement: the target address is at
 /// octets 8 to 23 of the ICMPv6 message (RFC 4861 §4.4). Not generic, as C
-/// callbacks must be (DESIGN.md, Swift pitfalls).
+/// callbacks must be (docs/design.md, Swift pitfalls).
 private func neighborAdvertisementReceived(_ ndp: OpaquePointer?, _ message: OpaquePointer?,
                                            _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let message, let context, let payload = ndp_msg_payload(message), ndp_msg_payload_len(message) >= 24,

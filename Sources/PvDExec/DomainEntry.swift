@@ -4,7 +4,7 @@ import Glibc
 import PvDCore
 
 /// Puts the calling process into a domain the way `ip netns exec` does, and
-/// further (DESIGN.md, "pvd exec, step by step", steps 2 to 6): its network
+/// further (docs/design.md, "pvd exec, step by step", steps 2 to 6): its network
 /// namespace; a private mount namespace where /sys shows the domain's links,
 /// the domain's resolv.conf covers `/etc/resolv.conf` (or what that link
 /// points to), nsswitch.conf resolves host names by files and DNS only, and

@@ -7,7 +7,7 @@ import PvDWire
 /// not started with privileges it would not otherwise have (file capabilities).
 public var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
 
-/// One `pvd exec NAME -- CMD…` (DESIGN.md, "pvd exec, step by step"): this
+/// One `pvd exec NAME -- CMD…` (docs/design.md, "pvd exec, step by step"): this
 /// process asks pvdd for the domain's namespace, enters it with the domain's
 /// DNS, becomes the calling user without any capability, and execs CMD, so
 /// that exit status and signals are CMD's own. The only other thread is the

@@ -33,7 +33,7 @@ struct DomainView {
     }
 }
 
-/// pvdd's side of `org.pvd1` (DESIGN.md, "Interfaces"): the manager at
+/// pvdd's side of `org.pvd1` (docs/design.md, "Interfaces"): the manager at
 /// /org/pvd1 and an object per domain under /org/pvd1/domain. Callers are
 /// told apart by the uid the bus gives for their connection.
 final class DaemonBus: BusObjectHandler {

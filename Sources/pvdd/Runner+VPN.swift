@@ -5,7 +5,7 @@ import PvDCore
 import PvDExec
 import PvDWire
 
-/// VPN domains (DESIGN.md, "A domain on the host"): pvdd runs OpenVPN in its
+/// VPN domains (docs/design.md, "A domain on the host"): pvdd runs OpenVPN in its
 /// own namespace, so the client's socket uses the host's uplinks; OpenVPN's
 /// `--up` hook (`pvdd vpn-hook`) moves the tunnel into the domain and sets
 /// its addresses, routes and DNS there. The tunnel is the domain's only way

@@ -1,5 +1,5 @@
 // pvdd: listens for Router Advertisements on its uplinks and keeps one network
-// namespace per provisioning domain in step with them (DESIGN.md, "The
+// namespace per provisioning domain in step with them (docs/design.md, "The
 // daemon's flow"): libndp RA → PvDWire → DomainTable → HostNet, all on one
 // sd-event loop with the expiry timer and the signals.
 import ArgumentParser

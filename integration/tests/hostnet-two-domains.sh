@@ -1,4 +1,4 @@
-# Two domains on one uplink with different routers and prefixes (DESIGN.md, "A
+# Two domains on one uplink with different routers and prefixes (docs/design.md, "A
 # domain on the host"), made by HostNet in a "host" namespace: each reaches the
 # server through its own router only (captured on both routers), resolves names
 # through its own resolv.conf and DNS server, and a packet forced out of one
