@@ -46,25 +46,31 @@ let package = Package(
         .target(name: "Bus", dependencies: ["PvDCore", "PvDWire", "CSystemd", "CPvDShim"]),
 
         // Programs.
-        .executableTarget(name: "pvdd", dependencies: [
-            "PvDCore", "PvDConfig", "PvDWire", "PvDExec", "UserDatabase", "HostNet", "NDP", "Bus",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .executableTarget(
+            name: "pvdd",
+            dependencies: [
+                "PvDCore", "PvDConfig", "PvDWire", "PvDExec", "UserDatabase", "HostNet", "NDP", "Bus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // `pvd` runs `pvd exec` and hands every other command to `pvd-cli`.
         .executableTarget(name: "pvd", dependencies: ["PvDExec"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
-        .executableTarget(name: "pvd-cli", dependencies: [
-            "PvDWire", "PvDCore", "PvDConfig", "PvDExec", "UserDatabase", "Bus",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/PvDCLI"),
+        .executableTarget(
+            name: "pvd-cli",
+            dependencies: [
+                "PvDWire", "PvDCore", "PvDConfig", "PvDExec", "UserDatabase", "Bus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.
         .executableTarget(name: "pvd-fetch", dependencies: ["PvDExec"], path: "Sources/PvDFetch"),
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
         // Drives HostNet directly for integration tests and its benchmark.
-        .executableTarget(name: "pvd-hostnet", dependencies: [
-            "HostNet", "NDP", "PvDCore", "PvDWire",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/PvDHostNetTool"),
+        .executableTarget(
+            name: "pvd-hostnet",
+            dependencies: [
+                "HostNet", "NDP", "PvDCore", "PvDWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Sources/PvDHostNetTool"),
 
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
         .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),

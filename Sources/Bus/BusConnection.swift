@@ -1,6 +1,6 @@
-import PvDWire
 import CSystemd
 import Glibc
+import PvDWire
 
 /// Who called a method, from the bus's credentials of the connection (never
 /// from the message's arguments).
@@ -134,8 +134,10 @@ public final class BusConnection {
     }
 
     /// Calls a method and waits (at most 25 s) for its reply.
-    public func call(_ destination: String, _ path: String, _ interface: String, _ member: String,
-                     _ arguments: [BusValue] = []) throws(BusError) -> [BusValue] {
+    public func call(
+        _ destination: String, _ path: String, _ interface: String, _ member: String,
+        _ arguments: [BusValue] = []
+    ) throws(BusError) -> [BusValue] {
         var message: OpaquePointer?
         var result = sd_bus_message_new_method_call(bus, &message, destination, path, interface, member)
         guard result >= 0, let message else { throw BusError.system("call \(member)", -result) }
@@ -169,7 +171,7 @@ public final class BusConnection {
     /// PropertiesChanged for `names` of the object at `path`, values included.
     public func emitPropertiesChanged(_ path: String, _ interface: String, _ names: [String]) throws(BusError) {
         var strings = names.map { strdup($0) } + [nil]
-        defer { strings.forEach { free($0) } }
+        defer { for pointer in strings { free(pointer) } }
         let result = sd_bus_emit_properties_changed_strv(bus, path, interface, &strings)
         guard result >= 0 else { throw BusError.system("announce changed properties of \(path)", -result) }
     }
@@ -179,8 +181,9 @@ public final class BusConnection {
     public func watchSignals(from sender: String, _ handler: @escaping (String, String, String, [BusValue]) -> Bool) throws(BusError) {
         let watcher = SignalWatcher(handler)
         var slot: OpaquePointer?
-        let result = sd_bus_add_match(bus, &slot, "type='signal',sender='\(sender)'", signalReceived,
-                                      Unmanaged.passUnretained(watcher).toOpaque())
+        let result = sd_bus_add_match(
+            bus, &slot, "type='signal',sender='\(sender)'", signalReceived,
+            Unmanaged.passUnretained(watcher).toOpaque())
         guard result >= 0 else { throw BusError.system("watch signals of \(sender)", -result) }
         defer { sd_bus_slot_unref(slot) }
         while watcher.going {
@@ -194,12 +197,15 @@ public final class BusConnection {
 
     /// Serves `interface` at `path`, or, with `fallback`, at every path under
     /// it that `handler` says exists.
-    public func add(_ interface: BusInterface, at path: String, fallback: Bool = false,
-                    handler: BusObjectHandler) throws(BusError) {
+    public func add(
+        _ interface: BusInterface, at path: String, fallback: Bool = false,
+        handler: BusObjectHandler
+    ) throws(BusError) {
         let registration = Registration(interface, handler: handler)
         var slot: OpaquePointer?
         let context = Unmanaged.passUnretained(registration).toOpaque()
-        let result = fallback
+        let result =
+            fallback
             ? sd_bus_add_fallback_vtable(bus, &slot, path, interface.name, registration.vtable, objectFound, context)
             : sd_bus_add_object_vtable(bus, &slot, path, interface.name, registration.vtable, context)
         guard result >= 0 else { throw BusError.system("serve \(interface.name) at \(path)", -result) }
@@ -272,7 +278,7 @@ private final class Registration {
 
     deinit {
         vtable.deallocate()
-        strings.forEach { free($0) }
+        for pointer in strings { free(pointer) }
     }
 
     /// Parameter names as sd-bus wants them: each followed by a NUL.
@@ -300,8 +306,10 @@ private func fail(_ error: BusError, _ returned: UnsafeMutablePointer<sd_bus_err
 
 /// sd-bus's method callback: reads the arguments and the caller's uid,
 /// runs the handler, sends its reply or its named error.
-private func methodCalled(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
-                          _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+private func methodCalled(
+    _ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
+    _ returned: UnsafeMutablePointer<sd_bus_error>?
+) -> Int32 {
     guard let message else { return -EINVAL }
     let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
     let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
@@ -340,9 +348,11 @@ private func methodCalled(_ message: OpaquePointer?, _ context: UnsafeMutableRaw
     }
 }
 
-private func propertyRead(_ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ interface: UnsafePointer<CChar>?,
-                          _ property: UnsafePointer<CChar>?, _ reply: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
-                          _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+private func propertyRead(
+    _ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ interface: UnsafePointer<CChar>?,
+    _ property: UnsafePointer<CChar>?, _ reply: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
+    _ returned: UnsafeMutablePointer<sd_bus_error>?
+) -> Int32 {
     guard let path, let property, let reply else { return -EINVAL }
     do throws(BusError) {
         let value = try registration(context).handler.property(String(cString: property), path: String(cString: path))
@@ -353,17 +363,21 @@ private func propertyRead(_ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, 
     }
 }
 
-private func objectFound(_ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ interface: UnsafePointer<CChar>?,
-                         _ context: UnsafeMutableRawPointer?, _ found: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-                         _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+private func objectFound(
+    _ bus: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ interface: UnsafePointer<CChar>?,
+    _ context: UnsafeMutableRawPointer?, _ found: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    _ returned: UnsafeMutablePointer<sd_bus_error>?
+) -> Int32 {
     guard let path, registration(context).handler.exists(path: String(cString: path)) else { return 0 }
     found?.pointee = context
     return 1
 }
 
-private func enumerateNodes(_ bus: OpaquePointer?, _ prefix: UnsafePointer<CChar>?, _ context: UnsafeMutableRawPointer?,
-                            _ nodes: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
-                            _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+private func enumerateNodes(
+    _ bus: OpaquePointer?, _ prefix: UnsafePointer<CChar>?, _ context: UnsafeMutableRawPointer?,
+    _ nodes: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
+    _ returned: UnsafeMutablePointer<sd_bus_error>?
+) -> Int32 {
     guard let prefix, let nodes else { return -EINVAL }
     let children = registration(context).handler.children(of: String(cString: prefix))
     // sd-bus frees the list and its strings with free().
@@ -381,13 +395,16 @@ private final class SignalWatcher {
     init(_ handler: @escaping (String, String, String, [BusValue]) -> Bool) { self.handler = handler }
 }
 
-private func signalReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
-                            _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+private func signalReceived(
+    _ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
+    _ returned: UnsafeMutablePointer<sd_bus_error>?
+) -> Int32 {
     guard let message, let context else { return 0 }
     let watcher = Unmanaged<SignalWatcher>.fromOpaque(context).takeUnretainedValue()
     func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
     let arguments = (try? BusMessage(message: message).readAll()) ?? []
-    watcher.going = watcher.handler(text(sd_bus_message_get_interface(message)), text(sd_bus_message_get_member(message)),
-                                    text(sd_bus_message_get_path(message)), arguments)
+    watcher.going = watcher.handler(
+        text(sd_bus_message_get_interface(message)), text(sd_bus_message_get_member(message)),
+        text(sd_bus_message_get_path(message)), arguments)
     return 0
 }

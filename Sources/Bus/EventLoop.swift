@@ -48,10 +48,12 @@ public final class EventLoop {
     public func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemdError) {
         let box = Handler(io: handler)
         handlers.append(box)
-        let result = sd_event_add_io(event, nil, descriptor, UInt32(EPOLLIN.rawValue), { _, _, _, context in
-            Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
-            return 0
-        }, Unmanaged.passUnretained(box).toOpaque())
+        let result = sd_event_add_io(
+            event, nil, descriptor, UInt32(EPOLLIN.rawValue),
+            { _, _, _, context in
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0 else { throw SystemdError(step: "watch descriptor \(descriptor)", code: -result) }
     }
 
@@ -64,10 +66,12 @@ public final class EventLoop {
         let box = Handler(signal: handler)
         handlers.append(box)
         for signal in signals {
-            let result = sd_event_add_signal(event, nil, signal, { _, info, context in
-                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().signal?(Int32(info!.pointee.ssi_signo))
-                return 0
-            }, Unmanaged.passUnretained(box).toOpaque())
+            let result = sd_event_add_signal(
+                event, nil, signal,
+                { _, info, context in
+                    Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().signal?(Int32(info!.pointee.ssi_signo))
+                    return 0
+                }, Unmanaged.passUnretained(box).toOpaque())
             guard result >= 0 else { throw SystemdError(step: "watch signal \(signal)", code: -result) }
         }
     }
@@ -80,10 +84,12 @@ public final class EventLoop {
             let box = Handler(io: handler)
             handlers.append(box)
             var source: OpaquePointer?
-            let result = sd_event_add_time(event, &source, clockid_t(CLOCK_BOOTTIME), microseconds, 1000, { _, _, context in
-                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
-                return 0
-            }, Unmanaged.passUnretained(box).toOpaque())
+            let result = sd_event_add_time(
+                event, &source, clockid_t(CLOCK_BOOTTIME), microseconds, 1000,
+                { _, _, context in
+                    Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                    return 0
+                }, Unmanaged.passUnretained(box).toOpaque())
             guard result >= 0 else { throw SystemdError(step: "add timer", code: -result) }
             timer = source
         } else {
@@ -103,13 +109,15 @@ public final class EventLoop {
             handler(status)
         })
         var source: OpaquePointer?
-        let result = sd_event_add_child(event, &source, pid, WEXITED, { _, info, context in
-            let info = info!.pointee
-            let value = info._sifields._sigchld.si_status
-            let status = info.si_code == Int32(CLD_EXITED) ? value : 128 + value
-            Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().child?(info._sifields._sigchld.si_pid, status)
-            return 0
-        }, Unmanaged.passUnretained(box).toOpaque())
+        let result = sd_event_add_child(
+            event, &source, pid, WEXITED,
+            { _, info, context in
+                let info = info!.pointee
+                let value = info._sifields._sigchld.si_status
+                let status = info.si_code == Int32(CLD_EXITED) ? value : 128 + value
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().child?(info._sifields._sigchld.si_pid, status)
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else { throw SystemdError(step: "watch child \(pid)", code: -result) }
         children[pid] = (source, box)
     }
@@ -129,10 +137,12 @@ public final class EventLoop {
             close(pidfd)
             handler()
         }
-        let result = sd_event_add_io(event, &source, pidfd, UInt32(EPOLLIN.rawValue), { _, _, _, context in
-            Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
-            return 0
-        }, Unmanaged.passUnretained(box).toOpaque())
+        let result = sd_event_add_io(
+            event, &source, pidfd, UInt32(EPOLLIN.rawValue),
+            { _, _, _, context in
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else {
             close(pidfd)
             throw SystemdError(step: "watch process \(pid)", code: -result)

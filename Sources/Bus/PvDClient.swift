@@ -27,15 +27,20 @@ public final class PvDClient {
         guard case .array(_, let items)? = try manager("ListDomains").first else { return [] }
         return items.compactMap {
             guard case .structure(let fields) = $0, fields.count == 3, let name = fields[0].text, let kind = fields[1].text,
-                  let path = fields[2].text else { return nil }
+                let path = fields[2].text
+            else { return nil }
             return (name, kind, path)
         }
     }
 
     /// Every property of the domain at `path`, by name.
     public func properties(of path: String) throws(BusError) -> [(name: String, value: BusValue)] {
-        guard case .array(_, let items)? = try call(path, "org.freedesktop.DBus.Properties", "GetAll",
-                                                    [.string(PvDBusAPI.domainInterface)]).first else { return [] }
+        guard
+            case .array(_, let items)? = try call(
+                path, "org.freedesktop.DBus.Properties", "GetAll",
+                [.string(PvDBusAPI.domainInterface)]
+            ).first
+        else { return [] }
         return items.compactMap {
             guard case .dictEntry(.string(let name), .variant(let value)) = $0 else { return nil }
             return (name, value)

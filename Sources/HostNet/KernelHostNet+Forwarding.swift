@@ -80,15 +80,18 @@ extension KernelHostNet {
     private func writeForwardFilter(uplinks: [String], replacing previous: [String], _ transaction: Transaction) throws(HostNetError) {
         let script = try KernelHostNet.forwardFilterScript(uplinks: uplinks, hostForwards: try KernelHostNet.hostForwardedBeforePvd())
         let undo = previous.isEmpty ? nil : try KernelHostNet.forwardFilterScript(uplinks: previous, hostForwards: try KernelHostNet.hostForwardedBeforePvd())
-        try transaction.step("set nftables table", "ip6 \(KernelHostNet.forwardFilterTable) for \(uplinks.joined(separator: ", "))", { () throws(HostNetError) in
-            try Nftables.run(script, step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
-        }, undo: { () throws(HostNetError) in
-            if let undo {
-                try Nftables.run(undo, step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
-            } else {
-                try KernelHostNet.deleteForwardFilter()
-            }
-        })
+        try transaction.step(
+            "set nftables table", "ip6 \(KernelHostNet.forwardFilterTable) for \(uplinks.joined(separator: ", "))",
+            { () throws(HostNetError) in
+                try Nftables.run(script, step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
+            },
+            undo: { () throws(HostNetError) in
+                if let undo {
+                    try Nftables.run(undo, step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
+                } else {
+                    try KernelHostNet.deleteForwardFilter()
+                }
+            })
     }
 
     /// Whether this namespace forwarded IPv6 before pvd: `all.forwarding` as
@@ -103,8 +106,9 @@ extension KernelHostNet {
     /// The whole `ip6 pvd` table, replacing any earlier one in one nft transaction.
     static func forwardFilterScript(uplinks: [String], hostForwards: Bool) throws(HostNetError) -> String {
         for uplink in uplinks where !Nftables.isPlainInterfaceName(uplink) {
-            throw HostNetError(step: "set nftables table", object: "ip6 \(forwardFilterTable)",
-                               reason: "the uplink's name \(uplink) cannot be written in an nftables rule")
+            throw HostNetError(
+                step: "set nftables table", object: "ip6 \(forwardFilterTable)",
+                reason: "the uplink's name \(uplink) cannot be written in an nftables rule")
         }
         let set = "{ " + uplinks.map { "\"\($0)\"" }.joined(separator: ", ") + " }"
         let veths = "\"\(DomainNaming.hostLinkPrefix)*\""
@@ -124,8 +128,9 @@ extension KernelHostNet {
     }
 
     static func deleteForwardFilter() throws(HostNetError) {
-        try Nftables.run("table ip6 \(forwardFilterTable) {}\ndelete table ip6 \(forwardFilterTable)",
-                         step: "delete nftables table", object: "ip6 \(forwardFilterTable)")
+        try Nftables.run(
+            "table ip6 \(forwardFilterTable) {}\ndelete table ip6 \(forwardFilterTable)",
+            step: "delete nftables table", object: "ip6 \(forwardFilterTable)")
     }
 
     /// After `domains` went: forgets them as users of the host record and
@@ -137,8 +142,9 @@ extension KernelHostNet {
         let inUse = try UplinkRecord.uplinksInUse()
         guard !record.hasUsers(), inUse.isEmpty else {
             guard uplinksFreed else { return }
-            try Nftables.run(try forwardFilterScript(uplinks: inUse, hostForwards: try hostForwardedBeforePvd()),
-                             step: "set nftables table", object: "ip6 \(forwardFilterTable)")
+            try Nftables.run(
+                try forwardFilterScript(uplinks: inUse, hostForwards: try hostForwardedBeforePvd()),
+                step: "set nftables table", object: "ip6 \(forwardFilterTable)")
             return
         }
         for (path, value) in record.originals().sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
@@ -153,14 +159,16 @@ extension KernelHostNet {
     public func restoreForwardFilter() throws(HostNetError) {
         let inUse = try UplinkRecord.uplinksInUse()
         guard !inUse.isEmpty else { return }
-        try Nftables.run(try KernelHostNet.forwardFilterScript(uplinks: inUse, hostForwards: try KernelHostNet.hostForwardedBeforePvd()),
-                         step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
+        try Nftables.run(
+            try KernelHostNet.forwardFilterScript(uplinks: inUse, hostForwards: try KernelHostNet.hostForwardedBeforePvd()),
+            step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
     }
 
     /// The interfaces that have a default route learnt from RAs.
     func interfacesWithLearntDefaultRoutes() throws(HostNetError) -> Set<Int32> {
-        Set(try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue))
-            .filter { $0.destination.length == 0 && $0.source == nil && $0.origin == UInt8(RTPROT_RA) }.map(\.interfaceIndex))
+        Set(
+            try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue))
+                .filter { $0.destination.length == 0 && $0.source == nil && $0.origin == UInt8(RTPROT_RA) }.map(\.interfaceIndex))
     }
 
     /// Solicits routers on each interface that had a learnt default route in

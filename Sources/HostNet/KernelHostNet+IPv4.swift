@@ -23,8 +23,10 @@ extension KernelHostNet {
 
     static func firewallTable(_ naming: DomainNaming) -> String { "pvd_" + naming.hostLink }
 
-    func applyIPv4(_ spec: DomainSpec, naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink,
-                   hostLink: KernelLink, uplink: KernelLink, fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
+    func applyIPv4(
+        _ spec: DomainSpec, naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink,
+        hostLink: KernelLink, uplink: KernelLink, fresh: Bool, _ transaction: Transaction
+    ) throws(HostNetError) {
         if fresh && !spec.ipv4 { return }
         let ends = KernelHostNet.ipv4Link(slot: naming.slot)
         let hostAddress = KernelIPv4Address(interfaceIndex: hostLink.index, octets: ends.host, prefixLength: 31)
@@ -33,41 +35,54 @@ extension KernelHostNet {
         let table = KernelHostNet.firewallTable(naming)
         guard spec.ipv4 else {
             if present {
-                try removeIPv4(domain: spec.name, naming: naming, inside: inside, hostAddress: hostAddress,
-                               domainAddress: domainAddress, uplink: uplink.name, transaction)
+                try removeIPv4(
+                    domain: spec.name, naming: naming, inside: inside, hostAddress: hostAddress,
+                    domainAddress: domainAddress, uplink: uplink.name, transaction)
             }
             return
         }
         guard Nftables.isPlainInterfaceName(uplink.name) else {
-            throw HostNetError(step: "give IPv4", object: "\(spec.name) on \(uplink.name)",
-                               reason: "the uplink's name cannot be written in an nftables rule")
+            throw HostNetError(
+                step: "give IPv4", object: "\(spec.name) on \(uplink.name)",
+                reason: "the uplink's name cannot be written in an nftables rule")
         }
         let record = try UplinkRecord(uplink.name, root: UplinkRecord.ipv4Root)
-        try set([(Sysctl.ipv4(hostLink.name, "forwarding"), "1"), (Sysctl.ipv4(uplink.name, "forwarding"), "1")],
-                recordedIn: record, user: spec.name, transaction)
+        try set(
+            [(Sysctl.ipv4(hostLink.name, "forwarding"), "1"), (Sysctl.ipv4(uplink.name, "forwarding"), "1")],
+            recordedIn: record, user: spec.name, transaction)
         if !present {
-            try transaction.step("add address", "\(hostAddress.text) on \(hostLink.name)", { () throws(HostNetError) in
-                try host.addIPv4Address(hostAddress, on: hostLink.name)
-            }, undo: { () throws(HostNetError) in try self.host.deleteIPv4Address(hostAddress, on: hostLink.name) })
-            try transaction.step("add address", "\(domainAddress.text) on \(DomainNaming.domainLink) in \(naming.namespace)", { () throws(HostNetError) in
-                try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
-            }, undo: { () throws(HostNetError) in try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink) })
+            try transaction.step(
+                "add address", "\(hostAddress.text) on \(hostLink.name)",
+                { () throws(HostNetError) in
+                    try host.addIPv4Address(hostAddress, on: hostLink.name)
+                }, undo: { () throws(HostNetError) in try self.host.deleteIPv4Address(hostAddress, on: hostLink.name) })
+            try transaction.step(
+                "add address", "\(domainAddress.text) on \(DomainNaming.domainLink) in \(naming.namespace)",
+                { () throws(HostNetError) in
+                    try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
+                }, undo: { () throws(HostNetError) in try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink) })
         }
         if try !inside.hasIPv4DefaultRoute(interfaceIndex: domainLink.index) {
-            try transaction.step("add route", "0.0.0.0/0 in \(naming.namespace)", { () throws(HostNetError) in
-                try inside.changeIPv4Route(true, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
-            }, undo: { () throws(HostNetError) in
-                try inside.changeIPv4Route(false, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
-            })
+            try transaction.step(
+                "add route", "0.0.0.0/0 in \(naming.namespace)",
+                { () throws(HostNetError) in
+                    try inside.changeIPv4Route(true, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
+                },
+                undo: { () throws(HostNetError) in
+                    try inside.changeIPv4Route(false, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
+                })
         }
         let hasTable = present ? try Nftables.ipTables().contains(table) : false
         if !hasTable {
             let guardUplink = record.originals()[Sysctl.ipv4(uplink.name, "forwarding")] == "0"
-            let script = KernelHostNet.firewallScript(table: table, hostLink: hostLink.name, uplink: uplink.name,
-                                                      domainAddress: ends.domain, guardUplink: guardUplink)
-            try transaction.step("set nftables table", "ip \(table)", { () throws(HostNetError) in
-                try Nftables.run(script, step: "set nftables table", object: "ip \(table)")
-            }, undo: { () throws(HostNetError) in try KernelHostNet.deleteFirewall(table) })
+            let script = KernelHostNet.firewallScript(
+                table: table, hostLink: hostLink.name, uplink: uplink.name,
+                domainAddress: ends.domain, guardUplink: guardUplink)
+            try transaction.step(
+                "set nftables table", "ip \(table)",
+                { () throws(HostNetError) in
+                    try Nftables.run(script, step: "set nftables table", object: "ip \(table)")
+                }, undo: { () throws(HostNetError) in try KernelHostNet.deleteFirewall(table) })
         }
     }
 
@@ -99,30 +114,44 @@ extension KernelHostNet {
     }
 
     /// Takes IPv4 away from a live domain (another domain got it).
-    private func removeIPv4(domain: String, naming: DomainNaming, inside: NetlinkSocket, hostAddress: KernelIPv4Address,
-                            domainAddress: KernelIPv4Address, uplink: String, _ transaction: Transaction) throws(HostNetError) {
+    private func removeIPv4(
+        domain: String, naming: DomainNaming, inside: NetlinkSocket, hostAddress: KernelIPv4Address,
+        domainAddress: KernelIPv4Address, uplink: String, _ transaction: Transaction
+    ) throws(HostNetError) {
         let table = KernelHostNet.firewallTable(naming)
         let hostLink = naming.hostLink
         let guardUplink = try UplinkRecord(uplink, root: UplinkRecord.ipv4Root).originals()[Sysctl.ipv4(uplink, "forwarding")] == "0"
-        let script = KernelHostNet.firewallScript(table: table, hostLink: hostLink, uplink: uplink,
-                                                  domainAddress: domainAddress.octets, guardUplink: guardUplink)
-        try transaction.step("delete nftables table", "ip \(table)", { () throws(HostNetError) in try KernelHostNet.deleteFirewall(table) },
-                             undo: { () throws(HostNetError) in try Nftables.run(script, step: "set nftables table", object: "ip \(table)") })
-        try transaction.step("delete address", "\(domainAddress.text) in \(naming.namespace)", { () throws(HostNetError) in
-            try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink)  // its default route goes with it
-        }, undo: { () throws(HostNetError) in
-            try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
-            try inside.changeIPv4Route(true, via: hostAddress.octets, interfaceIndex: domainAddress.interfaceIndex,
-                                              linkName: DomainNaming.domainLink)
-        })
-        try transaction.step("delete address", "\(hostAddress.text) on \(hostLink)", { () throws(HostNetError) in
-            try host.deleteIPv4Address(hostAddress, on: hostLink)
-        }, undo: { () throws(HostNetError) in try self.host.addIPv4Address(hostAddress, on: hostLink) })
-        try transaction.step("release uplink", "\(uplink) IPv4 for \(domain)", { () throws(HostNetError) in
-            try KernelHostNet.releaseUplink(uplink, domains: [domain], root: UplinkRecord.ipv4Root)
-        }, undo: { () throws(HostNetError) in
-            try self.set([(Sysctl.ipv4(uplink, "forwarding"), "1")], recordedIn: try UplinkRecord(uplink, root: UplinkRecord.ipv4Root),
-                         user: domain, Transaction())
-        })
+        let script = KernelHostNet.firewallScript(
+            table: table, hostLink: hostLink, uplink: uplink,
+            domainAddress: domainAddress.octets, guardUplink: guardUplink)
+        try transaction.step(
+            "delete nftables table", "ip \(table)", { () throws(HostNetError) in try KernelHostNet.deleteFirewall(table) },
+            undo: { () throws(HostNetError) in try Nftables.run(script, step: "set nftables table", object: "ip \(table)") })
+        try transaction.step(
+            "delete address", "\(domainAddress.text) in \(naming.namespace)",
+            { () throws(HostNetError) in
+                try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink)  // its default route goes with it
+            },
+            undo: { () throws(HostNetError) in
+                try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
+                try inside.changeIPv4Route(
+                    true, via: hostAddress.octets, interfaceIndex: domainAddress.interfaceIndex,
+                    linkName: DomainNaming.domainLink)
+            })
+        try transaction.step(
+            "delete address", "\(hostAddress.text) on \(hostLink)",
+            { () throws(HostNetError) in
+                try host.deleteIPv4Address(hostAddress, on: hostLink)
+            }, undo: { () throws(HostNetError) in try self.host.addIPv4Address(hostAddress, on: hostLink) })
+        try transaction.step(
+            "release uplink", "\(uplink) IPv4 for \(domain)",
+            { () throws(HostNetError) in
+                try KernelHostNet.releaseUplink(uplink, domains: [domain], root: UplinkRecord.ipv4Root)
+            },
+            undo: { () throws(HostNetError) in
+                try self.set(
+                    [(Sysctl.ipv4(uplink, "forwarding"), "1")], recordedIn: try UplinkRecord(uplink, root: UplinkRecord.ipv4Root),
+                    user: domain, Transaction())
+            })
     }
 }

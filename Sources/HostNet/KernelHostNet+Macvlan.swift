@@ -8,12 +8,16 @@ import PvDWire
 /// address. Its routers and on-link neighbours are reached directly; the host
 /// routes, proxies and filters nothing for it.
 extension KernelHostNet {
-    func applyMacvlan(_ spec: DomainSpec, namespace: String, namespaceFD: Int32, inside: NetlinkSocket,
-                      uplink: KernelLink, _ transaction: Transaction) throws(HostNetError) {
+    func applyMacvlan(
+        _ spec: DomainSpec, namespace: String, namespaceFD: Int32, inside: NetlinkSocket,
+        uplink: KernelLink, _ transaction: Transaction
+    ) throws(HostNetError) {
         if try inside.link(named: DomainNaming.domainLink) == nil {
-            try transaction.step("add macvlan", "\(DomainNaming.domainLink) on \(uplink.name) for \(namespace)", { () throws(HostNetError) in
-                try host.addMacvlan(DomainNaming.domainLink, parent: uplink.index, namespace: namespaceFD)
-            }, undo: { () throws(HostNetError) in try inside.deleteLink(DomainNaming.domainLink) })
+            try transaction.step(
+                "add macvlan", "\(DomainNaming.domainLink) on \(uplink.name) for \(namespace)",
+                { () throws(HostNetError) in
+                    try host.addMacvlan(DomainNaming.domainLink, parent: uplink.index, namespace: namespaceFD)
+                }, undo: { () throws(HostNetError) in try inside.deleteLink(DomainNaming.domainLink) })
         }
         try configureDomainLink(spec, namespace: namespace, inside: inside, transaction)
         guard let domainLink = try inside.link(named: DomainNaming.domainLink) else {
@@ -26,9 +30,11 @@ extension KernelHostNet {
         wanted.insert(KernelAddress(interfaceIndex: domainLink.index, address: linkLocal, prefixLength: 64))
         let present = Set(try inside.addresses().filter { $0.interfaceIndex == domainLink.index })
         for extra in present.subtracting(wanted) {
-            try transaction.step("delete address", "\(extra.address)/\(extra.prefixLength) in \(namespace)", { () throws(HostNetError) in
-                try inside.deleteAddress(extra, on: DomainNaming.domainLink)
-            }, undo: { () throws(HostNetError) in try inside.addAddress(extra, on: DomainNaming.domainLink) })
+            try transaction.step(
+                "delete address", "\(extra.address)/\(extra.prefixLength) in \(namespace)",
+                { () throws(HostNetError) in
+                    try inside.deleteAddress(extra, on: DomainNaming.domainLink)
+                }, undo: { () throws(HostNetError) in try inside.addAddress(extra, on: DomainNaming.domainLink) })
         }
         let newAddresses = wanted.subtracting(present).sorted { $0.address < $1.address }
         try checkNewAddresses(newAddresses.map(\.address).filter { !$0.isLinkLocal }, uplink: uplink.name)
@@ -48,8 +54,10 @@ extension KernelHostNet {
         }
         // RFC 8028: an address whose prefix only some routers advertised leaves through those.
         for (address, routers) in spec.nextHops.sorted(by: { $0.key < $1.key }) where spec.addresses.contains(address) && !routers.isEmpty {
-            routes.append(KernelRoute(destination: anywhere, table: main, interfaceIndex: domainLink.index, gateways: routers,
-                                      source: IPv6Prefix(address: address, length: 128)))
+            routes.append(
+                KernelRoute(
+                    destination: anywhere, table: main, interfaceIndex: domainLink.index, gateways: routers,
+                    source: IPv6Prefix(address: address, length: 128)))
         }
         let presentRoutes = try inside.routes(table: main).filter {
             $0.interfaceIndex == domainLink.index && $0.origin == UInt8(RTPROT_STATIC)

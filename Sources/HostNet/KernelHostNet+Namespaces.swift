@@ -15,10 +15,12 @@ extension KernelHostNet {
             if isOwnNamespace(name) { return true }
             // A namespace is bind-mounted over the file (another file system than
             // /run/netns); a file on /run/netns's own is stale.
-            var file = stat(), directory = stat()
+            var file = stat()
+            var directory = stat()
             guard stat(Namespaces.path(name), &file) == 0, stat(Namespaces.directory, &directory) == 0, file.st_dev == directory.st_dev else {
-                throw HostNetError(step: "publish namespace", object: Namespaces.path(name),
-                                   reason: "it is another network namespace (another pvdd?)", code: EEXIST)
+                throw HostNetError(
+                    step: "publish namespace", object: Namespaces.path(name),
+                    reason: "it is another network namespace (another pvdd?)", code: EEXIST)
             }
             try Namespaces.delete(name)
         }
@@ -33,7 +35,8 @@ extension KernelHostNet {
     }
 
     private static func isOwnNamespace(_ name: String) -> Bool {
-        var published = stat(), own = stat()
+        var published = stat()
+        var own = stat()
         return stat(Namespaces.path(name), &published) == 0 && stat("/proc/thread-self/ns/net", &own) == 0
             && published.st_ino == own.st_ino && published.st_dev == own.st_dev
     }

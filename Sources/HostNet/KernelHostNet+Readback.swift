@@ -96,7 +96,8 @@ extension KernelHostNet {
         var addressesByUplink = [[IPv6Address]](repeating: [], count: DomainNaming.maximumUplinks)
         for rule in try host.rules() where rule.priority == naming.rulePriority && rule.inputInterface == hostLink {
             guard case .lookup(let table) = rule.action, let source = rule.source, spec.addresses.contains(source.address),
-                  table >= naming.table, (table - naming.table) % UInt32(DomainNaming.slotCount) == 0 else { continue }
+                table >= naming.table, (table - naming.table) % UInt32(DomainNaming.slotCount) == 0
+            else { continue }
             let index = Int((table - naming.table) / UInt32(DomainNaming.slotCount))
             if index < DomainNaming.maximumUplinks { addressesByUplink[index].append(source.address) }
         }
@@ -174,7 +175,8 @@ extension KernelHostNet {
         for name in names where registry.contains(name) {
             attempt { () throws(HostNetError) in try registry.remove(name) }
         }
-        var users: [String: Set<String>] = [:], ipv4Users: [String: Set<String>] = [:]
+        var users: [String: Set<String>] = [:]
+        var ipv4Users: [String: Set<String>] = [:]
         for observed in removing where !observed.spec.uplink.isEmpty && observed.spec.attachment == .routed {
             let spec = observed.spec
             for uplink in [spec.uplink] + spec.otherUplinks.map(\.uplink) { users[uplink, default: []].insert(spec.name) }
@@ -186,8 +188,9 @@ extension KernelHostNet {
         }
         if !users.isEmpty {
             attempt { () throws(HostNetError) in
-                try KernelHostNet.releaseHost(domains: Set(users.values.joined()),
-                                              uplinksFreed: try UplinkRecord.uplinksInUse() != uplinksBefore)
+                try KernelHostNet.releaseHost(
+                    domains: Set(users.values.joined()),
+                    uplinksFreed: try UplinkRecord.uplinksInUse() != uplinksBefore)
             }
         }
         for (uplink, domains) in ipv4Users.sorted(by: { $0.key < $1.key }) {
@@ -242,7 +245,6 @@ extension KernelHostNet {
         }
     }
 
-
     /// Forgets that `domains` use `uplink`; after the last domain, puts back
     /// the uplink sysctls HostNet changed.
     static func releaseUplink(_ uplink: String, domains: Set<String>, root: String = UplinkRecord.root) throws(HostNetError) {
@@ -280,8 +282,10 @@ extension KernelHostNet {
         }
         // Tables in pvd's range (0x7064_0000 to 0x7064_FFFF) whose slot is not live.
         let tableRange = DomainNaming.tableBase..<DomainNaming.tableBase + UInt32(DomainNaming.slotCount * DomainNaming.maximumUplinks)
-        for route in try host.routes() where tableRange.contains(route.table)
-            && !liveSlots.contains(UInt16((route.table - DomainNaming.tableBase) % UInt32(DomainNaming.slotCount))) {
+        for route in try host.routes()
+        where tableRange.contains(route.table)
+            && !liveSlots.contains(UInt16((route.table - DomainNaming.tableBase) % UInt32(DomainNaming.slotCount)))
+        {
             try host.deleteRoute(route, linkName: "table \(route.table)")
         }
         return removed

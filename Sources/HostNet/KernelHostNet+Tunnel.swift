@@ -31,11 +31,14 @@ extension KernelHostNet {
             guard !Namespaces.exists(namespace) else {
                 throw HostNetError(step: "create namespace", object: namespace, reason: "it exists but is not a domain of this host", code: EEXIST)
             }
-            try transaction.step("register domain", "\(registry.directory)/\(name)", { () throws(HostNetError) in
-                try registry.add(name, uplink: "")
-            }, undo: { () throws(HostNetError) in try registry.remove(name) })
-            try transaction.step("create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
-                                 undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
+            try transaction.step(
+                "register domain", "\(registry.directory)/\(name)",
+                { () throws(HostNetError) in
+                    try registry.add(name, uplink: "")
+                }, undo: { () throws(HostNetError) in try registry.remove(name) })
+            try transaction.step(
+                "create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
+                undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
             let fd = try Namespaces.openDescriptor(namespace)
             defer { close(fd) }
             try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in
@@ -58,9 +61,11 @@ extension KernelHostNet {
             let fd = try Namespaces.openDescriptor(namespace)
             defer { close(fd) }
             let device = settings.device
-            try transaction.step("move link", "\(device) into \(namespace)", { () throws(HostNetError) in
-                try host.moveLink(device, toNamespace: fd)
-            }, undo: { () throws(HostNetError) in })  // the client's exit takes the device away
+            try transaction.step(
+                "move link", "\(device) into \(namespace)",
+                { () throws(HostNetError) in
+                    try host.moveLink(device, toNamespace: fd)
+                }, undo: { () throws(HostNetError) in })  // the client's exit takes the device away
             let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in
                 if Sysctl.exists(Sysctl.ipv6(device, "accept_ra")) { try Sysctl.write(Sysctl.ipv6(device, "accept_ra"), "0") }
                 return try NetlinkSocket(namespace: namespace)
@@ -70,16 +75,18 @@ extension KernelHostNet {
                 throw HostNetError(step: "find link", object: "\(device) in \(namespace)", reason: "vanished after the move", code: -ENODEV)
             }
             if let ipv4 = settings.ipv4 {
-                try inside.addIPv4Address(KernelIPv4Address(interfaceIndex: link.index, octets: ipv4.octets, prefixLength: ipv4.length),
-                                          on: device)
+                try inside.addIPv4Address(
+                    KernelIPv4Address(interfaceIndex: link.index, octets: ipv4.octets, prefixLength: ipv4.length),
+                    on: device)
                 try inside.changeIPv4Route(true, via: nil, interfaceIndex: link.index, linkName: device)
                 for route in settings.ipv4Routes where route.length > 0 {
                     try inside.changeIPv4Route(true, to: route.octets, length: route.length, via: nil, interfaceIndex: link.index, linkName: device)
                 }
             }
             if let ipv6 = settings.ipv6 {
-                try inside.addAddress(KernelAddress(interfaceIndex: link.index, address: ipv6, prefixLength: settings.ipv6PrefixLength),
-                                      on: device)
+                try inside.addAddress(
+                    KernelAddress(interfaceIndex: link.index, address: ipv6, prefixLength: settings.ipv6PrefixLength),
+                    on: device)
                 let main = UInt32(RT_TABLE_MAIN.rawValue)
                 for prefix in [IPv6Prefix(address: .unspecified, length: 0)!] + settings.ipv6Routes {
                     try inside.addRoute(KernelRoute(destination: prefix, table: main, interfaceIndex: link.index, gateways: []), linkName: device)

@@ -80,40 +80,52 @@ public final class KernelHostNet: HostNetworking {
         guard let uplink = try host.link(named: spec.uplink) else {
             throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
         }
-        var parts = [UplinkPart(index: 0, link: uplink, addresses: spec.addresses, routers: spec.routers,
-                                onLinkPrefixes: spec.onLinkPrefixes, nextHops: spec.nextHops)]
+        var parts = [
+            UplinkPart(
+                index: 0, link: uplink, addresses: spec.addresses, routers: spec.routers,
+                onLinkPrefixes: spec.onLinkPrefixes, nextHops: spec.nextHops)
+        ]
         for other in spec.otherUplinks {
             guard spec.attachment == .routed, other.uplink != spec.uplink, parts.count < DomainNaming.maximumUplinks,
-                  !parts.contains(where: { $0.link.name == other.uplink }) else {
-                throw HostNetError(step: "attach", object: "\(spec.name) to \(other.uplink)",
-                                   reason: "a domain has up to \(DomainNaming.maximumUplinks) distinct uplinks, and a macvlan domain one")
+                !parts.contains(where: { $0.link.name == other.uplink })
+            else {
+                throw HostNetError(
+                    step: "attach", object: "\(spec.name) to \(other.uplink)",
+                    reason: "a domain has up to \(DomainNaming.maximumUplinks) distinct uplinks, and a macvlan domain one")
             }
             guard let link = try host.link(named: other.uplink) else {
                 throw HostNetError(step: "find uplink", object: other.uplink, reason: "no such link", code: -ENODEV)
             }
-            parts.append(UplinkPart(index: parts.count, link: link, addresses: other.addresses, routers: other.routers,
-                                    onLinkPrefixes: other.onLinkPrefixes, nextHops: other.nextHops))
+            parts.append(
+                UplinkPart(
+                    index: parts.count, link: link, addresses: other.addresses, routers: other.routers,
+                    onLinkPrefixes: other.onLinkPrefixes, nextHops: other.nextHops))
         }
         if spec.attachment == .macvlan, !host.supportsMacvlan() {
-            throw HostNetError(step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
-                               reason: "this kernel has no macvlan; use the routed attachment", code: EOPNOTSUPP)
+            throw HostNetError(
+                step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
+                reason: "this kernel has no macvlan; use the routed attachment", code: EOPNOTSUPP)
         }
         let registry = try DomainRegistry()
         if let registered = registry.uplink(of: spec.name), registered != spec.uplink {
-            throw HostNetError(step: "attach", object: "\(spec.name) to \(spec.uplink)",
-                               reason: "it is attached to \(registered); remove it to change that")
+            throw HostNetError(
+                step: "attach", object: "\(spec.name) to \(spec.uplink)",
+                reason: "it is attached to \(registered); remove it to change that")
         }
         if !registry.contains(spec.name) {
             // A namespace of this name that this host never registered is someone
             // else's (another host namespace's domain, or a stray file): never adopt it.
             let namespace = DomainNaming.namespacePrefix + spec.name
             guard !Namespaces.exists(namespace) else {
-                throw HostNetError(step: "create namespace", object: namespace,
-                                   reason: "it exists but is not a domain of this host", code: EEXIST)
+                throw HostNetError(
+                    step: "create namespace", object: namespace,
+                    reason: "it exists but is not a domain of this host", code: EEXIST)
             }
-            try transaction.step("register domain", "\(registry.directory)/\(spec.name)", { () throws(HostNetError) in
-                try registry.add(spec.name, uplink: spec.uplink)
-            }, undo: { () throws(HostNetError) in try registry.remove(spec.name) })
+            try transaction.step(
+                "register domain", "\(registry.directory)/\(spec.name)",
+                { () throws(HostNetError) in
+                    try registry.add(spec.name, uplink: spec.uplink)
+                }, undo: { () throws(HostNetError) in try registry.remove(spec.name) })
         }
         let naming = try naming(for: spec.name)
         let namespace = naming.namespace
@@ -122,8 +134,9 @@ public final class KernelHostNet: HostNetworking {
         let fresh = !Namespaces.exists(namespace)
 
         if fresh {
-            try transaction.step("create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
-                                 undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
+            try transaction.step(
+                "create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
+                undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
         }
         let namespaceFD = try Namespaces.openDescriptor(namespace)
         defer { close(namespaceFD) }
@@ -141,8 +154,9 @@ public final class KernelHostNet: HostNetworking {
         if !fresh, let domainLink = try inside.link(named: DomainNaming.domainLink) {
             let routed = try host.link(index: domainLink.peerIndex).map { DomainNaming.slot(ofHostLink: $0.name) != nil } ?? false
             guard routed == (spec.attachment == .routed) else {
-                throw HostNetError(step: "attach", object: "\(spec.name) by \(spec.attachment.rawValue)",
-                                   reason: "it is attached by \(routed ? "routed" : "macvlan"); remove it to change that")
+                throw HostNetError(
+                    step: "attach", object: "\(spec.name) by \(spec.attachment.rawValue)",
+                    reason: "it is attached by \(routed ? "routed" : "macvlan"); remove it to change that")
             }
         }
         if spec.attachment == .macvlan {
@@ -152,19 +166,22 @@ public final class KernelHostNet: HostNetworking {
         }
         try attachVeth(naming, namespaceFD: namespaceFD, inside: inside, spec: spec, transaction)
         guard let hostLink = try host.link(named: naming.hostLink),
-              let domainLink = try inside.link(named: DomainNaming.domainLink) else {
+            let domainLink = try inside.link(named: DomainNaming.domainLink)
+        else {
             throw HostNetError(step: "find veth", object: naming.hostLink, reason: "vanished after creation")
         }
 
-        try applyAddresses(naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink,
-                           parts: parts, fresh: fresh, transaction)
+        try applyAddresses(
+            naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink,
+            parts: parts, fresh: fresh, transaction)
         try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
         try applyTables(parts, naming: naming, fresh: fresh, transaction)
         try applyRules(parts, naming: naming, fresh: fresh, transaction)
         try applyHostSettings(spec.name, transaction)
         for part in parts { try applyUplinkSysctls(part.link.name, domain: spec.name, transaction) }
-        try applyIPv4(spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
-                      fresh: fresh, transaction)
+        try applyIPv4(
+            spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
+            fresh: fresh, transaction)
         try writeResolvConf(spec.resolvConf, namespace: namespace, transaction)
     }
 
@@ -180,8 +197,9 @@ public final class KernelHostNet: HostNetworking {
             while try host.link(named: naming.hostLink) != nil {
                 probes += 1
                 guard probes < DomainNaming.slotCount else {
-                    throw HostNetError(step: "choose routing table", object: name,
-                                       reason: "all \(DomainNaming.slotCount) slots are in use")
+                    throw HostNetError(
+                        step: "choose routing table", object: name,
+                        reason: "all \(DomainNaming.slotCount) slots are in use")
                 }
                 naming = try DomainNaming(name: name, slot: naming.slot + 1)
             }
@@ -202,17 +220,22 @@ public final class KernelHostNet: HostNetworking {
         defer { close(fd) }
         let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
         guard let domainLink = try inside.link(named: DomainNaming.domainLink),
-              let hostLink = try host.link(index: domainLink.peerIndex) else { return nil }
+            let hostLink = try host.link(index: domainLink.peerIndex)
+        else { return nil }
         return DomainNaming.slot(ofHostLink: hostLink.name)
     }
 
-    private func attachVeth(_ naming: DomainNaming, namespaceFD: Int32, inside: NetlinkSocket, spec: DomainSpec,
-                            _ transaction: Transaction) throws(HostNetError) {
+    private func attachVeth(
+        _ naming: DomainNaming, namespaceFD: Int32, inside: NetlinkSocket, spec: DomainSpec,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
         let hostName = naming.hostLink
         if try host.link(named: hostName) == nil {
-            try transaction.step("add veth", "\(hostName)/\(DomainNaming.domainLink) for \(naming.namespace)", { () throws(HostNetError) in
-                try host.addVeth(hostName, peer: DomainNaming.domainLink, peerNamespace: namespaceFD)
-            }, undo: { () throws(HostNetError) in try self.host.deleteLink(hostName) })
+            try transaction.step(
+                "add veth", "\(hostName)/\(DomainNaming.domainLink) for \(naming.namespace)",
+                { () throws(HostNetError) in
+                    try host.addVeth(hostName, peer: DomainNaming.domainLink, peerNamespace: namespaceFD)
+                }, undo: { () throws(HostNetError) in try self.host.deleteLink(hostName) })
             try Sysctl.write(Sysctl.ipv6(hostName, "accept_ra"), "0")
             try Sysctl.write(Sysctl.ipv6(hostName, "addr_gen_mode"), "1")
             if perInterfaceForwarding {
@@ -225,14 +248,18 @@ public final class KernelHostNet: HostNetworking {
     }
 
     /// `pvd0` up, with the spec's MTU (1500 when it gives none).
-    func configureDomainLink(_ spec: DomainSpec, namespace: String, inside: NetlinkSocket,
-                             _ transaction: Transaction) throws(HostNetError) {
+    func configureDomainLink(
+        _ spec: DomainSpec, namespace: String, inside: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
         let mtu = spec.mtu ?? 1500
         if let domainLink = try inside.link(named: DomainNaming.domainLink), !domainLink.isUp || domainLink.mtu != mtu {
             let oldMTU = domainLink.mtu
-            try transaction.step("set link", "\(DomainNaming.domainLink) up mtu \(mtu) in \(namespace)", { () throws(HostNetError) in
-                try inside.setLink(DomainNaming.domainLink, up: true, mtu: mtu)
-            }, undo: { () throws(HostNetError) in try inside.setLink(DomainNaming.domainLink, up: domainLink.isUp, mtu: oldMTU) })
+            try transaction.step(
+                "set link", "\(DomainNaming.domainLink) up mtu \(mtu) in \(namespace)",
+                { () throws(HostNetError) in
+                    try inside.setLink(DomainNaming.domainLink, up: true, mtu: mtu)
+                }, undo: { () throws(HostNetError) in try inside.setLink(DomainNaming.domainLink, up: domainLink.isUp, mtu: oldMTU) })
         }
     }
 
@@ -244,14 +271,17 @@ public final class KernelHostNet: HostNetworking {
         if let detection = duplicateAddressDetection, !addresses.isEmpty {
             let inUse = try detection.addressesInUse(addresses, onUplink: uplink)
             if let taken = inUse.min() {
-                throw HostNetError(step: "duplicate address detection", object: "\(taken) on \(uplink)",
-                                   reason: "another node answers for it", code: EADDRINUSE)
+                throw HostNetError(
+                    step: "duplicate address detection", object: "\(taken) on \(uplink)",
+                    reason: "another node answers for it", code: EADDRINUSE)
             }
         }
     }
 
-    private func applyAddresses(naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink, hostLink: KernelLink,
-                                parts: [UplinkPart], fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
+    private func applyAddresses(
+        naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink, hostLink: KernelLink,
+        parts: [UplinkPart], fresh: Bool, _ transaction: Transaction
+    ) throws(HostNetError) {
         let hostLinkLocal = KernelAddress(interfaceIndex: hostLink.index, address: DomainNaming.hostLinkLocal, prefixLength: 64)
         let hasHostLinkLocal = fresh ? false : try host.addresses().contains(hostLinkLocal)
         if !hasHostLinkLocal {
@@ -268,87 +298,118 @@ public final class KernelHostNet: HostNetworking {
         for part in parts { for address in part.addresses { wantedUplink[address] = part.link } }
         let wanted = Set(wantedUplink.keys.map { KernelAddress(interfaceIndex: domainLink.index, address: $0, prefixLength: 128) })
         let present = Set(insideAddresses.filter { !$0.address.isLinkLocal })
-        let hostRoutes = fresh ? [] : try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue)).filter {
-            $0.interfaceIndex == hostLink.index && $0.destination.length == 128
-        }
+        let hostRoutes =
+            fresh
+            ? []
+            : try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue)).filter {
+                $0.interfaceIndex == hostLink.index && $0.destination.length == 128
+            }
         let mine = Set(present.map(\.address))
         var proxiedOn: [IPv6Address: KernelLink] = [:]
         for proxy in fresh ? [] : try host.proxies() where mine.contains(proxy.address) {
             proxiedOn[proxy.address] = try host.link(index: proxy.interfaceIndex)
         }
         for extra in present.subtracting(wanted) {
-            try removeDomainAddress(extra.address, naming: naming, inside: inside, hostLink: hostLink, proxiedOn: proxiedOn[extra.address],
-                                    hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
+            try removeDomainAddress(
+                extra.address, naming: naming, inside: inside, hostLink: hostLink, proxiedOn: proxiedOn[extra.address],
+                hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
         }
         let newAddresses = wanted.subtracting(present).map(\.address).sorted()
         for part in parts {
             try checkNewAddresses(newAddresses.filter(part.addresses.contains), uplink: part.link.name)
         }
         for missing in newAddresses {
-            try addAddress(KernelAddress(interfaceIndex: domainLink.index, address: missing, prefixLength: 128),
-                           on: DomainNaming.domainLink, socket: inside, transaction)
+            try addAddress(
+                KernelAddress(interfaceIndex: domainLink.index, address: missing, prefixLength: 128),
+                on: DomainNaming.domainLink, socket: inside, transaction)
         }
         for (address, uplink) in wantedUplink.sorted(by: { $0.key < $1.key }) {
             if !hostRoutes.contains(where: { $0.destination.address == address }) {
-                let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
-                                        interfaceIndex: hostLink.index, gateways: [])
+                let route = KernelRoute(
+                    destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                    interfaceIndex: hostLink.index, gateways: [])
                 try addRoute(route, linkName: hostLink.name, socket: host, transaction)
             }
             let current = proxiedOn[address]
             guard current?.index != uplink.index else { continue }
             if let current { try deleteProxy(address, on: current, transaction) }
-            try transaction.step("add proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
-                try host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
-            }, undo: { () throws(HostNetError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+            try transaction.step(
+                "add proxy NDP entry", "\(address) on \(uplink.name)",
+                { () throws(HostNetError) in
+                    try host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+                }, undo: { () throws(HostNetError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
         }
     }
 
     private func deleteProxy(_ address: IPv6Address, on uplink: KernelLink, _ transaction: Transaction) throws(HostNetError) {
-        try transaction.step("delete proxy NDP entry", "\(address) on \(uplink.name)", { () throws(HostNetError) in
-            try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
-        }, undo: { () throws(HostNetError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+        try transaction.step(
+            "delete proxy NDP entry", "\(address) on \(uplink.name)",
+            { () throws(HostNetError) in
+                try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+            }, undo: { () throws(HostNetError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
     }
 
-    private func removeDomainAddress(_ address: IPv6Address, naming: DomainNaming, inside: NetlinkSocket, hostLink: KernelLink,
-                                     proxiedOn uplink: KernelLink?, hostRoute: Bool, _ transaction: Transaction) throws(HostNetError) {
+    private func removeDomainAddress(
+        _ address: IPv6Address, naming: DomainNaming, inside: NetlinkSocket, hostLink: KernelLink,
+        proxiedOn uplink: KernelLink?, hostRoute: Bool, _ transaction: Transaction
+    ) throws(HostNetError) {
         if let uplink { try deleteProxy(address, on: uplink, transaction) }
         if hostRoute {
-            let route = KernelRoute(destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
-                                    interfaceIndex: hostLink.index, gateways: [])
-            try transaction.step("delete route", "\(address)/128 dev \(hostLink.name)", { () throws(HostNetError) in
-                try host.deleteRoute(route, linkName: hostLink.name)
-            }, undo: { () throws(HostNetError) in try self.host.addRoute(route, linkName: hostLink.name) })
+            let route = KernelRoute(
+                destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                interfaceIndex: hostLink.index, gateways: [])
+            try transaction.step(
+                "delete route", "\(address)/128 dev \(hostLink.name)",
+                { () throws(HostNetError) in
+                    try host.deleteRoute(route, linkName: hostLink.name)
+                }, undo: { () throws(HostNetError) in try self.host.addRoute(route, linkName: hostLink.name) })
         }
         let entry = KernelAddress(interfaceIndex: try inside.link(named: DomainNaming.domainLink)!.index, address: address, prefixLength: 128)
-        try transaction.step("delete address", "\(address)/128 in \(naming.namespace)", { () throws(HostNetError) in
-            try inside.deleteAddress(entry, on: DomainNaming.domainLink)
-        }, undo: { () throws(HostNetError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
+        try transaction.step(
+            "delete address", "\(address)/128 in \(naming.namespace)",
+            { () throws(HostNetError) in
+                try inside.deleteAddress(entry, on: DomainNaming.domainLink)
+            }, undo: { () throws(HostNetError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
     }
 
-    func addAddress(_ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
-                            _ transaction: Transaction) throws(HostNetError) {
-        try transaction.step("add address", "\(entry.address)/\(entry.prefixLength) on \(linkName) in \(socket.namespace)", { () throws(HostNetError) in
-            try socket.addAddress(entry, on: linkName)
-        }, undo: { () throws(HostNetError) in try socket.deleteAddress(entry, on: linkName) })
+    func addAddress(
+        _ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
+        try transaction.step(
+            "add address", "\(entry.address)/\(entry.prefixLength) on \(linkName) in \(socket.namespace)",
+            { () throws(HostNetError) in
+                try socket.addAddress(entry, on: linkName)
+            }, undo: { () throws(HostNetError) in try socket.deleteAddress(entry, on: linkName) })
     }
 
-    private func addRoute(_ route: KernelRoute, linkName: String, socket: NetlinkSocket,
-                          _ transaction: Transaction) throws(HostNetError) {
-        try transaction.step("add route", "\(route.destination) table \(route.table) in \(socket.namespace)", { () throws(HostNetError) in
-            try socket.addRoute(route, linkName: linkName)
-        }, undo: { () throws(HostNetError) in try socket.deleteRoute(route, linkName: linkName) })
+    private func addRoute(
+        _ route: KernelRoute, linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
+        try transaction.step(
+            "add route", "\(route.destination) table \(route.table) in \(socket.namespace)",
+            { () throws(HostNetError) in
+                try socket.addRoute(route, linkName: linkName)
+            }, undo: { () throws(HostNetError) in try socket.deleteRoute(route, linkName: linkName) })
     }
 
-    private func deleteRoute(_ route: KernelRoute, linkName: String, socket: NetlinkSocket,
-                             _ transaction: Transaction) throws(HostNetError) {
-        try transaction.step("delete route", "\(route.destination) table \(route.table) in \(socket.namespace)", { () throws(HostNetError) in
-            try socket.deleteRoute(route, linkName: linkName)
-        }, undo: { () throws(HostNetError) in try socket.addRoute(route, linkName: linkName) })
+    private func deleteRoute(
+        _ route: KernelRoute, linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
+        try transaction.step(
+            "delete route", "\(route.destination) table \(route.table) in \(socket.namespace)",
+            { () throws(HostNetError) in
+                try socket.deleteRoute(route, linkName: linkName)
+            }, undo: { () throws(HostNetError) in try socket.addRoute(route, linkName: linkName) })
     }
 
     /// Makes `present` (routes of one table and link) equal to `wanted`.
-    func reconcile(routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
-                           _ transaction: Transaction) throws(HostNetError) {
+    func reconcile(
+        routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
         func key(_ route: KernelRoute) -> KernelRoute {
             var route = route
             route.gateways.sort()
@@ -364,8 +425,10 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
-    private func applyInsideRoutes(_ spec: DomainSpec, inside: NetlinkSocket, domainLink: KernelLink,
-                                   _ transaction: Transaction) throws(HostNetError) {
+    private func applyInsideRoutes(
+        _ spec: DomainSpec, inside: NetlinkSocket, domainLink: KernelLink,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
         let main = UInt32(RT_TABLE_MAIN.rawValue)
         let wanted = ([IPv6Prefix(address: .unspecified, length: 0)!] + spec.routes).map {
             KernelRoute(destination: $0, table: main, interfaceIndex: domainLink.index, gateways: [DomainNaming.hostLinkLocal])
@@ -401,29 +464,39 @@ public final class KernelHostNet: HostNetworking {
                 wanted.append(KernelRoute(destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: part.routers))
             }
             for (address, routers) in part.nextHops.sorted(by: { $0.key < $1.key }) where part.addresses.contains(address) && !routers.isEmpty {
-                wanted.append(KernelRoute(destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: routers,
-                                          source: IPv6Prefix(address: address, length: 128)))
+                wanted.append(
+                    KernelRoute(
+                        destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: routers,
+                        source: IPv6Prefix(address: address, length: 128)))
             }
             let present = fresh ? [] : try host.routes(table: table)
             try reconcile(routes: wanted, present: present, linkName: part.link.name, socket: host, transaction)
         }
     }
 
-    private func applyRules(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool,
-                            _ transaction: Transaction) throws(HostNetError) {
+    private func applyRules(
+        _ parts: [UplinkPart], naming: DomainNaming, fresh: Bool,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
         var wanted = KernelHostNet.lookupRules(parts.map { ($0.index, $0.addresses) }, naming: naming)
         wanted.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: naming.hostLink, action: .blackhole))
-        let present = fresh ? [] : try host.rules().filter {
-            $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority
-        }
+        let present =
+            fresh
+            ? []
+            : try host.rules().filter {
+                $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority
+            }
         for extra in present where !wanted.contains(extra) {
-            try transaction.step("delete rule", "\(extra)", { () throws(HostNetError) in try host.deleteRule(extra) },
-                                 undo: { () throws(HostNetError) in try self.host.addRule(extra) })
+            try transaction.step(
+                "delete rule", "\(extra)", { () throws(HostNetError) in try host.deleteRule(extra) },
+                undo: { () throws(HostNetError) in try self.host.addRule(extra) })
         }
         for missing in wanted where !present.contains(missing) {
-            try transaction.step("add rule", "priority \(missing.priority) iif \(naming.hostLink)", { () throws(HostNetError) in
-                try host.addRule(missing)
-            }, undo: { () throws(HostNetError) in try self.host.deleteRule(missing) })
+            try transaction.step(
+                "add rule", "priority \(missing.priority) iif \(naming.hostLink)",
+                { () throws(HostNetError) in
+                    try host.addRule(missing)
+                }, undo: { () throws(HostNetError) in try self.host.deleteRule(missing) })
         }
     }
 
@@ -431,8 +504,9 @@ public final class KernelHostNet: HostNetworking {
     static func lookupRules(_ addressesByUplink: [(index: Int, addresses: [IPv6Address])], naming: DomainNaming) -> [KernelRule] {
         addressesByUplink.flatMap { part in
             part.addresses.map {
-                KernelRule(priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
-                           inputInterface: naming.hostLink, action: .lookup(naming.table(uplink: part.index)))
+                KernelRule(
+                    priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
+                    inputInterface: naming.hostLink, action: .lookup(naming.table(uplink: part.index)))
             }
         }
     }
@@ -441,8 +515,10 @@ public final class KernelHostNet: HostNetworking {
     /// value in `record` (the first change's), and records `domain` as a
     /// user. Where turning an IPv6 forwarding flag on made the kernel drop
     /// learnt default routes, their routers are solicited.
-    func set(_ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
-             _ transaction: Transaction) throws(HostNetError) {
+    func set(
+        _ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
+        _ transaction: Transaction
+    ) throws(HostNetError) {
         let savedBefore = record.originals()
         var saved = savedBefore
         var learntRoutes: Set<Int32>?
@@ -453,19 +529,24 @@ public final class KernelHostNet: HostNetworking {
             if learntRoutes == nil, value == "1", key.hasPrefix("/proc/sys/net/ipv6/"), key.hasSuffix("/forwarding") {
                 learntRoutes = try interfacesWithLearntDefaultRoutes()
             }
-            try transaction.step("set sysctl", "\(key)=\(value)", { () throws(HostNetError) in try Sysctl.write(key, value) },
-                                 undo: { () throws(HostNetError) in try Sysctl.write(key, old) })
+            try transaction.step(
+                "set sysctl", "\(key)=\(value)", { () throws(HostNetError) in try Sysctl.write(key, value) },
+                undo: { () throws(HostNetError) in try Sysctl.write(key, old) })
         }
         if let learntRoutes { try solicitWhereRoutesWereLost(learntRoutes) }
         if saved != savedBefore {
-            try transaction.step("record uplink sysctls", record.directory, { () throws(HostNetError) in
-                try record.saveOriginals(saved)
-            }, undo: { () throws(HostNetError) in try record.saveOriginals(savedBefore) })
+            try transaction.step(
+                "record uplink sysctls", record.directory,
+                { () throws(HostNetError) in
+                    try record.saveOriginals(saved)
+                }, undo: { () throws(HostNetError) in try record.saveOriginals(savedBefore) })
         }
         if !record.uses(domain) {
-            try transaction.step("record uplink user", "\(record.directory) \(domain)", { () throws(HostNetError) in
-                try record.addUser(domain)
-            }, undo: { () throws(HostNetError) in try record.removeUser(domain) })
+            try transaction.step(
+                "record uplink user", "\(record.directory) \(domain)",
+                { () throws(HostNetError) in
+                    try record.addUser(domain)
+                }, undo: { () throws(HostNetError) in try record.removeUser(domain) })
         }
     }
 
@@ -476,18 +557,21 @@ public final class KernelHostNet: HostNetworking {
         let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
         let old = HostFiles.read("\(directory)/resolv.conf")
         guard old != text else { return }
-        try transaction.step("write", "\(directory)/resolv.conf", { () throws(HostNetError) in
-            try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
-            if old == nil {
-                try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
-            }
-        }, undo: { () throws(HostNetError) in
-            if let old {
-                try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
-            } else {
-                try KernelHostNet.removeNetnsFiles(namespace)
-            }
-        })
+        try transaction.step(
+            "write", "\(directory)/resolv.conf",
+            { () throws(HostNetError) in
+                try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
+                if old == nil {
+                    try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
+                }
+            },
+            undo: { () throws(HostNetError) in
+                if let old {
+                    try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
+                } else {
+                    try KernelHostNet.removeNetnsFiles(namespace)
+                }
+            })
     }
 
     /// The host's nsswitch.conf with `hosts: files dns`, so that inside a

@@ -14,8 +14,10 @@ final class Transaction {
     }
 
     /// Does one change and remembers how to undo it.
-    func step(_ name: String, _ object: String, _ change: () throws(HostNetError) -> Void,
-              undo: @escaping () throws(HostNetError) -> Void) throws(HostNetError) {
+    func step(
+        _ name: String, _ object: String, _ change: () throws(HostNetError) -> Void,
+        undo: @escaping () throws(HostNetError) -> Void
+    ) throws(HostNetError) {
         count += 1
         if count == failAtStep {
             throw HostNetError(step: name, object: object, reason: "injected failure at step \(count)")

@@ -47,8 +47,10 @@ final class NDPSocket {
 
     /// Sends a message of `type` on `interface` with the source link-layer
     /// address option; `configure` sets the rest (a target, say).
-    func send(_ type: ndp_msg_type, on interface: String, _ object: String,
-              configure: (OpaquePointer) -> Void = { _ in }) throws(NDPError) {
+    func send(
+        _ type: ndp_msg_type, on interface: String, _ object: String,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(NDPError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw NDPError(step: "find interface", object: interface, code: errno) }
         var message: OpaquePointer?

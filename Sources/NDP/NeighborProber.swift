@@ -51,8 +51,10 @@ public final class NeighborProber {
     }
 
     /// The targets that some node on `interface` answered for within `wait`.
-    public func answered(_ targets: [IPv6Address], on interface: String,
-                         wait: Duration = .seconds(1)) throws(NDPError) -> Set<IPv6Address> {
+    public func answered(
+        _ targets: [IPv6Address], on interface: String,
+        wait: Duration = .seconds(1)
+    ) throws(NDPError) -> Set<IPv6Address> {
         guard !targets.isEmpty else { return [] }
         try solicit(targets, on: interface)
         let wanted = Set(targets)
@@ -90,11 +92,14 @@ private final class AnswerInbox {
 /// libndp's callback for each Neighbor Advertisement: the target address is at
 /// octets 8 to 23 of the ICMPv6 message (RFC 4861 §4.4). Not generic, as C
 /// callbacks must be (docs/design.md, Swift pitfalls).
-private func neighborAdvertisementReceived(_ ndp: OpaquePointer?, _ message: OpaquePointer?,
-                                           _ context: UnsafeMutableRawPointer?) -> Int32 {
+private func neighborAdvertisementReceived(
+    _ ndp: OpaquePointer?, _ message: OpaquePointer?,
+    _ context: UnsafeMutableRawPointer?
+) -> Int32 {
     guard let message, let context, let payload = ndp_msg_payload(message), ndp_msg_payload_len(message) >= 24,
-          let target = IPv6Address(octets: Array(UnsafeRawBufferPointer(start: payload + 8, count: 16))),
-          let interface = interfaceName(index: ndp_msg_ifindex(message)) else { return 0 }
+        let target = IPv6Address(octets: Array(UnsafeRawBufferPointer(start: payload + 8, count: 16))),
+        let interface = interfaceName(index: ndp_msg_ifindex(message))
+    else { return 0 }
     Unmanaged<AnswerInbox>.fromOpaque(context).takeUnretainedValue().received.append(NeighborAnswer(target: target, interface: interface))
     return 0
 }

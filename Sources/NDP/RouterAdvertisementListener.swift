@@ -42,8 +42,10 @@ private final class Inbox {
 }
 
 /// libndp's callback for each RA; for a received message, `addrto` is its source.
-private func routerAdvertisementReceived(_ ndp: OpaquePointer?, _ message: OpaquePointer?,
-                                         _ context: UnsafeMutableRawPointer?) -> Int32 {
+private func routerAdvertisementReceived(
+    _ ndp: OpaquePointer?, _ message: OpaquePointer?,
+    _ context: UnsafeMutableRawPointer?
+) -> Int32 {
     guard let message, let context, let payload = ndp_msg_payload(message), let source = ndp_msg_addrto(message) else { return 0 }
     let inbox = Unmanaged<Inbox>.fromOpaque(context).takeUnretainedValue()
     let length = ndp_msg_payload_len(message)

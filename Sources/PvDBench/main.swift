@@ -4,7 +4,7 @@
 import PvDWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func realisticRA() throws -> RouterAdvertisement {
@@ -18,8 +18,9 @@ func realisticRA() throws -> RouterAdvertisement {
             .dnsSearchList(DNSSearchList(lifetime: 600, domains: [try DomainName("corp.example.com")])),
             .routeInformation(RouteInformation(prefix: IPv6Prefix("2001:db8:100::/48")!, preference: .high)),
         ])
-    return RouterAdvertisement(header: RouterAdvertisementHeader(curHopLimit: 64, routerLifetime: 0),
-                               options: [.sourceLinkLayerAddress([2, 0, 0, 0, 0, 1]), .mtu(1500), .provisioningDomain(pvd)])
+    return RouterAdvertisement(
+        header: RouterAdvertisementHeader(curHopLimit: 64, routerLifetime: 0),
+        options: [.sourceLinkLayerAddress([2, 0, 0, 0, 0, 1]), .mtu(1500), .provisioningDomain(pvd)])
 }
 
 /// Runs `body` in batches for about `seconds`, five rounds; returns operations

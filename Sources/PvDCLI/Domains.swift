@@ -41,10 +41,11 @@ func jsonValue(_ value: BusValue) -> JSONValue {
     case .structure(let fields): return .array(fields.map(jsonValue))
     case .dictEntry(let key, let item): return .array([jsonValue(key), jsonValue(item)])
     case .array(let element, let items) where element.hasPrefix("{s"):
-        return .object(items.compactMap {
-            guard case .dictEntry(.string(let key), let item) = $0 else { return nil }
-            return JSONMember(key, jsonValue(item))
-        })
+        return .object(
+            items.compactMap {
+                guard case .dictEntry(.string(let key), let item) = $0 else { return nil }
+                return JSONMember(key, jsonValue(item))
+            })
     case .array(_, let items): return .array(items.map(jsonValue))
     }
 }
@@ -76,8 +77,12 @@ func printTable(_ rows: [[String]]) {
     guard let header = rows.first else { return }
     let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
     for row in rows {
-        printLine(row.enumerated().map { $0.offset == row.count - 1 ? $0.element
-            : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) }.joined(separator: "  "))
+        printLine(
+            row.enumerated().map {
+                $0.offset == row.count - 1
+                    ? $0.element
+                    : $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count)
+            }.joined(separator: "  "))
     }
 }
 
@@ -91,8 +96,10 @@ struct List: DaemonCommand {
         for domain in try client.domains() {
             let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
             objects.append(.object(properties.sorted { $0.key < $1.key }.map { JSONMember($0.key, jsonValue($0.value)) }))
-            rows.append([domain.name, domain.kind, properties["Origin"].map(text) ?? "-", properties["State"].map(text) ?? "-",
-                         properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-"])
+            rows.append([
+                domain.name, domain.kind, properties["Origin"].map(text) ?? "-", properties["State"].map(text) ?? "-",
+                properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-",
+            ])
         }
         if json { printLine(JSONValue.array(objects).serialized) } else { printTable(rows) }
     }
@@ -139,10 +146,12 @@ struct Status: DaemonCommand {
             let pvd = properties["PvDId"].map(text).flatMap { $0 == "-" ? nil : " (PvD \($0))" } ?? ""
             printLine("\(domain.name)\(pvd): \(domain.kind), \(properties["State"].map(text) ?? "-")")
             printLine("  \(properties["StateReason"].map(text) ?? "-")")
-            for (label, key) in [("From", "Origin"), ("Uplinks", "Uplinks"), ("Routers", "Routers"), ("Addresses", "Addresses"), ("DNS servers", "DnsServers"),
-                                 ("Search", "SearchDomains"), ("IPv4", "IPv4"), ("Lifetime", "Lifetime"), ("Namespace", "NamespacePath")] {
+            for (label, key) in [
+                ("From", "Origin"), ("Uplinks", "Uplinks"), ("Routers", "Routers"), ("Addresses", "Addresses"), ("DNS servers", "DnsServers"),
+                ("Search", "SearchDomains"), ("IPv4", "IPv4"), ("Lifetime", "Lifetime"), ("Namespace", "NamespacePath"),
+            ] {
                 let value = properties[key].map(text).map { key == "Lifetime" && $0 != "forever" ? "\($0) s" : $0 } ?? "-"
-            printLine("  \(label + ":" + String(repeating: " ", count: max(0, 12 - label.count))) \(value)")
+                printLine("  \(label + ":" + String(repeating: " ", count: max(0, 12 - label.count))) \(value)")
             }
         }
         if json { printLine(JSONValue.array(objects).serialized) }
@@ -160,8 +169,10 @@ struct Add: DaemonCommand {
     @Option(name: .customLong("search"), help: "A DNS search domain.") var search: [String] = []
 
     func run(with client: PvDClient) throws(BusError) {
-        let settings = BusValue.dictionary([("uplink", .string(uplink)), ("addresses", .strings(addresses)), ("routers", .strings(routers)),
-                                            ("on_link", .strings(onLink)), ("dns", .strings(dns)), ("search", .strings(search))])
+        let settings = BusValue.dictionary([
+            ("uplink", .string(uplink)), ("addresses", .strings(addresses)), ("routers", .strings(routers)),
+            ("on_link", .strings(onLink)), ("dns", .strings(dns)), ("search", .strings(search)),
+        ])
         printLine(try client.manager("AddDomain", [.string(name), settings]).first?.text ?? "")
     }
 }
@@ -182,8 +193,11 @@ struct Monitor: DaemonCommand {
     func run(with client: PvDClient) throws(BusError) {
         try client.connection.watchSignals(from: PvDBusAPI.busName) { interface, member, path, arguments in
             if json {
-                printLine(JSONValue.object([JSONMember("event", .string(member)), JSONMember("path", .string(path)),
-                                            JSONMember("arguments", .array(arguments.map(jsonValue)))]).serialized)
+                printLine(
+                    JSONValue.object([
+                        JSONMember("event", .string(member)), JSONMember("path", .string(path)),
+                        JSONMember("arguments", .array(arguments.map(jsonValue))),
+                    ]).serialized)
             } else if member == "PropertiesChanged", let name = PvDBusAPI.domainName(ofPath: path) {
                 printLine("changed  \(name)")
             } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
@@ -209,8 +223,10 @@ struct Apply: DaemonCommand {
         abstract: "Make the declared state (static domains and namespaces) that of FILE, all or nothing (as root; --dry-run for everyone).")
     @Argument(help: "A YAML file, as pvd show --yaml prints.") var file: String
     @Flag(help: "Only show what would change.") var dryRun = false
-    @Option(help: ArgumentHelp("Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
-        + "stays across restarts, and have pvdd reload (as root).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
+                + "stays across restarts, and have pvdd reload (as root).", valueName: "name"))
     var saveAs: String?
     @Option(help: "The drop-in directory for --save-as.") var directory = "/etc/pvd/\(ConfigurationFiles.dropInDirectory)"
 

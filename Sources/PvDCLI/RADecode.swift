@@ -3,7 +3,7 @@ import PvDExec
 import PvDWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `pvd ra decode`: prints RAs given as hex or found in a capture file.
@@ -62,8 +62,10 @@ struct RADecode: ParsableCommand {
     }
 
     /// The RA's JSON, with `packet` and `source` first when it came from a capture, and `notes` last.
-    private func jsonLine(_ ra: RouterAdvertisement, _ captured: CapturedRouterAdvertisement?,
-                          _ notes: [ParseNote]) -> String {
+    private func jsonLine(
+        _ ra: RouterAdvertisement, _ captured: CapturedRouterAdvertisement?,
+        _ notes: [ParseNote]
+    ) -> String {
         guard case .object(var members) = ra.json else { return ra.json.serialized }
         if let captured {
             members.insert(JSONMember("source", .string(captured.source.description)), at: 0)

@@ -3,8 +3,10 @@ import PvDWire
 /// Human-readable text for a decoded RA: one line per header and option,
 /// nested PvD options indented.
 enum RATextFormatter {
-    static func text(_ ra: RouterAdvertisement, _ captured: CapturedRouterAdvertisement?,
-                     _ notes: [ParseNote]) -> String {
+    static func text(
+        _ ra: RouterAdvertisement, _ captured: CapturedRouterAdvertisement?,
+        _ notes: [ParseNote]
+    ) -> String {
         var lines: [String] = []
         var title = "router advertisement"
         if let captured { title += " from \(captured.source) (packet \(captured.packet))" }
@@ -38,8 +40,9 @@ enum RATextFormatter {
             case .prefixInformation(let pio):
                 let flags = [(pio.onLink, "on-link"), (pio.autonomous, "autonomous"), (pio.routerAddress, "router-address")]
                     .filter(\.0).map(\.1)
-                lines.append("prefix \(pio.prefix) \(flags.isEmpty ? "no flags" : flags.joined(separator: " ")), "
-                    + "valid \(lifetime(pio.validLifetime)), preferred \(lifetime(pio.preferredLifetime))")
+                lines.append(
+                    "prefix \(pio.prefix) \(flags.isEmpty ? "no flags" : flags.joined(separator: " ")), "
+                        + "valid \(lifetime(pio.validLifetime)), preferred \(lifetime(pio.preferredLifetime))")
             case .routeInformation(let rio):
                 lines.append("route \(rio.prefix) preference \(rio.preference), lifetime \(lifetime(rio.lifetime))")
             case .recursiveDNSServers(let rdnss):

@@ -21,7 +21,8 @@ struct RA: ParsableCommand {
 
 // `pvd exec` for a user behind sudo comes here: skip argument-parser's start-up.
 if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "exec",
-   let request = ExecRequest.parse(Array(CommandLine.arguments.dropFirst(2))) {
+    let request = ExecRequest.parse(Array(CommandLine.arguments.dropFirst(2)))
+{
     request.runHere()
 }
 PvD.main()

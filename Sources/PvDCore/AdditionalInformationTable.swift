@@ -67,8 +67,10 @@ public struct AdditionalInformationTable: Sendable {
     /// Follows the table's domains: `candidates` are the PvDs with the H flag
     /// and an address. `random(upper)` gives a number in 0...upper. Returns
     /// the names whose entry changed.
-    public mutating func track(_ candidates: [Candidate], at now: Seconds,
-                               random: (Seconds) -> Seconds) -> Set<String> {
+    public mutating func track(
+        _ candidates: [Candidate], at now: Seconds,
+        random: (Seconds) -> Seconds
+    ) -> Set<String> {
         var changed: Set<String> = []
         let names = Set(candidates.map(\.name))
         for name in entries.keys where !names.contains(name) {
@@ -109,8 +111,10 @@ public struct AdditionalInformationTable: Sendable {
     /// `expires` is a date). Returns false when `name` is no longer tracked
     /// (its sequence changed while fetching) and the outcome was ignored.
     @discardableResult
-    public mutating func finished(_ name: String, _ outcome: Outcome, at now: Seconds, unixTime: Int64,
-                                  random: (Seconds) -> Seconds) -> Bool {
+    public mutating func finished(
+        _ name: String, _ outcome: Outcome, at now: Seconds, unixTime: Int64,
+        random: (Seconds) -> Seconds
+    ) -> Bool {
         guard var entry = entries[name], entry.fetching else { return false }
         entry.fetching = false
         switch outcome {
@@ -171,12 +175,13 @@ public struct AdditionalInformationTable: Sendable {
 
     /// Letters, digits and inner hyphens only (RFC 1123): a PvD ID that can go into a URL as it is.
     static func isHostName(_ id: PvDWire.DomainName) -> Bool {
-        !id.isRoot && id.labels.allSatisfy { label in
-            label.allSatisfy { byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || byte == UInt8(ascii: "-")
-            } && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
-        }
+        !id.isRoot
+            && id.labels.allSatisfy { label in
+                label.allSatisfy { byte in
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                        || byte == UInt8(ascii: "-")
+                } && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+            }
     }
 
     /// `time`, but not sooner than ``minimumInterval`` after the last attempt.

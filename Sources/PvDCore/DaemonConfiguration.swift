@@ -44,9 +44,12 @@ public struct DaemonConfiguration: Equatable, Sendable {
 
     /// Reads the configuration from a parsed document; an absent key keeps its default.
     public init(_ document: JSONValue) throws(ConfigurationError) {
-        let top = try ConfigurationError.object(document, at: "", allowed: [
-            "uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "aliases", "attachment", "access",
-            "additional-information", "domains", "vpns", "namespaces"])
+        let top = try ConfigurationError.object(
+            document, at: "",
+            allowed: [
+                "uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "aliases", "attachment", "access",
+                "additional-information", "domains", "vpns", "namespaces",
+            ])
         if let value = top["uplinks"] {
             uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
                 try ConfigurationError.interfaceName(name, at: "uplinks")
@@ -202,7 +205,8 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
     /// 1 to 15 bytes, no '/', whitespace or ':' (what the kernel accepts as a link name).
     static func interfaceName(_ name: String, at path: String) throws(ConfigurationError) -> String {
         guard (1...15).contains(name.utf8.count), name != ".", name != "..",
-              name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }) else {
+            name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") })
+        else {
             throw ConfigurationError(path, "\"\(name)\" is not an interface name")
         }
         return name

@@ -86,9 +86,13 @@ public struct DeclarativeState: Equatable, Sendable {
 
     /// One step from a state to another.
     public enum Change: Equatable, Sendable, CustomStringConvertible {
-        case addDomain(DomainSpec), changeDomain(DomainSpec), removeDomain(String)
-        case addVPN(VPN), removeVPN(String)
-        case addNamespace(String), removeNamespace(String)
+        case addDomain(DomainSpec)
+        case changeDomain(DomainSpec)
+        case removeDomain(String)
+        case addVPN(VPN)
+        case removeVPN(String)
+        case addNamespace(String)
+        case removeNamespace(String)
 
         public var description: String {
             switch self {

@@ -8,7 +8,8 @@ public enum DomainKind: String, Sendable {
 /// Where a domain comes from: learnt from RAs, declared in configuration
 /// files, or added at runtime (AddDomain, `pvd apply`).
 public enum DomainOrigin: String, Sendable {
-    case routerAdvertisement = "ra", file, runtime
+    case routerAdvertisement = "ra"
+    case file, runtime
 }
 
 /// A domain's state for people: a word and a sentence they can act on.
@@ -139,9 +140,10 @@ public struct DomainCatalog: Sendable {
 
     /// The static, VPN and namespace domains, as `pvd show --yaml` prints them.
     public var declared: DeclarativeState {
-        DeclarativeState(domains: Array(statics.values),
-                         vpns: vpns.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) },
-                         namespaces: Array(namespaces))
+        DeclarativeState(
+            domains: Array(statics.values),
+            vpns: vpns.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) },
+            namespaces: Array(namespaces))
     }
 
     /// The declared state with what files declare replaced by `files`, and
@@ -150,10 +152,11 @@ public struct DomainCatalog: Sendable {
     public func replacingFileDeclared(with files: DeclarativeState) -> DeclarativeState {
         let fileNames = Set(files.domains.map(\.name) + files.vpns.map(\.name) + files.namespaces)
         let runtime = { (name: String) in !fromFiles.contains(name) && !fileNames.contains(name) }
-        return DeclarativeState(domains: statics.values.filter { runtime($0.name) } + files.domains,
-                                vpns: vpns.filter { runtime($0.key) }.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) }
-                                    + files.vpns,
-                                namespaces: namespaces.filter(runtime) + files.namespaces)
+        return DeclarativeState(
+            domains: statics.values.filter { runtime($0.name) } + files.domains,
+            vpns: vpns.filter { runtime($0.key) }.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) }
+                + files.vpns,
+            namespaces: namespaces.filter(runtime) + files.namespaces)
     }
 
     /// Why a declared state cannot be applied at all, or nil.
@@ -172,8 +175,10 @@ public struct DomainCatalog: Sendable {
     /// before it and the error names the step. VPN clients are the daemon's:
     /// it stops those of the VPN domains that went and starts the new ones.
     /// `files`: the names configuration files declare now (nil: unchanged).
-    public mutating func apply(_ target: DeclarativeState, files: Set<String>? = nil,
-                               host: any HostNetworking) throws(CatalogError) -> [DeclarativeState.Change] {
+    public mutating func apply(
+        _ target: DeclarativeState, files: Set<String>? = nil,
+        host: any HostNetworking
+    ) throws(CatalogError) -> [DeclarativeState.Change] {
         if let refusal = refusal(of: target) { throw CatalogError(change: nil, reason: refusal, exists: true) }
         let before = self
         let changes = declared.changes(to: target)
@@ -259,14 +264,24 @@ public struct DomainCatalog: Sendable {
         guard case .object(var members) = table.state else { return table.state }
         members.append(JSONMember("static_domains", .array(statics.values.sorted { $0.name < $1.name }.map(\.json))))
         members.append(JSONMember("namespaces", .array(namespaces.sorted().map(JSONValue.string))))
-        members.append(JSONMember("vpn_domains", .array(vpns.sorted { $0.key < $1.key }.map {
-            .object([JSONMember("name", .string($0.key)), JSONMember("openvpn", .string($0.value.config)),
-                     JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null)])
-        })))
+        members.append(
+            JSONMember(
+                "vpn_domains",
+                .array(
+                    vpns.sorted { $0.key < $1.key }.map {
+                        .object([
+                            JSONMember("name", .string($0.key)), JSONMember("openvpn", .string($0.value.config)),
+                            JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null),
+                        ])
+                    })))
         members.append(JSONMember("declared_in_files", .array(fromFiles.sorted().map(JSONValue.string))))
-        members.append(JSONMember("lingering", .array(lingering.sorted { $0.key < $1.key }.map {
-            .object([JSONMember("name", .string($0.key)), JSONMember("key", $0.value.key.json), JSONMember("since", .number($0.value.since))])
-        })))
+        members.append(
+            JSONMember(
+                "lingering",
+                .array(
+                    lingering.sorted { $0.key < $1.key }.map {
+                        .object([JSONMember("name", .string($0.key)), JSONMember("key", $0.value.key.json), JSONMember("since", .number($0.value.since))])
+                    })))
         return .object(members)
     }
 
@@ -285,8 +300,10 @@ public struct DomainCatalog: Sendable {
             return DomainState(name: "withdrawn", reason: "no router advertises it as a default router now; \(goes) unless one does again")
         }
         if let lingering = lingering[name] {
-            return DomainState(name: "lingering", reason: "its routers are gone since \(Int(max(0, now - lingering.since))) s, "
-                + "but programs still run inside; it goes within seconds of the last one ending")
+            return DomainState(
+                name: "lingering",
+                reason: "its routers are gone since \(Int(max(0, now - lingering.since))) s, "
+                    + "but programs still run inside; it goes within seconds of the last one ending")
         }
         if let vpn = vpns[name] {
             if let failure = vpn.failure { return DomainState(name: "failed", reason: failure) }

@@ -30,10 +30,11 @@ extension DomainSpec {
             guard (1280...65535).contains(number), number.rounded() == number else { throw ConfigurationError("mtu", "must be 1280 to 65535") }
             mtu = UInt32(number)
         }
-        self.init(name: name, uplink: uplink, addresses: try list("addresses") { IPv6Address($0) },
-                  routers: try list("routers") { IPv6Address($0) }, onLinkPrefixes: try list("on_link") { IPv6Prefix($0) },
-                  routes: try list("routes") { IPv6Prefix($0) }, mtu: mtu, dnsServers: try list("dns") { IPv6Address($0) },
-                  searchDomains: try list("search") { try? PvDWire.DomainName($0) })
+        self.init(
+            name: name, uplink: uplink, addresses: try list("addresses") { IPv6Address($0) },
+            routers: try list("routers") { IPv6Address($0) }, onLinkPrefixes: try list("on_link") { IPv6Prefix($0) },
+            routes: try list("routes") { IPv6Prefix($0) }, mtu: mtu, dnsServers: try list("dns") { IPv6Address($0) },
+            searchDomains: try list("search") { try? PvDWire.DomainName($0) })
         if let value = json["attachment"] {
             let text = try ConfigurationError.string(value, at: "attachment")
             guard let attachment = Attachment(rawValue: text) else { throw ConfigurationError("attachment", "must be routed or macvlan") }
@@ -64,10 +65,15 @@ extension DomainSpec {
             JSONMember("dns", strings(dnsServers)),
             JSONMember("search", strings(searchDomains)),
             JSONMember("ipv4", .bool(ipv4)),
-            JSONMember("other_uplinks", .array(otherUplinks.map { part in
-                .object([JSONMember("uplink", .string(part.uplink)), JSONMember("addresses", strings(part.addresses)),
-                         JSONMember("routers", strings(part.routers)), JSONMember("on_link", strings(part.onLinkPrefixes))])
-            })),
+            JSONMember(
+                "other_uplinks",
+                .array(
+                    otherUplinks.map { part in
+                        .object([
+                            JSONMember("uplink", .string(part.uplink)), JSONMember("addresses", strings(part.addresses)),
+                            JSONMember("routers", strings(part.routers)), JSONMember("on_link", strings(part.onLinkPrefixes)),
+                        ])
+                    })),
         ])
     }
 }

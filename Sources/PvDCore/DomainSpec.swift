@@ -53,9 +53,11 @@ public struct DomainSpec: Equatable, Sendable {
     /// The routers traffic from `address` (one of ``addresses``) leaves through.
     public func routers(from address: IPv6Address) -> [IPv6Address] { nextHops[address] ?? routers }
 
-    public init(name: String, uplink: String, addresses: [IPv6Address], routers: [IPv6Address],
-                onLinkPrefixes: [IPv6Prefix] = [], routes: [IPv6Prefix] = [], mtu: UInt32? = nil,
-                dnsServers: [IPv6Address] = [], searchDomains: [PvDWire.DomainName] = []) {
+    public init(
+        name: String, uplink: String, addresses: [IPv6Address], routers: [IPv6Address],
+        onLinkPrefixes: [IPv6Prefix] = [], routes: [IPv6Prefix] = [], mtu: UInt32? = nil,
+        dnsServers: [IPv6Address] = [], searchDomains: [PvDWire.DomainName] = []
+    ) {
         self.name = name
         self.uplink = uplink
         self.addresses = addresses
@@ -178,7 +180,8 @@ public struct DomainNaming: Equatable, Sendable {
     /// The slot a host-side link name encodes, if it is one of pvd's.
     public static func slot(ofHostLink link: String) -> UInt16? {
         guard link.hasPrefix(hostLinkPrefix), link.utf8.count == hostLinkPrefix.utf8.count + 4,
-              let slot = UInt16(link.dropFirst(hostLinkPrefix.count), radix: 16), Int(slot) < slotCount else { return nil }
+            let slot = UInt16(link.dropFirst(hostLinkPrefix.count), radix: 16), Int(slot) < slotCount
+        else { return nil }
         return slot
     }
 }

@@ -18,19 +18,33 @@ extension DomainTable {
                     JSONMember("default_until", time(router.defaultUntil)),
                     JSONMember("last_heard", time(router.lastHeard)),
                     JSONMember("mtu", router.mtu.map { .integer(Int64($0)) } ?? .null),
-                    JSONMember("prefixes", .array(router.prefixes.sorted { $0.key.description < $1.key.description }.map {
-                        .object([JSONMember("prefix", .string($0.key.description)), JSONMember("on_link", .bool($0.value.onLink)),
-                                 JSONMember("autonomous", .bool($0.value.autonomous)), JSONMember("valid_until", time($0.value.validUntil))])
-                    })),
-                    JSONMember("routes", .array(router.routes.sorted { $0.key.description < $1.key.description }.map {
-                        .object([JSONMember("prefix", .string($0.key.description)), JSONMember("until", time($0.value))])
-                    })),
-                    JSONMember("dns", .array(router.dnsServers.entries.map {
-                        .object([JSONMember("address", .string($0.key.description)), JSONMember("until", time($0.until))])
-                    })),
-                    JSONMember("search", .array(router.searchDomains.entries.map {
-                        .object([JSONMember("name", .string($0.key.description)), JSONMember("until", time($0.until))])
-                    })),
+                    JSONMember(
+                        "prefixes",
+                        .array(
+                            router.prefixes.sorted { $0.key.description < $1.key.description }.map {
+                                .object([
+                                    JSONMember("prefix", .string($0.key.description)), JSONMember("on_link", .bool($0.value.onLink)),
+                                    JSONMember("autonomous", .bool($0.value.autonomous)), JSONMember("valid_until", time($0.value.validUntil)),
+                                ])
+                            })),
+                    JSONMember(
+                        "routes",
+                        .array(
+                            router.routes.sorted { $0.key.description < $1.key.description }.map {
+                                .object([JSONMember("prefix", .string($0.key.description)), JSONMember("until", time($0.value))])
+                            })),
+                    JSONMember(
+                        "dns",
+                        .array(
+                            router.dnsServers.entries.map {
+                                .object([JSONMember("address", .string($0.key.description)), JSONMember("until", time($0.until))])
+                            })),
+                    JSONMember(
+                        "search",
+                        .array(
+                            router.searchDomains.entries.map {
+                                .object([JSONMember("name", .string($0.key.description)), JSONMember("until", time($0.until))])
+                            })),
                 ])
             }
             return .object([
@@ -44,9 +58,12 @@ extension DomainTable {
                 JSONMember("orphaned_at", domain.orphanedAt.map { .number($0) } ?? .null),
                 JSONMember("routers", .array(routers)),
                 JSONMember("verified_addresses", .array(domain.verified.sorted().map { .string($0.description) })),
-                JSONMember("address_conflicts", .array(domain.conflicts.sorted { $0.key.description < $1.key.description }.map {
-                    .object([JSONMember("prefix", .string($0.key.description)), JSONMember("count", .integer(Int64($0.value)))])
-                })),
+                JSONMember(
+                    "address_conflicts",
+                    .array(
+                        domain.conflicts.sorted { $0.key.description < $1.key.description }.map {
+                            .object([JSONMember("prefix", .string($0.key.description)), JSONMember("count", .integer(Int64($0.value)))])
+                        })),
             ])
         }
         return .object([JSONMember("version", .integer(DomainTable.stateVersion)), JSONMember("domains", .array(entries))])
@@ -57,12 +74,15 @@ extension DomainTable {
     /// configuration gives now. A document of another version or shape is
     /// refused; an entry that is not valid, or that no RA could have made now
     /// (its PvD ID or name refused), is dropped and `dropped` told why.
-    public init(state: JSONValue, limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
-                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
-                addressProbeTime: Seconds? = nil, reservedNames: Set<String> = [],
-                dropped: (StateError) -> Void = { _ in }) throws(StateError) {
-        self.init(limits: limits, secret: secret, gracePeriod: gracePeriod, aliases: aliases, attachments: attachments,
-                  addressProbeTime: addressProbeTime)
+    public init(
+        state: JSONValue, limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
+        aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
+        addressProbeTime: Seconds? = nil, reservedNames: Set<String> = [],
+        dropped: (StateError) -> Void = { _ in }
+    ) throws(StateError) {
+        self.init(
+            limits: limits, secret: secret, gracePeriod: gracePeriod, aliases: aliases, attachments: attachments,
+            addressProbeTime: addressProbeTime)
         self.reservedNames = reservedNames
         guard case .integer(DomainTable.stateVersion) = state["version"] else { throw StateError("unknown state version") }
         guard case .array(let entries) = state["domains"] else { throw StateError("no \"domains\" array") }
@@ -176,8 +196,9 @@ struct StateReader {
         domain.delay = UInt8(try optionalInteger("delay", in: 0...15) ?? 0)
         if case .number(let time) = value["orphaned_at"] { domain.orphanedAt = time }
         for router in try objects("routers").prefix(limits.maximumRoutersPerDomain) {
-            var state = RouterState(interface: try router.string("interface"), address: try router.address("address"),
-                                    defaultUntil: try router.time("default_until"), lastHeard: try router.time("last_heard"))
+            var state = RouterState(
+                interface: try router.string("interface"), address: try router.address("address"),
+                defaultUntil: try router.time("default_until"), lastHeard: try router.time("last_heard"))
             state.mtu = try router.optionalInteger("mtu", in: 1280...65535).map { UInt32($0) }
             for entry in try router.objects("prefixes").prefix(limits.maximumPrefixesPerDomain) {
                 state.prefixes[try entry.prefix("prefix")] = RouterState.PrefixState(
@@ -192,7 +213,9 @@ struct StateReader {
                 state.dnsServers.append(server, until: try entry.time("until"))
             }
             for entry in try router.objects("search").prefix(limits.maximumSearchDomainsPerDomain) {
-                do { state.searchDomains.append(try PvDWire.DomainName(try entry.string("name")), until: try entry.time("until")) } catch let error as StateError {
+                do { state.searchDomains.append(try PvDWire.DomainName(try entry.string("name")), until: try entry.time("until")) } catch let error
+                    as StateError
+                {
                     throw error
                 } catch {
                     throw entry.fail("name", "\(error)")

@@ -162,9 +162,11 @@ public struct DomainTable: Sendable {
     /// Addresses to solicit, by uplink, since the last ``takeProbes()``.
     private var pendingProbes: [String: Set<IPv6Address>] = [:]
 
-    public init(limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
-                aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
-                addressProbeTime: Seconds? = nil) {
+    public init(
+        limits: DomainLimits = DomainLimits(), secret: [UInt8], gracePeriod: Seconds = 60,
+        aliases: [String: PvDWire.DomainName] = [:], attachments: [String: DomainSpec.Attachment] = [:],
+        addressProbeTime: Seconds? = nil
+    ) {
         self.limits = limits
         self.secret = secret
         self.gracePeriod = gracePeriod
@@ -194,8 +196,9 @@ public struct DomainTable: Sendable {
             return id.description.lowercased()
         case .implicit(let interface, let router):
             let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-            var cleanInterface = String(decoding: interface.lowercased().utf8.map { allowed.contains($0) ? $0 : UInt8(ascii: "_") },
-                                        as: UTF8.self)
+            var cleanInterface = String(
+                decoding: interface.lowercased().utf8.map { allowed.contains($0) ? $0 : UInt8(ascii: "_") },
+                as: UTF8.self)
             if cleanInterface.hasPrefix("-") { cleanInterface = "_" + cleanInterface.dropFirst() }
             let groups = router.description.split(separator: ":", omittingEmptySubsequences: false)
                 .map { $0.isEmpty ? "0" : String($0) }
@@ -206,8 +209,10 @@ public struct DomainTable: Sendable {
     /// Takes in one RA heard from `source` (a link-local address) on `interface`
     /// at `now`; returns the names of the domains whose desired state or PvD
     /// option (sequence number, flags) changed.
-    public mutating func observe(_ ra: RouterAdvertisement, from source: IPv6Address, on interface: String,
-                                 at now: Seconds) -> Set<String> {
+    public mutating func observe(
+        _ ra: RouterAdvertisement, from source: IPv6Address, on interface: String,
+        at now: Seconds
+    ) -> Set<String> {
         guard admit(source: source, interface: interface, at: now) else { return [] }
         let key = DomainTable.key(of: ra, from: source, on: interface)
         let ipv4Before = ipv4Domains(on: interface)
@@ -354,7 +359,7 @@ public struct DomainTable: Sendable {
             domain.probing.values.forEach(consider)
             for router in domain.routers.values {
                 consider(router.defaultUntil)
-                router.prefixes.values.forEach { consider($0.validUntil) }
+                for prefix in router.prefixes.values { consider(prefix.validUntil) }
                 router.routes.values.forEach(consider)
                 router.dnsServers.entries.map(\.until).forEach(consider)
                 router.searchDomains.entries.map(\.until).forEach(consider)
@@ -378,11 +383,14 @@ public struct DomainTable: Sendable {
     public func additionalInformationCandidates(at now: Seconds) -> [AdditionalInformationTable.Candidate] {
         domains.values.compactMap { domain in
             guard case .explicit(let id) = domain.key, domain.http, let sequence = domain.sequence,
-                  !spec(of: domain, at: now).allAddresses.isEmpty else { return nil }
-            let advertised = Set(domain.routers.values
-                .flatMap { $0.prefixes.filter { $0.value.validUntil > now }.keys })
-            return AdditionalInformationTable.Candidate(name: domain.name, id: id, sequence: sequence, delay: domain.delay,
-                                                        prefixes: advertised.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
+                !spec(of: domain, at: now).allAddresses.isEmpty
+            else { return nil }
+            let advertised = Set(
+                domain.routers.values
+                    .flatMap { $0.prefixes.filter { $0.value.validUntil > now }.keys })
+            return AdditionalInformationTable.Candidate(
+                name: domain.name, id: id, sequence: sequence, delay: domain.delay,
+                prefixes: advertised.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
         }.sorted { $0.name < $1.name }
     }
 
@@ -399,8 +407,9 @@ public struct DomainTable: Sendable {
     /// no probe was waiting for this answer.
     public mutating func addressInUse(_ address: IPv6Address, on interface: String, at now: Seconds) -> AddressConflict? {
         guard var domain = domains.values.first(where: { $0.probing[address] != nil }),
-              let prefix = candidateAddresses(of: domain, at: now)
-                  .first(where: { $0.address == address && $0.uplink == interface })?.prefix else { return nil }
+            let prefix = candidateAddresses(of: domain, at: now)
+                .first(where: { $0.address == address && $0.uplink == interface })?.prefix
+        else { return nil }
         domain.probing.removeValue(forKey: address)
         domain.conflicts[prefix, default: 0] += 1
         domains[domain.key] = domain
@@ -465,8 +474,10 @@ public struct DomainTable: Sendable {
 
     /// Sets when each of `keys` expires (lifetime 0: removes them), holding at
     /// most `limit` entries; what does not fit is counted.
-    private mutating func refresh<Key: Hashable>(_ entries: inout [Key: Seconds], _ keys: [Key], lifetime: UInt32,
-                                                 limit: Int, at now: Seconds) {
+    private mutating func refresh<Key: Hashable>(
+        _ entries: inout [Key: Seconds], _ keys: [Key], lifetime: UInt32,
+        limit: Int, at now: Seconds
+    ) {
         for key in keys {
             if lifetime == 0 {
                 entries.removeValue(forKey: key)
@@ -491,8 +502,9 @@ public struct DomainTable: Sendable {
                 if pio.validLifetime == 0 {
                     router.prefixes.removeValue(forKey: prefix)
                 } else if router.prefixes[prefix] != nil || router.prefixes.count < limits.maximumPrefixesPerDomain {
-                    router.prefixes[prefix] = RouterState.PrefixState(onLink: pio.onLink, autonomous: pio.autonomous,
-                                                                      validUntil: until(pio.validLifetime))
+                    router.prefixes[prefix] = RouterState.PrefixState(
+                        onLink: pio.onLink, autonomous: pio.autonomous,
+                        validUntil: until(pio.validLifetime))
                 } else {
                     counters.refusedEntries += 1
                 }
@@ -560,8 +572,10 @@ public struct DomainTable: Sendable {
 
     /// Starts probing the domain's new candidate addresses (each on its
     /// uplink) and forgets the probes and verdicts of addresses it no longer wants.
-    private mutating func startProbes(_ domain: inout LearntDomain, _ candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)],
-                                      lasting probeTime: Seconds, at now: Seconds) {
+    private mutating func startProbes(
+        _ domain: inout LearntDomain, _ candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)],
+        lasting probeTime: Seconds, at now: Seconds
+    ) {
         let wanted = Set(candidates.map(\.address))
         domain.verified.formIntersection(wanted)
         domain.probing = domain.probing.filter { wanted.contains($0.key) }
@@ -580,8 +594,10 @@ public struct DomainTable: Sendable {
     /// search domains keep their routers' order (routers by uplink, then
     /// address). `candidates`: the domain's candidate addresses when the
     /// caller has them already.
-    func spec(of domain: LearntDomain, at now: Seconds,
-              candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)]? = nil) -> DomainSpec {
+    func spec(
+        of domain: LearntDomain, at now: Seconds,
+        candidates: [(uplink: String, prefix: IPv6Prefix, address: IPv6Address)]? = nil
+    ) -> DomainSpec {
         let uplinks = uplinks(of: domain)
         let usable = (candidates ?? candidateAddresses(of: domain, at: now)).filter { addressProbeTime == nil || domain.verified.contains($0.address) }
         let routers = domain.routers.values.filter { uplinks.contains($0.interface) }
@@ -590,9 +606,10 @@ public struct DomainTable: Sendable {
             let here = routers.filter { $0.interface == uplink }
             let onLink = Set(here.flatMap { $0.prefixes.filter { $0.value.validUntil > now && $0.value.onLink }.keys })
             let defaultRouters = here.filter { $0.defaultUntil > now }
-            var part = UplinkSpec(uplink: uplink, addresses: usable.filter { $0.uplink == uplink }.map(\.address),
-                                  routers: defaultRouters.map(\.address).sorted(),
-                                  onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
+            var part = UplinkSpec(
+                uplink: uplink, addresses: usable.filter { $0.uplink == uplink }.map(\.address),
+                routers: defaultRouters.map(\.address).sorted(),
+                onLinkPrefixes: onLink.sorted { ($0.address, $0.length) < ($1.address, $1.length) })
             for candidate in usable where candidate.uplink == uplink {
                 let advertisers = defaultRouters.filter { $0.addressPrefixes(at: now).contains(candidate.prefix) }.map(\.address).sorted()
                 if advertisers != part.routers { part.nextHops[candidate.address] = advertisers }
@@ -600,21 +617,24 @@ public struct DomainTable: Sendable {
             return part
         }
         var routes: Set<IPv6Prefix> = []
-        var servers: [IPv6Address] = [], search: [PvDWire.DomainName] = []
+        var servers: [IPv6Address] = []
+        var search: [PvDWire.DomainName] = []
         for router in routers {
             routes.formUnion(router.routes.filter { $0.value > now }.keys)
             for server in router.dnsServers.live(at: now) where !servers.contains(server) { servers.append(server) }
             for name in router.searchDomains.live(at: now) where !search.contains(name) { search.append(name) }
         }
         let primary = part(domain.uplink)
-        var spec = DomainSpec(name: domain.name, uplink: primary.uplink, addresses: primary.addresses, routers: primary.routers,
-                              onLinkPrefixes: primary.onLinkPrefixes,
-                              routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
-                              mtu: routers.compactMap(\.mtu).min(), dnsServers: servers, searchDomains: search)
+        var spec = DomainSpec(
+            name: domain.name, uplink: primary.uplink, addresses: primary.addresses, routers: primary.routers,
+            onLinkPrefixes: primary.onLinkPrefixes,
+            routes: routes.sorted { ($0.address, $0.length) < ($1.address, $1.length) },
+            mtu: routers.compactMap(\.mtu).min(), dnsServers: servers, searchDomains: search)
         spec.nextHops = primary.nextHops
         spec.otherUplinks = uplinks.dropFirst().map(part)
         spec.attachment = attachments[domain.uplink] ?? .routed
-        spec.ipv4 = spec.attachment == .routed && ipv4Uplinks.contains(domain.uplink)
+        spec.ipv4 =
+            spec.attachment == .routed && ipv4Uplinks.contains(domain.uplink)
             && ipv4Domains(on: domain.uplink).contains(domain.name)
         return spec
     }

@@ -116,9 +116,11 @@ public struct SavedState: Sendable {
         }
         do {
             var reasons: [String] = []
-            table = try DomainTable(state: document, limits: empty.limits, secret: empty.secret, gracePeriod: empty.gracePeriod,
-                                    aliases: empty.aliases, attachments: empty.attachments, addressProbeTime: empty.addressProbeTime,
-                                    reservedNames: names) { reasons.append($0.description) }
+            table = try DomainTable(
+                state: document, limits: empty.limits, secret: empty.secret, gracePeriod: empty.gracePeriod,
+                aliases: empty.aliases, attachments: empty.attachments, addressProbeTime: empty.addressProbeTime,
+                reservedNames: names
+            ) { reasons.append($0.description) }
             dropped += reasons
         } catch {
             dropped.append("learnt domains: \(error)")

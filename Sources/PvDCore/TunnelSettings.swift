@@ -51,7 +51,8 @@ public struct TunnelSettings: Equatable, Sendable {
         for index in 1...256 {
             guard let network = env["route_network_\(index)"] else { break }
             guard let octets = TunnelSettings.ipv4(network),
-                  let length = TunnelSettings.prefixLength(ofMask: env["route_netmask_\(index)"] ?? "255.255.255.255") else {
+                let length = TunnelSettings.prefixLength(ofMask: env["route_netmask_\(index)"] ?? "255.255.255.255")
+            else {
                 throw ConfigurationError("route_network_\(index)", "\"\(network)\" is not an IPv4 route")
             }
             ipv4Routes.append(IPv4Prefix(octets: octets, length: length))

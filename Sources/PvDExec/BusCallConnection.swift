@@ -46,8 +46,10 @@ public final class BusCallConnection {
         pending = Array("\0AUTH EXTERNAL ".utf8)
         for digit in String(geteuid()).utf8 { pending += [UInt8(ascii: "3"), digit] }
         pending += Array("\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n".utf8)
-        _ = try queue(.methodCall(serial: 0, destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
-                                  interface: "org.freedesktop.DBus", member: "Hello"))
+        _ = try queue(
+            .methodCall(
+                serial: 0, destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
+                interface: "org.freedesktop.DBus", member: "Hello"))
     }
 
     deinit {

@@ -126,7 +126,9 @@ public enum DomainEntry {
         }
         guard pvd_setresgid(gid) == 0 else { throw systemError("set group", "\(gid)") }
         guard pvd_setresuid(uid) == 0 else { throw systemError("set user", "\(uid)") }
-        var real = uid_t(), effective = uid_t(), saved = uid_t()
+        var real = uid_t()
+        var effective = uid_t()
+        var saved = uid_t()
         guard pvd_getresuid(&real, &effective, &saved) == 0, real == uid, effective == uid, saved == uid else {
             throw HostNetError(step: "set user", object: "\(uid)", reason: "the ids did not change")
         }

@@ -104,17 +104,20 @@ public struct ExecRequest: Equatable {
             throw ExecFailure(PvDBusAPI.busUnreachable(error).message, status: 1)
         }
         do throws(BusError) {
-            let serial = try bus.send(.methodCall(serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
-                                                  interface: PvDBusAPI.managerInterface, member: "OpenDomain",
-                                                  arguments: [.string(name)]))
+            let serial = try bus.send(
+                .methodCall(
+                    serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
+                    interface: PvDBusAPI.managerInterface, member: "OpenDomain",
+                    arguments: [.string(name)]))
             let reply = try bus.reply(to: serial)
             guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], index >= 0, Int(index) < reply.descriptors.count,
-                  let namespace = reply.values[2].text else {
-                reply.descriptors.forEach { close($0) }
+                let namespace = reply.values[2].text
+            else {
+                for descriptor in reply.descriptors { close(descriptor) }
                 throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
             }
             let fd = reply.descriptors[Int(index)]
-            reply.descriptors.filter { $0 != fd }.forEach { close($0) }
+            for descriptor in reply.descriptors where descriptor != fd { close(descriptor) }
             return (fd, namespace)
         } catch {
             throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
@@ -155,8 +158,9 @@ public struct ExecRequest: Equatable {
         }
         if let pid = elsewhere {
             // Programs such as browsers hand a new request to an instance already running elsewhere.
-            printError("note: \(programName) is already running outside this domain (pid \(pid)); "
-                + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
+            printError(
+                "note: \(programName) is already running outside this domain (pid \(pid)); "
+                    + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
         }
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)

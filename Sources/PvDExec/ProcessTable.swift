@@ -37,7 +37,8 @@ public enum ProcessTable {
     /// Whether the process `pid` is alive and runs in another network
     /// namespace than the one open at `fd` (a process that has exited meanwhile is not).
     public static func process(_ pid: String, isOutsideNamespace fd: Int32) -> Bool {
-        var namespace = stat(), process = stat()
+        var namespace = stat()
+        var process = stat()
         guard fstat(fd, &namespace) == 0, stat("/proc/\(pid)/ns/net", &process) == 0 else { return false }
         return process.st_ino != namespace.st_ino || process.st_dev != namespace.st_dev
     }
@@ -93,11 +94,13 @@ public final class ProcessSearch: @unchecked Sendable {
         self.program = program
         self.uid = uid
         var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { context in
-            let search = Unmanaged<ProcessSearch>.fromOpaque(context!).takeUnretainedValue()
-            search.found = ProcessTable.processes(running: search.program, uid: search.uid)
-            return nil
-        }, Unmanaged.passUnretained(self).toOpaque())
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                let search = Unmanaged<ProcessSearch>.fromOpaque(context!).takeUnretainedValue()
+                search.found = ProcessTable.processes(running: search.program, uid: search.uid)
+                return nil
+            }, Unmanaged.passUnretained(self).toOpaque())
         if started == 0 { self.thread = thread } else { found = ProcessTable.processes(running: program, uid: uid) }
     }
 

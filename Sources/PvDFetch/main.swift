@@ -32,10 +32,12 @@ do {
 }
 var fileSize = rlimit(rlim_cur: documentLimit, rlim_max: documentLimit)
 setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &fileSize)
-var curlArguments = [curl, "--silent", "--show-error", "--proto", "=https", "--proto-redir", "=https",
-                     "--location", "--max-redirs", "3", "--max-time", "10",
-                     "--header", "Accept: application/pvd+json", "--output", "-",
-                     "--write-out", "%{stderr}HTTP %{http_code}\\n"]
+var curlArguments = [
+    curl, "--silent", "--show-error", "--proto", "=https", "--proto-redir", "=https",
+    "--location", "--max-redirs", "3", "--max-time", "10",
+    "--header", "Accept: application/pvd+json", "--output", "-",
+    "--write-out", "%{stderr}HTTP %{http_code}\\n",
+]
 if arguments.count == 4 { curlArguments += ["--cacert", arguments[3]] }
 curlArguments += ["--", arguments[2]]
 let argv = curlArguments.map { strdup($0) } + [nil]

@@ -27,10 +27,11 @@ struct Bench: ParsableCommand {
     /// Domain `index` of a run: its own /64, the router, one DNS server.
     func spec(_ prefix: String, _ index: Int) -> DomainSpec {
         let network = IPv6Prefix(address: IPv6Address(high: 0x2001_0DB8_0000_0000 | UInt64(index) << 16, low: 0), length: 64)!
-        return DomainSpec(name: "\(prefix)\(index)", uplink: uplink,
-                          addresses: [StableAddress.address(in: network, domain: "\(prefix)\(index)", secret: [1])],
-                          routers: [IPv6Address(router)!], onLinkPrefixes: [network],
-                          dnsServers: [IPv6Address(high: network.address.high, low: 0x53)])
+        return DomainSpec(
+            name: "\(prefix)\(index)", uplink: uplink,
+            addresses: [StableAddress.address(in: network, domain: "\(prefix)\(index)", secret: [1])],
+            routers: [IPv6Address(router)!], onLinkPrefixes: [network],
+            dnsServers: [IPv6Address(high: network.address.high, low: 0x53)])
     }
 
     func run() throws {
@@ -40,7 +41,8 @@ struct Bench: ParsableCommand {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
         var report = "# pvd-hostnet bench: bring up and tear down N domains on one uplink; total ms (ms per domain)\n"
-        report += "# N | HostNet up | HostNet down one at a time | HostNet down all at once | ip script up | ip script down"
+        report +=
+            "# N | HostNet up | HostNet down one at a time | HostNet down all at once | ip script up | ip script down"
             + " | speed-up per domain, up + down one at a time | up + down all at once\n"
         for count in counts {
             let specs = (0..<count).map { spec(namePrefix + "h", $0) }
@@ -70,7 +72,8 @@ struct Bench: ParsableCommand {
             let (su, sd) = (seconds(scriptUp) * 1000, seconds(scriptDown) * 1000)
             func f(_ value: Double) -> String { String(Int((value * 100).rounded())).paddedDecimal }
             func cell(_ total: Double) -> String { "\(f(total)) (\(f(total / n)))" }
-            report += "\(count) | \(cell(u)) | \(cell(de)) | \(cell(da)) | \(cell(su)) | \(cell(sd))"
+            report +=
+                "\(count) | \(cell(u)) | \(cell(de)) | \(cell(da)) | \(cell(su)) | \(cell(sd))"
                 + " | \(f((su + sd) / (u + de)))x | \(f((su + sd) / (u + da)))x\n"
             print(report.split(separator: "\n").last!)
         }
@@ -85,7 +88,8 @@ struct Bench: ParsableCommand {
     /// The same kernel state as HostNet makes, as the `ip` and `sysctl`
     /// commands an administrator would write, one domain after another.
     func scripts(_ specs: [DomainSpec]) throws -> (up: String, down: String) {
-        var up = "set -e\n", down = "set -e\n"
+        var up = "set -e\n"
+        var down = "set -e\n"
         for (index, spec) in specs.enumerated() {
             let naming = try DomainNaming(name: spec.name, slot: UInt16(0x8000 + index))
             let (ns, veth, table) = (naming.namespace, naming.hostLink, naming.table)

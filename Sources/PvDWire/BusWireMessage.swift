@@ -5,7 +5,10 @@
 /// and nesting limit before reading, and names the byte offset of what is wrong.
 public struct BusWireMessage: Equatable, Sendable {
     public enum Kind: UInt8, Sendable {
-        case methodCall = 1, methodReturn = 2, error = 3, signal = 4
+        case methodCall = 1
+        case methodReturn = 2
+        case error = 3
+        case signal = 4
     }
 
     public var kind: Kind
@@ -36,8 +39,10 @@ public struct BusWireMessage: Equatable, Sendable {
     }
 
     /// A method call of `member` with `arguments`.
-    public static func methodCall(serial: UInt32, destination: String, path: String, interface: String, member: String,
-                                  arguments: [BusValue] = []) -> BusWireMessage {
+    public static func methodCall(
+        serial: UInt32, destination: String, path: String, interface: String, member: String,
+        arguments: [BusValue] = []
+    ) -> BusWireMessage {
         var message = BusWireMessage(kind: .methodCall, serial: serial)
         message.destination = destination
         message.path = path
@@ -355,12 +360,13 @@ struct BusWireReader {
     }
 
     private func requireFields(of message: BusWireMessage, at offset: Int) throws(BusWireError) {
-        let missing: String? = switch message.kind {
-        case .methodCall: message.path == nil ? "path" : message.member == nil ? "member" : nil
-        case .signal: message.path == nil ? "path" : message.interface == nil ? "interface" : message.member == nil ? "member" : nil
-        case .error: message.errorName == nil ? "error name" : message.replySerial == nil ? "reply serial" : nil
-        case .methodReturn: message.replySerial == nil ? "reply serial" : nil
-        }
+        let missing: String? =
+            switch message.kind {
+            case .methodCall: message.path == nil ? "path" : message.member == nil ? "member" : nil
+            case .signal: message.path == nil ? "path" : message.interface == nil ? "interface" : message.member == nil ? "member" : nil
+            case .error: message.errorName == nil ? "error name" : message.replySerial == nil ? "reply serial" : nil
+            case .methodReturn: message.replySerial == nil ? "reply serial" : nil
+            }
         if let missing { throw BusWireError("\(message.kind) without its \(missing) header field", at: offset) }
     }
 
@@ -454,9 +460,10 @@ struct BusWireReader {
         guard text.first == "/" else { return false }
         if text == "/" { return true }
         return text.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).allSatisfy { element in
-            !element.isEmpty && element.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
-            }
+            !element.isEmpty
+                && element.allSatisfy { byte in
+                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+                }
         }
     }
 }

@@ -60,7 +60,8 @@ public struct DomainName: Hashable, Sendable, CustomStringConvertible {
             if skip > 0 {
                 skip -= 1
             } else if escaped, index + 2 < bytes.count, isDigit(byte), isDigit(bytes[index + 1]), isDigit(bytes[index + 2]),
-                      case let value = Int(byte - 48) * 100 + Int(bytes[index + 1] - 48) * 10 + Int(bytes[index + 2] - 48), value <= 255 {
+                case let value = Int(byte - 48) * 100 + Int(bytes[index + 1] - 48) * 10 + Int(bytes[index + 2] - 48), value <= 255
+            {
                 label.append(UInt8(value))
                 escaped = false
                 skip = 2

@@ -19,8 +19,14 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         var high: UInt64 = 0
         var low: UInt64 = 0
         var index = octets.startIndex
-        for _ in 0..<8 { high = high << 8 | UInt64(octets[index]); index += 1 }
-        for _ in 0..<8 { low = low << 8 | UInt64(octets[index]); index += 1 }
+        for _ in 0..<8 {
+            high = high << 8 | UInt64(octets[index])
+            index += 1
+        }
+        for _ in 0..<8 {
+            low = low << 8 | UInt64(octets[index])
+            index += 1
+        }
         self.init(high: high, low: low)
     }
 
@@ -67,12 +73,17 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// more zero groups (the first of equal runs) written as `::`.
     public var description: String {
         let groups = self.groups
-        var bestStart = -1, bestLength = 0, runStart = -1
+        var bestStart = -1
+        var bestLength = 0
+        var runStart = -1
         for index in 0...8 {
             if index < 8, groups[index] == 0 {
                 if runStart < 0 { runStart = index }
             } else if runStart >= 0 {
-                if index - runStart > bestLength { bestStart = runStart; bestLength = index - runStart }
+                if index - runStart > bestLength {
+                    bestStart = runStart
+                    bestLength = index - runStart
+                }
                 runStart = -1
             }
         }
@@ -100,11 +111,13 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         let headText = gap.map { text[..<$0.lowerBound] } ?? text[...]
         let tailText = gap.map { text[$0.upperBound...] } ?? ""
         guard let head = IPv6Address.groups(headText, allowIPv4: gap == nil),
-              let tail = IPv6Address.groups(tailText, allowIPv4: true) else { return nil }
+            let tail = IPv6Address.groups(tailText, allowIPv4: true)
+        else { return nil }
         let total = head.count + tail.count
         guard gap == nil ? total == 8 : total <= 7 else { return nil }
         let all = head + Array(repeating: 0, count: 8 - total) + tail
-        var high: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
         for (position, group) in all.enumerated() {
             if position < 4 { high = high << 16 | UInt64(group) } else { low = low << 16 | UInt64(group) }
         }
@@ -122,7 +135,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 groups += v4
             } else {
                 guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit),
-                      let group = UInt16(part, radix: 16) else { return nil }
+                    let group = UInt16(part, radix: 16)
+                else { return nil }
                 groups.append(group)
             }
         }
@@ -135,7 +149,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         var bytes: [UInt16] = []
         for octet in octets {
             guard (1...3).contains(octet.count), octet.allSatisfy(\.isASCII),
-                  let value = UInt8(octet) else { return nil }
+                let value = UInt8(octet)
+            else { return nil }
             bytes.append(UInt16(value))
         }
         return [bytes[0] << 8 | bytes[1], bytes[2] << 8 | bytes[3]]
@@ -160,9 +175,10 @@ public struct IPv6Prefix: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPv6Address(parts[0]),
-              parts[1].allSatisfy(\.isASCII), parts[1].count <= 3,
-              let length = Int(parts[1]), (0...128).contains(length),
-              address.masked(to: length) == address else { return nil }
+            parts[1].allSatisfy(\.isASCII), parts[1].count <= 3,
+            let length = Int(parts[1]), (0...128).contains(length),
+            address.masked(to: length) == address
+        else { return nil }
         self.address = address
         self.length = length
     }

@@ -115,7 +115,8 @@ private struct JSONParser {
     mutating func expect(_ literal: String, _ value: JSONValue) throws(JSONError) -> JSONValue {
         let expected = Array(literal.utf8)
         guard bytes.count - offset >= expected.count,
-              bytes[offset..<offset + expected.count].elementsEqual(expected) else { throw error("expected \(literal)") }
+            bytes[offset..<offset + expected.count].elementsEqual(expected)
+        else { throw error("expected \(literal)") }
         offset += expected.count
         return value
     }
@@ -151,7 +152,10 @@ private struct JSONParser {
             let byte = bytes[offset]
             offset += 1
             if byte == UInt8(ascii: "]") { return .array(values) }
-            guard byte == UInt8(ascii: ",") else { offset -= 1; throw error("expected , or ]") }
+            guard byte == UInt8(ascii: ",") else {
+                offset -= 1
+                throw error("expected , or ]")
+            }
         }
     }
 
@@ -176,7 +180,10 @@ private struct JSONParser {
             let byte = bytes[offset]
             offset += 1
             if byte == UInt8(ascii: "}") { return .object(members) }
-            guard byte == UInt8(ascii: ",") else { offset -= 1; throw error("expected , or }") }
+            guard byte == UInt8(ascii: ",") else {
+                offset -= 1
+                throw error("expected , or }")
+            }
         }
     }
 
@@ -248,7 +255,9 @@ private struct JSONParser {
             case UInt8(ascii: "r"): scalars.append("\r")
             case UInt8(ascii: "t"): scalars.append("\t")
             case UInt8(ascii: "u"): scalars.append(try unicodeEscape())
-            default: offset -= 1; throw error("invalid escape")
+            default:
+                offset -= 1
+                throw error("invalid escape")
             }
             runStart = offset
         }

@@ -51,8 +51,8 @@ public enum PacketCapture {
         let magic = try Fields(file: file, bigEndian: true).uint(0, 4)
         let bigEndian: Bool
         switch magic {
-        case 0xA1B2C3D4, 0xA1B23C4D: bigEndian = true
-        case 0xD4C3B2A1, 0x4D3CB2A1: bigEndian = false
+        case 0xA1B2_C3D4, 0xA1B2_3C4D: bigEndian = true
+        case 0xD4C3_B2A1, 0x4D3C_B2A1: bigEndian = false
         default: throw CaptureError(problem: "not a pcap or pcapng file (magic 0x\(String(magic, radix: 16)))", offset: 0)
         }
         let fields = Fields(file: file, bigEndian: bigEndian)
@@ -81,12 +81,12 @@ public enum PacketCapture {
         var packet = 0
         while offset < file.count {
             let type = try fields.uint(offset, 4)
-            if type == 0x0A0D0D0A {
+            if type == 0x0A0D_0D0A {
                 let byteOrder = try fields.uint(offset + 8, 4)
-                guard byteOrder == 0x1A2B3C4D || byteOrder == 0x4D3C2B1A else {
+                guard byteOrder == 0x1A2B_3C4D || byteOrder == 0x4D3C_2B1A else {
                     throw CaptureError(problem: "bad byte-order magic in section header", offset: offset + 8)
                 }
-                fields = Fields(file: file, bigEndian: byteOrder == 0x1A2B3C4D)
+                fields = Fields(file: file, bigEndian: byteOrder == 0x1A2B_3C4D)
                 linkTypes = []
             }
             let length = try fields.uint(offset + 4, 4)
@@ -151,7 +151,8 @@ public enum PacketCapture {
             return nil
         }
         guard frame.count >= ipStart + 40, frame[ipStart] >> 4 == 6,
-              let payloadLength = u16(ipStart + 4) else { return nil }
+            let payloadLength = u16(ipStart + 4)
+        else { return nil }
         let source = IPv6Address(octets: frame[ipStart + 8..<ipStart + 24])!
         let end = min(frame.count, ipStart + 40 + payloadLength)
         var next = Int(frame[ipStart + 6])

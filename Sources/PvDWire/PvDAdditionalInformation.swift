@@ -12,8 +12,10 @@ public struct PvDAdditionalInformation: Equatable, Sendable {
     /// `dnsZones`: zones reachable through the PvD (absent means none).
     public var dnsZones: [DomainName]
 
-    public init(identifier: DomainName, expires: Int64, prefixes: [IPv6Prefix],
-                noInternet: Bool = false, dnsZones: [DomainName] = []) {
+    public init(
+        identifier: DomainName, expires: Int64, prefixes: [IPv6Prefix],
+        noInternet: Bool = false, dnsZones: [DomainName] = []
+    ) {
         self.identifier = identifier
         self.expires = expires
         self.prefixes = prefixes
@@ -69,15 +71,18 @@ public struct PvDAdditionalInformation: Equatable, Sendable {
         for text in try strings("dnsZones", required: false) {
             do { zones.append(try DomainName(text)) } catch { throw .invalidValue(key: "dnsZones", "\(text): \(error)") }
         }
-        return PvDAdditionalInformation(identifier: identifier, expires: expires, prefixes: prefixes,
-                                        noInternet: noInternet, dnsZones: zones)
+        return PvDAdditionalInformation(
+            identifier: identifier, expires: expires, prefixes: prefixes,
+            noInternet: noInternet, dnsZones: zones)
     }
 
     /// RFC 8801 §4.1–4.3 checks before use: the identifier is the advertised PvD ID,
     /// the document has not expired at `now` (Unix seconds), and every prefix the
     /// PvD advertises in a PIO lies inside one of `prefixes`.
-    public func validate(pvdID: DomainName, advertisedPrefixes: [IPv6Prefix],
-                         now: Int64) throws(AdditionalInformationError) {
+    public func validate(
+        pvdID: DomainName, advertisedPrefixes: [IPv6Prefix],
+        now: Int64
+    ) throws(AdditionalInformationError) {
         guard identifier == pvdID else { throw .identifierMismatch(advertised: pvdID, document: identifier) }
         guard expires > now else { throw .expired(expires) }
         for advertised in advertisedPrefixes where !prefixes.contains(where: { $0.contains(advertised) }) {
@@ -145,10 +150,12 @@ public enum RFC3339 {
             return true
         }
         guard let year = number(4), literal("-"), let month = number(2), literal("-"), let day = number(2),
-              literal("Tt "), let hour = number(2), literal(":"), let minute = number(2), literal(":"),
-              let second = number(2) else { return nil }
+            literal("Tt "), let hour = number(2), literal(":"), let minute = number(2), literal(":"),
+            let second = number(2)
+        else { return nil }
         guard (1...12).contains(month), (1...daysInMonth(year, month)).contains(day),
-              hour < 24, minute < 60, second <= 60 else { return nil }
+            hour < 24, minute < 60, second <= 60
+        else { return nil }
         if literal(".") {
             let start = index
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
@@ -159,7 +166,8 @@ public enum RFC3339 {
             guard index < bytes.count else { return nil }
             let sign: Int64 = bytes[index] == UInt8(ascii: "-") ? -1 : 1
             guard literal("+-"), let hours = number(2), literal(":"), let minutes = number(2),
-                  hours < 24, minutes < 60 else { return nil }
+                hours < 24, minutes < 60
+            else { return nil }
             offset = sign * (hours * 3600 + minutes * 60)
         }
         guard index == bytes.count else { return nil }

@@ -34,7 +34,9 @@ public enum PvDBusAPI {
         var index = 0
         while index < label.count {
             if label[index] == UInt8(ascii: "_") {
-                guard index + 2 < label.count, let byte = UInt8(String(decoding: label[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) else { return nil }
+                guard index + 2 < label.count, let byte = UInt8(String(decoding: label[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) else {
+                    return nil
+                }
                 bytes.append(byte)
                 index += 3
             } else {

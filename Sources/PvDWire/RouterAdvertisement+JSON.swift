@@ -50,8 +50,11 @@ extension NDOption {
     static func jsonMembers(_ options: [NDOption]) -> [JSONMember] {
         var sourceLLA: JSONValue = .null
         var mtu: JSONValue = .null
-        var prefixes: [JSONValue] = [], routes: [JSONValue] = [], rdnss: [JSONValue] = []
-        var dnssl: [JSONValue] = [], unknown: [JSONValue] = []
+        var prefixes: [JSONValue] = []
+        var routes: [JSONValue] = []
+        var rdnss: [JSONValue] = []
+        var dnssl: [JSONValue] = []
+        var unknown: [JSONValue] = []
         for option in options {
             switch option {
             case .sourceLinkLayerAddress(let body):
@@ -59,36 +62,41 @@ extension NDOption {
             case .mtu(let value):
                 if mtu == .null { mtu = .integer(Int64(value)) }
             case .prefixInformation(let pio):
-                prefixes.append(.object([
-                    JSONMember("prefix", .string(pio.prefix.description)),
-                    JSONMember("on_link", .bool(pio.onLink)),
-                    JSONMember("autonomous", .bool(pio.autonomous)),
-                    JSONMember("router_address", .bool(pio.routerAddress)),
-                    JSONMember("flags", .integer(Int64(pio.flags))),
-                    JSONMember("valid_lifetime", .integer(Int64(pio.validLifetime))),
-                    JSONMember("preferred_lifetime", .integer(Int64(pio.preferredLifetime))),
-                ]))
+                prefixes.append(
+                    .object([
+                        JSONMember("prefix", .string(pio.prefix.description)),
+                        JSONMember("on_link", .bool(pio.onLink)),
+                        JSONMember("autonomous", .bool(pio.autonomous)),
+                        JSONMember("router_address", .bool(pio.routerAddress)),
+                        JSONMember("flags", .integer(Int64(pio.flags))),
+                        JSONMember("valid_lifetime", .integer(Int64(pio.validLifetime))),
+                        JSONMember("preferred_lifetime", .integer(Int64(pio.preferredLifetime))),
+                    ]))
             case .routeInformation(let rio):
-                routes.append(.object([
-                    JSONMember("prefix", .string(rio.prefix.description)),
-                    JSONMember("preference", .string(rio.preference.description)),
-                    JSONMember("lifetime", .integer(Int64(rio.lifetime))),
-                ]))
+                routes.append(
+                    .object([
+                        JSONMember("prefix", .string(rio.prefix.description)),
+                        JSONMember("preference", .string(rio.preference.description)),
+                        JSONMember("lifetime", .integer(Int64(rio.lifetime))),
+                    ]))
             case .recursiveDNSServers(let option):
-                rdnss.append(.object([
-                    JSONMember("lifetime", .integer(Int64(option.lifetime))),
-                    JSONMember("servers", .array(option.servers.map { .string($0.description) })),
-                ]))
+                rdnss.append(
+                    .object([
+                        JSONMember("lifetime", .integer(Int64(option.lifetime))),
+                        JSONMember("servers", .array(option.servers.map { .string($0.description) })),
+                    ]))
             case .dnsSearchList(let option):
-                dnssl.append(.object([
-                    JSONMember("lifetime", .integer(Int64(option.lifetime))),
-                    JSONMember("domains", .array(option.domains.map { .string($0.description) })),
-                ]))
+                dnssl.append(
+                    .object([
+                        JSONMember("lifetime", .integer(Int64(option.lifetime))),
+                        JSONMember("domains", .array(option.domains.map { .string($0.description) })),
+                    ]))
             case .unknown(let type, let body):
-                unknown.append(.object([
-                    JSONMember("type", .integer(Int64(type))),
-                    JSONMember("hex", .string(Hex.encode(body))),
-                ]))
+                unknown.append(
+                    .object([
+                        JSONMember("type", .integer(Int64(type))),
+                        JSONMember("hex", .string(Hex.encode(body))),
+                    ]))
             case .provisioningDomain:
                 break
             }

@@ -10,16 +10,17 @@ public enum OptionType {
 
     /// A readable name such as "PvD option (21)".
     public static func name(_ type: UInt8) -> String {
-        let name = switch type {
-        case sourceLinkLayerAddress: "source link-layer address option"
-        case prefixInformation: "prefix information option"
-        case mtu: "MTU option"
-        case provisioningDomain: "PvD option"
-        case routeInformation: "route information option"
-        case recursiveDNSServers: "RDNSS option"
-        case dnsSearchList: "DNSSL option"
-        default: "option"
-        }
+        let name =
+            switch type {
+            case sourceLinkLayerAddress: "source link-layer address option"
+            case prefixInformation: "prefix information option"
+            case mtu: "MTU option"
+            case provisioningDomain: "PvD option"
+            case routeInformation: "route information option"
+            case recursiveDNSServers: "RDNSS option"
+            case dnsSearchList: "DNSSL option"
+            default: "option"
+            }
         return "\(name) (\(type))"
     }
 }
@@ -54,8 +55,10 @@ public struct RouterAdvertisementHeader: Hashable, Sendable {
     /// Milliseconds; 0 means unspecified.
     public var retransTimer: UInt32
 
-    public init(curHopLimit: UInt8 = 64, flags: UInt8 = 0, routerLifetime: UInt16 = 1800,
-                reachableTime: UInt32 = 0, retransTimer: UInt32 = 0) {
+    public init(
+        curHopLimit: UInt8 = 64, flags: UInt8 = 0, routerLifetime: UInt16 = 1800,
+        reachableTime: UInt32 = 0, retransTimer: UInt32 = 0
+    ) {
         self.curHopLimit = curHopLimit
         self.flags = flags
         self.routerLifetime = routerLifetime
@@ -130,8 +133,10 @@ public struct PrefixInformation: Hashable, Sendable {
     /// Seconds; 0xFFFFFFFF is infinity.
     public var preferredLifetime: UInt32
 
-    public init(prefix: IPv6Prefix, flags: UInt8 = 0xC0, validLifetime: UInt32 = 86400,
-                preferredLifetime: UInt32 = 14400) {
+    public init(
+        prefix: IPv6Prefix, flags: UInt8 = 0xC0, validLifetime: UInt32 = 86400,
+        preferredLifetime: UInt32 = 14400
+    ) {
         self.address = prefix.address
         self.prefixLength = UInt8(prefix.length)
         self.flags = flags
@@ -276,9 +281,11 @@ public struct PvDOption: Hashable, Sendable {
     /// Nested options; never another PvD option.
     public var options: [NDOption]
 
-    public init(id: DomainName, http: Bool = false, legacy: Bool = false, delay: UInt8 = 0,
-                sequence: UInt16 = 0, routerAdvertisementHeader: RouterAdvertisementHeader? = nil,
-                options: [NDOption] = []) {
+    public init(
+        id: DomainName, http: Bool = false, legacy: Bool = false, delay: UInt8 = 0,
+        sequence: UInt16 = 0, routerAdvertisementHeader: RouterAdvertisementHeader? = nil,
+        options: [NDOption] = []
+    ) {
         self.id = id
         self.http = http
         self.legacy = legacy

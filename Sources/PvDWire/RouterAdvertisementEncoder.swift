@@ -42,8 +42,10 @@ extension WireWriter {
     }
 
     /// Type, length, `body`, then zero padding to a multiple of 8 octets.
-    mutating func withOption(_ type: UInt8, nested: Bool,
-                             _ body: (inout WireWriter) throws(EncodeError) -> Void) throws(EncodeError) {
+    mutating func withOption(
+        _ type: UInt8, nested: Bool,
+        _ body: (inout WireWriter) throws(EncodeError) -> Void
+    ) throws(EncodeError) {
         let start = bytes.count
         u8(type)
         u8(0)
@@ -51,8 +53,9 @@ extension WireWriter {
         zeros((8 - (bytes.count - start) % 8) % 8)
         let units = (bytes.count - start) / 8
         guard units <= 255 else {
-            throw EncodeError(part: nested ? .nestedOption(type) : .option(type),
-                              problem: "\(units * 8) octets is longer than an option can be (2040)")
+            throw EncodeError(
+                part: nested ? .nestedOption(type) : .option(type),
+                problem: "\(units * 8) octets is longer than an option can be (2040)")
         }
         bytes[start + 1] = UInt8(units)
     }
@@ -65,9 +68,13 @@ extension WireWriter {
         case .sourceLinkLayerAddress(let body):
             try raw(OptionType.sourceLinkLayerAddress, body, nested: nested)
         case .unknown(let type, let body):
-            guard ![OptionType.sourceLinkLayerAddress, OptionType.prefixInformation, OptionType.mtu,
+            guard
+                ![
+                    OptionType.sourceLinkLayerAddress, OptionType.prefixInformation, OptionType.mtu,
                     OptionType.provisioningDomain, OptionType.routeInformation, OptionType.recursiveDNSServers,
-                    OptionType.dnsSearchList].contains(type) else {
+                    OptionType.dnsSearchList,
+                ].contains(type)
+            else {
                 throw fail(type, "type \(type) has its own case; an unknown option cannot use it")
             }
             try raw(type, body, nested: nested)
@@ -89,8 +96,9 @@ extension WireWriter {
         case .routeInformation(let rio):
             let minimum = RouteInformation.minimumOptionLength(prefixLength: Int(rio.prefixLength))
             guard rio.prefixLength <= 128, (minimum...3).contains(rio.optionLength) else {
-                throw fail(OptionType.routeInformation,
-                           "option length \(rio.optionLength) does not fit prefix length \(rio.prefixLength)")
+                throw fail(
+                    OptionType.routeInformation,
+                    "option length \(rio.optionLength) does not fit prefix length \(rio.prefixLength)")
             }
             try withOption(OptionType.routeInformation, nested: nested) { writer throws(EncodeError) in
                 writer.u8(rio.prefixLength)
@@ -123,8 +131,9 @@ extension WireWriter {
 
     private mutating func raw(_ type: UInt8, _ body: ArraySlice<UInt8>, nested: Bool) throws(EncodeError) {
         guard (body.count + 2) % 8 == 0 else {
-            throw EncodeError(part: nested ? .nestedOption(type) : .option(type),
-                              problem: "body of \(body.count) octets; type, length and body must fill whole 8-octet units")
+            throw EncodeError(
+                part: nested ? .nestedOption(type) : .option(type),
+                problem: "body of \(body.count) octets; type, length and body must fill whole 8-octet units")
         }
         try withOption(type, nested: nested) { writer throws(EncodeError) in writer.append(body) }
     }

@@ -23,14 +23,17 @@ extension RouterAdvertisement {
 
     /// Cur hop limit through retrans timer: the 12 octets after the checksum.
     private static func parseHeaderFields(_ reader: inout WireReader) throws(ParseError) -> RouterAdvertisementHeader {
-        RouterAdvertisementHeader(curHopLimit: try reader.u8(.body), flags: try reader.u8(.flags),
-                                  routerLifetime: try reader.u16(.body), reachableTime: try reader.u32(.body),
-                                  retransTimer: try reader.u32(.body))
+        RouterAdvertisementHeader(
+            curHopLimit: try reader.u8(.body), flags: try reader.u8(.flags),
+            routerLifetime: try reader.u16(.body), reachableTime: try reader.u32(.body),
+            retransTimer: try reader.u32(.body))
     }
 
     /// Options until the end of `reader`: the whole message, or the PvD option's body when `nested`.
-    private static func parseOptions(_ reader: inout WireReader, nested: Bool,
-                                     notes: inout [ParseNote]) throws(ParseError) -> [NDOption] {
+    private static func parseOptions(
+        _ reader: inout WireReader, nested: Bool,
+        notes: inout [ParseNote]
+    ) throws(ParseError) -> [NDOption] {
         var options: [NDOption] = []
         options.reserveCapacity(min(reader.remaining / 8, 16))
         var sawPvD = false
@@ -44,8 +47,9 @@ extension RouterAdvertisement {
             let length = Int(reader.peek(at: 1))
             guard length > 0 else { throw ParseError(.zeroLength, part: part, field: .length, offset: start + 1) }
             guard length * 8 <= reader.remaining else {
-                throw ParseError(.truncated(needed: length * 8, available: reader.remaining),
-                                 part: part, field: .length, offset: start + 1)
+                throw ParseError(
+                    .truncated(needed: length * 8, available: reader.remaining),
+                    part: part, field: .length, offset: start + 1)
             }
             let outer = reader.enter(length * 8, as: part)
             defer { reader.leave(outer) }
@@ -80,8 +84,10 @@ extension RouterAdvertisement {
     }
 
     /// Throws `invalidLength` unless `isAllowed`; `allowed` is only built for the error.
-    private static func checkLength(_ reader: WireReader, _ length: Int, _ allowed: @autoclosure () -> String,
-                                    _ isAllowed: Bool) throws(ParseError) {
+    private static func checkLength(
+        _ reader: WireReader, _ length: Int, _ allowed: @autoclosure () -> String,
+        _ isAllowed: Bool
+    ) throws(ParseError) {
         guard isAllowed else { throw reader.error(.invalidLength(length, allowed: allowed()), .length, at: reader.start + 1) }
     }
 
@@ -93,8 +99,10 @@ extension RouterAdvertisement {
     }
 
     /// RFC 4861 §4.6.2: length 4; reserved octets ignored.
-    private static func parsePrefixInformation(_ reader: inout WireReader,
-                                               length: Int) throws(ParseError) -> PrefixInformation {
+    private static func parsePrefixInformation(
+        _ reader: inout WireReader,
+        length: Int
+    ) throws(ParseError) -> PrefixInformation {
         try checkLength(reader, length, "4", length == 4)
         let prefixLength = try reader.u8(.prefixLength)
         guard prefixLength <= 128 else {
@@ -104,16 +112,19 @@ extension RouterAdvertisement {
         let valid = try reader.u32(.body)
         let preferred = try reader.u32(.body)
         reader.skip(4)
-        var option = PrefixInformation(prefix: IPv6Prefix(address: .unspecified, length: 0)!, flags: flags,
-                                       validLifetime: valid, preferredLifetime: preferred)
+        var option = PrefixInformation(
+            prefix: IPv6Prefix(address: .unspecified, length: 0)!, flags: flags,
+            validLifetime: valid, preferredLifetime: preferred)
         option.address = try reader.address(.prefix)
         option.prefixLength = prefixLength
         return option
     }
 
     /// RFC 4191 §2.3: length 1 to 3, large enough for the prefix length.
-    private static func parseRouteInformation(_ reader: inout WireReader,
-                                              length: Int) throws(ParseError) -> RouteInformation {
+    private static func parseRouteInformation(
+        _ reader: inout WireReader,
+        length: Int
+    ) throws(ParseError) -> RouteInformation {
         try checkLength(reader, length, "1, 2 or 3", (1...3).contains(length))
         let prefixLength = try reader.u8(.prefixLength)
         guard prefixLength <= 128 else {
@@ -184,8 +195,9 @@ extension RouterAdvertisement {
             header = try parseHeaderFields(&reader)
         }
         let options = try parseOptions(&reader, nested: true, notes: &notes)
-        return PvDOption(id: id, http: flags & PvDOption.Flag.http != 0, legacy: flags & PvDOption.Flag.legacy != 0,
-                         delay: UInt8(flags & PvDOption.Flag.delay), sequence: sequence,
-                         routerAdvertisementHeader: header, options: options)
+        return PvDOption(
+            id: id, http: flags & PvDOption.Flag.http != 0, legacy: flags & PvDOption.Flag.legacy != 0,
+            delay: UInt8(flags & PvDOption.Flag.delay), sequence: sequence,
+            routerAdvertisementHeader: header, options: options)
     }
 }

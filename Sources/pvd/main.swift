@@ -9,7 +9,8 @@ import PvDExec
 
 let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),
-   !request.needsUserDatabase {
+    !request.needsUserDatabase
+{
     request.run(lookingUpUsersWith: nil)
 }
 Programs.exec(beside: "pvd-cli", argv: arguments)

@@ -19,8 +19,10 @@ struct StderrLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let level = event.level
-        var text = journal ? "<\(StderrLogHandler.priority(level))>\(event.message)\n"
-                           : "pvdd: \(level == .info ? "" : "\(level): ")\(event.message)\n"
+        var text =
+            journal
+            ? "<\(StderrLogHandler.priority(level))>\(event.message)\n"
+            : "pvdd: \(level == .info ? "" : "\(level): ")\(event.message)\n"
         text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 

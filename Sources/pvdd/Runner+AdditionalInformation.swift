@@ -57,7 +57,8 @@ extension Runner {
         let outcome = Runner.outcome(status: status, body: body, errors: errors)
         let before = information.entries[name]?.status
         if information.finished(name, outcome, at: now, unixTime: Int64(time(nil)), random: Runner.random),
-           let entry = information.entries[name], entry.status != before {
+            let entry = information.entries[name], entry.status != before
+        {
             if entry.status == "valid" {
                 logger.info("domain \(name): additional information valid until \(RFC3339.format(entry.document?.expires ?? 0))")
             } else {

@@ -4,8 +4,8 @@ import HostNet
 import PvDConfig
 import PvDCore
 import PvDExec
-import UserDatabase
 import PvDWire
+import UserDatabase
 
 /// What the D-Bus API shows of one domain.
 struct DomainView {
@@ -74,16 +74,19 @@ final class DaemonBus: BusObjectHandler {
         let current = Set(runner.domainNames())
         do {
             for name in current.subtracting(announced).sorted() {
-                try connection.emitSignal(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainAdded",
-                                          [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
+                try connection.emitSignal(
+                    PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainAdded",
+                    [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
             }
             for name in announced.subtracting(current).sorted() {
-                try connection.emitSignal(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainRemoved",
-                                          [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
+                try connection.emitSignal(
+                    PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainRemoved",
+                    [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
             }
             for name in changed.intersection(current).intersection(announced).sorted() {
-                try connection.emitPropertiesChanged(PvDBusAPI.path(ofDomain: name), PvDBusAPI.domainInterface,
-                                                     PvDBusAPI.domain.properties.map(\.name))
+                try connection.emitPropertiesChanged(
+                    PvDBusAPI.path(ofDomain: name), PvDBusAPI.domainInterface,
+                    PvDBusAPI.domain.properties.map(\.name))
             }
         } catch {
             logger.error("D-Bus signal: \(error)")
@@ -104,7 +107,8 @@ final class DaemonBus: BusObjectHandler {
 
     func property(_ name: String, path: String) throws(BusError) -> BusValue {
         guard let domainName = PvDBusAPI.domainName(ofPath: path),
-              let view = runner.domainView(named: domainName) else {
+            let view = runner.domainView(named: domainName)
+        else {
             throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain at \(path)")
         }
         let spec = view.spec
@@ -136,11 +140,15 @@ final class DaemonBus: BusObjectHandler {
     func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue] {
         switch member {
         case "ListDomains":
-            return [.array(elementSignature: "(sso)", runner.domainNames().compactMap { name in
-                runner.catalog.kind(of: name).map {
-                    .structure([.string(name), .string($0.rawValue), .objectPath(PvDBusAPI.path(ofDomain: name))])
-                }
-            })]
+            return [
+                .array(
+                    elementSignature: "(sso)",
+                    runner.domainNames().compactMap { name in
+                        runner.catalog.kind(of: name).map {
+                            .structure([.string(name), .string($0.rawValue), .objectPath(PvDBusAPI.path(ofDomain: name))])
+                        }
+                    })
+            ]
         case "GetDomain":
             return [.objectPath(PvDBusAPI.path(ofDomain: try resolve(arguments)))]
         case "GetState":
@@ -250,9 +258,11 @@ final class DaemonBus: BusObjectHandler {
         let uid = try caller.uid()
         guard uid != 0 else { return }
         guard let account = UserAccount(uid: uid),
-              runner.settings.allows(user: account.name, uid: uid, groups: account.groupNames(), domain: domain) else {
-            throw BusError(PvDBusAPI.ErrorName.accessDenied,
-                           "uid \(uid) may not use domain \(domain); the access section of pvdd.yaml says who may")
+            runner.settings.allows(user: account.name, uid: uid, groups: account.groupNames(), domain: domain)
+        else {
+            throw BusError(
+                PvDBusAPI.ErrorName.accessDenied,
+                "uid \(uid) may not use domain \(domain); the access section of pvdd.yaml says who may")
         }
     }
 

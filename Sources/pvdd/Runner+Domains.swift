@@ -18,8 +18,9 @@ extension Runner {
         let now = loop.now
         let tunnel = kind == .vpn ? host.tunnel(in: name) : nil
         guard let state = catalog.state(of: name, at: now, tunnelUp: tunnel != nil) else { return nil }
-        var view = DomainView(name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
-                              namespace: kind == .namespace ? name : DomainNaming.namespacePrefix + name)
+        var view = DomainView(
+            name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
+            namespace: kind == .namespace ? name : DomainNaming.namespacePrefix + name)
         if case .explicit(let id)? = catalog.key(of: name) { view.pvdID = id.description }
         if let domain = catalog.table.domains.values.first(where: { $0.name == name }) {
             view.spec = catalog.table.spec(named: name, at: now)
@@ -43,8 +44,9 @@ extension Runner {
         guard case .object(let members) = settings else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "settings must be a{sv}") }
         let known = DeclarativeState.domainKeys.subtracting(["name"])
         if let unknown = members.first(where: { !known.contains($0.key) }) {
-            throw BusError(PvDBusAPI.ErrorName.invalidArguments,
-                           "unknown setting \(unknown.key); known: \(known.sorted().joined(separator: ", "))")
+            throw BusError(
+                PvDBusAPI.ErrorName.invalidArguments,
+                "unknown setting \(unknown.key); known: \(known.sorted().joined(separator: ", "))")
         }
         let spec: DomainSpec
         do { spec = try DomainSpec(json: .object([JSONMember("name", .string(name))] + members)) } catch {
@@ -58,8 +60,9 @@ extension Runner {
     /// RemoveDomain: static, VPN and namespace domains go; learnt ones go with their routers.
     func removeDomain(_ name: String) throws(BusError) {
         guard catalog.reservedNames.contains(name) else {
-            throw BusError(PvDBusAPI.ErrorName.notRemovable,
-                           "\(name) was learnt from Router Advertisements; it goes when its routers withdraw it")
+            throw BusError(
+                PvDBusAPI.ErrorName.notRemovable,
+                "\(name) was learnt from Router Advertisements; it goes when its routers withdraw it")
         }
         var target = catalog.declared
         target.domains.removeAll { $0.name == name }

@@ -27,11 +27,13 @@ extension Runner {
             let device = try KernelHostNet.tunnelDevice(for: name)
             try HostFiles.makeDirectories(stateDirectory)
             let hook = "\(Programs.ownPath() ?? "/usr/local/sbin/pvdd") vpn-hook"
-            let child = try ChildProcess.spawn(Runner.openVPN, [
-                "--config", vpn.config, "--dev", device, "--dev-type", "tun", "--ifconfig-noexec", "--route-noexec",
-                "--script-security", "2", "--up", hook, "--up-restart", "--setenv", "PVD_DOMAIN", name,
-                "--log-append", openVPNLog(name), "--verb", "3",
-            ], scratch: stateDirectory)
+            let child = try ChildProcess.spawn(
+                Runner.openVPN,
+                [
+                    "--config", vpn.config, "--dev", device, "--dev-type", "tun", "--ifconfig-noexec", "--route-noexec",
+                    "--script-security", "2", "--up", hook, "--up-restart", "--setenv", "PVD_DOMAIN", name,
+                    "--log-append", openVPNLog(name), "--verb", "3",
+                ], scratch: stateDirectory)
             try loop.onExit(of: child.pid) { [unowned self] status in
                 _ = child.collect(limit: 0)
                 self.clientExited(name, pid: child.pid, status: "status \(status)")
@@ -54,7 +56,8 @@ extension Runner {
         let delay = Runner.vpnRestartDelay(afterShortRuns: vpn.shortRuns - 1)
         vpn.restartAt = now + delay
         if vpn.shortRuns >= Runner.failedAfterShortRuns {
-            vpn.failure = "OpenVPN exited (\(status)) \(vpn.shortRuns) times in a row within a minute of starting; "
+            vpn.failure =
+                "OpenVPN exited (\(status)) \(vpn.shortRuns) times in a row within a minute of starting; "
                 + "its reason is in \(openVPNLog(name)); pvdd tries again in \(Int(delay)) s"
         }
         catalog.vpns[name] = vpn

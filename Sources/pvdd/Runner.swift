@@ -69,8 +69,9 @@ final class Runner {
 
     /// The learnt-domain table the settings make, with nothing learnt yet.
     static func emptyTable(_ settings: DaemonConfiguration) -> DomainTable {
-        DomainTable(secret: hostSecret(), gracePeriod: settings.gracePeriod, aliases: settings.aliases,
-                    attachments: settings.attachments, addressProbeTime: settings.duplicateAddressDetection ? addressProbeTime : nil)
+        DomainTable(
+            secret: hostSecret(), gracePeriod: settings.gracePeriod, aliases: settings.aliases,
+            attachments: settings.attachments, addressProbeTime: settings.duplicateAddressDetection ? addressProbeTime : nil)
     }
 
     /// Whether RAs heard on `interface` count.
@@ -184,9 +185,11 @@ final class Runner {
             var renamed = settings
             renamed.aliases = files.settings.aliases
             let fresh = Runner.emptyTable(renamed)
-            if let table = try? DomainTable(state: catalog.table.state, limits: fresh.limits, secret: fresh.secret, gracePeriod: fresh.gracePeriod,
-                                            aliases: fresh.aliases, attachments: fresh.attachments, addressProbeTime: fresh.addressProbeTime,
-                                            reservedNames: catalog.reservedNames) {
+            if let table = try? DomainTable(
+                state: catalog.table.state, limits: fresh.limits, secret: fresh.secret, gracePeriod: fresh.gracePeriod,
+                aliases: fresh.aliases, attachments: fresh.attachments, addressProbeTime: fresh.addressProbeTime,
+                reservedNames: catalog.reservedNames)
+            {
                 var reloaded = table
                 _ = reloaded.setIPv4Uplinks(self.catalog.table.ipv4Uplinks, at: now)
                 self.catalog.table = reloaded
@@ -266,8 +269,10 @@ final class Runner {
         var changed: Set<String> = []
         for answer in answers {
             guard let conflict = catalog.table.addressInUse(answer.target, on: answer.interface, at: now) else { continue }
-            let outcome = conflict.gaveUp ? "no address in \(conflict.prefix) after \(conflict.conflicts) conflicts"
-                                          : "trying another address in \(conflict.prefix)"
+            let outcome =
+                conflict.gaveUp
+                ? "no address in \(conflict.prefix) after \(conflict.conflicts) conflicts"
+                : "trying another address in \(conflict.prefix)"
             logger.warning("domain \(conflict.domain): \(conflict.address) is in use on \(answer.interface); \(outcome)")
             changed.insert(conflict.domain)
         }
@@ -286,7 +291,8 @@ final class Runner {
     private func reportLimits(at now: Double) {
         let counters = catalog.table.counters
         guard counters != reportedCounters, now - lastLimitReport >= 10 else { return }
-        let report: String = "limits: \(counters.rateLimitedRAs - reportedCounters.rateLimitedRAs) RA(s) over the rate, "
+        let report: String =
+            "limits: \(counters.rateLimitedRAs - reportedCounters.rateLimitedRAs) RA(s) over the rate, "
             + "\(counters.refusedDomains - reportedCounters.refusedDomains) new domain(s), "
             + "\(counters.refusedRouters - reportedCounters.refusedRouters) router(s) and "
             + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) and "
@@ -338,7 +344,8 @@ final class Runner {
             } else if let spec = catalog.table.spec(named: name, at: now) {
                 let routers = spec.routers.count + spec.otherUplinks.reduce(0) { $0 + $1.routers.count }
                 let uplinks = ([spec.uplink] + spec.otherUplinks.map(\.uplink)).joined(separator: ", ")
-                let summary: String = "\(spec.allAddresses.count) address(es), \(routers) router(s), "
+                let summary: String =
+                    "\(spec.allAddresses.count) address(es), \(routers) router(s), "
                     + "\(spec.dnsServers.count) DNS server(s) on \(uplinks)\(spec.ipv4 ? ", IPv4" : "")"
                 logger.info("domain \(name): \(summary)")
             } else {

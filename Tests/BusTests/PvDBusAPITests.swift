@@ -1,5 +1,6 @@
 import PvDWire
 import Testing
+
 @testable import Bus
 
 struct PvDBusAPITests {
@@ -30,8 +31,10 @@ struct PvDBusAPITests {
     }
 
     @Test func interfacesDescribeEveryMember() {
-        #expect(PvDBusAPI.manager.methods.map(\.name).sorted() == [
-            "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "OpenDomain", "Reload", "RemoveDomain"])
+        #expect(
+            PvDBusAPI.manager.methods.map(\.name).sorted() == [
+                "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "OpenDomain", "Reload", "RemoveDomain",
+            ])
         #expect(PvDBusAPI.domain.properties.count == 18)
     }
 }

@@ -1,7 +1,7 @@
+import Glibc
 import PvDConfig
 import PvDCore
 import PvDWire
-import Glibc
 import Testing
 
 /// Reads a small text file (tests only).
@@ -33,24 +33,25 @@ enum HostFile {
     }
 
     @Test func everyKey() throws {
-        let configuration = try DaemonConfiguration(yaml: """
-            uplinks: [eth0, wlan0]
-            grace-period: 2.5
-            duplicate-address-detection: false
-            ipv6-forwarding: global
-            state: /var/lib/pvd/state.json
-            aliases:
-              corp: Corp.Example.COM
-              lab: lab.example.org.
-            attachment:
-              eth0: macvlan
-            access:
-              corp: {users: [alice], groups: [staff]}
-              "*": {groups: [netdev]}
-            additional-information:
-              fetch: false
-              ca-file: /etc/pvd/lab-ca.pem
-            """)
+        let configuration = try DaemonConfiguration(
+            yaml: """
+                uplinks: [eth0, wlan0]
+                grace-period: 2.5
+                duplicate-address-detection: false
+                ipv6-forwarding: global
+                state: /var/lib/pvd/state.json
+                aliases:
+                  corp: Corp.Example.COM
+                  lab: lab.example.org.
+                attachment:
+                  eth0: macvlan
+                access:
+                  corp: {users: [alice], groups: [staff]}
+                  "*": {groups: [netdev]}
+                additional-information:
+                  fetch: false
+                  ca-file: /etc/pvd/lab-ca.pem
+                """)
         #expect(configuration.access == ["corp": DomainAccess(users: ["alice"], groups: ["staff"]), "*": DomainAccess(groups: ["netdev"])])
         #expect(configuration.allows(user: "alice", uid: 1000, groups: ["users"], domain: "corp"))
         #expect(configuration.allows(user: "bob", uid: 1001, groups: ["staff"], domain: "corp"))
@@ -87,7 +88,10 @@ enum HostFile {
         ("additional-information:\n  ca-file: lab.pem", "additional-information.ca-file: must be an absolute path"),
         ("additional-information:\n  cafile: /x", "additional-information.cafile: unknown key; known: ca-file, fetch"),
         ("ipv6-forwarding: everywhere", "ipv6-forwarding: is auto (per interface where the kernel can) or global, not everywhere"),
-        ("uplink: [eth0]", "uplink: unknown key; known: access, additional-information, aliases, attachment, domains, duplicate-address-detection, grace-period, ipv6-forwarding, namespaces, state, uplinks, vpns"),
+        (
+            "uplink: [eth0]",
+            "uplink: unknown key; known: access, additional-information, aliases, attachment, domains, duplicate-address-detection, grace-period, ipv6-forwarding, namespaces, state, uplinks, vpns"
+        ),
         ("- eth0", "must be a mapping"),
     ])
     func badInputIsNamed(_ text: String, _ message: String) {

@@ -1,7 +1,7 @@
-import Testing
 import PvDConfig
 import PvDCore
 import PvDWire
+import Testing
 
 struct DeclarativeStateTests {
     let text = """
@@ -33,7 +33,10 @@ struct DeclarativeStateTests {
 
     @Test(arguments: [
         ("domains: {}", "domains: must be a list"),
-        ("domains: [{name: a, uplink: eth0, colour: blue}]", "domains[0].colour: unknown key; known: addresses, attachment, dns, mtu, name, on_link, routers, routes, search, uplink"),
+        (
+            "domains: [{name: a, uplink: eth0, colour: blue}]",
+            "domains[0].colour: unknown key; known: addresses, attachment, dns, mtu, name, on_link, routers, routes, search, uplink"
+        ),
         ("domains: [{name: a}]", "domains[0]: a domain needs \"name\" and \"uplink\""),
         ("domains: [{name: a, uplink: eth0, addresses: [nope]}]", "domains[0].addresses: \"nope\" is not valid here"),
         ("domains: [{name: ../x, uplink: eth0}]", "domains[0].name: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
@@ -50,7 +53,8 @@ struct DeclarativeStateTests {
 
     @Test func changesRemoveThenChangeThenAdd() throws {
         let current = try state(text)
-        let target = try state("""
+        let target = try state(
+            """
             domains:
               - {name: lab, uplink: eth0, addresses: ["2001:db8:9::6"]}
               - {name: new, uplink: eth0}
@@ -58,9 +62,11 @@ struct DeclarativeStateTests {
               - {name: corp-vpn, openvpn: /etc/pvd/other.ovpn}
             namespaces: [testns, more]
             """)
-        #expect(current.changes(to: target).map(\.description) == [
-            "remove domain other", "remove VPN domain corp-vpn", "change domain lab", "add domain new",
-            "add VPN domain corp-vpn", "add namespace more"])
+        #expect(
+            current.changes(to: target).map(\.description) == [
+                "remove domain other", "remove VPN domain corp-vpn", "change domain lab", "add domain new",
+                "add VPN domain corp-vpn", "add namespace more",
+            ])
         #expect(target.changes(to: target).isEmpty)
     }
 }

@@ -20,7 +20,8 @@ struct HostileYAMLTests {
         """
 
     static func millisecondsToRefuse(_ text: String) -> (Double, String?) {
-        var start = timespec(), end = timespec()
+        var start = timespec()
+        var end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         var message: String?
         do { _ = try YAMLDocument.parse(text) } catch { message = error.description }
@@ -28,16 +29,17 @@ struct HostileYAMLTests {
         return (Double(end.tv_sec - start.tv_sec) * 1000 + Double(end.tv_nsec - start.tv_nsec) / 1e6, message)
     }
 
-    @Test(arguments: [
-        (aliasBomb, "line 1: YAML anchors (&name) are not supported"),
-        ("domains: *x\n", "line 1: YAML aliases (*name) are not supported"),
-        ("a: &x 1\nb: *x\n", "line 1: YAML anchors (&name) are not supported"),
-        ("domains:\n  - !!binary aGk=\n", nil),
-        (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "line 1: nested deeper than 32 levels"),
-        (String(repeating: "- ", count: 33) + "x\n", "line 1: nested deeper than 32 levels"),
-        ("k: [" + String(repeating: "1,", count: 100_001) + "1]\n", "line 1: more than 100000 values"),
-        (String(repeating: "#", count: (1 << 20) + 1), "the document has 1048577 bytes; at most 1048576 are read"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            (aliasBomb, "line 1: YAML anchors (&name) are not supported"),
+            ("domains: *x\n", "line 1: YAML aliases (*name) are not supported"),
+            ("a: &x 1\nb: *x\n", "line 1: YAML anchors (&name) are not supported"),
+            ("domains:\n  - !!binary aGk=\n", nil),
+            (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), "line 1: nested deeper than 32 levels"),
+            (String(repeating: "- ", count: 33) + "x\n", "line 1: nested deeper than 32 levels"),
+            ("k: [" + String(repeating: "1,", count: 100_001) + "1]\n", "line 1: more than 100000 values"),
+            (String(repeating: "#", count: (1 << 20) + 1), "the document has 1048577 bytes; at most 1048576 are read"),
+        ] as [(String, String?)])
     func refusedQuicklyWithAReason(text: String, reason: String?) {
         let (milliseconds, message) = Self.millisecondsToRefuse(text)
         if let reason {
@@ -59,11 +61,13 @@ struct HostileYAMLTests {
     }
 
     @Test func ordinaryDocumentsStillRead() throws {
-        let state = try DeclarativeState(try YAMLDocument.parse("""
-            domains:
-              - {name: lab, uplink: eth0, addresses: ["2001:db8::5"]}
-            namespaces: [scratch]
-            """))
+        let state = try DeclarativeState(
+            try YAMLDocument.parse(
+                """
+                domains:
+                  - {name: lab, uplink: eth0, addresses: ["2001:db8::5"]}
+                namespaces: [scratch]
+                """))
         #expect(state.domains.map(\.name) == ["lab"])
         #expect(state.namespaces == ["scratch"])
     }

@@ -1,6 +1,7 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 struct AdditionalInformationTableTests {
     let id = try! DomainName("corp.example.com")
@@ -12,8 +13,10 @@ struct AdditionalInformationTableTests {
         .init(name: "corp", id: id, sequence: sequence, delay: delay, prefixes: [prefix])
     }
 
-    func body(identifier: String = "corp.example.com", expires: String = "2030-01-01T00:00:00Z",
-              prefixes: String = #"["2001:db8::/32"]"#) -> [UInt8] {
+    func body(
+        identifier: String = "corp.example.com", expires: String = "2030-01-01T00:00:00Z",
+        prefixes: String = #"["2001:db8::/32"]"#
+    ) -> [UInt8] {
         Array(#"{"identifier":"\#(identifier)","expires":"\#(expires)","prefixes":\#(prefixes),"extra":1}"#.utf8)
     }
 
@@ -55,13 +58,14 @@ struct AdditionalInformationTableTests {
         var table = AdditionalInformationTable()
         _ = table.track([candidate()], at: 0, random: most)
         table.started("corp", at: 1)
-        let answer: [UInt8] = switch problem {
-        case "identifier": body(identifier: "other.example.com")
-        case "prefixes": body(prefixes: #"["2001:db8:3::/48"]"#)
-        case "expired": body(expires: "2020-01-01T00:00:00Z")
-        case "garbage": Array("<html>".utf8)
-        default: []
-        }
+        let answer: [UInt8] =
+            switch problem {
+            case "identifier": body(identifier: "other.example.com")
+            case "prefixes": body(prefixes: #"["2001:db8:3::/48"]"#)
+            case "expired": body(expires: "2020-01-01T00:00:00Z")
+            case "garbage": Array("<html>".utf8)
+            default: []
+            }
         table.finished("corp", .answer(status: status, body: answer), at: 2, unixTime: unixTime, random: most)
         let entry = try #require(table.entries["corp"])
         #expect(entry.status.hasPrefix(expected), "\(entry.status)")

@@ -1,6 +1,7 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 /// Duplicate address detection in the table: addresses are probed before a
 /// domain uses them, and a conflict moves the domain to its next address.
@@ -22,11 +23,13 @@ struct AddressProbeTests {
         let learnt = learn(&table, at: 0)
         #expect(learnt == [name])
         #expect(table.specs(at: 0).first?.addresses == [], "the domain exists, without its tentative address")
-        let probes = table.takeProbes(), again = table.takeProbes()
+        let probes = table.takeProbes()
+        let again = table.takeProbes()
         #expect(probes == ["eth0": [address(attempt: 0)]])
         #expect(again.isEmpty, "each address is probed once")
         #expect(table.nextExpiry() == 1)
-        let early = table.expire(at: 0.5), done = table.expire(at: 1)
+        let early = table.expire(at: 0.5)
+        let done = table.expire(at: 1)
         #expect(early.isEmpty)
         #expect(done == [name])
         #expect(table.specs(at: 1).first?.addresses == [address(attempt: 0)])
@@ -67,8 +70,9 @@ struct AddressProbeTests {
         _ = learn(&table, at: 0)
         _ = table.addressInUse(address(attempt: 0), on: "eth0", at: 0.1)
         _ = table.expire(at: 1.5)
-        let restored = try DomainTable(state: try JSONValue.parse(Array(table.state.serialized.utf8)), secret: secret,
-                                       addressProbeTime: 1)
+        let restored = try DomainTable(
+            state: try JSONValue.parse(Array(table.state.serialized.utf8)), secret: secret,
+            addressProbeTime: 1)
         #expect(restored.specs(at: 2).first?.addresses == [address(attempt: 1)], "no new probe for an address in use")
     }
 
@@ -76,14 +80,22 @@ struct AddressProbeTests {
         var table = DomainTable(secret: secret)
         _ = learn(&table, at: 0)
         guard case .object(let top) = table.state, case .array(let domains) = top.first(where: { $0.key == "domains" })?.value,
-              case .object(let members) = domains.first else {
+            case .object(let members) = domains.first
+        else {
             Issue.record("unexpected state shape")
             return
         }
-        let old = JSONValue.object([JSONMember("version", .integer(DomainTable.stateVersion)),
-                                    JSONMember("domains", .array([.object(members.filter {
-                                        $0.key != "verified_addresses" && $0.key != "address_conflicts"
-                                    })]))])
+        let old = JSONValue.object([
+            JSONMember("version", .integer(DomainTable.stateVersion)),
+            JSONMember(
+                "domains",
+                .array([
+                    .object(
+                        members.filter {
+                            $0.key != "verified_addresses" && $0.key != "address_conflicts"
+                        })
+                ])),
+        ])
         var restored = try DomainTable(state: old, secret: secret, addressProbeTime: 1)
         #expect(restored.specs(at: 1).first?.addresses == [address(attempt: 0)])
         _ = restored.expire(at: 1)

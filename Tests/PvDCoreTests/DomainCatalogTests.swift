@@ -1,6 +1,7 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 /// Every kind of domain and every transition the catalog makes, against the
 /// in-memory host.
@@ -15,8 +16,10 @@ struct DomainCatalogTests {
         var catalog = DomainCatalog(table: DomainTable(secret: secret))
         _ = catalog.table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
         _ = catalog.table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
-        _ = try catalog.apply(DeclarativeState(domains: [spec("lab")], vpns: [.init(name: "home", openVPNConfig: "/etc/pvd/home.conf")],
-                                               namespaces: ["scratch"]), host: host)
+        _ = try catalog.apply(
+            DeclarativeState(
+                domains: [spec("lab")], vpns: [.init(name: "home", openVPNConfig: "/etc/pvd/home.conf")],
+                namespaces: ["scratch"]), host: host)
         return catalog
     }
 
@@ -128,8 +131,9 @@ struct DomainCatalogTests {
 
     @Test func anExplicitDomainLingersWithItsPvDID() throws {
         var catalog = DomainCatalog(table: DomainTable(secret: secret, gracePeriod: 0))
-        _ = catalog.table.observe(RA.pvd("corp.example.com", lifetime: 10, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
-                                  from: RA.router(2), on: "eth0", at: 0)
+        _ = catalog.table.observe(
+            RA.pvd("corp.example.com", lifetime: 10, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
+            from: RA.router(2), on: "eth0", at: 0)
         catalog.rememberLearntKeys()
         #expect(catalog.table.expire(at: 20).contains("corp.example.com"))
         let lingers = catalog.linger("corp.example.com", at: 20)

@@ -1,18 +1,24 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 /// RAs for the table tests, built as values (their wire form is PvDWire's business).
 enum RA {
     static func router(_ last: UInt16) -> IPv6Address { IPv6Address(high: 0xFE80_0000_0000_0000, low: UInt64(last)) }
     static func prefix(_ text: String) -> IPv6Prefix { IPv6Prefix(text)! }
 
-    static func options(prefix: String?, valid: UInt32 = 3600, dns: String? = nil, search: String? = nil,
-                        route: String? = nil, mtu: UInt32? = nil) -> [NDOption] {
+    static func options(
+        prefix: String?, valid: UInt32 = 3600, dns: String? = nil, search: String? = nil,
+        route: String? = nil, mtu: UInt32? = nil
+    ) -> [NDOption] {
         var options: [NDOption] = []
         if let prefix {
-            options.append(.prefixInformation(PrefixInformation(prefix: RA.prefix(prefix), validLifetime: valid,
-                                                                preferredLifetime: min(valid, 1800))))
+            options.append(
+                .prefixInformation(
+                    PrefixInformation(
+                        prefix: RA.prefix(prefix), validLifetime: valid,
+                        preferredLifetime: min(valid, 1800))))
         }
         if let dns { options.append(.recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: [IPv6Address(dns)!]))) }
         if let search { options.append(.dnsSearchList(DNSSearchList(lifetime: 600, domains: [try! DomainName(search)]))) }
@@ -25,8 +31,10 @@ enum RA {
         RouterAdvertisement(header: RouterAdvertisementHeader(routerLifetime: lifetime), options: options)
     }
 
-    static func pvd(_ id: String, sequence: UInt16 = 1, lifetime: UInt16 = 1800, legacy: Bool = false,
-                    _ options: [NDOption]) -> RouterAdvertisement {
+    static func pvd(
+        _ id: String, sequence: UInt16 = 1, lifetime: UInt16 = 1800, legacy: Bool = false,
+        _ options: [NDOption]
+    ) -> RouterAdvertisement {
         let pvd = PvDOption(id: try! DomainName(id), legacy: legacy, sequence: sequence, options: options)
         return RouterAdvertisement(header: RouterAdvertisementHeader(routerLifetime: lifetime), options: [.provisioningDomain(pvd)])
     }
@@ -37,9 +45,12 @@ struct DomainTableTests {
 
     @Test func plainRAMakesAnImplicitDomain() throws {
         var table = DomainTable(secret: secret)
-        let changed = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64", dns: "2001:db8:1::53", search: "home.example",
-                                                        route: "2001:db8:100::/48", mtu: 1480)),
-                                    from: RA.router(1), on: "eth0", at: 0)
+        let changed = table.observe(
+            RA.plain(
+                RA.options(
+                    prefix: "2001:db8:1::/64", dns: "2001:db8:1::53", search: "home.example",
+                    route: "2001:db8:100::/48", mtu: 1480)),
+            from: RA.router(1), on: "eth0", at: 0)
         #expect(changed == ["eth0-fe80-0-1"])
         let spec = try #require(table.specs(at: 0).first)
         #expect((try? DomainNaming.validate(spec.name)) != nil, "\(spec.name) is a valid domain name")
@@ -63,7 +74,8 @@ struct DomainTableTests {
 
     @Test func aliasesNameExplicitDomainsAndAttachmentsFollowTheUplink() throws {
         var table = DomainTable(secret: secret, aliases: ["corp": try DomainName("corp.example.com")], attachments: ["eth1": .macvlan])
-        #expect(table.observe(RA.pvd("CORP.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth1", at: 0)
+        #expect(
+            table.observe(RA.pvd("CORP.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth1", at: 0)
                 == ["corp"])
         _ = table.observe(RA.pvd("other.example.com", RA.options(prefix: "2001:db8:3::/64")), from: RA.router(3), on: "eth0", at: 0)
         let specs = table.specs(at: 0)
@@ -84,12 +96,14 @@ struct DomainTableTests {
 
     @Test func oneExplicitDomainOnTwoUplinks() throws {
         var table = DomainTable(secret: secret, addressProbeTime: 1)
-        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64", dns: "2001:db8:2::53")),
-                          from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(
+            RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64", dns: "2001:db8:2::53")),
+            from: RA.router(2), on: "eth0", at: 0)
         // The same prefix heard on a second link stays the first link's.
         _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(3), on: "wlan0", at: 0)
-        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:3::/64", dns: "2001:db8:3::53")),
-                          from: RA.router(3), on: "wlan0", at: 0)
+        _ = table.observe(
+            RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:3::/64", dns: "2001:db8:3::53")),
+            from: RA.router(3), on: "wlan0", at: 0)
         let address2 = StableAddress.address(in: RA.prefix("2001:db8:2::/64"), domain: "corp.example.com", secret: secret)
         let address3 = StableAddress.address(in: RA.prefix("2001:db8:3::/64"), domain: "corp.example.com", secret: secret)
         let probes = table.takeProbes()
@@ -100,14 +114,24 @@ struct DomainTableTests {
         #expect(spec.uplink == "eth0")
         #expect(spec.addresses == [address2])
         #expect(spec.routers == [RA.router(2)])
-        #expect(spec.otherUplinks == [UplinkSpec(uplink: "wlan0", addresses: [address3], routers: [RA.router(3)],
-                                                 onLinkPrefixes: [RA.prefix("2001:db8:2::/64"), RA.prefix("2001:db8:3::/64")])])
+        #expect(
+            spec.otherUplinks == [
+                UplinkSpec(
+                    uplink: "wlan0", addresses: [address3], routers: [RA.router(3)],
+                    onLinkPrefixes: [RA.prefix("2001:db8:2::/64"), RA.prefix("2001:db8:3::/64")])
+            ])
         #expect(spec.allAddresses == [address2, address3])
         #expect(spec.dnsServers == [IPv6Address("2001:db8:2::53")!, IPv6Address("2001:db8:3::53")!])
 
         // eth0's router goes: the domain carries on through wlan0.
-        _ = table.observe(RA.pvd("corp.example.com", lifetime: 0, [.prefixInformation(PrefixInformation(
-            prefix: RA.prefix("2001:db8:2::/64"), validLifetime: 0, preferredLifetime: 0))]), from: RA.router(2), on: "eth0", at: 2)
+        _ = table.observe(
+            RA.pvd(
+                "corp.example.com", lifetime: 0,
+                [
+                    .prefixInformation(
+                        PrefixInformation(
+                            prefix: RA.prefix("2001:db8:2::/64"), validLifetime: 0, preferredLifetime: 0))
+                ]), from: RA.router(2), on: "eth0", at: 2)
         let after = try #require(table.specs(at: 2).first)
         #expect(after.uplink == "eth0" && after.routers.isEmpty && after.addresses.isEmpty)
         #expect(after.otherUplinks.map(\.routers) == [[RA.router(3)]])
@@ -135,8 +159,9 @@ struct DomainTableTests {
         #expect(changed == ["corp.example.com"])
         let spec = table.specs(at: 1)[0]
         #expect(spec.routers == [RA.router(3)])
-        #expect(spec.addresses == [StableAddress.address(in: RA.prefix("2001:db8:3::/64"), domain: "corp.example.com", secret: secret)],
-                "RFC 8028: R2's prefix's address goes with R2, whose prefix no other router advertises")
+        #expect(
+            spec.addresses == [StableAddress.address(in: RA.prefix("2001:db8:3::/64"), domain: "corp.example.com", secret: secret)],
+            "RFC 8028: R2's prefix's address goes with R2, whose prefix no other router advertises")
         #expect(spec.onLinkPrefixes.count == 2, "R2's prefix is still on the link until its valid lifetime runs out")
     }
 
@@ -151,8 +176,9 @@ struct DomainTableTests {
         var spec = try #require(table.spec(named: "corp.example.com", at: 0))
         #expect(spec.routers == [RA.router(2), RA.router(3)])
         #expect(Set(spec.addresses) == [address("2001:db8:2::/64"), address("2001:db8:3::/64"), address("2001:db8:4::/64")])
-        #expect(spec.nextHops == [address("2001:db8:2::/64"): [RA.router(2)], address("2001:db8:3::/64"): [RA.router(3)]],
-                "a prefix both advertise uses both; the others only their own router")
+        #expect(
+            spec.nextHops == [address("2001:db8:2::/64"): [RA.router(2)], address("2001:db8:3::/64"): [RA.router(3)]],
+            "a prefix both advertise uses both; the others only their own router")
         #expect(spec.routers(from: address("2001:db8:4::/64")) == [RA.router(2), RA.router(3)])
 
         _ = table.observe(RA.pvd("corp.example.com", lifetime: 0, []), from: RA.router(2), on: "eth0", at: 1)
@@ -168,11 +194,12 @@ struct DomainTableTests {
         var table = DomainTable(secret: secret)
         let servers = ["2001:db8::b", "2001:db8::a", "ff02::1", "::", "::1", "fe80::53"].map { IPv6Address($0)! }
         func ra(_ first: [IPv6Address], _ search: [String]) throws -> RouterAdvertisement {
-            RA.plain(RA.options(prefix: "2001:db8:1::/64") + [
-                .recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: first)),
-                .recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: [IPv6Address("2001:db8::c")!])),
-                .dnsSearchList(DNSSearchList(lifetime: 600, domains: try search.map { try DomainName($0) })),
-            ])
+            RA.plain(
+                RA.options(prefix: "2001:db8:1::/64") + [
+                    .recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: first)),
+                    .recursiveDNSServers(RecursiveDNSServers(lifetime: 600, servers: [IPv6Address("2001:db8::c")!])),
+                    .dnsSearchList(DNSSearchList(lifetime: 600, domains: try search.map { try DomainName($0) })),
+                ])
         }
         _ = table.observe(try ra(servers, ["z.example", "a.example"]), from: RA.router(1), on: "eth0", at: 0)
         var spec = try #require(table.specs(at: 0).first)
@@ -206,8 +233,11 @@ struct DomainTableTests {
         var spec = table.specs(at: 1)[0]
         #expect(spec.onLinkPrefixes == [RA.prefix("2001:db8:4::/64")], "sequence 6 replaced everything")
         #expect(spec.routers == [RA.router(3)])
-        #expect(table.observe(RA.pvd("corp.example.com", sequence: 5, RA.options(prefix: "2001:db8:2::/64")),
-                              from: RA.router(2), on: "eth0", at: 2).isEmpty)
+        #expect(
+            table.observe(
+                RA.pvd("corp.example.com", sequence: 5, RA.options(prefix: "2001:db8:2::/64")),
+                from: RA.router(2), on: "eth0", at: 2
+            ).isEmpty)
         spec = table.specs(at: 2)[0]
         #expect(spec.onLinkPrefixes == [RA.prefix("2001:db8:4::/64")], "the older sequence number was ignored")
         #expect(DomainTable.isNewer(0, than: 65535))
@@ -217,8 +247,9 @@ struct DomainTableTests {
 
     @Test func everythingExpiresOnTimeAndOrphansGoAfterGrace() {
         var table = DomainTable(secret: secret, gracePeriod: 30)
-        _ = table.observe(RA.plain(lifetime: 20, RA.options(prefix: "2001:db8:1::/64", valid: 10, dns: "2001:db8:1::53")),
-                          from: RA.router(1), on: "eth0", at: 0)
+        _ = table.observe(
+            RA.plain(lifetime: 20, RA.options(prefix: "2001:db8:1::/64", valid: 10, dns: "2001:db8:1::53")),
+            from: RA.router(1), on: "eth0", at: 0)
         let name = table.specs(at: 0)[0].name
         #expect(table.nextExpiry() == 10)
         #expect(table.expire(at: 9.9).isEmpty)
@@ -252,16 +283,18 @@ struct DomainTableTests {
         let implicitName = table.specs(at: 0)[0].name
         #expect(table.ipv4Domains(on: "eth0") == [implicitName], "no L flag: the implicit PvD")
         #expect(table.spec(named: implicitName, at: 0)?.ipv4 == true)
-        let legacyArrives = table.observe(RA.pvd("corp.example.com", legacy: true, RA.options(prefix: "2001:db8:2::/64")),
-                                          from: RA.router(2), on: "eth0", at: 0)
+        let legacyArrives = table.observe(
+            RA.pvd("corp.example.com", legacy: true, RA.options(prefix: "2001:db8:2::/64")),
+            from: RA.router(2), on: "eth0", at: 0)
         #expect(table.ipv4Domains(on: "eth0") == ["corp.example.com"])
         #expect(table.ipv4Domains(on: "eth1").isEmpty)
         #expect(legacyArrives == ["corp.example.com", implicitName], "the implicit domain's IPv4 moves to corp")
         #expect(table.spec(named: "corp.example.com", at: 0)?.ipv4 == true)
         #expect(table.spec(named: implicitName, at: 0)?.ipv4 == false)
 
-        let legacyGoes = table.observe(RA.pvd("corp.example.com", sequence: 2, legacy: false, RA.options(prefix: "2001:db8:2::/64")),
-                                       from: RA.router(2), on: "eth0", at: 1)
+        let legacyGoes = table.observe(
+            RA.pvd("corp.example.com", sequence: 2, legacy: false, RA.options(prefix: "2001:db8:2::/64")),
+            from: RA.router(2), on: "eth0", at: 1)
         #expect(legacyGoes == ["corp.example.com", implicitName], "without the L flag, IPv4 goes back")
         #expect(table.spec(named: implicitName, at: 1)?.ipv4 == true)
 
@@ -275,8 +308,9 @@ struct DomainTableTests {
         var table = DomainTable(secret: secret, gracePeriod: 0)
         _ = table.setIPv4Uplinks(["eth0"], at: 0)
         _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
-        _ = table.observe(RA.pvd("corp.example.com", lifetime: 10, legacy: true, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
-                          from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(
+            RA.pvd("corp.example.com", lifetime: 10, legacy: true, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
+            from: RA.router(2), on: "eth0", at: 0)
         let implicitName = "eth0-fe80-0-1"
         #expect(table.spec(named: implicitName, at: 0)?.ipv4 == false)
         let expired = table.expire(at: 11)
@@ -304,8 +338,10 @@ struct DomainTableTests {
         _ = table.expire(at: time + 4000)
         _ = table.expire(at: time + 4000 + table.gracePeriod)
         #expect(table.domains.isEmpty)
-        #expect(table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2000),
-                              on: "eth0", at: time + 5000) == ["corp.example.com"])
+        #expect(
+            table.observe(
+                RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2000),
+                on: "eth0", at: time + 5000) == ["corp.example.com"])
     }
 
     @Test func oneSourceIsRateLimited() {
@@ -332,8 +368,9 @@ struct DomainTableTests {
     @Test func pushAppliesAndRemovesThroughTheFake() {
         var table = DomainTable(secret: secret, gracePeriod: 5)
         let host = InMemoryHostNet()
-        var changed = table.observe(RA.pvd("corp.example.com", lifetime: 10, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
-                                    from: RA.router(2), on: "eth0", at: 0)
+        var changed = table.observe(
+            RA.pvd("corp.example.com", lifetime: 10, RA.options(prefix: "2001:db8:2::/64", valid: 10)),
+            from: RA.router(2), on: "eth0", at: 0)
         #expect(table.push(changed, to: host, at: 0).isEmpty)
         #expect(host.applied["corp.example.com"]?.addresses.count == 1)
         host.failNextApply = ["corp.example.com"]

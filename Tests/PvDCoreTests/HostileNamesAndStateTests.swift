@@ -1,6 +1,7 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 /// What an on-link node can name, and what a state file can hold: names of
 /// different origins never meet, and a bad entry is dropped, never trusted.
@@ -16,7 +17,8 @@ struct HostileNamesAndStateTests {
     }
 
     /// Valid DNS names (RFC 8801 allows any octet in a label) that no domain can be named.
-    static let unusableIDs: [DomainName] = ["-dash.example", "a/b.example", "a\u{0}b.example", "*.example",
+    static let unusableIDs: [DomainName] = [
+        "-dash.example", "a/b.example", "a\u{0}b.example", "*.example",
         [String](repeating: String(repeating: "a", count: 63), count: 3).joined(separator: ".") + "." + String(repeating: "d", count: 50),
     ].map { try! DomainName($0) }
 
@@ -24,8 +26,9 @@ struct HostileNamesAndStateTests {
     func aPvDIDThatCannotNameADomainTakesNoSlot(name: DomainName) throws {
         var table = DomainTable(secret: secret)
         let id = name.description
-        let ra = RouterAdvertisement(header: RouterAdvertisementHeader(routerLifetime: 1800),
-                                     options: [.provisioningDomain(PvDOption(id: name, sequence: 1, options: RA.options(prefix: "2001:db8:9::/64")))])
+        let ra = RouterAdvertisement(
+            header: RouterAdvertisementHeader(routerLifetime: 1800),
+            options: [.provisioningDomain(PvDOption(id: name, sequence: 1, options: RA.options(prefix: "2001:db8:9::/64")))])
         #expect(table.observe(ra, from: RA.router(9), on: "up0", at: 0).isEmpty)
         #expect(table.domains.isEmpty, "\(id) was kept")
         #expect(table.counters.refusedPvDs == 1)
@@ -51,7 +54,9 @@ struct HostileNamesAndStateTests {
         #expect(throws: DomainNameRuleError.self) { try DomainNaming.validateChosen("up0-fe80-0-11") }
         #expect(throws: DomainNameRuleError.self) { try DomainNaming.validateChosen("rootns") }
         #expect(throws: DomainNameRuleError.self) { try DomainNaming.validateChosen("../../etc") }
-        #expect(throws: ConfigurationError.self) { try DaemonConfiguration(.object([JSONMember("aliases", .object([JSONMember("corp.lab", .string("corp.example.com"))]))])) }
+        #expect(throws: ConfigurationError.self) {
+            try DaemonConfiguration(.object([JSONMember("aliases", .object([JSONMember("corp.lab", .string("corp.example.com"))]))]))
+        }
     }
 
     func saved(_ text: String) -> SavedState {
@@ -81,7 +86,8 @@ struct HostileNamesAndStateTests {
     }
 
     @Test func goodEntriesSurviveBesideBadOnes() {
-        let state = saved(#"""
+        let state = saved(
+            #"""
             {"version": 1, "domains": [],
              "static_domains": [{"name": "lab", "uplink": "eth0", "mtu": null}, {"name": "../x", "uplink": "eth0"}],
              "namespaces": ["scratch"], "vpn_domains": [{"name": "home", "openvpn": "/etc/pvd/home.conf", "pid": 4242}]}
@@ -98,7 +104,8 @@ struct HostileNamesAndStateTests {
         _ = learnt.observe(RA.pvd("lab.example.com", RA.options(prefix: "2001:db8:9::/64")), from: RA.router(9), on: "eth0", at: 0)
         var members: [JSONMember] = []
         if case .object(let tableMembers) = learnt.state { members = tableMembers }
-        members.append(JSONMember("static_domains", .array([.object([JSONMember("name", .string("lab.example.com")), JSONMember("uplink", .string("eth0"))])])))
+        members.append(
+            JSONMember("static_domains", .array([.object([JSONMember("name", .string("lab.example.com")), JSONMember("uplink", .string("eth0"))])])))
         let state = SavedState(bytes: Array(JSONValue.object(members).serialized.utf8), empty: table)
         #expect(state.statics.map(\.name) == ["lab.example.com"])
         #expect(state.table.domains.isEmpty, "the learnt domain of the same name was dropped")

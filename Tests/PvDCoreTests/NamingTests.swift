@@ -1,13 +1,16 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 struct SHA256Tests {
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
     ])
     func knownAnswers(input: String, digest: String) {
         #expect(Hex.encode(SHA256.hash(Array(input.utf8))) == digest)
@@ -79,9 +82,10 @@ struct StableAddressTests {
 struct InMemoryHostNetTests {
     @Test func appliesRemovesAndFailsOnRequest() throws {
         let net = InMemoryHostNet()
-        let spec = DomainSpec(name: "corp", uplink: "eth0", addresses: [IPv6Address("2001:db8::5")!],
-                              routers: [IPv6Address("fe80::1")!], dnsServers: [IPv6Address("2001:db8::53")!],
-                              searchDomains: [try PvDWire.DomainName("corp.example.com")])
+        let spec = DomainSpec(
+            name: "corp", uplink: "eth0", addresses: [IPv6Address("2001:db8::5")!],
+            routers: [IPv6Address("fe80::1")!], dnsServers: [IPv6Address("2001:db8::53")!],
+            searchDomains: [try PvDWire.DomainName("corp.example.com")])
         try net.apply(spec)
         try net.apply(spec)
         #expect(net.changes == 1, "re-applying the same spec changes nothing")
@@ -93,17 +97,19 @@ struct InMemoryHostNetTests {
     }
 
     @Test func resolvConfText() throws {
-        let spec = DomainSpec(name: "corp", uplink: "eth0", addresses: [], routers: [],
-                              dnsServers: ["2001:db8::53", "2001:db8::54", "2001:db8::55", "2001:db8::56"].map { IPv6Address($0)! },
-                              searchDomains: [try PvDWire.DomainName("corp.example.com")])
-        #expect(spec.resolvConf == """
-            # Written by pvdd for domain corp; do not edit.
-            nameserver 2001:db8::53
-            nameserver 2001:db8::54
-            nameserver 2001:db8::55
-            search corp.example.com
+        let spec = DomainSpec(
+            name: "corp", uplink: "eth0", addresses: [], routers: [],
+            dnsServers: ["2001:db8::53", "2001:db8::54", "2001:db8::55", "2001:db8::56"].map { IPv6Address($0)! },
+            searchDomains: [try PvDWire.DomainName("corp.example.com")])
+        #expect(
+            spec.resolvConf == """
+                # Written by pvdd for domain corp; do not edit.
+                nameserver 2001:db8::53
+                nameserver 2001:db8::54
+                nameserver 2001:db8::55
+                search corp.example.com
 
-            """)
+                """)
     }
 
     @Test func peopleNameDomainsByUnambiguousPrefixes() throws {

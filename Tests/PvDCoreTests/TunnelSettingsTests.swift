@@ -1,6 +1,7 @@
-import Testing
-@testable import PvDCore
 import PvDWire
+import Testing
+
+@testable import PvDCore
 
 struct TunnelSettingsTests {
     @Test func readsOpenVPNsEnvironment() throws {
@@ -19,13 +20,14 @@ struct TunnelSettingsTests {
         #expect(settings.dnsServers == ["10.8.0.1", "fd00:8::1"])
         #expect(settings.searchDomains == [try DomainName("corp.example")])
         #expect(settings.mtu == 1400)
-        #expect(settings.resolvConf(domain: "vpn") == """
-            # Written by pvd for VPN domain vpn; do not edit.
-            nameserver 10.8.0.1
-            nameserver fd00:8::1
-            search corp.example
+        #expect(
+            settings.resolvConf(domain: "vpn") == """
+                # Written by pvd for VPN domain vpn; do not edit.
+                nameserver 10.8.0.1
+                nameserver fd00:8::1
+                search corp.example
 
-            """)
+                """)
         let subnet = try TunnelSettings(openVPNEnvironment: ["dev": "tun0", "ifconfig_local": "10.8.0.6", "ifconfig_netmask": "255.255.255.0"])
         #expect(subnet.ipv4?.description == "10.8.0.6/24")
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PvDWire
 
 /// The D-Bus wire codec against messages dbus-daemon and sd-bus really sent
@@ -53,8 +54,9 @@ struct BusWireMessageTests {
     }
 
     @Test func encodesWhatSdBusDecodesTheSame() throws {
-        let call = BusWireMessage.methodCall(serial: 2, destination: "org.pvd1", path: "/org/pvd1", interface: "org.pvd1.Manager",
-                                             member: "OpenDomain", arguments: [.string("pvdx-exec")])
+        let call = BusWireMessage.methodCall(
+            serial: 2, destination: "org.pvd1", path: "/org/pvd1", interface: "org.pvd1.Manager",
+            member: "OpenDomain", arguments: [.string("pvdx-exec")])
         let encoded = try call.encoded()
         #expect(encoded.count == Self.sdBusOpenDomainCall.count)
         #expect(try BusWireMessage(decoding: encoded) == (try BusWireMessage(decoding: Self.sdBusOpenDomainCall)))
@@ -93,16 +95,17 @@ struct BusWireMessageTests {
 
     /// Each malformed message is refused with the offset of what is wrong:
     /// (what, bytes changed as (offset, new value), bytes added (+1) or removed (-1) at the end, offset named).
-    @Test(arguments: [
-        ("truncated", [], -1, 117),
-        ("byte order", [(0, 0x78)], 0, 0),
-        ("version", [(3, 2)], 0, 3),
-        ("padding", [(39, 1)], 0, 39),
-        ("descriptor index", [(80, 1)], 0, 80),
-        ("string terminator", [(97, 0x41)], 0, 97),
-        ("non-UTF-8", [(88, 0xFF)], 0, 88),
-        ("trailing bytes", [(4, 0x27)], 1, 118),
-    ] as [(String, [(Int, UInt8)], Int, Int)])
+    @Test(
+        arguments: [
+            ("truncated", [], -1, 117),
+            ("byte order", [(0, 0x78)], 0, 0),
+            ("version", [(3, 2)], 0, 3),
+            ("padding", [(39, 1)], 0, 39),
+            ("descriptor index", [(80, 1)], 0, 80),
+            ("string terminator", [(97, 0x41)], 0, 97),
+            ("non-UTF-8", [(88, 0xFF)], 0, 88),
+            ("trailing bytes", [(4, 0x27)], 1, 118),
+        ] as [(String, [(Int, UInt8)], Int, Int)])
     func refusesMalformedMessages(name: String, changes: [(Int, UInt8)], resize: Int, offset: Int) {
         var bytes = Self.openDomainReply
         for (index, value) in changes { bytes[index] = value }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PvDWire
 
 /// Replays the inputs that `scripts/fuzz` kept in `Tests/Fuzz/corpus/TARGET` through
@@ -19,12 +20,13 @@ struct FuzzCorpusTests {
 
     @Test(arguments: ["ra", "json", "capture", "bus"])
     func corpusKeepsItsProperties(target: String) throws {
-        let check: ([UInt8]) -> String? = switch target {
-        case "ra": WireSelfCheck.routerAdvertisement
-        case "json": WireSelfCheck.json
-        case "bus": WireSelfCheck.busMessage
-        default: WireSelfCheck.capture
-        }
+        let check: ([UInt8]) -> String? =
+            switch target {
+            case "ra": WireSelfCheck.routerAdvertisement
+            case "json": WireSelfCheck.json
+            case "bus": WireSelfCheck.busMessage
+            default: WireSelfCheck.capture
+            }
         let inputs = try Self.inputs(target)
         #expect(!inputs.isEmpty, "corpus \(target) is empty")
         for (name, bytes) in inputs {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PvDWire
 
 /// Capture files assembled here octet by octet, in the layouts of libpcap and
@@ -40,8 +41,12 @@ struct PacketCaptureTests {
 
     @Test func findsRAsInEthernetPcap() throws {
         let other = Self.ethernet(Self.ipv6([135, 0, 0, 0] + Array(repeating: 0, count: 20)))
-        let file = Self.pcap(linkType: 1, frames: [other, Self.ethernet(Self.ipv6(Self.ra)),
-                                                   Self.ethernet(Self.ipv6(Self.ra), vlan: true)])
+        let file = Self.pcap(
+            linkType: 1,
+            frames: [
+                other, Self.ethernet(Self.ipv6(Self.ra)),
+                Self.ethernet(Self.ipv6(Self.ra), vlan: true),
+            ])
         let found = try PacketCapture.routerAdvertisements(in: file)
         #expect(found.map(\.packet) == [2, 3])
         #expect(found.allSatisfy { $0.message == Self.ra && $0.source == Self.routerLL })

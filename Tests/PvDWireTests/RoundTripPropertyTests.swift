@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PvDWire
 
 /// SplitMix64: a small seeded generator, so that a failure names its seed.
@@ -25,8 +26,9 @@ struct RandomRA {
     mutating func address() -> IPv6Address { IPv6Address(high: rng.next(), low: rng.next()) }
 
     mutating func header() -> RouterAdvertisementHeader {
-        RouterAdvertisementHeader(curHopLimit: u8(), flags: u8(), routerLifetime: u16(),
-                                  reachableTime: u32(), retransTimer: u32())
+        RouterAdvertisementHeader(
+            curHopLimit: u8(), flags: u8(), routerLifetime: u16(),
+            reachableTime: u32(), retransTimer: u32())
     }
 
     mutating func name() -> DomainName {
@@ -46,8 +48,9 @@ struct RandomRA {
         case 0: return .sourceLinkLayerAddress((0..<(int(1...2) * 8 - 2)).map { _ in u8() }[...])
         case 1: return .mtu(u32())
         case 2:
-            var pio = PrefixInformation(prefix: IPv6Prefix(address: address(), length: int(0...128))!,
-                                        flags: u8(), validLifetime: u32(), preferredLifetime: u32())
+            var pio = PrefixInformation(
+                prefix: IPv6Prefix(address: address(), length: int(0...128))!,
+                flags: u8(), validLifetime: u32(), preferredLifetime: u32())
             if pio.routerAddress { pio.address = address() }
             return .prefixInformation(pio)
         case 3:
@@ -68,10 +71,11 @@ struct RandomRA {
     }
 
     mutating func pvd() -> PvDOption {
-        PvDOption(id: name(), http: Bool.random(using: &rng), legacy: Bool.random(using: &rng),
-                  delay: UInt8(int(0...15)), sequence: u16(),
-                  routerAdvertisementHeader: Bool.random(using: &rng) ? header() : nil,
-                  options: (0..<int(0...6)).map { _ in option() })
+        PvDOption(
+            id: name(), http: Bool.random(using: &rng), legacy: Bool.random(using: &rng),
+            delay: UInt8(int(0...15)), sequence: u16(),
+            routerAdvertisementHeader: Bool.random(using: &rng) ? header() : nil,
+            options: (0..<int(0...6)).map { _ in option() })
     }
 
     mutating func routerAdvertisement() -> RouterAdvertisement {

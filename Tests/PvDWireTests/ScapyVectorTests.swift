@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PvDWire
 
 /// Packets built by scapy (`scapy_vectors.py`, Debian's python3-scapy) rather
@@ -36,7 +37,8 @@ struct ScapyVectorTests {
         return try data.split(separator: UInt8(ascii: "\n")).map { line in
             let vector = try JSONValue.parse(Array(line))
             guard case .string(let name) = vector["name"], case .string(let hex) = vector["hex"],
-                  let bytes = Hex.decode(hex), let expect = vector["expect"] else {
+                let bytes = Hex.decode(hex), let expect = vector["expect"]
+            else {
                 throw JSONError(problem: "malformed vector line", offset: 0)
             }
             return (name, bytes, expect)

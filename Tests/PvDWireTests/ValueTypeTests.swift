@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PvDWire
 
 struct IPv6AddressTests {
@@ -25,8 +26,10 @@ struct IPv6AddressTests {
         #expect(try #require(IPv6Address(input)).description == expected)
     }
 
-    @Test(arguments: ["", ":", ":::", "1::2::3", "12345::", "g::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
-                      "::1.2.3", "::256.1.1.1", "1:2:3:4:5:6:7:8::", ":1::", "1::2:"])
+    @Test(arguments: [
+        "", ":", ":::", "1::2::3", "12345::", "g::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
+        "::1.2.3", "::256.1.1.1", "1:2:3:4:5:6:7:8::", ":1::", "1::2:",
+    ])
     func rejectsMalformedText(input: String) {
         #expect(IPv6Address(input) == nil)
     }
@@ -70,8 +73,10 @@ struct JSONTests {
         #expect(try JSONValue.parse(Array(value.serialized.utf8)) == value)
     }
 
-    @Test(arguments: ["42e44444444", "-1e400", "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"", "\"\u{1}\"", "tru", "[1] 2",
-                      "\"\\ud800\"", "{\"a\":1,}", "-", "1e"])
+    @Test(arguments: [
+        "42e44444444", "-1e400", "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"", "\"\u{1}\"", "tru", "[1] 2",
+        "\"\\ud800\"", "{\"a\":1,}", "-", "1e",
+    ])
     func rejectsInvalid(text: String) {
         #expect(throws: JSONError.self) { try JSONValue.parse(Array(text.utf8)) }
     }
@@ -100,8 +105,10 @@ struct RFC3339Tests {
         #expect(RFC3339.parse(text) == time)
     }
 
-    @Test(arguments: ["2017-07-23", "2017-13-01T00:00:00Z", "2019-02-29T00:00:00Z", "2017-07-23T06:00:00",
-                      "2017-07-23T24:00:00Z", "2017-07-23T06:00:00Zjunk", "2017-07-23T06:00:00+2:00"])
+    @Test(arguments: [
+        "2017-07-23", "2017-13-01T00:00:00Z", "2019-02-29T00:00:00Z", "2017-07-23T06:00:00",
+        "2017-07-23T24:00:00Z", "2017-07-23T06:00:00Zjunk", "2017-07-23T06:00:00+2:00",
+    ])
     func rejects(text: String) {
         #expect(RFC3339.parse(text) == nil)
     }
@@ -134,8 +141,11 @@ struct AdditionalInformationTests {
         let id = try DomainName("PVD.example.com")
         let before: Int64 = 1_500_000_000
         try info.validate(pvdID: id, advertisedPrefixes: [IPv6Prefix("2001:db8:1:2::/64")!], now: before)
-        #expect(throws: AdditionalInformationError.identifierMismatch(advertised: try DomainName("other.example.com"),
-                                                                      document: info.identifier)) {
+        #expect(
+            throws: AdditionalInformationError.identifierMismatch(
+                advertised: try DomainName("other.example.com"),
+                document: info.identifier)
+        ) {
             try info.validate(pvdID: try DomainName("other.example.com"), advertisedPrefixes: [], now: before)
         }
         #expect(throws: AdditionalInformationError.prefixNotCovered(IPv6Prefix("2001:db8:2::/64")!)) {

@@ -20,12 +20,14 @@ public final class LinkMonitor {
         self.socket = socket
         nl_socket_disable_seq_check(socket)
         nl_socket_modify_cb(socket, NL_CB_VALID, NL_CB_CUSTOM, messageReceived, Unmanaged.passUnretained(state).toOpaque())
-        for (step, result) in [("connect netlink socket", nl_connect(socket, NETLINK_ROUTE)),
-                               ("join link notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_LINK.rawValue))),
-                               ("join IPv6 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_IFADDR.rawValue))),
-                               ("join IPv4 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_IFADDR.rawValue))),
-                               ("join IPv4 route notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_ROUTE.rawValue))),
-                               ("make netlink socket non-blocking", nl_socket_set_nonblocking(socket))] where result < 0 {
+        for (step, result) in [
+            ("connect netlink socket", nl_connect(socket, NETLINK_ROUTE)),
+            ("join link notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_LINK.rawValue))),
+            ("join IPv6 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_IFADDR.rawValue))),
+            ("join IPv4 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_IFADDR.rawValue))),
+            ("join IPv4 route notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_ROUTE.rawValue))),
+            ("make netlink socket non-blocking", nl_socket_set_nonblocking(socket)),
+        ] where result < 0 {
             nl_socket_free(socket)
             throw NetlinkSocket.error(result, step, "link monitor")
         }
@@ -88,29 +90,32 @@ private final class LinkStates {
 
 private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let message, let context else { return Int32(NL_OK.rawValue) }
-    nl_msg_parse(message, { object, context in
-        guard let object, let context else { return }
-        let states = Unmanaged<LinkStates>.fromOpaque(context).takeUnretainedValue()
-        let type = Int32(nl_object_get_msgtype(object))
-        switch type {
-        case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
-            let flags = rtnl_link_get_flags(object)
-            let running = type == Int32(RTM_NEWLINK) && flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
-            states.link(rtnl_link_get_ifindex(object), running: running)
-        case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
-            states.ipv4Changed = true  // only the IPv4 route group is joined
-        case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
-            if rtnl_addr_get_family(object) == AF_INET { states.ipv4Changed = true }
-            guard rtnl_addr_get_family(object) == AF_INET6, rtnl_addr_get_scope(object) == Int32(RT_SCOPE_LINK.rawValue),
-                  let local = rtnl_addr_get_local(object) else { return }
-            var address = [CChar](repeating: 0, count: 64)
-            nl_addr2str(local, &address, address.count)
-            let flags = UInt32(rtnl_addr_get_flags(object))
-            let settled = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
-            states.address(text(of: address), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
-        default:
-            return
-        }
-    }, context)
+    nl_msg_parse(
+        message,
+        { object, context in
+            guard let object, let context else { return }
+            let states = Unmanaged<LinkStates>.fromOpaque(context).takeUnretainedValue()
+            let type = Int32(nl_object_get_msgtype(object))
+            switch type {
+            case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
+                let flags = rtnl_link_get_flags(object)
+                let running = type == Int32(RTM_NEWLINK) && flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
+                states.link(rtnl_link_get_ifindex(object), running: running)
+            case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
+                states.ipv4Changed = true  // only the IPv4 route group is joined
+            case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
+                if rtnl_addr_get_family(object) == AF_INET { states.ipv4Changed = true }
+                guard rtnl_addr_get_family(object) == AF_INET6, rtnl_addr_get_scope(object) == Int32(RT_SCOPE_LINK.rawValue),
+                    let local = rtnl_addr_get_local(object)
+                else { return }
+                var address = [CChar](repeating: 0, count: 64)
+                nl_addr2str(local, &address, address.count)
+                let flags = UInt32(rtnl_addr_get_flags(object))
+                let settled = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
+                states.address(text(of: address), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
+            default:
+                return
+            }
+        }, context)
     return Int32(NL_OK.rawValue)
 }

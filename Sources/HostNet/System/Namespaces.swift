@@ -140,10 +140,12 @@ private func runOnThread(_ work: () -> Void) {
     withoutActuallyEscaping(work) { work in
         let box = Unmanaged.passRetained(ThreadWork(work))
         var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadWork>.fromOpaque(context!).takeRetainedValue().work()
-            return nil
-        }, box.toOpaque())
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<ThreadWork>.fromOpaque(context!).takeRetainedValue().work()
+                return nil
+            }, box.toOpaque())
         precondition(started == 0, "pthread_create failed: \(started)")
         pthread_join(thread, nil)
     }

@@ -46,7 +46,10 @@ struct KernelRoute: Hashable {
 /// An IPv6 policy rule pvd uses: optional source and input interface, then a
 /// table lookup or a silent drop.
 struct KernelRule: Hashable {
-    enum Action: Hashable { case lookup(UInt32), blackhole }
+    enum Action: Hashable {
+        case lookup(UInt32)
+        case blackhole
+    }
     var priority: UInt32
     var source: IPv6Prefix?
     var inputInterface: String?
@@ -97,14 +100,17 @@ final class NetlinkSocket {
 
     private static func ipv6(_ nlAddress: OpaquePointer?) -> (IPv6Address, Int)? {
         guard let nlAddress, nl_addr_get_family(nlAddress) == AF_INET6, nl_addr_get_len(nlAddress) == 16,
-              let binary = nl_addr_get_binary_addr(nlAddress) else { return nil }
+            let binary = nl_addr_get_binary_addr(nlAddress)
+        else { return nil }
         let octets = Array(UnsafeRawBufferPointer(start: binary, count: 16))
         return (IPv6Address(octets: octets)!, Int(nl_addr_get_prefixlen(nlAddress)))
     }
 
     /// Walks a freshly dumped cache; `allocate` fills it.
-    private func dump(_ step: String, _ allocate: (inout OpaquePointer?) -> Int32,
-                      _ visit: (OpaquePointer) -> Void) throws(HostNetError) {
+    private func dump(
+        _ step: String, _ allocate: (inout OpaquePointer?) -> Int32,
+        _ visit: (OpaquePointer) -> Void
+    ) throws(HostNetError) {
         var cache: OpaquePointer?
         try check(allocate(&cache), step, "all")
         defer { nl_cache_free(cache) }
@@ -137,9 +143,10 @@ final class NetlinkSocket {
     }
 
     private static func kernelLink(_ link: OpaquePointer) -> KernelLink {
-        KernelLink(index: rtnl_link_get_ifindex(link), name: String(cString: rtnl_link_get_name(link)),
-                   isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
-                   mtu: rtnl_link_get_mtu(link), peerIndex: rtnl_link_get_link(link))
+        KernelLink(
+            index: rtnl_link_get_ifindex(link), name: String(cString: rtnl_link_get_name(link)),
+            isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
+            mtu: rtnl_link_get_mtu(link), peerIndex: rtnl_link_get_link(link))
     }
 
     /// A veth pair: `name` here, `peerName` in the namespace open at `peerNamespace`.
@@ -231,19 +238,23 @@ final class NetlinkSocket {
         var addresses: [KernelAddress] = []
         try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
             guard rtnl_addr_get_family(address) == AF_INET6,
-                  let (local, length) = NetlinkSocket.ipv6(rtnl_addr_get_local(address)) else { return }
+                let (local, length) = NetlinkSocket.ipv6(rtnl_addr_get_local(address))
+            else { return }
             addresses.append(KernelAddress(interfaceIndex: rtnl_addr_get_ifindex(address), address: local, prefixLength: length))
         }
         return addresses
     }
 
     private func changeAddress(_ add: Bool, _ entry: KernelAddress, on linkName: String) throws(HostNetError) {
-        try changeAddress(add, family: AF_INET6, entry.address.octets, prefixLength: entry.prefixLength,
-                          interfaceIndex: entry.interfaceIndex, object: "\(entry.address)/\(entry.prefixLength) on \(linkName)")
+        try changeAddress(
+            add, family: AF_INET6, entry.address.octets, prefixLength: entry.prefixLength,
+            interfaceIndex: entry.interfaceIndex, object: "\(entry.address)/\(entry.prefixLength) on \(linkName)")
     }
 
-    private func changeAddress(_ add: Bool, family: Int32, _ octets: [UInt8], prefixLength: Int, interfaceIndex: Int32,
-                               object: String) throws(HostNetError) {
+    private func changeAddress(
+        _ add: Bool, family: Int32, _ octets: [UInt8], prefixLength: Int, interfaceIndex: Int32,
+        object: String
+    ) throws(HostNetError) {
         let address = rtnl_addr_alloc()!
         defer { rtnl_addr_put(address) }
         let local = NetlinkSocket.address(family: family, octets, prefixLength: prefixLength)
@@ -274,28 +285,35 @@ final class NetlinkSocket {
         var addresses: [KernelIPv4Address] = []
         try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
             guard rtnl_addr_get_family(address) == AF_INET, let local = rtnl_addr_get_local(address),
-                  nl_addr_get_len(local) == 4, let binary = nl_addr_get_binary_addr(local) else { return }
-            addresses.append(KernelIPv4Address(interfaceIndex: rtnl_addr_get_ifindex(address),
-                                               octets: Array(UnsafeRawBufferPointer(start: binary, count: 4)),
-                                               prefixLength: Int(nl_addr_get_prefixlen(local))))
+                nl_addr_get_len(local) == 4, let binary = nl_addr_get_binary_addr(local)
+            else { return }
+            addresses.append(
+                KernelIPv4Address(
+                    interfaceIndex: rtnl_addr_get_ifindex(address),
+                    octets: Array(UnsafeRawBufferPointer(start: binary, count: 4)),
+                    prefixLength: Int(nl_addr_get_prefixlen(local))))
         }
         return addresses
     }
 
     func addIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(HostNetError) {
-        try changeAddress(true, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
-                          interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
+        try changeAddress(
+            true, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
+            interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
     }
 
     func deleteIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(HostNetError) {
-        try changeAddress(false, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
-                          interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
+        try changeAddress(
+            false, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
+            interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
     }
 
     /// Adds or deletes an IPv4 route of the main table (`destination` with its
     /// prefix length), via `gateway` or, without one, straight out of the link.
-    func changeIPv4Route(_ add: Bool, to destination: [UInt8] = [0, 0, 0, 0], length: Int = 0, via gateway: [UInt8]?,
-                         interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+    func changeIPv4Route(
+        _ add: Bool, to destination: [UInt8] = [0, 0, 0, 0], length: Int = 0, via gateway: [UInt8]?,
+        interfaceIndex: Int32, linkName: String
+    ) throws(HostNetError) {
         let route = rtnl_route_alloc()!
         defer { rtnl_route_put(route) }
         rtnl_route_set_family(route, UInt8(AF_INET))
@@ -338,7 +356,8 @@ final class NetlinkSocket {
         var found = false
         try dump("list routes", { rtnl_route_alloc_cache(socket, AF_INET, 0, &$0) }) { route in
             guard rtnl_route_get_table(route) == UInt32(RT_TABLE_MAIN.rawValue), let destination = rtnl_route_get_dst(route),
-                  nl_addr_get_prefixlen(destination) == 0, rtnl_route_get_nnexthops(route) == 1 else { return }
+                nl_addr_get_prefixlen(destination) == 0, rtnl_route_get_nnexthops(route) == 1
+            else { return }
             if rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0)) == interfaceIndex { found = true }
         }
         return found
@@ -393,7 +412,8 @@ final class NetlinkSocket {
     fileprivate static func kernelRoute(_ route: OpaquePointer) -> KernelRoute? {
         guard rtnl_route_get_type(route) == UInt8(RTN_UNICAST), let destination = rtnl_route_get_dst(route) else { return nil }
         // The default route carries no RTA_DST: libnl gives an empty address.
-        let prefix = nl_addr_get_len(destination) == 0
+        let prefix =
+            nl_addr_get_len(destination) == 0
             ? IPv6Prefix(address: .unspecified, length: 0)
             : ipv6(destination).flatMap { IPv6Prefix(address: $0.0, length: $0.1) }
         guard let prefix else { return nil }
@@ -407,8 +427,9 @@ final class NetlinkSocket {
         // libnl may give an empty or a ::/0 source for a route without RTA_SRC.
         let source = rtnl_route_get_src(route).flatMap { nl_addr_get_len($0) == 0 ? nil : ipv6($0) }
             .flatMap { $0.1 == 0 ? nil : IPv6Prefix(address: $0.0, length: $0.1) }
-        return KernelRoute(destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways,
-                           source: source, origin: rtnl_route_get_protocol(route))
+        return KernelRoute(
+            destination: prefix, table: rtnl_route_get_table(route), interfaceIndex: index, gateways: gateways,
+            source: source, origin: rtnl_route_get_protocol(route))
     }
 
     /// The libnl route for `entry`. Routes pvd adds are `proto static`; a delete
@@ -551,15 +572,19 @@ final class NetlinkSocket {
         header.ndm_flags = UInt8(NTF_PROXY)
         try check(nlmsg_append(request, &header, MemoryLayout<ndmsg>.size, Int32(NLMSG_ALIGNTO)), "list proxy NDP entries", "all")
         var entries: [(address: IPv6Address, interfaceIndex: Int32)] = []
-        try dump("list proxy NDP entries", { cache in
-            let allocated = nl_cache_alloc_name("route/neigh", &cache)
-            guard allocated >= 0 else { return allocated }
-            let sent = nl_send_auto(socket, request)
-            guard sent >= 0 else { return sent }
-            return nl_cache_pickup(socket, cache)
-        }) { neighbour in
+        try dump(
+            "list proxy NDP entries",
+            { cache in
+                let allocated = nl_cache_alloc_name("route/neigh", &cache)
+                guard allocated >= 0 else { return allocated }
+                let sent = nl_send_auto(socket, request)
+                guard sent >= 0 else { return sent }
+                return nl_cache_pickup(socket, cache)
+            }
+        ) { neighbour in
             guard rtnl_neigh_get_flags(neighbour) & UInt32(NTF_PROXY) != 0,
-                  let (address, _) = NetlinkSocket.ipv6(rtnl_neigh_get_dst(neighbour)) else { return }
+                let (address, _) = NetlinkSocket.ipv6(rtnl_neigh_get_dst(neighbour))
+            else { return }
             entries.append((address, rtnl_neigh_get_ifindex(neighbour)))
         }
         return entries
@@ -580,10 +605,12 @@ private final class RouteCollector {
 /// libnl's callback for each message of a route dump: parses it alone.
 private func routeMessageReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let message, let context else { return Int32(NL_OK.rawValue) }
-    nl_msg_parse(message, { object, context in
-        guard let object, let context else { return }
-        let collector = Unmanaged<RouteCollector>.fromOpaque(context).takeUnretainedValue()
-        if let route = NetlinkSocket.kernelRoute(object) { collector.routes.append(route) }
-    }, context)
+    nl_msg_parse(
+        message,
+        { object, context in
+            guard let object, let context else { return }
+            let collector = Unmanaged<RouteCollector>.fromOpaque(context).takeUnretainedValue()
+            if let route = NetlinkSocket.kernelRoute(object) { collector.routes.append(route) }
+        }, context)
     return Int32(NL_OK.rawValue)
 }

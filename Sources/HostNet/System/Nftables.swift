@@ -11,8 +11,9 @@ enum Nftables {
     /// Runs `script` (nft commands, one per line) as one transaction.
     static func run(_ script: String, step: String, object: String) throws(HostNetError) {
         guard access(program, X_OK) == 0 else {
-            throw HostNetError(step: step, object: object, reason: "\(program) is missing: install Debian's nftables package",
-                               code: ENOENT)
+            throw HostNetError(
+                step: step, object: object, reason: "\(program) is missing: install Debian's nftables package",
+                code: ENOENT)
         }
         let child = try ChildProcess.spawn(program, [script], scratch: "/run")
         let status = try child.waitForExit()
@@ -39,9 +40,10 @@ enum Nftables {
 
     /// Whether `name` can stand in an nft rule between quotes as it is.
     static func isPlainInterfaceName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || "._-@".utf8.contains(byte)
-        }
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || "._-@".utf8.contains(byte)
+            }
     }
 }
