@@ -160,6 +160,8 @@ wait "${execs[@]}"
 ! grep -q "already running outside" "$LAB_DIR/notes.log" || fail "false notes: $(grep -c 'already running outside' "$LAB_DIR/notes.log") of 50"
 "$LAB_DIR/napper" 30 &
 outside=$!
+running() { [ "$(readlink "/proc/$outside/exe")" = "$LAB_DIR/napper" ]; }
+lab_wait 2 running || fail "the program outside did not start"
 "$PVD" exec lab.example.net -- "$LAB_DIR/napper" 0.1 2>"$LAB_DIR/note.log"
 kill "$outside"
 grep -q "already running outside this domain (pid $outside)" "$LAB_DIR/note.log" || fail "no note for a program running outside: $(cat "$LAB_DIR/note.log")"
