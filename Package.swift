@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),
         .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
         .testTarget(name: "BusTests", dependencies: ["Bus"]),
+        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire"]),
     ],
     swiftLanguageModes: [.v6]
 )
