@@ -78,20 +78,18 @@ extension KernelHostNet {
     /// Writes the filter for `uplinks`; undone by writing it for `previous`
     /// (none: the table goes).
     private func writeForwardFilter(uplinks: [String], replacing previous: [String], _ transaction: Transaction) throws(HostNetError) {
-        let script = try KernelHostNet.forwardFilterScript(uplinks: uplinks, hostForwards: try KernelHostNet.hostForwardedBeforePvd())
-        let undo = previous.isEmpty ? nil : try KernelHostNet.forwardFilterScript(uplinks: previous, hostForwards: try KernelHostNet.hostForwardedBeforePvd())
         try transaction.step(
             "set nftables table", "ip6 \(KernelHostNet.forwardFilterTable) for \(uplinks.joined(separator: ", "))",
-            { () throws(HostNetError) in
-                try Nftables.run(script, step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
-            },
-            undo: { () throws(HostNetError) in
-                if let undo {
-                    try Nftables.run(undo, step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
-                } else {
-                    try KernelHostNet.deleteForwardFilter()
-                }
-            })
+            { () throws(HostNetError) in try KernelHostNet.setForwardFilter(uplinks: uplinks) },
+            undo: { () throws(HostNetError) in try KernelHostNet.setForwardFilter(uplinks: previous) })
+    }
+
+    /// Writes the table for `uplinks`, or deletes it when there are none.
+    static func setForwardFilter(uplinks: [String]) throws(HostNetError) {
+        guard !uplinks.isEmpty else { return try deleteForwardFilter() }
+        try Nftables.run(
+            try forwardFilterScript(uplinks: uplinks, hostForwards: try hostForwardedBeforePvd()),
+            step: "set nftables table", object: "ip6 \(forwardFilterTable)")
     }
 
     /// Whether this namespace forwarded IPv6 before pvd: `all.forwarding` as
@@ -141,10 +139,7 @@ extension KernelHostNet {
         for domain in domains.sorted() { try record.removeUser(domain) }
         let inUse = try UplinkRecord.uplinksInUse()
         guard !record.hasUsers(), inUse.isEmpty else {
-            guard uplinksFreed else { return }
-            try Nftables.run(
-                try forwardFilterScript(uplinks: inUse, hostForwards: try hostForwardedBeforePvd()),
-                step: "set nftables table", object: "ip6 \(forwardFilterTable)")
+            if uplinksFreed { try setForwardFilter(uplinks: inUse) }
             return
         }
         for (path, value) in record.originals().sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
@@ -159,9 +154,7 @@ extension KernelHostNet {
     public func restoreForwardFilter() throws(HostNetError) {
         let inUse = try UplinkRecord.uplinksInUse()
         guard !inUse.isEmpty else { return }
-        try Nftables.run(
-            try KernelHostNet.forwardFilterScript(uplinks: inUse, hostForwards: try KernelHostNet.hostForwardedBeforePvd()),
-            step: "set nftables table", object: "ip6 \(KernelHostNet.forwardFilterTable)")
+        try KernelHostNet.setForwardFilter(uplinks: inUse)
     }
 
     /// The interfaces that have a default route learnt from RAs.

@@ -23,7 +23,7 @@ public struct ConfigurationFiles: Sendable {
         declared = DeclarativeState()
         var declaredIn: [String: String] = [:]
         func merge(_ state: DeclarativeState, from path: String) throws(ConfigurationError) {
-            for name in state.domains.map(\.name) + state.vpns.map(\.name) + state.namespaces {
+            for name in state.names {
                 if let other = declaredIn[name] { throw ConfigurationError(path, "\(name) is declared in \(other) too") }
                 declaredIn[name] = path
             }

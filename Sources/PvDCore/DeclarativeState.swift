@@ -34,6 +34,9 @@ public struct DeclarativeState: Equatable, Sendable {
     /// The settings a static domain may have.
     public static let domainKeys: Set = ["name", "uplink", "attachment", "addresses", "routers", "on_link", "routes", "mtu", "dns", "search"]
 
+    /// Every name it declares: static domains, VPN domains and namespaces.
+    public var names: [String] { domains.map(\.name) + vpns.map(\.name) + namespaces }
+
     public init(domains: [DomainSpec] = [], vpns: [VPN] = [], namespaces: [String] = []) {
         self.domains = domains.sorted { $0.name < $1.name }
         self.vpns = vpns.sorted { $0.name < $1.name }

@@ -150,7 +150,7 @@ public struct DomainCatalog: Sendable {
     /// what was added at runtime kept (a file's entry wins over a runtime one
     /// of the same name).
     public func replacingFileDeclared(with files: DeclarativeState) -> DeclarativeState {
-        let fileNames = Set(files.domains.map(\.name) + files.vpns.map(\.name) + files.namespaces)
+        let fileNames = Set(files.names)
         let runtime = { (name: String) in !fromFiles.contains(name) && !fileNames.contains(name) }
         return DeclarativeState(
             domains: statics.values.filter { runtime($0.name) } + files.domains,
@@ -160,8 +160,8 @@ public struct DomainCatalog: Sendable {
     }
 
     /// Why a declared state cannot be applied at all, or nil.
-    public func refusal(of target: DeclarativeState) -> String? {
-        for name in target.domains.map(\.name) + target.vpns.map(\.name) + target.namespaces {
+    private func refusal(of target: DeclarativeState) -> String? {
+        for name in target.names {
             if table.domains.values.contains(where: { $0.name == name }) || lingering[name] != nil {
                 return "\(name) is a domain learnt from Router Advertisements"
             }

@@ -143,7 +143,7 @@ final class Runner {
             present.sorted().forEach(solicit)
             _ = catalog.table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
             adopt()
-            applyFileDeclared(declaredInFiles, reason: "start")
+            do { try applyFileDeclared(declaredInFiles) } catch { logger.error("domains declared in files: \(error.message)") }
             do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
             EventLoop.notifyReady()
             logger.info("listening on \(uplinks.map { $0.sorted().joined(separator: ", ") } ?? "every interface")")
@@ -154,18 +154,10 @@ final class Runner {
         }
     }
 
-    /// Makes what the files declare real, keeping what was added at runtime.
-    @discardableResult
-    private func applyFileDeclared(_ files: DeclarativeState, reason: String) -> Bool {
-        let target = catalog.replacingFileDeclared(with: files)
-        let names = Set(files.domains.map(\.name) + files.vpns.map(\.name) + files.namespaces)
-        do {
-            try applyDeclared(target, files: names)
-            return true
-        } catch {
-            logger.error("domains declared in files (\(reason)): \(error)")
-            return false
-        }
+    /// Makes what the files declare real, keeping what was added at runtime;
+    /// all or nothing.
+    private func applyFileDeclared(_ files: DeclarativeState) throws(BusError) {
+        try applyDeclared(catalog.replacingFileDeclared(with: files), files: Set(files.names))
     }
 
     /// Reload (SIGHUP, Reload, `pvd reload`): reads the configuration files
@@ -173,10 +165,7 @@ final class Runner {
     /// transaction; a file that does not read leaves everything as it was.
     func reload() throws(ConfigurationError) {
         let files = try readFiles()
-        let target = catalog.replacingFileDeclared(with: files.declared)
-        let names = Set(files.declared.domains.map(\.name) + files.declared.vpns.map(\.name) + files.declared.namespaces)
-        if let refusal = catalog.refusal(of: target) { throw ConfigurationError("", refusal) }
-        do { try applyDeclared(target, files: names) } catch { throw ConfigurationError("", "\(error)") }
+        do { try applyFileDeclared(files.declared) } catch { throw ConfigurationError("", error.message) }
         declaredInFiles = files.declared
         let now = loop.now
         if files.settings.aliases != settings.aliases {
