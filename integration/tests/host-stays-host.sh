@@ -99,7 +99,19 @@ host_state() {
 host_state >"$LAB_DIR/before"
 lab_bg host "$LAB_DIR/monitor.log" ip -6 monitor route
 monitor=$LAB_LAST_PID
-sleep 0.3
+# monitor_mark N: a marker route added and deleted until the monitor reports
+# it: the monitor is listening, and every route change before it is logged (a
+# sleep was not enough on a slow CI machine).
+monitor_mark() {
+    local marker="2001:db8:ffff:$1::/64"
+    marked() {
+        ip -n "${P}host" -6 route add unreachable "$marker" && ip -n "${P}host" -6 route del unreachable "$marker"
+        sleep 0.05
+        grep -q "^Deleted unreachable $marker" "$LAB_DIR/monitor.log"
+    }
+    lab_wait 10 marked || fail "ip monitor did not report the marker route $marker: $(cat "$LAB_DIR/monitor.log")"
+}
+monitor_mark 1
 
 lab_pvdd "$LAB_DIR/pvdd.log" "up0, up1" --uplink up0 --uplink up1 --state "$LAB_DIR/state.json"
 pvdd=$LAB_LAST_PID
@@ -139,10 +151,11 @@ lab_wait 2 ipv4_is "$d0" false || fail "up0 lost its default route but its domai
 ip -n "${P}host" addr del 192.0.2.10/24 dev up0
 
 lab_pvdd_stop "$pvdd"
-sleep 0.5
+monitor_mark 2
 lab_stop "$monitor"
 ! grep -E '^Deleted default .*proto ra' "$LAB_DIR/monitor.log" \
     || fail "an RA-learnt default route of the host was deleted while pvdd ran: $(grep Deleted "$LAB_DIR/monitor.log")"
-host_route fe80::13 side0 || fail "side0's default route is gone after pvdd stopped"
+host_route fe80::13 side0 \
+    || fail "side0's default route is gone after pvdd stopped: $(ip -n "${P}host" -6 route show default); monitor: $(cat "$LAB_DIR/monitor.log")"
 host_state >"$LAB_DIR/after"
 diff "$LAB_DIR/before" "$LAB_DIR/after" >&2 || fail "pvdd left the host changed after SIGTERM"
