@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// pvd: provisioning domains as network namespaces. See README.md and DESIGN.md.
+// pvd: provisioning domains as network namespaces. See README.md and docs/architecture.md.
 import PackageDescription
 
 /// A system library found through pkg-config, installed from Debian by the scripts.
@@ -30,35 +30,39 @@ let package = Package(
 
         // Pure Swift: wire formats and the domain model.
         .target(name: "PvDWire"),
+        .target(name: "BusWire"),
         .target(name: "PvDCore", dependencies: ["PvDWire"]),
         // Reads the YAML configuration files into PvDCore values.
         .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
 
         // Thin system layers.
-        // What `pvd exec` needs, free of libsystemd, libnl, NSS and Foundation
-        // so that `pvd` links statically: entering a domain, /proc, and a
-        // D-Bus method call in the wire format.
-        .target(name: "PvDExec", dependencies: ["PvDWire", "PvDCore", "CPvDShim", "CCap"]),
-        .target(name: "HostNet", dependencies: ["PvDCore", "PvDExec", "CNetlinkRoute", "CPvDShim"]),
+        // Syscalls, /proc, files, namespaces and child processes, with no
+        // library beyond libc, so that the static `pvd` can link it.
+        .target(name: "LinuxSystem", dependencies: ["PvDCore", "CPvDShim"]),
         // The user database (NSS), which the static `pvd` must not link.
         .target(name: "UserDatabase"),
-        .target(name: "NDP", dependencies: ["PvDWire", "CNDP"]),
-        .target(name: "Bus", dependencies: ["PvDCore", "PvDWire", "CSystemd", "CPvDShim"]),
+        .target(name: "HostNet", dependencies: ["PvDCore", "PvDWire", "LinuxSystem", "CNetlinkRoute"]),
+        .target(name: "NDP", dependencies: ["PvDCore", "PvDWire", "LinuxSystem", "CNDP"]),
+        .target(name: "Systemd", dependencies: ["BusWire", "PvDCore", "LinuxSystem", "CSystemd", "CPvDShim"]),
+        // What `pvd exec` needs, free of libsystemd, libnl, NSS and Foundation
+        // so that `pvd` links statically: entering a domain and the OpenDomain
+        // call in the D-Bus wire format.
+        .target(name: "PvDExec", dependencies: ["BusWire", "PvDCore", "LinuxSystem", "CPvDShim", "CCap"]),
 
         // Programs.
         .executableTarget(
             name: "pvdd",
             dependencies: [
-                "PvDCore", "PvDConfig", "PvDWire", "PvDExec", "UserDatabase", "HostNet", "NDP", "Bus",
+                "PvDCore", "PvDConfig", "PvDWire", "BusWire", "PvDExec", "LinuxSystem", "UserDatabase", "HostNet", "NDP", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // `pvd` runs `pvd exec` and hands every other command to `pvd-cli`.
-        .executableTarget(name: "pvd", dependencies: ["PvDExec"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
+        .executableTarget(name: "pvd", dependencies: ["PvDExec", "LinuxSystem"], linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .executableTarget(
             name: "pvd-cli",
             dependencies: [
-                "PvDWire", "PvDCore", "PvDConfig", "PvDExec", "UserDatabase", "Bus",
+                "PvDWire", "BusWire", "PvDCore", "PvDConfig", "PvDExec", "LinuxSystem", "UserDatabase", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.
@@ -68,14 +72,14 @@ let package = Package(
         .executableTarget(
             name: "pvd-hostnet",
             dependencies: [
-                "HostNet", "NDP", "PvDCore", "PvDWire",
+                "HostNet", "NDP", "PvDCore", "PvDWire", "LinuxSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Sources/PvDHostNetTool"),
 
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
         .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),
         .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
-        .testTarget(name: "BusTests", dependencies: ["Bus"]),
+        .testTarget(name: "BusWireTests", dependencies: ["BusWire"]),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,6 @@
 import Glibc
+import LinuxSystem
 import PvDCore
-import PvDExec
 
 /// Which domains belong to the calling thread's network namespace (the
 /// daemon's "host" namespace): a file per domain under
@@ -9,10 +9,10 @@ import PvDExec
 /// from reading or removing another's domains. A domain is registered before
 /// anything is made for it, so the leftovers of an interrupted apply are found.
 struct DomainRegistry {
-    static let root = "/run/pvd/domains"
+    static let root = Paths.runtime + "/domains"
     let directory: String
 
-    init() throws(HostNetError) {
+    init() throws(SystemError) {
         var info = stat()
         guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
         directory = "\(DomainRegistry.root)/\(info.st_ino)"
@@ -20,7 +20,7 @@ struct DomainRegistry {
 
     func contains(_ name: String) -> Bool { access("\(directory)/\(name)", F_OK) == 0 }
 
-    func add(_ name: String, uplink: String) throws(HostNetError) {
+    func add(_ name: String, uplink: String) throws(SystemError) {
         try HostFiles.writeAtomically(directory: directory, name: name, contents: uplink)
     }
 
@@ -30,7 +30,7 @@ struct DomainRegistry {
         HostFiles.read("\(directory)/\(name)")
     }
 
-    func remove(_ name: String) throws(HostNetError) {
+    func remove(_ name: String) throws(SystemError) {
         try HostFiles.remove(directory: directory, name: name)
     }
 

@@ -1,5 +1,6 @@
 import CNetlinkRoute
 import Glibc
+import LinuxSystem
 import PvDCore
 
 /// The host stays a host while it forwards for routed domains:
@@ -36,7 +37,7 @@ extension KernelHostNet {
     /// Makes `domain` a user of the host-wide settings: with the first
     /// routed domain (and for each new one, to cover interfaces that came
     /// since), `accept_ra` 1 becomes 2 everywhere.
-    func applyHostSettings(_ domain: String, _ transaction: Transaction) throws(HostNetError) {
+    func applyHostSettings(_ domain: String, _ transaction: Transaction) throws(SystemError) {
         let record = try UplinkRecord.host()
         guard !record.uses(domain) else { return }
         var settings: [(String, String)] = []
@@ -55,7 +56,7 @@ extension KernelHostNet {
     /// it; `force_forwarding` only lets ip6_forward pass packets), so the uplink
     /// gets `forwarding=1` in either mode. `proxy_delay` 0: otherwise the
     /// kernel holds the first proxied answer up to 0.8 s.
-    func applyUplinkSysctls(_ uplink: String, domain: String, _ transaction: Transaction) throws(HostNetError) {
+    func applyUplinkSysctls(_ uplink: String, domain: String, _ transaction: Transaction) throws(SystemError) {
         let record = try UplinkRecord(uplink)
         if !record.hasUsers() {
             let inUse = try UplinkRecord.uplinksInUse()
@@ -77,15 +78,15 @@ extension KernelHostNet {
 
     /// Writes the filter for `uplinks`; undone by writing it for `previous`
     /// (none: the table goes).
-    private func writeForwardFilter(uplinks: [String], replacing previous: [String], _ transaction: Transaction) throws(HostNetError) {
+    private func writeForwardFilter(uplinks: [String], replacing previous: [String], _ transaction: Transaction) throws(SystemError) {
         try transaction.step(
             "set nftables table", "ip6 \(KernelHostNet.forwardFilterTable) for \(uplinks.joined(separator: ", "))",
-            { () throws(HostNetError) in try KernelHostNet.setForwardFilter(uplinks: uplinks) },
-            undo: { () throws(HostNetError) in try KernelHostNet.setForwardFilter(uplinks: previous) })
+            { () throws(SystemError) in try KernelHostNet.setForwardFilter(uplinks: uplinks) },
+            undo: { () throws(SystemError) in try KernelHostNet.setForwardFilter(uplinks: previous) })
     }
 
     /// Writes the table for `uplinks`, or deletes it when there are none.
-    static func setForwardFilter(uplinks: [String]) throws(HostNetError) {
+    static func setForwardFilter(uplinks: [String]) throws(SystemError) {
         guard !uplinks.isEmpty else { return try deleteForwardFilter() }
         try Nftables.run(
             try forwardFilterScript(uplinks: uplinks, hostForwards: try hostForwardedBeforePvd()),
@@ -95,16 +96,16 @@ extension KernelHostNet {
     /// Whether this namespace forwarded IPv6 before pvd: `all.forwarding` as
     /// it was before pvd set it (per-interface `force_forwarding` that pvd did
     /// not set is not counted).
-    private static func hostForwardedBeforePvd() throws(HostNetError) -> Bool {
+    private static func hostForwardedBeforePvd() throws(SystemError) -> Bool {
         let key = Sysctl.ipv6("all", "forwarding")
         if let original = try UplinkRecord.host().originals()[key] { return original != "0" }
         return try Sysctl.read(key) != "0"
     }
 
     /// The whole `ip6 pvd` table, replacing any earlier one in one nft transaction.
-    static func forwardFilterScript(uplinks: [String], hostForwards: Bool) throws(HostNetError) -> String {
+    static func forwardFilterScript(uplinks: [String], hostForwards: Bool) throws(SystemError) -> String {
         for uplink in uplinks where !Nftables.isPlainInterfaceName(uplink) {
-            throw HostNetError(
+            throw SystemError(
                 step: "set nftables table", object: "ip6 \(forwardFilterTable)",
                 reason: "the uplink's name \(uplink) cannot be written in an nftables rule")
         }
@@ -125,7 +126,7 @@ extension KernelHostNet {
             """
     }
 
-    static func deleteForwardFilter() throws(HostNetError) {
+    static func deleteForwardFilter() throws(SystemError) {
         try Nftables.run(
             "table ip6 \(forwardFilterTable) {}\ndelete table ip6 \(forwardFilterTable)",
             step: "delete nftables table", object: "ip6 \(forwardFilterTable)")
@@ -134,7 +135,7 @@ extension KernelHostNet {
     /// After `domains` went: forgets them as users of the host record and
     /// brings the filter in line with the uplinks still in use; after the last
     /// routed domain, puts the host-wide sysctls back, then removes the filter.
-    static func releaseHost(domains: Set<String>, uplinksFreed: Bool) throws(HostNetError) {
+    static func releaseHost(domains: Set<String>, uplinksFreed: Bool) throws(SystemError) {
         let record = try UplinkRecord.host()
         for domain in domains.sorted() { try record.removeUser(domain) }
         let inUse = try UplinkRecord.uplinksInUse()
@@ -151,14 +152,14 @@ extension KernelHostNet {
 
     /// Writes the filter again when domains use uplinks (say, after a
     /// firewall reload flushed the ruleset while pvdd was not running).
-    public func restoreForwardFilter() throws(HostNetError) {
+    public func restoreForwardFilter() throws(SystemError) {
         let inUse = try UplinkRecord.uplinksInUse()
         guard !inUse.isEmpty else { return }
         try KernelHostNet.setForwardFilter(uplinks: inUse)
     }
 
     /// The interfaces that have a default route learnt from RAs.
-    func interfacesWithLearntDefaultRoutes() throws(HostNetError) -> Set<Int32> {
+    func interfacesWithLearntDefaultRoutes() throws(SystemError) -> Set<Int32> {
         Set(
             try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue))
                 .filter { $0.destination.length == 0 && $0.source == nil && $0.origin == UInt8(RTPROT_RA) }.map(\.interfaceIndex))
@@ -166,7 +167,7 @@ extension KernelHostNet {
 
     /// Solicits routers on each interface that had a learnt default route in
     /// `before` and has none now.
-    func solicitWhereRoutesWereLost(_ before: Set<Int32>) throws(HostNetError) {
+    func solicitWhereRoutesWereLost(_ before: Set<Int32>) throws(SystemError) {
         guard !before.isEmpty, let solicitRouters else { return }
         for index in before.subtracting(try interfacesWithLearntDefaultRoutes()).sorted() {
             if let link = try host.link(index: index) { solicitRouters(link.name) }
@@ -175,7 +176,7 @@ extension KernelHostNet {
 
     /// The uplinks with IPv4 of their own: an address outside 169.254.0.0/16
     /// and a default route out of them in the main table.
-    public func ipv4Uplinks() throws(HostNetError) -> Set<String> {
+    public func ipv4Uplinks() throws(SystemError) -> Set<String> {
         var uplinks: Set<String> = []
         let indexes = Set(try host.ipv4Addresses().filter { !($0.octets[0] == 169 && $0.octets[1] == 254) }.map(\.interfaceIndex))
         for index in indexes.sorted() where try host.hasIPv4DefaultRoute(interfaceIndex: index) {

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 import PvDCore
 
 /// IPv4 for a domain with ``DomainSpec/ipv4`` (routed attachment):
@@ -26,7 +27,7 @@ extension KernelHostNet {
     func applyIPv4(
         _ spec: DomainSpec, naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink,
         hostLink: KernelLink, uplink: KernelLink, fresh: Bool, _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         if fresh && !spec.ipv4 { return }
         let ends = KernelHostNet.ipv4Link(slot: naming.slot)
         let hostAddress = KernelIPv4Address(interfaceIndex: hostLink.index, octets: ends.host, prefixLength: 31)
@@ -42,7 +43,7 @@ extension KernelHostNet {
             return
         }
         guard Nftables.isPlainInterfaceName(uplink.name) else {
-            throw HostNetError(
+            throw SystemError(
                 step: "give IPv4", object: "\(spec.name) on \(uplink.name)",
                 reason: "the uplink's name cannot be written in an nftables rule")
         }
@@ -53,22 +54,22 @@ extension KernelHostNet {
         if !present {
             try transaction.step(
                 "add address", "\(hostAddress.text) on \(hostLink.name)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.addIPv4Address(hostAddress, on: hostLink.name)
-                }, undo: { () throws(HostNetError) in try self.host.deleteIPv4Address(hostAddress, on: hostLink.name) })
+                }, undo: { () throws(SystemError) in try self.host.deleteIPv4Address(hostAddress, on: hostLink.name) })
             try transaction.step(
                 "add address", "\(domainAddress.text) on \(DomainNaming.domainLink) in \(naming.namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
-                }, undo: { () throws(HostNetError) in try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink) })
+                }, undo: { () throws(SystemError) in try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink) })
         }
         if try !inside.hasIPv4DefaultRoute(interfaceIndex: domainLink.index) {
             try transaction.step(
                 "add route", "0.0.0.0/0 in \(naming.namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try inside.changeIPv4Route(true, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
                 },
-                undo: { () throws(HostNetError) in
+                undo: { () throws(SystemError) in
                     try inside.changeIPv4Route(false, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
                 })
         }
@@ -80,9 +81,9 @@ extension KernelHostNet {
                 domainAddress: ends.domain, guardUplink: guardUplink)
             try transaction.step(
                 "set nftables table", "ip \(table)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try Nftables.run(script, step: "set nftables table", object: "ip \(table)")
-                }, undo: { () throws(HostNetError) in try KernelHostNet.deleteFirewall(table) })
+                }, undo: { () throws(SystemError) in try KernelHostNet.deleteFirewall(table) })
         }
     }
 
@@ -109,7 +110,7 @@ extension KernelHostNet {
     }
 
     /// Deletes a domain's table; an absent one is not an error.
-    static func deleteFirewall(_ table: String) throws(HostNetError) {
+    static func deleteFirewall(_ table: String) throws(SystemError) {
         try Nftables.run("table ip \(table) {}\ndelete table ip \(table)", step: "delete nftables table", object: "ip \(table)")
     }
 
@@ -117,7 +118,7 @@ extension KernelHostNet {
     private func removeIPv4(
         domain: String, naming: DomainNaming, inside: NetlinkSocket, hostAddress: KernelIPv4Address,
         domainAddress: KernelIPv4Address, uplink: String, _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let table = KernelHostNet.firewallTable(naming)
         let hostLink = naming.hostLink
         let guardUplink = try UplinkRecord(uplink, root: UplinkRecord.ipv4Root).originals()[Sysctl.ipv4(uplink, "forwarding")] == "0"
@@ -125,14 +126,14 @@ extension KernelHostNet {
             table: table, hostLink: hostLink, uplink: uplink,
             domainAddress: domainAddress.octets, guardUplink: guardUplink)
         try transaction.step(
-            "delete nftables table", "ip \(table)", { () throws(HostNetError) in try KernelHostNet.deleteFirewall(table) },
-            undo: { () throws(HostNetError) in try Nftables.run(script, step: "set nftables table", object: "ip \(table)") })
+            "delete nftables table", "ip \(table)", { () throws(SystemError) in try KernelHostNet.deleteFirewall(table) },
+            undo: { () throws(SystemError) in try Nftables.run(script, step: "set nftables table", object: "ip \(table)") })
         try transaction.step(
             "delete address", "\(domainAddress.text) in \(naming.namespace)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try inside.deleteIPv4Address(domainAddress, on: DomainNaming.domainLink)  // its default route goes with it
             },
-            undo: { () throws(HostNetError) in
+            undo: { () throws(SystemError) in
                 try inside.addIPv4Address(domainAddress, on: DomainNaming.domainLink)
                 try inside.changeIPv4Route(
                     true, via: hostAddress.octets, interfaceIndex: domainAddress.interfaceIndex,
@@ -140,15 +141,15 @@ extension KernelHostNet {
             })
         try transaction.step(
             "delete address", "\(hostAddress.text) on \(hostLink)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try host.deleteIPv4Address(hostAddress, on: hostLink)
-            }, undo: { () throws(HostNetError) in try self.host.addIPv4Address(hostAddress, on: hostLink) })
+            }, undo: { () throws(SystemError) in try self.host.addIPv4Address(hostAddress, on: hostLink) })
         try transaction.step(
             "release uplink", "\(uplink) IPv4 for \(domain)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try KernelHostNet.releaseUplink(uplink, domains: [domain], root: UplinkRecord.ipv4Root)
             },
-            undo: { () throws(HostNetError) in
+            undo: { () throws(SystemError) in
                 try self.set(
                     [(Sysctl.ipv4(uplink, "forwarding"), "1")], recordedIn: try UplinkRecord(uplink, root: UplinkRecord.ipv4Root),
                     user: domain, Transaction())

@@ -11,17 +11,17 @@ extension KernelHostNet {
     func applyMacvlan(
         _ spec: DomainSpec, namespace: String, namespaceFD: Int32, inside: NetlinkSocket,
         uplink: KernelLink, _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         if try inside.link(named: DomainNaming.domainLink) == nil {
             try transaction.step(
                 "add macvlan", "\(DomainNaming.domainLink) on \(uplink.name) for \(namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.addMacvlan(DomainNaming.domainLink, parent: uplink.index, namespace: namespaceFD)
-                }, undo: { () throws(HostNetError) in try inside.deleteLink(DomainNaming.domainLink) })
+                }, undo: { () throws(SystemError) in try inside.deleteLink(DomainNaming.domainLink) })
         }
         try configureDomainLink(spec, namespace: namespace, inside: inside, transaction)
         guard let domainLink = try inside.link(named: DomainNaming.domainLink) else {
-            throw HostNetError(step: "find macvlan", object: "\(DomainNaming.domainLink) in \(namespace)", reason: "vanished after creation")
+            throw SystemError(step: "find macvlan", object: "\(DomainNaming.domainLink) in \(namespace)", reason: "vanished after creation")
         }
 
         // A stable link-local address of the domain's own, for neighbour discovery on the link.
@@ -32,9 +32,9 @@ extension KernelHostNet {
         for extra in present.subtracting(wanted) {
             try transaction.step(
                 "delete address", "\(extra.address)/\(extra.prefixLength) in \(namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try inside.deleteAddress(extra, on: DomainNaming.domainLink)
-                }, undo: { () throws(HostNetError) in try inside.addAddress(extra, on: DomainNaming.domainLink) })
+                }, undo: { () throws(SystemError) in try inside.addAddress(extra, on: DomainNaming.domainLink) })
         }
         let newAddresses = wanted.subtracting(present).sorted { $0.address < $1.address }
         try checkNewAddresses(newAddresses.map(\.address).filter { !$0.isLinkLocal }, uplink: uplink.name)

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 import PvDCore
 
 /// Named namespaces that are not domains, for the D-Bus API: the daemon's
@@ -10,16 +11,16 @@ extension KernelHostNet {
     /// it is this namespace (a pvdd killed before it could remove it), and
     /// replaced when it holds no namespace (a stale file); one of another
     /// namespace is refused. True when NAME is this namespace afterwards.
-    public static func publishOwnNamespace(as name: String) throws(HostNetError) -> Bool {
+    public static func publishOwnNamespace(as name: String) throws(SystemError) -> Bool {
         if Namespaces.exists(name) {
             if isOwnNamespace(name) { return true }
             // A namespace is bind-mounted over the file (another file system than
             // /run/netns); a file on /run/netns's own is stale.
             var file = stat()
             var directory = stat()
-            guard stat(Namespaces.path(name), &file) == 0, stat(Namespaces.directory, &directory) == 0, file.st_dev == directory.st_dev else {
-                throw HostNetError(
-                    step: "publish namespace", object: Namespaces.path(name),
+            guard stat(Paths.namespace(name), &file) == 0, stat(Paths.namespaces, &directory) == 0, file.st_dev == directory.st_dev else {
+                throw SystemError(
+                    step: "publish namespace", object: Paths.namespace(name),
                     reason: "it is another network namespace (another pvdd?)", code: EEXIST)
             }
             try Namespaces.delete(name)
@@ -29,7 +30,7 @@ extension KernelHostNet {
     }
 
     /// Removes /run/netns/NAME if it is the calling thread's namespace.
-    public static func unpublishOwnNamespace(_ name: String) throws(HostNetError) {
+    public static func unpublishOwnNamespace(_ name: String) throws(SystemError) {
         guard isOwnNamespace(name) else { return }
         try Namespaces.delete(name)
     }
@@ -37,20 +38,20 @@ extension KernelHostNet {
     private static func isOwnNamespace(_ name: String) -> Bool {
         var published = stat()
         var own = stat()
-        return stat(Namespaces.path(name), &published) == 0 && stat("/proc/thread-self/ns/net", &own) == 0
+        return stat(Paths.namespace(name), &published) == 0 && stat("/proc/thread-self/ns/net", &own) == 0
             && published.st_ino == own.st_ino && published.st_dev == own.st_dev
     }
 
     /// A new namespace /run/netns/NAME with `lo` up and nothing else.
-    public func createBareNamespace(_ name: String) throws(HostNetError) {
+    public func createBareNamespace(_ name: String) throws(SystemError) {
         guard !Namespaces.exists(name) else {
-            throw HostNetError(step: "create namespace", object: Namespaces.path(name), reason: "it exists already", code: EEXIST)
+            throw SystemError(step: "create namespace", object: Paths.namespace(name), reason: "it exists already", code: EEXIST)
         }
         try Namespaces.create(name)
         do {
             let fd = try Namespaces.openDescriptor(name)
             defer { close(fd) }
-            try Namespaces.run(in: fd, name: name) { () throws(HostNetError) in
+            try Namespaces.run(in: fd, name: name) { () throws(SystemError) in
                 try NetlinkSocket(namespace: name).setLink("lo", up: true)
             }
         } catch {
@@ -60,14 +61,14 @@ extension KernelHostNet {
     }
 
     /// Unmounts and removes /run/netns/NAME.
-    public func deleteNamespace(_ name: String) throws(HostNetError) {
+    public func deleteNamespace(_ name: String) throws(SystemError) {
         try Namespaces.delete(name)
     }
 
     public func namespaceExists(_ name: String) -> Bool { Namespaces.exists(name) }
 
     /// A descriptor of /run/netns/NAME (close-on-exec), to hand to a client.
-    public static func openNamespace(_ name: String) throws(HostNetError) -> Int32 {
+    public static func openNamespace(_ name: String) throws(SystemError) -> Int32 {
         try Namespaces.openDescriptor(name)
     }
 }

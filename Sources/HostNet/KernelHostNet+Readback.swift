@@ -1,5 +1,6 @@
 import CNetlinkRoute
 import Glibc
+import LinuxSystem
 import PvDCore
 import PvDWire
 
@@ -13,36 +14,36 @@ extension KernelHostNet {
 
     // MARK: Read back
 
-    public func domains() throws(HostNetError) -> [DomainSpec] {
+    public func domains() throws(SystemError) -> [DomainSpec] {
         try observe().map(\.spec)
     }
 
     /// Every domain of this host namespace whose namespace exists, with what
     /// pvd made for it.
-    func observe() throws(HostNetError) -> [Observed] {
+    func observe() throws(SystemError) -> [Observed] {
         var found: [Observed] = []
         for name in try DomainRegistry().names() where (try? DomainNaming.validate(name)) != nil {
-            if Namespaces.exists(DomainNaming.namespacePrefix + name) { found.append(try observe(name: name)) }
+            if Namespaces.exists(DomainNaming.namespace(ofDomain: name)) { found.append(try observe(name: name)) }
         }
         return found
     }
 
     /// One domain's namespace and what pvd made for it, asking the kernel for
     /// that domain's objects only.
-    func observe(name: String) throws(HostNetError) -> Observed {
-        let namespace = DomainNaming.namespacePrefix + name
+    func observe(name: String) throws(SystemError) -> Observed {
+        let namespace = DomainNaming.namespace(ofDomain: name)
         let fd = try Namespaces.openDescriptor(namespace)
         defer { close(fd) }
-        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
         let domainLink = try inside.link(named: DomainNaming.domainLink)
         // Only a pvhXXXX link is a domain's host side: anything else (an uplink
         // a macvlan hangs off) must never be taken for one and deleted.
-        let hostLink = try domainLink.flatMap { link throws(HostNetError) in try host.link(index: link.peerIndex) }
+        let hostLink = try domainLink.flatMap { link throws(SystemError) in try host.link(index: link.peerIndex) }
             .flatMap { DomainNaming.slot(ofHostLink: $0.name) == nil ? nil : $0 }
         let slot = hostLink.flatMap { DomainNaming.slot(ofHostLink: $0.name) }
         let naming: DomainNaming
         do { naming = try slot.map { try DomainNaming(name: name, slot: $0) } ?? DomainNaming(name: name) } catch {
-            throw HostNetError(step: "read domain", object: namespace, reason: "\(error)")
+            throw SystemError(step: "read domain", object: namespace, reason: "\(error)")
         }
         var spec = DomainSpec(name: name, uplink: "", addresses: [], routers: [])
         if let domainLink {
@@ -80,7 +81,7 @@ extension KernelHostNet {
         if spec.attachment == .routed, let hostLink {
             try readUplinks(into: &spec, naming: naming, hostLink: hostLink.name)
         }
-        if let text = HostFiles.read("\(KernelHostNet.etcNetns)/\(namespace)/resolv.conf") {
+        if let text = HostFiles.read(Paths.files(ofNamespace: namespace) + "/resolv.conf") {
             for line in text.split(separator: "\n") {
                 let words = line.split(separator: " ")
                 if words.first == "nameserver", words.count == 2, let server = IPv6Address(words[1]) { spec.dnsServers.append(server) }
@@ -92,7 +93,7 @@ extension KernelHostNet {
 
     /// A routed domain's uplinks: which table each address's rule looks up,
     /// and what each table holds, numbered as apply numbered them.
-    private func readUplinks(into spec: inout DomainSpec, naming: DomainNaming, hostLink: String) throws(HostNetError) {
+    private func readUplinks(into spec: inout DomainSpec, naming: DomainNaming, hostLink: String) throws(SystemError) {
         var addressesByUplink = [[IPv6Address]](repeating: [], count: DomainNaming.maximumUplinks)
         for rule in try host.rules() where rule.priority == naming.rulePriority && rule.inputInterface == hostLink {
             guard case .lookup(let table) = rule.action, let source = rule.source, spec.addresses.contains(source.address),
@@ -136,24 +137,24 @@ extension KernelHostNet {
 
     /// Whether a program still runs inside the domain's namespace.
     public func hasProcesses(inDomain name: String) -> Bool {
-        Namespaces.hasProcesses(DomainNaming.namespacePrefix + name)
+        Namespaces.hasProcesses(DomainNaming.namespace(ofDomain: name))
     }
 
     /// The device group host veths join just before they are deleted together.
     static let dyingGroup: UInt32 = 0x7064_DEAD
 
-    public func remove(_ names: [String]) throws(HostNetError) {
+    public func remove(_ names: [String]) throws(SystemError) {
         for name in names { tunnelSockets[name] = nil }
-        var firstError: HostNetError?
-        func attempt(_ work: () throws(HostNetError) -> Void) {
+        var firstError: SystemError?
+        func attempt(_ work: () throws(SystemError) -> Void) {
             do { try work() } catch { firstError = firstError ?? error }
         }
         var removing: [Observed] = []
         for name in names {
-            attempt { () throws(HostNetError) in
+            attempt { () throws(SystemError) in
                 let naming: DomainNaming
                 do { naming = try DomainNaming(name: name) } catch {
-                    throw HostNetError(step: "check domain name", object: name, reason: "\(error)")
+                    throw SystemError(step: "check domain name", object: name, reason: "\(error)")
                 }
                 if Namespaces.exists(naming.namespace) {
                     removing.append(try observe(name: name))
@@ -166,14 +167,14 @@ extension KernelHostNet {
         for observed in removing { detach(observed, attempt) }
         // The veths go explicitly (not with their namespaces), so a domain whose
         // namespace a process still holds is cut off at once.
-        attempt { () throws(HostNetError) in try host.deleteLinkGroup(KernelHostNet.dyingGroup) }
+        attempt { () throws(SystemError) in try host.deleteLinkGroup(KernelHostNet.dyingGroup) }
         for observed in removing {
-            attempt { () throws(HostNetError) in try Namespaces.delete(observed.naming.namespace) }
-            attempt { () throws(HostNetError) in try KernelHostNet.removeNetnsFiles(observed.naming.namespace) }
+            attempt { () throws(SystemError) in try Namespaces.delete(observed.naming.namespace) }
+            attempt { () throws(SystemError) in try KernelHostNet.removeNetnsFiles(observed.naming.namespace) }
         }
         let registry = try DomainRegistry()
         for name in names where registry.contains(name) {
-            attempt { () throws(HostNetError) in try registry.remove(name) }
+            attempt { () throws(SystemError) in try registry.remove(name) }
         }
         var users: [String: Set<String>] = [:]
         var ipv4Users: [String: Set<String>] = [:]
@@ -184,38 +185,38 @@ extension KernelHostNet {
         }
         let uplinksBefore = (try? UplinkRecord.uplinksInUse()) ?? []
         for (uplink, domains) in users.sorted(by: { $0.key < $1.key }) {
-            attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: domains) }
+            attempt { () throws(SystemError) in try KernelHostNet.releaseUplink(uplink, domains: domains) }
         }
         if !users.isEmpty {
-            attempt { () throws(HostNetError) in
+            attempt { () throws(SystemError) in
                 try KernelHostNet.releaseHost(
                     domains: Set(users.values.joined()),
                     uplinksFreed: try UplinkRecord.uplinksInUse() != uplinksBefore)
             }
         }
         for (uplink, domains) in ipv4Users.sorted(by: { $0.key < $1.key }) {
-            attempt { () throws(HostNetError) in try KernelHostNet.releaseUplink(uplink, domains: domains, root: UplinkRecord.ipv4Root) }
+            attempt { () throws(SystemError) in try KernelHostNet.releaseUplink(uplink, domains: domains, root: UplinkRecord.ipv4Root) }
         }
         if let firstError { throw firstError }
     }
 
     /// Takes one domain off the host side: its rules, its routing table, its
     /// proxy entries; marks its veth for the group deletion.
-    private func detach(_ observed: Observed, _ attempt: (() throws(HostNetError) -> Void) -> Void) {
+    private func detach(_ observed: Observed, _ attempt: (() throws(SystemError) -> Void) -> Void) {
         let naming = observed.naming
         if let hostLink = observed.hostLinkName {
             // The rules apply made, rebuilt rather than searched for.
             let parts = [(0, observed.spec.addresses)] + observed.spec.otherUplinks.enumerated().map { ($0.offset + 1, $0.element.addresses) }
             var rules = KernelHostNet.lookupRules(parts.map { (index: $0.0, addresses: $0.1) }, naming: naming)
             rules.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: hostLink, action: .blackhole))
-            for rule in rules { attempt { () throws(HostNetError) in try host.deleteRule(rule) } }
-            attempt { () throws(HostNetError) in try host.setLinkGroup(hostLink, KernelHostNet.dyingGroup) }
+            for rule in rules { attempt { () throws(SystemError) in try host.deleteRule(rule) } }
+            attempt { () throws(SystemError) in try host.setLinkGroup(hostLink, KernelHostNet.dyingGroup) }
             if observed.spec.ipv4 {
-                attempt { () throws(HostNetError) in try KernelHostNet.deleteFirewall(KernelHostNet.firewallTable(naming)) }
+                attempt { () throws(SystemError) in try KernelHostNet.deleteFirewall(KernelHostNet.firewallTable(naming)) }
             }
         }
         for index in 0..<DomainNaming.maximumUplinks {
-            attempt { () throws(HostNetError) in
+            attempt { () throws(SystemError) in
                 for route in try host.routes(table: naming.table(uplink: index)) {
                     try host.deleteRoute(route, linkName: "table \(route.table)")
                 }
@@ -225,7 +226,7 @@ extension KernelHostNet {
         case .routed:
             let parts = [(observed.spec.uplink, observed.spec.addresses)] + observed.spec.otherUplinks.map { ($0.uplink, $0.addresses) }
             for (uplinkName, addresses) in parts {
-                attempt { () throws(HostNetError) in
+                attempt { () throws(SystemError) in
                     if let uplink = try host.link(named: uplinkName) {
                         for address in addresses {
                             try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
@@ -235,11 +236,11 @@ extension KernelHostNet {
             }
         case .macvlan:
             // Cut the domain off the link now, even if a process keeps its namespace alive.
-            attempt { () throws(HostNetError) in
+            attempt { () throws(SystemError) in
                 let namespace = naming.namespace
                 let fd = try Namespaces.openDescriptor(namespace)
                 defer { close(fd) }
-                let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+                let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
                 try inside.deleteLink(DomainNaming.domainLink)
             }
         }
@@ -247,7 +248,7 @@ extension KernelHostNet {
 
     /// Forgets that `domains` use `uplink`; after the last domain, puts back
     /// the uplink sysctls HostNet changed.
-    static func releaseUplink(_ uplink: String, domains: Set<String>, root: String = UplinkRecord.root) throws(HostNetError) {
+    static func releaseUplink(_ uplink: String, domains: Set<String>, root: String = UplinkRecord.root) throws(SystemError) {
         let record = try UplinkRecord(uplink, root: root)
         for domain in domains.sorted() { try record.removeUser(domain) }
         guard !record.hasUsers() else { return }
@@ -259,7 +260,7 @@ extension KernelHostNet {
 
     // MARK: Leftovers
 
-    public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
+    public func removeLeftovers(keeping: Set<String>) throws(SystemError) -> [String] {
         let observed = try observe()
         // Registered names whose namespace is gone are remnants of an interrupted apply.
         let removed = try DomainRegistry().names().filter { !keeping.contains($0) }

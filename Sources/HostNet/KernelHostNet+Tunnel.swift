@@ -1,5 +1,6 @@
 import CNetlinkRoute
 import Glibc
+import LinuxSystem
 import PvDCore
 import PvDWire
 
@@ -10,38 +11,38 @@ import PvDWire
 /// domain's only way out: traffic goes through it or nowhere.
 extension KernelHostNet {
     /// The tunnel device name for a VPN domain: `pvt` and its slot.
-    public static func tunnelDevice(for name: String) throws(HostNetError) -> String {
+    public static func tunnelDevice(for name: String) throws(SystemError) -> String {
         do { return "pvt" + String(try DomainNaming(name: name).hostLink.dropFirst(3)) } catch {
-            throw HostNetError(step: "check domain name", object: name, reason: error.description)
+            throw SystemError(step: "check domain name", object: name, reason: error.description)
         }
     }
 
     /// Makes the empty VPN domain `name` (or finds it made): registered,
     /// `lo` up, no router advertisements taken, and a resolv.conf with no
     /// server until the tunnel comes (so no lookup leaves through the host).
-    public func createTunnelDomain(_ name: String) throws(HostNetError) {
+    public func createTunnelDomain(_ name: String) throws(SystemError) {
         let transaction = Transaction(failAtStep: failAtStep)
-        do throws(HostNetError) {
+        do throws(SystemError) {
             do { try DomainNaming.validate(name) } catch {
-                throw HostNetError(step: "check domain name", object: name, reason: error.description)
+                throw SystemError(step: "check domain name", object: name, reason: error.description)
             }
             let registry = try DomainRegistry()
-            let namespace = DomainNaming.namespacePrefix + name
+            let namespace = DomainNaming.namespace(ofDomain: name)
             if registry.contains(name), Namespaces.exists(namespace) { return }
             guard !Namespaces.exists(namespace) else {
-                throw HostNetError(step: "create namespace", object: namespace, reason: "it exists but is not a domain of this host", code: EEXIST)
+                throw SystemError(step: "create namespace", object: namespace, reason: "it exists but is not a domain of this host", code: EEXIST)
             }
             try transaction.step(
                 "register domain", "\(registry.directory)/\(name)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try registry.add(name, uplink: "")
-                }, undo: { () throws(HostNetError) in try registry.remove(name) })
+                }, undo: { () throws(SystemError) in try registry.remove(name) })
             try transaction.step(
-                "create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
-                undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
+                "create namespace", namespace, { () throws(SystemError) in try Namespaces.create(namespace) },
+                undo: { () throws(SystemError) in try Namespaces.delete(namespace) })
             let fd = try Namespaces.openDescriptor(namespace)
             defer { close(fd) }
-            try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in
+            try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in
                 for key in ["all", "default"] { try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0") }
                 try NetlinkSocket(namespace: namespace).setLink("lo", up: true)
             }
@@ -54,25 +55,25 @@ extension KernelHostNet {
 
     /// Moves the tunnel device into the VPN domain and configures it there;
     /// all or nothing.
-    public func attachTunnel(_ settings: TunnelSettings, to name: String) throws(HostNetError) {
+    public func attachTunnel(_ settings: TunnelSettings, to name: String) throws(SystemError) {
         let transaction = Transaction(failAtStep: failAtStep)
-        do throws(HostNetError) {
-            let namespace = DomainNaming.namespacePrefix + name
+        do throws(SystemError) {
+            let namespace = DomainNaming.namespace(ofDomain: name)
             let fd = try Namespaces.openDescriptor(namespace)
             defer { close(fd) }
             let device = settings.device
             try transaction.step(
                 "move link", "\(device) into \(namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.moveLink(device, toNamespace: fd)
-                }, undo: { () throws(HostNetError) in })  // the client's exit takes the device away
-            let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in
+                }, undo: { () throws(SystemError) in })  // the client's exit takes the device away
+            let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in
                 if Sysctl.exists(Sysctl.ipv6(device, "accept_ra")) { try Sysctl.write(Sysctl.ipv6(device, "accept_ra"), "0") }
                 return try NetlinkSocket(namespace: namespace)
             }
             try inside.setLink(device, up: true, mtu: settings.mtu)
             guard let link = try inside.link(named: device) else {
-                throw HostNetError(step: "find link", object: "\(device) in \(namespace)", reason: "vanished after the move", code: -ENODEV)
+                throw SystemError(step: "find link", object: "\(device) in \(namespace)", reason: "vanished after the move", code: -ENODEV)
             }
             if let ipv4 = settings.ipv4 {
                 try inside.addIPv4Address(
@@ -105,11 +106,11 @@ extension KernelHostNet {
     /// domain is made once and kept (entering a namespace for each question
     /// would hold pvdd's loop for milliseconds); ``remove(_:)`` lets it go.
     public func tunnel(in name: String) -> (device: String, addresses: [String])? {
-        let namespace = DomainNaming.namespacePrefix + name
+        let namespace = DomainNaming.namespace(ofDomain: name)
         if tunnelSockets[name] == nil {
             guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
             defer { close(fd) }
-            tunnelSockets[name] = try? Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+            tunnelSockets[name] = try? Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
         }
         guard let inside = tunnelSockets[name], let link = try? inside.links().first(where: { $0.name.hasPrefix("pvt") }) else { return nil }
         let ipv4 = (try? inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }.map { $0.octets.map(String.init).joined(separator: ".") }) ?? []

@@ -1,5 +1,6 @@
 import CNetlinkRoute
 import Glibc
+import LinuxSystem
 import PvDCore
 import PvDWire
 
@@ -36,7 +37,6 @@ public final class KernelHostNet: HostNetworking {
     }
 
     /// Where per-namespace files live (iproute2's `ip netns exec` binds them).
-    public static let etcNetns = "/etc/netns"
     /// Whether this kernel can give domains a macvlan attachment.
     public var supportsMacvlan: Bool { host.supportsMacvlan() }
 
@@ -54,13 +54,13 @@ public final class KernelHostNet: HostNetworking {
     /// Sockets inside VPN domains, kept for ``tunnel(in:)``.
     var tunnelSockets: [String: NetlinkSocket] = [:]
 
-    public init() throws(HostNetError) {
+    public init() throws(SystemError) {
         host = try NetlinkSocket(namespace: "host")
     }
 
     // MARK: Apply
 
-    public func apply(_ spec: DomainSpec) throws(HostNetError) {
+    public func apply(_ spec: DomainSpec) throws(SystemError) {
         let transaction = Transaction(failAtStep: failAtStep)
         do {
             try apply(spec, transaction)
@@ -73,12 +73,12 @@ public final class KernelHostNet: HostNetworking {
         }
     }
 
-    private func apply(_ spec: DomainSpec, _ transaction: Transaction) throws(HostNetError) {
+    private func apply(_ spec: DomainSpec, _ transaction: Transaction) throws(SystemError) {
         do { try DomainNaming.validate(spec.name) } catch {
-            throw HostNetError(step: "check domain name", object: spec.name, reason: error.description)
+            throw SystemError(step: "check domain name", object: spec.name, reason: error.description)
         }
         guard let uplink = try host.link(named: spec.uplink) else {
-            throw HostNetError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
+            throw SystemError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
         }
         var parts = [
             UplinkPart(
@@ -89,12 +89,12 @@ public final class KernelHostNet: HostNetworking {
             guard spec.attachment == .routed, other.uplink != spec.uplink, parts.count < DomainNaming.maximumUplinks,
                 !parts.contains(where: { $0.link.name == other.uplink })
             else {
-                throw HostNetError(
+                throw SystemError(
                     step: "attach", object: "\(spec.name) to \(other.uplink)",
                     reason: "a domain has up to \(DomainNaming.maximumUplinks) distinct uplinks, and a macvlan domain one")
             }
             guard let link = try host.link(named: other.uplink) else {
-                throw HostNetError(step: "find uplink", object: other.uplink, reason: "no such link", code: -ENODEV)
+                throw SystemError(step: "find uplink", object: other.uplink, reason: "no such link", code: -ENODEV)
             }
             parts.append(
                 UplinkPart(
@@ -102,30 +102,30 @@ public final class KernelHostNet: HostNetworking {
                     onLinkPrefixes: other.onLinkPrefixes, nextHops: other.nextHops))
         }
         if spec.attachment == .macvlan, !host.supportsMacvlan() {
-            throw HostNetError(
+            throw SystemError(
                 step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
                 reason: "this kernel has no macvlan; use the routed attachment", code: EOPNOTSUPP)
         }
         let registry = try DomainRegistry()
         if let registered = registry.uplink(of: spec.name), registered != spec.uplink {
-            throw HostNetError(
+            throw SystemError(
                 step: "attach", object: "\(spec.name) to \(spec.uplink)",
                 reason: "it is attached to \(registered); remove it to change that")
         }
         if !registry.contains(spec.name) {
             // A namespace of this name that this host never registered is someone
             // else's (another host namespace's domain, or a stray file): never adopt it.
-            let namespace = DomainNaming.namespacePrefix + spec.name
+            let namespace = DomainNaming.namespace(ofDomain: spec.name)
             guard !Namespaces.exists(namespace) else {
-                throw HostNetError(
+                throw SystemError(
                     step: "create namespace", object: namespace,
                     reason: "it exists but is not a domain of this host", code: EEXIST)
             }
             try transaction.step(
                 "register domain", "\(registry.directory)/\(spec.name)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try registry.add(spec.name, uplink: spec.uplink)
-                }, undo: { () throws(HostNetError) in try registry.remove(spec.name) })
+                }, undo: { () throws(SystemError) in try registry.remove(spec.name) })
         }
         let naming = try naming(for: spec.name)
         let namespace = naming.namespace
@@ -135,12 +135,12 @@ public final class KernelHostNet: HostNetworking {
 
         if fresh {
             try transaction.step(
-                "create namespace", namespace, { () throws(HostNetError) in try Namespaces.create(namespace) },
-                undo: { () throws(HostNetError) in try Namespaces.delete(namespace) })
+                "create namespace", namespace, { () throws(SystemError) in try Namespaces.create(namespace) },
+                undo: { () throws(SystemError) in try Namespaces.delete(namespace) })
         }
         let namespaceFD = try Namespaces.openDescriptor(namespace)
         defer { close(namespaceFD) }
-        let inside = try Namespaces.run(in: namespaceFD, name: namespace) { () throws(HostNetError) -> NetlinkSocket in
+        let inside = try Namespaces.run(in: namespaceFD, name: namespace) { () throws(SystemError) -> NetlinkSocket in
             for key in ["all", "default"] {
                 try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0")
                 try Sysctl.write(Sysctl.ipv6(key, "addr_gen_mode"), "1")
@@ -154,7 +154,7 @@ public final class KernelHostNet: HostNetworking {
         if !fresh, let domainLink = try inside.link(named: DomainNaming.domainLink) {
             let routed = try host.link(index: domainLink.peerIndex).map { DomainNaming.slot(ofHostLink: $0.name) != nil } ?? false
             guard routed == (spec.attachment == .routed) else {
-                throw HostNetError(
+                throw SystemError(
                     step: "attach", object: "\(spec.name) by \(spec.attachment.rawValue)",
                     reason: "it is attached by \(routed ? "routed" : "macvlan"); remove it to change that")
             }
@@ -168,7 +168,7 @@ public final class KernelHostNet: HostNetworking {
         guard let hostLink = try host.link(named: naming.hostLink),
             let domainLink = try inside.link(named: DomainNaming.domainLink)
         else {
-            throw HostNetError(step: "find veth", object: naming.hostLink, reason: "vanished after creation")
+            throw SystemError(step: "find veth", object: naming.hostLink, reason: "vanished after creation")
         }
 
         try applyAddresses(
@@ -187,7 +187,7 @@ public final class KernelHostNet: HostNetworking {
 
     /// The naming of an existing domain of this name (its slot is in its host
     /// link's name), or a fresh one whose slot no other domain uses.
-    private func naming(for name: String) throws(HostNetError) -> DomainNaming {
+    private func naming(for name: String) throws(SystemError) -> DomainNaming {
         do {
             var naming = try DomainNaming(name: name)
             if let existing = try existingSlot(of: naming.namespace) {
@@ -197,7 +197,7 @@ public final class KernelHostNet: HostNetworking {
             while try host.link(named: naming.hostLink) != nil {
                 probes += 1
                 guard probes < DomainNaming.slotCount else {
-                    throw HostNetError(
+                    throw SystemError(
                         step: "choose routing table", object: name,
                         reason: "all \(DomainNaming.slotCount) slots are in use")
                 }
@@ -205,20 +205,20 @@ public final class KernelHostNet: HostNetworking {
             }
             return naming
         } catch let error as DomainNameRuleError {
-            throw HostNetError(step: "check domain name", object: name, reason: error.description)
-        } catch let error as HostNetError {
+            throw SystemError(step: "check domain name", object: name, reason: error.description)
+        } catch let error as SystemError {
             throw error
         } catch {
-            throw HostNetError(step: "choose routing table", object: name, reason: "\(error)")
+            throw SystemError(step: "choose routing table", object: name, reason: "\(error)")
         }
     }
 
     /// The slot of the host link whose veth peer is `pvd0` in `namespace`, if any.
-    func existingSlot(of namespace: String) throws(HostNetError) -> UInt16? {
+    func existingSlot(of namespace: String) throws(SystemError) -> UInt16? {
         guard Namespaces.exists(namespace) else { return nil }
         let fd = try Namespaces.openDescriptor(namespace)
         defer { close(fd) }
-        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(HostNetError) in try NetlinkSocket(namespace: namespace) }
+        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
         guard let domainLink = try inside.link(named: DomainNaming.domainLink),
             let hostLink = try host.link(index: domainLink.peerIndex)
         else { return nil }
@@ -228,14 +228,14 @@ public final class KernelHostNet: HostNetworking {
     private func attachVeth(
         _ naming: DomainNaming, namespaceFD: Int32, inside: NetlinkSocket, spec: DomainSpec,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let hostName = naming.hostLink
         if try host.link(named: hostName) == nil {
             try transaction.step(
                 "add veth", "\(hostName)/\(DomainNaming.domainLink) for \(naming.namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.addVeth(hostName, peer: DomainNaming.domainLink, peerNamespace: namespaceFD)
-                }, undo: { () throws(HostNetError) in try self.host.deleteLink(hostName) })
+                }, undo: { () throws(SystemError) in try self.host.deleteLink(hostName) })
             try Sysctl.write(Sysctl.ipv6(hostName, "accept_ra"), "0")
             try Sysctl.write(Sysctl.ipv6(hostName, "addr_gen_mode"), "1")
             if perInterfaceForwarding {
@@ -251,27 +251,27 @@ public final class KernelHostNet: HostNetworking {
     func configureDomainLink(
         _ spec: DomainSpec, namespace: String, inside: NetlinkSocket,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let mtu = spec.mtu ?? 1500
         if let domainLink = try inside.link(named: DomainNaming.domainLink), !domainLink.isUp || domainLink.mtu != mtu {
             let oldMTU = domainLink.mtu
             try transaction.step(
                 "set link", "\(DomainNaming.domainLink) up mtu \(mtu) in \(namespace)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try inside.setLink(DomainNaming.domainLink, up: true, mtu: mtu)
-                }, undo: { () throws(HostNetError) in try inside.setLink(DomainNaming.domainLink, up: domainLink.isUp, mtu: oldMTU) })
+                }, undo: { () throws(SystemError) in try inside.setLink(DomainNaming.domainLink, up: domainLink.isUp, mtu: oldMTU) })
         }
     }
 
     /// Refuses addresses the host already uses, then asks the link (DAD).
-    func checkNewAddresses(_ addresses: [IPv6Address], uplink: String) throws(HostNetError) {
+    func checkNewAddresses(_ addresses: [IPv6Address], uplink: String) throws(SystemError) {
         for address in addresses where isLocalAddress(address) {
-            throw HostNetError(step: "check address", object: "\(address)", reason: "already in use by the host", code: EADDRINUSE)
+            throw SystemError(step: "check address", object: "\(address)", reason: "already in use by the host", code: EADDRINUSE)
         }
         if let detection = duplicateAddressDetection, !addresses.isEmpty {
             let inUse = try detection.addressesInUse(addresses, onUplink: uplink)
             if let taken = inUse.min() {
-                throw HostNetError(
+                throw SystemError(
                     step: "duplicate address detection", object: "\(taken) on \(uplink)",
                     reason: "another node answers for it", code: EADDRINUSE)
             }
@@ -281,7 +281,7 @@ public final class KernelHostNet: HostNetworking {
     private func applyAddresses(
         naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink, hostLink: KernelLink,
         parts: [UplinkPart], fresh: Bool, _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let hostLinkLocal = KernelAddress(interfaceIndex: hostLink.index, address: DomainNaming.hostLinkLocal, prefixLength: 64)
         let hasHostLinkLocal = fresh ? false : try host.addresses().contains(hostLinkLocal)
         if !hasHostLinkLocal {
@@ -335,24 +335,24 @@ public final class KernelHostNet: HostNetworking {
             if let current { try deleteProxy(address, on: current, transaction) }
             try transaction.step(
                 "add proxy NDP entry", "\(address) on \(uplink.name)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
-                }, undo: { () throws(HostNetError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+                }, undo: { () throws(SystemError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
         }
     }
 
-    private func deleteProxy(_ address: IPv6Address, on uplink: KernelLink, _ transaction: Transaction) throws(HostNetError) {
+    private func deleteProxy(_ address: IPv6Address, on uplink: KernelLink, _ transaction: Transaction) throws(SystemError) {
         try transaction.step(
             "delete proxy NDP entry", "\(address) on \(uplink.name)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
-            }, undo: { () throws(HostNetError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+            }, undo: { () throws(SystemError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
     }
 
     private func removeDomainAddress(
         _ address: IPv6Address, naming: DomainNaming, inside: NetlinkSocket, hostLink: KernelLink,
         proxiedOn uplink: KernelLink?, hostRoute: Bool, _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         if let uplink { try deleteProxy(address, on: uplink, transaction) }
         if hostRoute {
             let route = KernelRoute(
@@ -360,56 +360,56 @@ public final class KernelHostNet: HostNetworking {
                 interfaceIndex: hostLink.index, gateways: [])
             try transaction.step(
                 "delete route", "\(address)/128 dev \(hostLink.name)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.deleteRoute(route, linkName: hostLink.name)
-                }, undo: { () throws(HostNetError) in try self.host.addRoute(route, linkName: hostLink.name) })
+                }, undo: { () throws(SystemError) in try self.host.addRoute(route, linkName: hostLink.name) })
         }
         let entry = KernelAddress(interfaceIndex: try inside.link(named: DomainNaming.domainLink)!.index, address: address, prefixLength: 128)
         try transaction.step(
             "delete address", "\(address)/128 in \(naming.namespace)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try inside.deleteAddress(entry, on: DomainNaming.domainLink)
-            }, undo: { () throws(HostNetError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
+            }, undo: { () throws(SystemError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
     }
 
     func addAddress(
         _ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         try transaction.step(
             "add address", "\(entry.address)/\(entry.prefixLength) on \(linkName) in \(socket.namespace)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try socket.addAddress(entry, on: linkName)
-            }, undo: { () throws(HostNetError) in try socket.deleteAddress(entry, on: linkName) })
+            }, undo: { () throws(SystemError) in try socket.deleteAddress(entry, on: linkName) })
     }
 
     private func addRoute(
         _ route: KernelRoute, linkName: String, socket: NetlinkSocket,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         try transaction.step(
             "add route", "\(route.destination) table \(route.table) in \(socket.namespace)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try socket.addRoute(route, linkName: linkName)
-            }, undo: { () throws(HostNetError) in try socket.deleteRoute(route, linkName: linkName) })
+            }, undo: { () throws(SystemError) in try socket.deleteRoute(route, linkName: linkName) })
     }
 
     private func deleteRoute(
         _ route: KernelRoute, linkName: String, socket: NetlinkSocket,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         try transaction.step(
             "delete route", "\(route.destination) table \(route.table) in \(socket.namespace)",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try socket.deleteRoute(route, linkName: linkName)
-            }, undo: { () throws(HostNetError) in try socket.addRoute(route, linkName: linkName) })
+            }, undo: { () throws(SystemError) in try socket.addRoute(route, linkName: linkName) })
     }
 
     /// Makes `present` (routes of one table and link) equal to `wanted`.
     func reconcile(
         routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         func key(_ route: KernelRoute) -> KernelRoute {
             var route = route
             route.gateways.sort()
@@ -428,7 +428,7 @@ public final class KernelHostNet: HostNetworking {
     private func applyInsideRoutes(
         _ spec: DomainSpec, inside: NetlinkSocket, domainLink: KernelLink,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let main = UInt32(RT_TABLE_MAIN.rawValue)
         let wanted = ([IPv6Prefix(address: .unspecified, length: 0)!] + spec.routes).map {
             KernelRoute(destination: $0, table: main, interfaceIndex: domainLink.index, gateways: [DomainNaming.hostLinkLocal])
@@ -444,7 +444,7 @@ public final class KernelHostNet: HostNetworking {
     /// of them advertised, a default route from that address via those
     /// (RFC 8028; the more specific source wins); tables of uplinks no longer
     /// used are emptied.
-    private func applyTables(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(HostNetError) {
+    private func applyTables(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(SystemError) {
         for index in 0..<DomainNaming.maximumUplinks {
             let table = naming.table(uplink: index)
             guard index < parts.count else {
@@ -477,7 +477,7 @@ public final class KernelHostNet: HostNetworking {
     private func applyRules(
         _ parts: [UplinkPart], naming: DomainNaming, fresh: Bool,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         var wanted = KernelHostNet.lookupRules(parts.map { ($0.index, $0.addresses) }, naming: naming)
         wanted.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: naming.hostLink, action: .blackhole))
         let present =
@@ -488,15 +488,15 @@ public final class KernelHostNet: HostNetworking {
             }
         for extra in present where !wanted.contains(extra) {
             try transaction.step(
-                "delete rule", "\(extra)", { () throws(HostNetError) in try host.deleteRule(extra) },
-                undo: { () throws(HostNetError) in try self.host.addRule(extra) })
+                "delete rule", "\(extra)", { () throws(SystemError) in try host.deleteRule(extra) },
+                undo: { () throws(SystemError) in try self.host.addRule(extra) })
         }
         for missing in wanted where !present.contains(missing) {
             try transaction.step(
                 "add rule", "priority \(missing.priority) iif \(naming.hostLink)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try host.addRule(missing)
-                }, undo: { () throws(HostNetError) in try self.host.deleteRule(missing) })
+                }, undo: { () throws(SystemError) in try self.host.deleteRule(missing) })
         }
     }
 
@@ -518,7 +518,7 @@ public final class KernelHostNet: HostNetworking {
     func set(
         _ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
         _ transaction: Transaction
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let savedBefore = record.originals()
         var saved = savedBefore
         var learntRoutes: Set<Int32>?
@@ -530,42 +530,42 @@ public final class KernelHostNet: HostNetworking {
                 learntRoutes = try interfacesWithLearntDefaultRoutes()
             }
             try transaction.step(
-                "set sysctl", "\(key)=\(value)", { () throws(HostNetError) in try Sysctl.write(key, value) },
-                undo: { () throws(HostNetError) in try Sysctl.write(key, old) })
+                "set sysctl", "\(key)=\(value)", { () throws(SystemError) in try Sysctl.write(key, value) },
+                undo: { () throws(SystemError) in try Sysctl.write(key, old) })
         }
         if let learntRoutes { try solicitWhereRoutesWereLost(learntRoutes) }
         if saved != savedBefore {
             try transaction.step(
                 "record uplink sysctls", record.directory,
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try record.saveOriginals(saved)
-                }, undo: { () throws(HostNetError) in try record.saveOriginals(savedBefore) })
+                }, undo: { () throws(SystemError) in try record.saveOriginals(savedBefore) })
         }
         if !record.uses(domain) {
             try transaction.step(
                 "record uplink user", "\(record.directory) \(domain)",
-                { () throws(HostNetError) in
+                { () throws(SystemError) in
                     try record.addUser(domain)
-                }, undo: { () throws(HostNetError) in try record.removeUser(domain) })
+                }, undo: { () throws(SystemError) in try record.removeUser(domain) })
         }
     }
 
     /// Writes `/etc/netns/<namespace>/resolv.conf` when it differs and, with
     /// the first one, `nsswitch.conf` (``DomainEntry`` and `ip netns exec` bind
     /// both over /etc); undone by putting back what was there.
-    func writeResolvConf(_ text: String, namespace: String, _ transaction: Transaction) throws(HostNetError) {
-        let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
+    func writeResolvConf(_ text: String, namespace: String, _ transaction: Transaction) throws(SystemError) {
+        let directory = Paths.files(ofNamespace: namespace)
         let old = HostFiles.read("\(directory)/resolv.conf")
         guard old != text else { return }
         try transaction.step(
             "write", "\(directory)/resolv.conf",
-            { () throws(HostNetError) in
+            { () throws(SystemError) in
                 try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
                 if old == nil {
                     try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
                 }
             },
-            undo: { () throws(HostNetError) in
+            undo: { () throws(SystemError) in
                 if let old {
                     try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: old)
                 } else {
@@ -584,8 +584,8 @@ public final class KernelHostNet: HostNetworking {
     }
 
     /// Removes the domain's files under /etc/netns (and the directory, once empty).
-    static func removeNetnsFiles(_ namespace: String) throws(HostNetError) {
-        let directory = "\(KernelHostNet.etcNetns)/\(namespace)"
+    static func removeNetnsFiles(_ namespace: String) throws(SystemError) {
+        let directory = Paths.files(ofNamespace: namespace)
         try HostFiles.remove(directory: directory, name: "nsswitch.conf")
         try HostFiles.remove(directory: directory, name: "resolv.conf")
     }

@@ -3,7 +3,7 @@ import PvDCore
 /// The kernel changes of one apply, each with its undo. On failure the steps
 /// already done are undone in reverse order, so the host is left as it was.
 final class Transaction {
-    private var undos: [(description: String, undo: () throws(HostNetError) -> Void)] = []
+    private var undos: [(description: String, undo: () throws(SystemError) -> Void)] = []
     /// Fault injection for tests: the step with this number (from 1) fails.
     private let failAtStep: Int?
     /// Steps done so far.
@@ -15,20 +15,20 @@ final class Transaction {
 
     /// Does one change and remembers how to undo it.
     func step(
-        _ name: String, _ object: String, _ change: () throws(HostNetError) -> Void,
-        undo: @escaping () throws(HostNetError) -> Void
-    ) throws(HostNetError) {
+        _ name: String, _ object: String, _ change: () throws(SystemError) -> Void,
+        undo: @escaping () throws(SystemError) -> Void
+    ) throws(SystemError) {
         count += 1
         if count == failAtStep {
-            throw HostNetError(step: name, object: object, reason: "injected failure at step \(count)")
+            throw SystemError(step: name, object: object, reason: "injected failure at step \(count)")
         }
         try change()
         undos.append(("\(name) \(object)", undo))
     }
 
     /// Undoes every step done, newest first; returns the undos that failed.
-    func rollback() -> [HostNetError] {
-        var failures: [HostNetError] = []
+    func rollback() -> [SystemError] {
+        var failures: [SystemError] = []
         for entry in undos.reversed() {
             do { try entry.undo() } catch { failures.append(error) }
         }

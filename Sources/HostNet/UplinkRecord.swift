@@ -1,6 +1,6 @@
 import Glibc
+import LinuxSystem
 import PvDCore
-import PvDExec
 
 /// What HostNet changed on one uplink, so that it can put it back: the
 /// original value of each sysctl it set, and which domains use the uplink.
@@ -14,15 +14,15 @@ import PvDExec
 /// domain costs the same with 500 others. It survives a daemon restart, not
 /// a reboot (the sysctls reset anyway).
 struct UplinkRecord {
-    static let root = "/run/pvd/uplinks"
+    static let root = Paths.runtime + "/uplinks"
     /// The separate record of what IPv4 NAT changed, whose users are the
     /// domains with IPv4: restored when the last of them goes.
-    static let ipv4Root = "/run/pvd/uplinks-ipv4"
-    static let hostRoot = "/run/pvd/host"
+    static let ipv4Root = Paths.runtime + "/uplinks-ipv4"
+    static let hostRoot = Paths.runtime + "/host"
     let directory: String
 
     /// The record of `uplink` in the calling thread's network namespace.
-    init(_ uplink: String, root: String = UplinkRecord.root) throws(HostNetError) {
+    init(_ uplink: String, root: String = UplinkRecord.root) throws(SystemError) {
         directory = "\(root)/\(try UplinkRecord.namespaceInode())-\(uplink)"
     }
 
@@ -31,19 +31,19 @@ struct UplinkRecord {
     }
 
     /// The host record of the calling thread's network namespace.
-    static func host() throws(HostNetError) -> UplinkRecord {
+    static func host() throws(SystemError) -> UplinkRecord {
         UplinkRecord(directory: "\(hostRoot)/\(try namespaceInode())")
     }
 
     /// The uplinks of the calling thread's namespace that domains use now.
-    static func uplinksInUse() throws(HostNetError) -> [String] {
+    static func uplinksInUse() throws(SystemError) -> [String] {
         let prefix = "\(try namespaceInode())-"
         return HostFiles.entries(of: root).filter { $0.hasPrefix(prefix) }
             .filter { UplinkRecord(directory: "\(root)/\($0)").hasUsers() }
             .map { String($0.dropFirst(prefix.count)) }.sorted()
     }
 
-    private static func namespaceInode() throws(HostNetError) -> UInt {
+    private static func namespaceInode() throws(SystemError) -> UInt {
         var info = stat()
         guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
         return UInt(info.st_ino)
@@ -59,7 +59,7 @@ struct UplinkRecord {
         return values
     }
 
-    func saveOriginals(_ values: [String: String]) throws(HostNetError) {
+    func saveOriginals(_ values: [String: String]) throws(SystemError) {
         guard !values.isEmpty else {
             try HostFiles.remove(directory: directory, name: "sysctls")
             return
@@ -70,11 +70,11 @@ struct UplinkRecord {
 
     func uses(_ domain: String) -> Bool { access("\(directory)/domains/\(domain)", F_OK) == 0 }
 
-    func addUser(_ domain: String) throws(HostNetError) {
+    func addUser(_ domain: String) throws(SystemError) {
         try HostFiles.writeAtomically(directory: "\(directory)/domains", name: domain, contents: "")
     }
 
-    func removeUser(_ domain: String) throws(HostNetError) {
+    func removeUser(_ domain: String) throws(SystemError) {
         try HostFiles.remove(directory: "\(directory)/domains", name: domain)
     }
 
@@ -84,7 +84,7 @@ struct UplinkRecord {
     }
 
     /// Removes the record's files and directory (after the sysctls are restored).
-    func delete() throws(HostNetError) {
+    func delete() throws(SystemError) {
         try HostFiles.remove(directory: directory, name: "sysctls")
     }
 }

@@ -1,5 +1,7 @@
 import CNDP
 import Glibc
+import LinuxSystem
+import PvDCore
 
 /// A libndp socket with one receive handler for one message type on every
 /// interface: what ``RouterAdvertisementListener`` and ``NeighborProber`` stand on.
@@ -15,10 +17,10 @@ final class NDPSocket {
 
     /// Opens the socket and hands every received message of `type` to
     /// `handler` with `context`; `what` names the messages in errors.
-    init(receiving type: ndp_msg_type, _ what: String, handler: @escaping Handler, context: AnyObject) throws(NDPError) {
+    init(receiving type: ndp_msg_type, _ what: String, handler: @escaping Handler, context: AnyObject) throws(SystemError) {
         var handle: OpaquePointer?
         let result = ndp_open(&handle)
-        guard result == 0, let handle else { throw NDPError(step: "open", object: "libndp socket", code: -result) }
+        guard result == 0, let handle else { throw systemError("open", "libndp socket", errno: -result) }
         ndp = handle
         self.type = type
         self.handler = handler
@@ -27,7 +29,7 @@ final class NDPSocket {
         let registered = ndp_msgrcv_handler_register(ndp, handler, type, 0, Unmanaged.passUnretained(context).toOpaque())
         guard registered == 0 else {
             ndp_close(ndp)
-            throw NDPError(step: "listen for \(what)s", object: "all interfaces", code: -registered)
+            throw systemError("listen for \(what)s", "all interfaces", errno: -registered)
         }
     }
 
@@ -40,9 +42,9 @@ final class NDPSocket {
     var descriptor: Int32 { ndp_get_eventfd(ndp) }
 
     /// Reads what is waiting, running the handler for each message.
-    func dispatch() throws(NDPError) {
+    func dispatch() throws(SystemError) {
         let result = ndp_call_eventfd_handler(ndp)
-        guard result == 0 else { throw NDPError(step: "receive", object: what, code: -result) }
+        guard result == 0 else { throw systemError("receive", what, errno: -result) }
     }
 
     /// Sends a message of `type` on `interface` with the source link-layer
@@ -50,12 +52,12 @@ final class NDPSocket {
     func send(
         _ type: ndp_msg_type, on interface: String, _ object: String,
         configure: (OpaquePointer) -> Void = { _ in }
-    ) throws(NDPError) {
+    ) throws(SystemError) {
         let index = if_nametoindex(interface)
-        guard index != 0 else { throw NDPError(step: "find interface", object: interface, code: errno) }
+        guard index != 0 else { throw systemError("find interface", interface, errno: errno) }
         var message: OpaquePointer?
         let created = ndp_msg_new(&message, type)
-        guard created == 0, let message else { throw NDPError(step: "build", object: object, code: -created) }
+        guard created == 0, let message else { throw systemError("build", object, errno: -created) }
         defer { ndp_msg_destroy(message) }
         ndp_msg_ifindex_set(message, index)
         configure(message)
@@ -63,7 +65,7 @@ final class NDPSocket {
         // a multicast solicitation from a unicast source.
         ndp_msg_opt_set(message)
         let sent = ndp_msg_send(ndp, message)
-        guard sent == 0 else { throw NDPError(step: "send", object: "\(object) on \(interface)", code: -sent) }
+        guard sent == 0 else { throw systemError("send", "\(object) on \(interface)", errno: -sent) }
     }
 }
 

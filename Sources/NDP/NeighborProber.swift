@@ -1,15 +1,8 @@
 import CNDP
 import Glibc
+import LinuxSystem
+import PvDCore
 import PvDWire
-
-/// A failed libndp call: what was being done, on which object, and the errno.
-public struct NDPError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var step: String
-    public var object: String
-    public var code: Int32
-
-    public var description: String { "\(step) \(object): \(String(cString: strerror(code)))" }
-}
 
 /// Asks links whether other nodes own addresses, with libndp: a Neighbor
 /// Solicitation for each, then the Neighbor Advertisements that answer. This
@@ -25,7 +18,7 @@ public final class NeighborProber {
     private let socket: NDPSocket
     private let inbox = AnswerInbox()
 
-    public init() throws(NDPError) {
+    public init() throws(SystemError) {
         socket = try NDPSocket(receiving: NDP_MSG_NA, "neighbor advertisement", handler: neighborAdvertisementReceived, context: inbox)
     }
 
@@ -33,7 +26,7 @@ public final class NeighborProber {
     public var descriptor: Int32 { socket.descriptor }
 
     /// Sends a Neighbor Solicitation for each target on `interface`.
-    public func solicit(_ targets: [IPv6Address], on interface: String) throws(NDPError) {
+    public func solicit(_ targets: [IPv6Address], on interface: String) throws(SystemError) {
         for target in targets {
             try socket.send(NDP_MSG_NS, on: interface, "neighbor solicitation for \(target)") { message in
                 var address = in6_addr()
@@ -44,7 +37,7 @@ public final class NeighborProber {
     }
 
     /// Reads what is waiting: the addresses nodes advertised, with the interface heard on.
-    public func receive() throws(NDPError) -> [NeighborAnswer] {
+    public func receive() throws(SystemError) -> [NeighborAnswer] {
         try socket.dispatch()
         defer { inbox.received.removeAll() }
         return inbox.received
@@ -54,7 +47,7 @@ public final class NeighborProber {
     public func answered(
         _ targets: [IPv6Address], on interface: String,
         wait: Duration = .seconds(1)
-    ) throws(NDPError) -> Set<IPv6Address> {
+    ) throws(SystemError) -> Set<IPv6Address> {
         guard !targets.isEmpty else { return [] }
         try solicit(targets, on: interface)
         let wanted = Set(targets)
@@ -68,7 +61,7 @@ public final class NeighborProber {
             let milliseconds = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
             let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0, errno == EINTR { continue }
-            guard ready >= 0 else { throw NDPError(step: "wait for advertisements", object: interface, code: errno) }
+            guard ready >= 0 else { throw systemError("wait for advertisements", interface, errno: errno) }
             if ready > 0 {
                 for answer in try receive() where answer.interface == interface && wanted.contains(answer.target) {
                     answered.insert(answer.target)

@@ -1,5 +1,6 @@
 import CNDP
 import Glibc
+import PvDCore
 import PvDWire
 
 /// A Router Advertisement as received: the ICMPv6 message, its source, and
@@ -17,7 +18,7 @@ public final class RouterAdvertisementListener {
     private let socket: NDPSocket
     private let inbox = Inbox()
 
-    public init() throws(NDPError) {
+    public init() throws(SystemError) {
         socket = try NDPSocket(receiving: NDP_MSG_RA, "router advertisement", handler: routerAdvertisementReceived, context: inbox)
     }
 
@@ -25,14 +26,14 @@ public final class RouterAdvertisementListener {
     public var descriptor: Int32 { socket.descriptor }
 
     /// Reads what is waiting and returns the RAs among it.
-    public func receive() throws(NDPError) -> [ReceivedRouterAdvertisement] {
+    public func receive() throws(SystemError) -> [ReceivedRouterAdvertisement] {
         try socket.dispatch()
         defer { inbox.received.removeAll() }
         return inbox.received
     }
 
     /// Sends a Router Solicitation on `interface`, so routers answer at once.
-    public func solicit(on interface: String) throws(NDPError) {
+    public func solicit(on interface: String) throws(SystemError) {
         try socket.send(NDP_MSG_RS, on: interface, "router solicitation")
     }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
-import Bus
+import BusWire
 import Glibc
+import LinuxSystem
 import PvDConfig
 import PvDCore
 import PvDExec
 import PvDWire
+import Systemd
 
 /// What every command that talks to pvdd shares: the connection and how a
 /// failure is told (one line, exit status 1).
@@ -118,7 +120,7 @@ struct Show: DaemonCommand {
 
     func run(with client: PvDClient) throws(BusError) {
         guard let name else {
-            var text = try client.manager("GetState").first?.text ?? ""
+            var text = try client.manager(.getState).first?.text ?? ""
             text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
             return
         }
@@ -173,7 +175,7 @@ struct Add: DaemonCommand {
             ("uplink", .string(uplink)), ("addresses", .strings(addresses)), ("routers", .strings(routers)),
             ("on_link", .strings(onLink)), ("dns", .strings(dns)), ("search", .strings(search)),
         ])
-        printLine(try client.manager("AddDomain", [.string(name), settings]).first?.text ?? "")
+        printLine(try client.manager(.addDomain, [.string(name), settings]).first?.text ?? "")
     }
 }
 
@@ -182,7 +184,7 @@ struct Remove: DaemonCommand {
     @Argument(help: "The domain's full name.") var name: String
 
     func run(with client: PvDClient) throws(BusError) {
-        _ = try client.manager("RemoveDomain", [.string(name)])
+        _ = try client.manager(.removeDomain, [.string(name)])
     }
 }
 
@@ -201,7 +203,7 @@ struct Monitor: DaemonCommand {
             } else if member == "PropertiesChanged", let name = PvDBusAPI.domainName(ofPath: path) {
                 printLine("changed  \(name)")
             } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
-                printLine("\(member == "DomainAdded" ? "added" : "removed")    \(name)")
+                printLine("\(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added" : "removed")    \(name)")
             }
             return true
         }
@@ -213,7 +215,7 @@ struct Reload: DaemonCommand {
         abstract: "Make pvdd read pvdd.yaml and domains.d again: access, aliases and declared domains (as root).")
 
     func run(with client: PvDClient) throws(BusError) {
-        _ = try client.manager("Reload")
+        _ = try client.manager(.reload)
         printLine("reloaded")
     }
 }
@@ -241,7 +243,7 @@ struct Apply: DaemonCommand {
         let changes: [String]
         if dryRun {
             // Worked out here, not by pvdd: a caller's document is parsed by the caller.
-            guard case .string(let current)? = try client.manager("GetState", []).first else { return }
+            guard case .string(let current)? = try client.manager(.getState).first else { return }
             do {
                 let target = try DeclarativeState(try YAMLDocument.parse(text))
                 changes = try DeclarativeState(try YAMLDocument.parse(current)).changes(to: target).map(\.description)
@@ -249,7 +251,7 @@ struct Apply: DaemonCommand {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
             }
         } else {
-            guard case .array(_, let values)? = try client.manager("ApplyState", [.string(text), .boolean(false)]).first else { return }
+            guard case .array(_, let values)? = try client.manager(.applyState, [.string(text), .boolean(false)]).first else { return }
             changes = values.compactMap(\.text)
         }
         if changes.isEmpty { printLine("nothing to change") }
@@ -271,7 +273,7 @@ struct Apply: DaemonCommand {
         guard writeFile(path, Array(text.utf8)) else {
             throw BusError(PvDBusAPI.ErrorName.failed, "\(path): \(String(cString: strerror(errno)))")
         }
-        do { _ = try client.manager("Reload") } catch {
+        do { _ = try client.manager(.reload) } catch {
             if let previous { _ = writeFile(path, previous) } else { unlink(path) }
             throw error
         }

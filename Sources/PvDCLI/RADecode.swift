@@ -1,5 +1,5 @@
 import ArgumentParser
-import PvDExec
+import LinuxSystem
 import PvDWire
 
 #if canImport(Glibc)

@@ -1,5 +1,4 @@
 import PvDCore
-import PvDWire
 
 /// The properties the YAML loader's fuzz target checks, and `swift test`
 /// checks again on its corpus: whatever the bytes, reading them returns (no

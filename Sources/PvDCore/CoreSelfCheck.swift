@@ -1,5 +1,3 @@
-import PvDWire
-
 /// The properties the state loader's fuzz target checks, and `swift test`
 /// checks again on its corpus: whatever the bytes, reading a state file
 /// returns, and keeps only entries a D-Bus caller could have made.

@@ -28,7 +28,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
     public var duplicateAddressDetection = true
     /// How the kernel is told to forward for routed domains.
     public var forwarding = ForwardingMode.automatic
-    public var statePath = "/run/pvd/state.json"
+    public var statePath = Paths.runtime + "/state.json"
     /// Domain name to use for a PvD ID, by alias (`corp` → `corp.example.com`).
     public var aliases: [String: PvDWire.DomainName] = [:]
     /// How domains learnt on an uplink attach to it; routed when not named.

@@ -206,7 +206,7 @@ public struct DomainCatalog: Sendable {
         return changes
     }
 
-    private mutating func perform(_ change: DeclarativeState.Change, host: any HostNetworking) throws(HostNetError) {
+    private mutating func perform(_ change: DeclarativeState.Change, host: any HostNetworking) throws(SystemError) {
         switch change {
         case .addDomain(let spec):
             try host.apply(spec)

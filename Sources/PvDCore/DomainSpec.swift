@@ -107,6 +107,9 @@ public struct UplinkSpec: Equatable, Sendable {
 public struct DomainNaming: Equatable, Sendable {
     /// Prefix of every namespace pvd makes (`/run/netns/<prefix><name>`).
     public static let namespacePrefix = "pvd-"
+
+    /// The network namespace of the domain called `name` (`pvd-<name>`).
+    public static func namespace(ofDomain name: String) -> String { namespacePrefix + name }
     /// Prefix of host-side veth names; what pvd finds with it is pvd's.
     public static let hostLinkPrefix = "pvh"
     /// The domain-side veth, inside the domain's namespace.
@@ -160,7 +163,7 @@ public struct DomainNaming: Equatable, Sendable {
     }
 
     /// `pvd-<name>` under /run/netns.
-    public var namespace: String { DomainNaming.namespacePrefix + name }
+    public var namespace: String { DomainNaming.namespace(ofDomain: name) }
     /// `pvh` and four hex digits: within the 15 characters of an interface name.
     public var hostLink: String {
         let hex = String(slot, radix: 16)

@@ -644,8 +644,8 @@ extension DomainTable {
     /// Brings `host` in line with the domains named in `changed`: applies the
     /// desired state of those that exist, removes the others. Returns the
     /// failures by domain name; the rest still went through.
-    public func push(_ changed: Set<String>, to host: any HostNetworking, at now: Seconds) -> [String: HostNetError] {
-        var failures: [String: HostNetError] = [:]
+    public func push(_ changed: Set<String>, to host: any HostNetworking, at now: Seconds) -> [String: SystemError] {
+        var failures: [String: SystemError] = [:]
         var gone: [String] = []
         for name in changed.sorted() {
             guard let spec = spec(named: name, at: now) else {

@@ -6,23 +6,23 @@ import PvDWire
 public protocol HostNetworking {
     /// Makes `spec` real, creating or changing whatever differs. All or nothing:
     /// on failure, whatever this call changed is undone and the error names the step.
-    func apply(_ spec: DomainSpec) throws(HostNetError)
+    func apply(_ spec: DomainSpec) throws(SystemError)
     /// Removes domains and everything pvd made for them, together (the kernel
     /// tears their links down in one batch); an absent domain is not an error.
-    func remove(_ names: [String]) throws(HostNetError)
+    func remove(_ names: [String]) throws(SystemError)
     /// The domains that exist on the host, read back from the kernel.
-    func domains() throws(HostNetError) -> [DomainSpec]
+    func domains() throws(SystemError) -> [DomainSpec]
     /// Removes domains (and stray pvd objects) whose names are not in `keeping`;
     /// returns the names removed.
-    func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String]
+    func removeLeftovers(keeping: Set<String>) throws(SystemError) -> [String]
     /// A bare namespace /run/netns/NAME with `lo` up; refuses one that exists.
-    func createBareNamespace(_ name: String) throws(HostNetError)
+    func createBareNamespace(_ name: String) throws(SystemError)
     /// Removes /run/netns/NAME.
-    func deleteNamespace(_ name: String) throws(HostNetError)
+    func deleteNamespace(_ name: String) throws(SystemError)
     /// Whether /run/netns/NAME exists.
     func namespaceExists(_ name: String) -> Bool
     /// A VPN domain's namespace (`lo` only) until its tunnel arrives.
-    func createTunnelDomain(_ name: String) throws(HostNetError)
+    func createTunnelDomain(_ name: String) throws(SystemError)
     /// Whether a live program (not a zombie) runs inside the domain's namespace.
     func hasProcesses(inDomain name: String) -> Bool
 }
@@ -35,28 +35,6 @@ public enum ForwardingMode: String, Equatable, Sendable {
     /// Always `all.forwarding`, as on kernels without `force_forwarding`
     /// (Debian 12's 6.1): for such hosts, and to test that path on any kernel.
     case global
-}
-
-/// A failed change to the host: which step, on which object, and what the
-/// kernel (or the file system) said.
-public struct HostNetError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The step that failed, e.g. "add address".
-    public var step: String
-    /// The object it was working on, e.g. "2001:db8::5/128 on pvd0 in pvd-corp".
-    public var object: String
-    /// The kernel's or library's message.
-    public var reason: String
-    /// errno, or the negated libnl error code; 0 when the error is pvd's own.
-    public var code: Int32
-
-    public init(step: String, object: String, reason: String, code: Int32 = 0) {
-        self.step = step
-        self.object = object
-        self.reason = reason
-        self.code = code
-    }
-
-    public var description: String { "\(step) \(object): \(reason)" }
 }
 
 /// HostNetworking in memory: keeps specs in a dictionary and can be told to
@@ -77,46 +55,46 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
 
     public init() {}
 
-    public func apply(_ spec: DomainSpec) throws(HostNetError) {
+    public func apply(_ spec: DomainSpec) throws(SystemError) {
         if failNextApply.remove(spec.name) != nil {
-            throw HostNetError(step: "apply", object: spec.name, reason: "injected failure")
+            throw SystemError(step: "apply", object: spec.name, reason: "injected failure")
         }
         if applied[spec.name] != spec { changes += 1 }
         applied[spec.name] = spec
     }
 
-    public func remove(_ names: [String]) throws(HostNetError) {
+    public func remove(_ names: [String]) throws(SystemError) {
         removeCalls += 1
         for name in names {
             if applied.removeValue(forKey: name) != nil || tunnelDomains.remove(name) != nil { changes += 1 }
         }
     }
 
-    public func createBareNamespace(_ name: String) throws(HostNetError) {
+    public func createBareNamespace(_ name: String) throws(SystemError) {
         guard namespaces.insert(name).inserted else {
-            throw HostNetError(step: "create namespace", object: name, reason: "it exists already")
+            throw SystemError(step: "create namespace", object: name, reason: "it exists already")
         }
         changes += 1
     }
 
-    public func deleteNamespace(_ name: String) throws(HostNetError) {
+    public func deleteNamespace(_ name: String) throws(SystemError) {
         if namespaces.remove(name) != nil { changes += 1 }
     }
 
     public func namespaceExists(_ name: String) -> Bool { namespaces.contains(name) }
 
-    public func createTunnelDomain(_ name: String) throws(HostNetError) {
-        if failNextApply.remove(name) != nil { throw HostNetError(step: "create namespace", object: name, reason: "injected failure") }
+    public func createTunnelDomain(_ name: String) throws(SystemError) {
+        if failNextApply.remove(name) != nil { throw SystemError(step: "create namespace", object: name, reason: "injected failure") }
         if tunnelDomains.insert(name).inserted { changes += 1 }
     }
 
     public func hasProcesses(inDomain name: String) -> Bool { occupied.contains(name) }
 
-    public func domains() throws(HostNetError) -> [DomainSpec] {
+    public func domains() throws(SystemError) -> [DomainSpec] {
         applied.values.sorted { $0.name < $1.name }
     }
 
-    public func removeLeftovers(keeping: Set<String>) throws(HostNetError) -> [String] {
+    public func removeLeftovers(keeping: Set<String>) throws(SystemError) -> [String] {
         let stale = applied.keys.filter { !keeping.contains($0) }.sorted()
         try remove(stale)
         return stale
@@ -127,5 +105,5 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
 /// address (NDP implements it with libndp; HostNet sees only this protocol).
 public protocol DuplicateAddressDetection: AnyObject {
     /// The addresses of `candidates` that another node on `uplink` answers for.
-    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(HostNetError) -> Set<IPv6Address>
+    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(SystemError) -> Set<IPv6Address>
 }

@@ -1,5 +1,3 @@
-import PvDWire
-
 /// Entries that each run out at their own time, kept in the order a router
 /// gave them: RFC 8106 makes the order of RDNSS and DNSSL entries the
 /// router's preference, so resolv.conf lists them as they came.

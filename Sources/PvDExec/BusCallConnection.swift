@@ -1,5 +1,5 @@
+import BusWire
 import Glibc
-import PvDWire
 
 /// A connection to a D-Bus bus that makes method calls in the wire format
 /// itself (``BusWireMessage``), without libsystemd: `pvd exec` asks pvdd

@@ -1,6 +1,7 @@
 import CCap
 import CPvDShim
 import Glibc
+import LinuxSystem
 import PvDCore
 
 /// Puts the calling process into a domain the way `ip netns exec` does, and
@@ -18,10 +19,10 @@ public enum DomainEntry {
 
     /// Enters the domain `name` by its namespace file (for pvdd's own helpers,
     /// which root starts).
-    public static func enter(domain name: String) throws(HostNetError) {
+    public static func enter(domain name: String) throws(SystemError) {
         let naming: DomainNaming
-        do { naming = try DomainNaming(name: name) } catch { throw HostNetError(step: "enter domain", object: name, reason: error.description) }
-        let path = "/run/netns/\(naming.namespace)"
+        do { naming = try DomainNaming(name: name) } catch { throw SystemError(step: "enter domain", object: name, reason: error.description) }
+        let path = Paths.namespace(naming.namespace)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw systemError("open namespace", path) }
         defer { close(fd) }
@@ -32,7 +33,7 @@ public enum DomainEntry {
     /// Gives the process a mount namespace of its own, `/` a recursive slave:
     /// nothing mounted from here on reaches the host's. Call it while the
     /// process has a single thread.
-    public static func privateMounts() throws(HostNetError) {
+    public static func privateMounts() throws(SystemError) {
         guard pvd_unshare(pvd_clone_newns) == 0 else { throw systemError("make a private mount namespace", "/") }
         guard mount("", "/", nil, UInt(MS_SLAVE | MS_REC), nil) == 0 else { throw systemError("make mounts private", "/") }
     }
@@ -41,7 +42,7 @@ public enum DomainEntry {
     /// name under /run/netns is `namespace` (its files are under /etc/netns),
     /// and mounts the domain's view of the host in the mount namespace
     /// ``privateMounts()`` made.
-    public static func enter(namespace fd: Int32, named namespace: String) throws(HostNetError) {
+    public static func enter(namespace fd: Int32, named namespace: String) throws(SystemError) {
         guard pvd_setns(fd, pvd_clone_newnet) == 0 else { throw systemError("enter network namespace", namespace) }
         // sysfs shows the links of the namespace that mounts it.
         _ = umount2("/sys", Int32(MNT_DETACH))
@@ -55,11 +56,11 @@ public enum DomainEntry {
                 throw systemError("hide the host's resolver", directory)
             }
         }
-        let resolvConf = "/etc/netns/\(namespace)/resolv.conf"
+        let resolvConf = Paths.files(ofNamespace: namespace) + "/resolv.conf"
         if access(resolvConf, R_OK) == 0 {
             try bindOver(resolvTarget, from: resolvConf)
         }
-        let nsswitch = "/etc/netns/\(namespace)/nsswitch.conf"
+        let nsswitch = Paths.files(ofNamespace: namespace) + "/nsswitch.conf"
         if access(nsswitch, R_OK) == 0, access("/etc/nsswitch.conf", F_OK) == 0 {
             guard mount(nsswitch, "/etc/nsswitch.conf", nil, UInt(MS_BIND), nil) == 0 else {
                 throw systemError("bind the domain's nsswitch.conf", nsswitch)
@@ -82,7 +83,7 @@ public enum DomainEntry {
 
     /// Binds `source` over `target`; a target inside a directory covered by
     /// pvd's tmpfs (systemd-resolved's stub file) is made there first.
-    private static func bindOver(_ target: String, from source: String) throws(HostNetError) {
+    private static func bindOver(_ target: String, from source: String) throws(SystemError) {
         if access(target, F_OK) != 0, hostResolvers.contains(where: { target.hasPrefix($0 + "/") }) {
             var directory = ""
             for part in target.split(separator: "/").dropLast() {
@@ -100,11 +101,11 @@ public enum DomainEntry {
 
     /// Gives up root for good: no supplementary groups, `uid`/`gid` (setuid from root sets
     /// the real, effective and saved ids, and clears the capabilities).
-    public static func dropPrivileges(uid: uid_t, gid: gid_t) throws(HostNetError) {
+    public static func dropPrivileges(uid: uid_t, gid: gid_t) throws(SystemError) {
         guard setgroups(0, nil) == 0 else { throw systemError("drop supplementary groups", "\(uid)") }
         guard setgid(gid) == 0 else { throw systemError("set group", "\(gid)") }
         guard setuid(uid) == 0 else { throw systemError("set user", "\(uid)") }
-        guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
+        guard setuid(0) != 0 else { throw SystemError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
     }
 
     /// The supplementary groups a program in a domain runs with.
@@ -120,7 +121,7 @@ public enum DomainEntry {
     /// cleared (permitted, effective, inheritable, ambient) and, unless the
     /// user is root, no_new_privs set: nothing the program runs can gain
     /// privileges again. Checks the result.
-    public static func become(uid: uid_t, gid: gid_t, groups: Groups) throws(HostNetError) {
+    public static func become(uid: uid_t, gid: gid_t, groups: Groups) throws(SystemError) {
         if case .set(let list) = groups {
             guard setgroups(list.count, list) == 0 else { throw systemError("set the groups of", "\(uid)") }
         }
@@ -130,7 +131,7 @@ public enum DomainEntry {
         var effective = uid_t()
         var saved = uid_t()
         guard pvd_getresuid(&real, &effective, &saved) == 0, real == uid, effective == uid, saved == uid else {
-            throw HostNetError(step: "set user", object: "\(uid)", reason: "the ids did not change")
+            throw SystemError(step: "set user", object: "\(uid)", reason: "the ids did not change")
         }
         guard pvd_clear_ambient_capabilities() == 0 || errno == EINVAL else { throw systemError("clear ambient capabilities", "\(uid)") }
         let none = cap_init()
@@ -138,7 +139,7 @@ public enum DomainEntry {
         guard cap_set_proc(none) == 0 else { throw systemError("clear capabilities", "\(uid)") }
         if uid != 0 {
             guard pvd_set_no_new_privs() == 0 else { throw systemError("set no_new_privs", "\(uid)") }
-            guard setuid(0) != 0 else { throw HostNetError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
+            guard setuid(0) != 0 else { throw SystemError(step: "drop privileges", object: "\(uid)", reason: "root could be regained") }
         }
     }
 }

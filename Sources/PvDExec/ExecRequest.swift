@@ -1,7 +1,8 @@
+import BusWire
 import CPvDShim
 import Glibc
+import LinuxSystem
 import PvDCore
-import PvDWire
 
 /// Whether the environment may be trusted: the caller is root and pvd was
 /// not started with privileges it would not otherwise have (file capabilities).
@@ -107,7 +108,7 @@ public struct ExecRequest: Equatable {
             let serial = try bus.send(
                 .methodCall(
                     serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
-                    interface: PvDBusAPI.managerInterface, member: "OpenDomain",
+                    interface: PvDBusAPI.managerInterface, member: PvDBusAPI.Method.openDomain.rawValue,
                     arguments: [.string(name)]))
             let reply = try bus.reply(to: serial)
             guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], index >= 0, Int(index) < reply.descriptors.count,
@@ -124,7 +125,7 @@ public struct ExecRequest: Equatable {
         }
     }
 
-    private static func privilegeHint(_ error: HostNetError) -> String {
+    private static func privilegeHint(_ error: SystemError) -> String {
         error.code == EPERM ? " (pvd exec needs root, sudo, or the file capability scripts/install gives it)" : ""
     }
 
@@ -137,14 +138,14 @@ public struct ExecRequest: Equatable {
         // The mount namespace first, while this is the only thread; then the
         // program's other instances are looked for, for the note below, on a
         // thread of their own while pvdd answers and the domain is entered.
-        do throws(HostNetError) { try DomainEntry.privateMounts() } catch {
+        do throws(SystemError) { try DomainEntry.privateMounts() } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }
         let search = Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) }
 
         let (fd, namespace) = try openDomain(trusted: trusted)
         let elsewhere: String?
-        do throws(HostNetError) {
+        do throws(SystemError) {
             try DomainEntry.enter(namespace: fd, named: namespace)
             elsewhere = search?.pids().first { ProcessTable.process($0, isOutsideNamespace: fd) }
             close(fd)
@@ -167,12 +168,6 @@ public struct ExecRequest: Equatable {
         let failure = errno
         throw ExecFailure("cannot run \(program): \(String(cString: strerror(failure)))", status: failure == ENOENT ? 127 : 126)
     }
-}
-
-/// Writes `pvd: MESSAGE` as one line to stderr.
-public func printError(_ message: String) {
-    var line = "pvd: \(message)\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }
 
 /// Why pvd exec stops before running the command, and with which status.

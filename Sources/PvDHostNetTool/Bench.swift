@@ -1,6 +1,5 @@
 import ArgumentParser
 import Glibc
-import HostNet
 import PvDCore
 import PvDWire
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import HostNet
+import LinuxSystem
 import PvDCore
 import PvDWire
 

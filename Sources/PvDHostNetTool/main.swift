@@ -22,9 +22,9 @@ final class LibndpDAD: DuplicateAddressDetection {
     let prober: NeighborProber
     init(_ prober: NeighborProber) { self.prober = prober }
 
-    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(HostNetError) -> Set<IPv6Address> {
+    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(SystemError) -> Set<IPv6Address> {
         do { return try prober.answered(candidates, on: uplink) } catch {
-            throw HostNetError(step: "duplicate address detection", object: uplink, reason: error.description, code: error.code)
+            throw SystemError(step: "duplicate address detection", object: uplink, reason: error.description, code: error.code)
         }
     }
 }

@@ -1,3 +1,6 @@
+import LinuxSystem
+import PvDExec
+
 // pvd: the command line. This program is linked statically and loads no
 // shared library: `pvd exec`, on the path of every program started in a
 // domain, starts in about a millisecond, and the file capability that lets
@@ -5,7 +8,6 @@
 // It runs `pvd exec` itself; everything else, and `pvd exec` by root for
 // the user behind sudo (whose groups need the user database's modules),
 // goes to pvd-cli beside it, which the exec starts without capabilities.
-import PvDExec
 
 let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),

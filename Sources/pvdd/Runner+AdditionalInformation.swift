@@ -1,7 +1,6 @@
 import Glibc
-import HostNet
+import LinuxSystem
 import PvDCore
-import PvDExec
 import PvDWire
 
 /// RFC 8801 §4: fetching `https://<PvD ID>/.well-known/pvd` through the domain

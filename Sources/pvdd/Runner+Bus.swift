@@ -1,10 +1,10 @@
-import Bus
+import BusWire
 import Glibc
 import HostNet
 import PvDConfig
 import PvDCore
-import PvDExec
 import PvDWire
+import Systemd
 import UserDatabase
 
 /// What the D-Bus API shows of one domain.
@@ -75,12 +75,12 @@ final class DaemonBus: BusObjectHandler {
         do {
             for name in current.subtracting(announced).sorted() {
                 try connection.emitSignal(
-                    PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainAdded",
+                    PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Signal.domainAdded.rawValue,
                     [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
             }
             for name in announced.subtracting(current).sorted() {
                 try connection.emitSignal(
-                    PvDBusAPI.managerPath, PvDBusAPI.managerInterface, "DomainRemoved",
+                    PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Signal.domainRemoved.rawValue,
                     [.string(name), .objectPath(PvDBusAPI.path(ofDomain: name))])
             }
             for name in changed.intersection(current).intersection(announced).sorted() {
@@ -114,32 +114,37 @@ final class DaemonBus: BusObjectHandler {
         let spec = view.spec
         let uplinks = spec.map { [$0.uplink] + $0.otherUplinks.map(\.uplink) } ?? []
         let routers = spec.map { $0.routers + $0.otherUplinks.flatMap(\.routers) } ?? []
-        switch name {
-        case "Name": return .string(view.name)
-        case "Kind": return .string(view.kind.rawValue)
-        case "PvDId": return .string(view.pvdID)
-        case "Sequence": return .uint16(view.sequence)
-        case "Flags": return .array(elementSignature: "{sb}", view.flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
-        case "Uplinks": return .strings(uplinks)
-        case "Addresses": return .strings((spec?.allAddresses ?? []).map(\.description) + view.tunnelAddresses)
-        case "Routes": return .strings((spec?.routes ?? []).map(\.description))
-        case "DnsServers": return .strings((spec?.dnsServers ?? []).map(\.description))
-        case "SearchDomains": return .strings((spec?.searchDomains ?? []).map(\.description))
-        case "Routers": return .strings(routers.map(\.description))
-        case "Lifetime": return .uint64(view.lifetime.isFinite ? UInt64(max(0, view.lifetime)) : .max)
-        case "State": return .string(view.state.name)
-        case "StateReason": return .string(view.state.reason)
-        case "Origin": return .string(view.origin.rawValue)
-        case "IPv4": return .boolean(spec?.ipv4 ?? false)
-        case "AdditionalInfo": return .string(view.additionalInformation)
-        case "NamespacePath": return .string("/run/netns/\(view.namespace)")
-        default: throw BusError(PvDBusAPI.ErrorName.invalidArguments, "no property \(name)")
+        guard let property = PvDBusAPI.Property(rawValue: name) else {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "no property \(name)")
+        }
+        switch property {
+        case .name: return .string(view.name)
+        case .kind: return .string(view.kind.rawValue)
+        case .pvdID: return .string(view.pvdID)
+        case .sequence: return .uint16(view.sequence)
+        case .flags: return .array(elementSignature: "{sb}", view.flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
+        case .uplinks: return .strings(uplinks)
+        case .addresses: return .strings((spec?.allAddresses ?? []).map(\.description) + view.tunnelAddresses)
+        case .routes: return .strings((spec?.routes ?? []).map(\.description))
+        case .dnsServers: return .strings((spec?.dnsServers ?? []).map(\.description))
+        case .searchDomains: return .strings((spec?.searchDomains ?? []).map(\.description))
+        case .routers: return .strings(routers.map(\.description))
+        case .lifetime: return .uint64(view.lifetime.isFinite ? UInt64(max(0, view.lifetime)) : .max)
+        case .state: return .string(view.state.name)
+        case .stateReason: return .string(view.state.reason)
+        case .origin: return .string(view.origin.rawValue)
+        case .ipv4: return .boolean(spec?.ipv4 ?? false)
+        case .additionalInfo: return .string(view.additionalInformation)
+        case .namespacePath: return .string(Paths.namespace(view.namespace))
         }
     }
 
     func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue] {
-        switch member {
-        case "ListDomains":
+        guard let method = PvDBusAPI.Method(rawValue: member) else {
+            throw BusError("org.freedesktop.DBus.Error.UnknownMethod", "no method \(member)")
+        }
+        switch method {
+        case .listDomains:
             return [
                 .array(
                     elementSignature: "(sso)",
@@ -149,11 +154,11 @@ final class DaemonBus: BusObjectHandler {
                         }
                     })
             ]
-        case "GetDomain":
+        case .getDomain:
             return [.objectPath(PvDBusAPI.path(ofDomain: try resolve(arguments)))]
-        case "GetState":
+        case .getState:
             return [.string(runner.catalog.declared.yaml)]
-        case "ApplyState":
+        case .applyState:
             guard arguments.count == 2, let text = arguments[0].text, case .boolean(let dryRun) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ApplyState takes the state (YAML) and dry_run")
             }
@@ -169,11 +174,11 @@ final class DaemonBus: BusObjectHandler {
                 return [.strings(runner.catalog.declared.changes(to: target).map(\.description))]
             }
             return [.strings(try runner.applyState(text))]
-        case "Reload":
+        case .reload:
             try requireRoot(caller, "reload the configuration")
             do { try runner.reload() } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error); nothing was changed") }
             return []
-        case "OpenDomain":
+        case .openDomain:
             let name = try resolve(arguments)
             try checkAccess(caller, to: name)
             guard let view = runner.domainView(named: name) else {
@@ -182,7 +187,7 @@ final class DaemonBus: BusObjectHandler {
             do { return [.unixFD(try KernelHostNet.openNamespace(view.namespace)), .string(name), .string(view.namespace)] } catch {
                 throw BusError(PvDBusAPI.ErrorName.failed, "\(error)")
             }
-        case "AddDomain":
+        case .addDomain:
             try requireRoot(caller, "add a domain")
             guard arguments.count == 2, let name = arguments[0].text, case .array(_, let entries) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddDomain takes a name and a settings dictionary")
@@ -197,19 +202,17 @@ final class DaemonBus: BusObjectHandler {
                 try runner.addStaticDomain(try validName(name), settings: values)
             }
             return [.objectPath(PvDBusAPI.path(ofDomain: name))]
-        case "RemoveDomain":
+        case .removeDomain:
             try requireRoot(caller, "remove a domain")
             try runner.removeDomain(try exactName(arguments))
             return []
-        case "AddNetworkNamespace":
+        case .addNetworkNamespace:
             try requireRoot(caller, "create a namespace")
             guard let name = arguments.first?.text else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddNetworkNamespace takes a name")
             }
             try runner.addBareNamespace(try validName(name))
             return [.objectPath(PvDBusAPI.path(ofDomain: name))]
-        default:
-            throw BusError("org.freedesktop.DBus.Error.UnknownMethod", "no method \(member)")
         }
     }
 

@@ -1,6 +1,5 @@
-import Bus
+import BusWire
 import Glibc
-import HostNet
 import PvDConfig
 import PvDCore
 import PvDWire
@@ -20,7 +19,7 @@ extension Runner {
         guard let state = catalog.state(of: name, at: now, tunnelUp: tunnel != nil) else { return nil }
         var view = DomainView(
             name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
-            namespace: kind == .namespace ? name : DomainNaming.namespacePrefix + name)
+            namespace: kind == .namespace ? name : DomainNaming.namespace(ofDomain: name))
         if case .explicit(let id)? = catalog.key(of: name) { view.pvdID = id.description }
         if let domain = catalog.table.domains.values.first(where: { $0.name == name }) {
             view.spec = catalog.table.spec(named: name, at: now)
@@ -75,7 +74,7 @@ extension Runner {
     func addBareNamespace(_ name: String) throws(BusError) {
         try refuseTaken(name)
         guard !host.namespaceExists(name) else {
-            throw BusError(PvDBusAPI.ErrorName.exists, "/run/netns/\(name) exists already")
+            throw BusError(PvDBusAPI.ErrorName.exists, "\(Paths.namespace(name)) exists already")
         }
         var target = catalog.declared
         target.namespaces.append(name)
@@ -107,7 +106,7 @@ extension Runner {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the state: \(error)")
         }
         for name in target.namespaces where !catalog.namespaces.contains(name) && host.namespaceExists(name) {
-            throw BusError(PvDBusAPI.ErrorName.exists, "/run/netns/\(name) exists and is not pvd's")
+            throw BusError(PvDBusAPI.ErrorName.exists, "\(Paths.namespace(name)) exists and is not pvd's")
         }
         return try applyDeclared(target).map(\.description)
     }

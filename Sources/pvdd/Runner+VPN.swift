@@ -1,9 +1,8 @@
-import Bus
+import BusWire
 import Glibc
 import HostNet
+import LinuxSystem
 import PvDCore
-import PvDExec
-import PvDWire
 
 /// VPN domains (docs/design.md, "A domain on the host"): pvdd runs OpenVPN in its
 /// own namespace, so the client's socket uses the host's uplinks; OpenVPN's

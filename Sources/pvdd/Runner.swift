@@ -1,10 +1,12 @@
-import Bus
+import BusWire
 import Glibc
 import HostNet
+import LinuxSystem
 import NDP
 import PvDConfig
 import PvDCore
 import PvDWire
+import Systemd
 
 /// The daemon's state and handlers; everything runs on the event loop's thread.
 final class Runner {

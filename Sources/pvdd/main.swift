@@ -4,7 +4,7 @@
 // sd-event loop with the expiry timer and the signals.
 import ArgumentParser
 import Glibc
-import HostNet
+import LinuxSystem
 import PvDConfig
 import PvDCore
 import PvDWire

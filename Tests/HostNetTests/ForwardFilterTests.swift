@@ -23,7 +23,7 @@ struct ForwardFilterTests {
     }
 
     @Test func anUplinkNameNftCannotQuoteIsRefused() {
-        #expect(throws: HostNetError.self) { _ = try KernelHostNet.forwardFilterScript(uplinks: ["up\"0"], hostForwards: false) }
+        #expect(throws: SystemError.self) { _ = try KernelHostNet.forwardFilterScript(uplinks: ["up\"0"], hostForwards: false) }
         #expect(!Nftables.isPlainInterfaceName("a b") && Nftables.isPlainInterfaceName("eth0.100"))
     }
 

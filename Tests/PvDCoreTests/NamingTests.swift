@@ -90,7 +90,7 @@ struct InMemoryHostNetTests {
         try net.apply(spec)
         #expect(net.changes == 1, "re-applying the same spec changes nothing")
         net.failNextApply = ["corp"]
-        #expect(throws: HostNetError.self) { try net.apply(spec) }
+        #expect(throws: SystemError.self) { try net.apply(spec) }
         #expect(try net.domains() == [spec])
         #expect(try net.removeLeftovers(keeping: []) == ["corp"])
         #expect(try net.domains().isEmpty)

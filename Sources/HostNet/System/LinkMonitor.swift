@@ -13,9 +13,9 @@ public final class LinkMonitor {
     private let socket: OpaquePointer
     private let state = LinkStates()
 
-    public init() throws(HostNetError) {
+    public init() throws(SystemError) {
         guard let socket = nl_socket_alloc() else {
-            throw HostNetError(step: "open netlink socket", object: "link monitor", reason: "out of memory")
+            throw SystemError(step: "open netlink socket", object: "link monitor", reason: "out of memory")
         }
         self.socket = socket
         nl_socket_disable_seq_check(socket)
@@ -64,7 +64,7 @@ public final class LinkMonitor {
     private static func name(ofIndex index: Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
         guard if_indextoname(UInt32(index), &buffer) != nil else { return nil }
-        return text(of: buffer)
+        return String(cBuffer: buffer)
     }
 }
 
@@ -112,7 +112,7 @@ private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutable
                 nl_addr2str(local, &address, address.count)
                 let flags = UInt32(rtnl_addr_get_flags(object))
                 let settled = flags & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0
-                states.address(text(of: address), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
+                states.address(String(cBuffer: address), on: rtnl_addr_get_ifindex(object), usable: type == Int32(RTM_NEWADDR) && settled)
             default:
                 return
             }

@@ -58,15 +58,15 @@ struct KernelRule: Hashable {
 
 /// An rtnetlink socket bound, for its whole life, to the network namespace
 /// it was created in (create it on that namespace's thread; use it anywhere).
-/// Every method maps libnl's result to a HostNetError naming the step and object.
+/// Every method maps libnl's result to a SystemError naming the step and object.
 final class NetlinkSocket {
     private let socket: OpaquePointer
     /// The namespace's name, for error messages ("host" for the daemon's own).
     let namespace: String
 
-    init(namespace: String) throws(HostNetError) {
+    init(namespace: String) throws(SystemError) {
         guard let socket = nl_socket_alloc() else {
-            throw HostNetError(step: "open netlink socket", object: namespace, reason: "out of memory")
+            throw SystemError(step: "open netlink socket", object: namespace, reason: "out of memory")
         }
         let result = nl_connect(socket, NETLINK_ROUTE)
         guard result >= 0 else {
@@ -79,11 +79,11 @@ final class NetlinkSocket {
 
     deinit { nl_socket_free(socket) }
 
-    static func error(_ code: Int32, _ step: String, _ object: String) -> HostNetError {
-        HostNetError(step: step, object: object, reason: String(cString: nl_geterror(code)), code: code)
+    static func error(_ code: Int32, _ step: String, _ object: String) -> SystemError {
+        SystemError(step: step, object: object, reason: String(cString: nl_geterror(code)), code: code)
     }
 
-    private func check(_ result: Int32, _ step: String, _ object: @autoclosure () -> String) throws(HostNetError) {
+    private func check(_ result: Int32, _ step: String, _ object: @autoclosure () -> String) throws(SystemError) {
         guard result >= 0 else { throw NetlinkSocket.error(result, step, "\(object()) in \(namespace)") }
     }
 
@@ -110,7 +110,7 @@ final class NetlinkSocket {
     private func dump(
         _ step: String, _ allocate: (inout OpaquePointer?) -> Int32,
         _ visit: (OpaquePointer) -> Void
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         var cache: OpaquePointer?
         try check(allocate(&cache), step, "all")
         defer { nl_cache_free(cache) }
@@ -123,7 +123,7 @@ final class NetlinkSocket {
 
     // MARK: Links
 
-    func links() throws(HostNetError) -> [KernelLink] {
+    func links() throws(SystemError) -> [KernelLink] {
         var links: [KernelLink] = []
         try dump("list links", { rtnl_link_alloc_cache(socket, AF_UNSPEC, &$0) }) { link in
             links.append(NetlinkSocket.kernelLink(link))
@@ -133,7 +133,7 @@ final class NetlinkSocket {
 
     /// One link by name (or by index when `name` is nil), asked for alone so the
     /// cost does not grow with the number of links; nil when there is none.
-    func link(named name: String? = nil, index: Int32 = 0) throws(HostNetError) -> KernelLink? {
+    func link(named name: String? = nil, index: Int32 = 0) throws(SystemError) -> KernelLink? {
         var link: OpaquePointer?
         let result = rtnl_link_get_kernel(socket, index, name, &link)
         if result == -NLE_OBJ_NOTFOUND || result == -NLE_NODEV { return nil }
@@ -150,7 +150,7 @@ final class NetlinkSocket {
     }
 
     /// A veth pair: `name` here, `peerName` in the namespace open at `peerNamespace`.
-    func addVeth(_ name: String, peer peerName: String, peerNamespace: Int32) throws(HostNetError) {
+    func addVeth(_ name: String, peer peerName: String, peerNamespace: Int32) throws(SystemError) {
         let link = rtnl_link_veth_alloc()!
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
@@ -162,7 +162,7 @@ final class NetlinkSocket {
     }
 
     /// Puts a link into device group `group` (IFLA_GROUP).
-    func setLinkGroup(_ name: String, _ group: UInt32) throws(HostNetError) {
+    func setLinkGroup(_ name: String, _ group: UInt32) throws(SystemError) {
         var original: OpaquePointer?
         try check(rtnl_link_get_kernel(socket, 0, name, &original), "find link", name)
         defer { rtnl_link_put(original) }
@@ -174,7 +174,7 @@ final class NetlinkSocket {
 
     /// Deletes every link in device group `group` with one request, so the
     /// kernel unregisters them together (one RCU grace period, not one each).
-    func deleteLinkGroup(_ group: UInt32) throws(HostNetError) {
+    func deleteLinkGroup(_ group: UInt32) throws(SystemError) {
         let request = nlmsg_alloc_simple(Int32(RTM_DELLINK), NLM_F_ACK)!
         defer { nlmsg_free(request) }
         var header = ifinfomsg()
@@ -190,7 +190,7 @@ final class NetlinkSocket {
 
     /// A macvlan `name` on the link with index `parent` (bridge mode), created
     /// directly in the namespace open at `namespace`.
-    func addMacvlan(_ name: String, parent: Int32, namespace: Int32) throws(HostNetError) {
+    func addMacvlan(_ name: String, parent: Int32, namespace: Int32) throws(SystemError) {
         let link = rtnl_link_macvlan_alloc()!
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
@@ -213,7 +213,7 @@ final class NetlinkSocket {
         return result != -NLE_OPNOTSUPP
     }
 
-    func deleteLink(_ name: String) throws(HostNetError) {
+    func deleteLink(_ name: String) throws(SystemError) {
         let link = rtnl_link_alloc()!
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
@@ -221,7 +221,7 @@ final class NetlinkSocket {
     }
 
     /// Sets the link up (or down) and, when given, its MTU.
-    func setLink(_ name: String, up: Bool, mtu: UInt32? = nil) throws(HostNetError) {
+    func setLink(_ name: String, up: Bool, mtu: UInt32? = nil) throws(SystemError) {
         var original: OpaquePointer?
         try check(rtnl_link_get_kernel(socket, 0, name, &original), "find link", name)
         defer { rtnl_link_put(original) }
@@ -234,7 +234,7 @@ final class NetlinkSocket {
 
     // MARK: Addresses
 
-    func addresses() throws(HostNetError) -> [KernelAddress] {
+    func addresses() throws(SystemError) -> [KernelAddress] {
         var addresses: [KernelAddress] = []
         try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
             guard rtnl_addr_get_family(address) == AF_INET6,
@@ -245,7 +245,7 @@ final class NetlinkSocket {
         return addresses
     }
 
-    private func changeAddress(_ add: Bool, _ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+    private func changeAddress(_ add: Bool, _ entry: KernelAddress, on linkName: String) throws(SystemError) {
         try changeAddress(
             add, family: AF_INET6, entry.address.octets, prefixLength: entry.prefixLength,
             interfaceIndex: entry.interfaceIndex, object: "\(entry.address)/\(entry.prefixLength) on \(linkName)")
@@ -254,7 +254,7 @@ final class NetlinkSocket {
     private func changeAddress(
         _ add: Bool, family: Int32, _ octets: [UInt8], prefixLength: Int, interfaceIndex: Int32,
         object: String
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let address = rtnl_addr_alloc()!
         defer { rtnl_addr_put(address) }
         let local = NetlinkSocket.address(family: family, octets, prefixLength: prefixLength)
@@ -272,16 +272,16 @@ final class NetlinkSocket {
     }
 
     /// Adds an address without kernel DAD (pvd does DAD on the uplink itself).
-    func addAddress(_ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+    func addAddress(_ entry: KernelAddress, on linkName: String) throws(SystemError) {
         try changeAddress(true, entry, on: linkName)
     }
 
-    func deleteAddress(_ entry: KernelAddress, on linkName: String) throws(HostNetError) {
+    func deleteAddress(_ entry: KernelAddress, on linkName: String) throws(SystemError) {
         try changeAddress(false, entry, on: linkName)
     }
 
     /// IPv4 addresses of every link.
-    func ipv4Addresses() throws(HostNetError) -> [KernelIPv4Address] {
+    func ipv4Addresses() throws(SystemError) -> [KernelIPv4Address] {
         var addresses: [KernelIPv4Address] = []
         try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
             guard rtnl_addr_get_family(address) == AF_INET, let local = rtnl_addr_get_local(address),
@@ -296,13 +296,13 @@ final class NetlinkSocket {
         return addresses
     }
 
-    func addIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(HostNetError) {
+    func addIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(SystemError) {
         try changeAddress(
             true, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
             interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
     }
 
-    func deleteIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(HostNetError) {
+    func deleteIPv4Address(_ entry: KernelIPv4Address, on linkName: String) throws(SystemError) {
         try changeAddress(
             false, family: AF_INET, entry.octets, prefixLength: entry.prefixLength,
             interfaceIndex: entry.interfaceIndex, object: "\(entry.text) on \(linkName)")
@@ -313,7 +313,7 @@ final class NetlinkSocket {
     func changeIPv4Route(
         _ add: Bool, to destination: [UInt8] = [0, 0, 0, 0], length: Int = 0, via gateway: [UInt8]?,
         interfaceIndex: Int32, linkName: String
-    ) throws(HostNetError) {
+    ) throws(SystemError) {
         let route = rtnl_route_alloc()!
         defer { rtnl_route_put(route) }
         rtnl_route_set_family(route, UInt8(AF_INET))
@@ -341,7 +341,7 @@ final class NetlinkSocket {
 
     /// Moves a link into the network namespace open at `namespace` (its
     /// addresses and routes do not follow; the new namespace sets them).
-    func moveLink(_ name: String, toNamespace namespace: Int32) throws(HostNetError) {
+    func moveLink(_ name: String, toNamespace namespace: Int32) throws(SystemError) {
         var original: OpaquePointer?
         try check(rtnl_link_get_kernel(socket, 0, name, &original), "find link", name)
         defer { rtnl_link_put(original) }
@@ -352,7 +352,7 @@ final class NetlinkSocket {
     }
 
     /// Whether the main table has an IPv4 default route out of the link.
-    func hasIPv4DefaultRoute(interfaceIndex: Int32) throws(HostNetError) -> Bool {
+    func hasIPv4DefaultRoute(interfaceIndex: Int32) throws(SystemError) -> Bool {
         var found = false
         try dump("list routes", { rtnl_route_alloc_cache(socket, AF_INET, 0, &$0) }) { route in
             guard rtnl_route_get_table(route) == UInt32(RT_TABLE_MAIN.rawValue), let destination = rtnl_route_get_dst(route),
@@ -366,20 +366,20 @@ final class NetlinkSocket {
     // MARK: Routes
 
     /// IPv6 unicast routes of every table.
-    func routes() throws(HostNetError) -> [KernelRoute] {
+    func routes() throws(SystemError) -> [KernelRoute] {
         try routeDump(table: nil)
     }
 
     /// IPv6 unicast routes of one table. The kernel filters the dump (strict
     /// checking with RTA_TABLE), so the cost does not grow with other tables.
-    func routes(table: UInt32) throws(HostNetError) -> [KernelRoute] {
+    func routes(table: UInt32) throws(SystemError) -> [KernelRoute] {
         try routeDump(table: table).filter { $0.table == table }
     }
 
     /// Dumps IPv6 routes, each message parsed on its own: libnl's route cache
     /// would merge routes that differ only in their source (`from`), which
     /// pvd's per-source default routes do.
-    private func routeDump(table: UInt32?) throws(HostNetError) -> [KernelRoute] {
+    private func routeDump(table: UInt32?) throws(SystemError) -> [KernelRoute] {
         let object = table.map { "table \($0)" } ?? "every table"
         let fd = nl_socket_get_fd(socket)
         if table != nil {
@@ -398,7 +398,7 @@ final class NetlinkSocket {
         if let table { try check(nla_put_u32(request, Int32(RTA_TABLE.rawValue), table), "list routes", object) }
         let collector = RouteCollector()
         guard let callbacks = nl_cb_alloc(NL_CB_DEFAULT) else {
-            throw HostNetError(step: "list routes", object: object, reason: "out of memory")
+            throw SystemError(step: "list routes", object: object, reason: "out of memory")
         }
         defer { nl_cb_put(callbacks) }
         nl_cb_set(callbacks, NL_CB_VALID, NL_CB_CUSTOM, routeMessageReceived, Unmanaged.passUnretained(collector).toOpaque())
@@ -467,13 +467,13 @@ final class NetlinkSocket {
         return "\(route.destination)\(from)\(via) dev \(linkName) table \(route.table)"
     }
 
-    func addRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
+    func addRoute(_ entry: KernelRoute, linkName: String) throws(SystemError) {
         let route = routeObject(entry, adding: true)
         defer { rtnl_route_put(route) }
         try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", describe(entry, linkName))
     }
 
-    func deleteRoute(_ entry: KernelRoute, linkName: String) throws(HostNetError) {
+    func deleteRoute(_ entry: KernelRoute, linkName: String) throws(SystemError) {
         let route = routeObject(entry, adding: false)
         defer { rtnl_route_put(route) }
         try check(rtnl_route_delete(socket, route, 0), "delete route", describe(entry, linkName))
@@ -481,7 +481,7 @@ final class NetlinkSocket {
 
     // MARK: Rules
 
-    func rules() throws(HostNetError) -> [KernelRule] {
+    func rules() throws(SystemError) -> [KernelRule] {
         var rules: [KernelRule] = []
         try dump("list rules", { rtnl_rule_alloc_cache(socket, AF_INET6, &$0) }) { rule in
             let action: KernelRule.Action
@@ -528,13 +528,13 @@ final class NetlinkSocket {
         return text
     }
 
-    func addRule(_ entry: KernelRule) throws(HostNetError) {
+    func addRule(_ entry: KernelRule) throws(SystemError) {
         let rule = ruleObject(entry)
         defer { rtnl_rule_put(rule) }
         try check(rtnl_rule_add(socket, rule, NLM_F_CREATE | NLM_F_EXCL), "add rule", describe(entry))
     }
 
-    func deleteRule(_ entry: KernelRule) throws(HostNetError) {
+    func deleteRule(_ entry: KernelRule) throws(SystemError) {
         let rule = ruleObject(entry)
         defer { rtnl_rule_put(rule) }
         try check(rtnl_rule_delete(socket, rule, 0), "delete rule", describe(entry))
@@ -556,7 +556,7 @@ final class NetlinkSocket {
 
     /// A proxy NDP entry: the kernel answers Neighbor Solicitations for
     /// `address` on the link (with proxy_ndp=1 there).
-    func addProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+    func addProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(SystemError) {
         let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
         defer { rtnl_neigh_put(neighbour) }
         try check(rtnl_neigh_add(socket, neighbour, NLM_F_CREATE | NLM_F_EXCL), "add proxy NDP entry", "\(address) on \(linkName)")
@@ -564,7 +564,7 @@ final class NetlinkSocket {
 
     /// Every IPv6 proxy NDP entry, as (address, interface index). A dump
     /// asks for proxies with NTF_PROXY in its header (libnl's cache cannot).
-    func proxies() throws(HostNetError) -> [(address: IPv6Address, interfaceIndex: Int32)] {
+    func proxies() throws(SystemError) -> [(address: IPv6Address, interfaceIndex: Int32)] {
         let request = nlmsg_alloc_simple(Int32(RTM_GETNEIGH), NLM_F_DUMP)!
         defer { nlmsg_free(request) }
         var header = ndmsg()
@@ -590,7 +590,7 @@ final class NetlinkSocket {
         return entries
     }
 
-    func deleteProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(HostNetError) {
+    func deleteProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(SystemError) {
         let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
         defer { rtnl_neigh_put(neighbour) }
         try check(rtnl_neigh_delete(socket, neighbour, 0), "delete proxy NDP entry", "\(address) on \(linkName)")

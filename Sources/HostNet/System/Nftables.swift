@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSystem
 import PvDCore
 
 /// nftables through Debian's `nft` program: pvd's NAT and forward filter for
@@ -9,9 +10,9 @@ enum Nftables {
     static let program = "/usr/sbin/nft"
 
     /// Runs `script` (nft commands, one per line) as one transaction.
-    static func run(_ script: String, step: String, object: String) throws(HostNetError) {
+    static func run(_ script: String, step: String, object: String) throws(SystemError) {
         guard access(program, X_OK) == 0 else {
-            throw HostNetError(
+            throw SystemError(
                 step: step, object: object, reason: "\(program) is missing: install Debian's nftables package",
                 code: ENOENT)
         }
@@ -20,18 +21,18 @@ enum Nftables {
         let errors = child.collect(limit: 4096).errors
         guard status == 0 else {
             let message = String(decoding: errors, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit status \(status)"
-            throw HostNetError(step: step, object: object, reason: "nft: \(message)")
+            throw SystemError(step: step, object: object, reason: "nft: \(message)")
         }
     }
 
     /// The names of the `ip` family's tables; none when nft is not installed
     /// (then pvd cannot have made any).
-    static func ipTables() throws(HostNetError) -> [String] {
+    static func ipTables() throws(SystemError) -> [String] {
         guard access(program, X_OK) == 0 else { return [] }
         let child = try ChildProcess.spawn(program, ["list", "tables", "ip"], scratch: "/run")
         let status = try child.waitForExit()
         let output = child.collect(limit: 1 << 20).output
-        guard status == 0 else { throw HostNetError(step: "list nftables tables", object: "ip", reason: "nft: exit status \(status)") }
+        guard status == 0 else { throw SystemError(step: "list nftables tables", object: "ip", reason: "nft: exit status \(status)") }
         return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ")
             return words.count == 3 && words[0] == "table" && words[1] == "ip" ? String(words[2]) : nil

@@ -1,29 +1,28 @@
 import Glibc
 import PvDCore
-import PvDExec
 
 /// Sysctls under /proc/sys, by path. A thread sees the values of the network
 /// namespace it is in, so call these from the namespace's thread.
-enum Sysctl {
+public enum Sysctl {
     /// The path of an IPv6 per-interface setting (`all` and `default` work too).
     /// Paths, not dotted keys: interface names may contain dots.
-    static func ipv6(_ interface: String, _ setting: String) -> String {
+    public static func ipv6(_ interface: String, _ setting: String) -> String {
         "/proc/sys/net/ipv6/conf/\(interface)/\(setting)"
     }
 
     /// The path of an IPv4 per-interface setting.
-    static func ipv4(_ interface: String, _ setting: String) -> String {
+    public static func ipv4(_ interface: String, _ setting: String) -> String {
         "/proc/sys/net/ipv4/conf/\(interface)/\(setting)"
     }
 
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func read(_ path: String) throws(HostNetError) -> String {
+    public static func read(_ path: String) throws(SystemError) -> String {
         guard let text = HostFiles.read(path) else { throw systemError("read sysctl", path) }
         return String(text.filter { !$0.isWhitespace })
     }
 
-    static func write(_ path: String, _ value: String) throws(HostNetError) {
+    public static func write(_ path: String, _ value: String) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw systemError("open sysctl", path) }
         defer { close(fd) }
@@ -33,9 +32,11 @@ enum Sysctl {
     }
 }
 
-/// The text in a C character buffer, up to its first NUL (or its end).
-func text(of buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+extension String {
+    /// The text in a C character buffer, up to its first NUL (or its end).
+    public init(cBuffer buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 /// Small root-owned files (resolv.conf, pvd's state) written atomically,
@@ -53,7 +54,7 @@ public enum HostFiles {
     /// regular file (not a symlink) owned by the effective user, writable by
     /// no group or other user, of at most `limit` bytes. Nil when there is no
     /// file; an error says which condition failed.
-    public static func readOwnFile(_ path: String, limit: Int) throws(HostNetError) -> [UInt8]? {
+    public static func readOwnFile(_ path: String, limit: Int) throws(SystemError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
@@ -63,16 +64,16 @@ public enum HostFiles {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw systemError("inspect", path) }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw HostNetError(step: "trust", object: path, reason: "not a regular file")
+            throw SystemError(step: "trust", object: path, reason: "not a regular file")
         }
         guard info.st_uid == geteuid() else {
-            throw HostNetError(step: "trust", object: path, reason: "owned by uid \(info.st_uid), not \(geteuid())")
+            throw SystemError(step: "trust", object: path, reason: "owned by uid \(info.st_uid), not \(geteuid())")
         }
         guard info.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
-            throw HostNetError(step: "trust", object: path, reason: "writable by its group or others (mode \(String(info.st_mode & 0o7777, radix: 8)))")
+            throw SystemError(step: "trust", object: path, reason: "writable by its group or others (mode \(String(info.st_mode & 0o7777, radix: 8)))")
         }
         guard info.st_size <= limit else {
-            throw HostNetError(step: "trust", object: path, reason: "\(info.st_size) bytes; at most \(limit) are read")
+            throw SystemError(step: "trust", object: path, reason: "\(info.st_size) bytes; at most \(limit) are read")
         }
         return readAll(fd, limit: limit)
     }
@@ -104,7 +105,7 @@ public enum HostFiles {
     /// Opens the absolute `path` as a directory, creating missing components
     /// 0755, one component at a time with O_NOFOLLOW: no symlink anywhere on
     /// the way is followed.
-    private static func openDirectory(_ path: String) throws(HostNetError) -> Int32 {
+    private static func openDirectory(_ path: String) throws(SystemError) -> Int32 {
         var fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw systemError("open directory", "/") }
         var walked = ""
@@ -127,7 +128,7 @@ public enum HostFiles {
     }
 
     /// Makes `path` and the directories above it (0755), following no symlink.
-    public static func makeDirectories(_ path: String) throws(HostNetError) {
+    public static func makeDirectories(_ path: String) throws(SystemError) {
         close(try openDirectory(path))
     }
 
@@ -135,7 +136,7 @@ public enum HostFiles {
     /// mode 0644; the directory and the file are never followed through symlinks.
     /// Atomic, not durable: no fsync (half a millisecond per file), because
     /// pvdd writes these files anew when it starts.
-    public static func writeAtomically(directory: String, name: String, contents: String) throws(HostNetError) {
+    public static func writeAtomically(directory: String, name: String, contents: String) throws(SystemError) {
         let dir = try openDirectory(directory)
         defer { close(dir) }
         let temporary = ".\(name).pvd-\(getpid())"
@@ -157,7 +158,7 @@ public enum HostFiles {
     }
 
     /// Removes `directory/name`, then the directory if it is left empty.
-    public static func remove(directory: String, name: String) throws(HostNetError) {
+    public static func remove(directory: String, name: String) throws(SystemError) {
         let file = "\(directory)/\(name)"
         guard unlink(file) == 0 || errno == ENOENT else { throw systemError("remove file", file) }
         guard rmdir(directory) == 0 || errno == ENOENT || errno == ENOTEMPTY else {

@@ -1,6 +1,6 @@
+import BusWire
 import CSystemd
 import Glibc
-import PvDWire
 
 extension BusError {
     /// A failed sd-bus call of pvd's own: what it was doing and the errno.

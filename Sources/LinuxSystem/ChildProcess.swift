@@ -1,6 +1,5 @@
 import Glibc
 import PvDCore
-import PvDExec
 
 /// A helper program started by the daemon, its output going to unlinked
 /// temporary files (never pipes: a child that writes much cannot block, and
@@ -12,7 +11,7 @@ public struct ChildProcess {
 
     /// Starts `path` with `arguments`, stdin from /dev/null, the default signal
     /// mask and dispositions, and output and errors kept for ``collect(limit:)``.
-    public static func spawn(_ path: String, _ arguments: [String], scratch directory: String) throws(HostNetError) -> ChildProcess {
+    public static func spawn(_ path: String, _ arguments: [String], scratch directory: String) throws(SystemError) -> ChildProcess {
         let output = try temporaryFile(in: directory)
         let errors: Int32
         do { errors = try temporaryFile(in: directory) } catch {
@@ -58,7 +57,7 @@ public struct ChildProcess {
     }
 
     /// Waits for the child to end (for short helpers run in place); its wait status.
-    public func waitForExit() throws(HostNetError) -> Int32 {
+    public func waitForExit() throws(SystemError) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw systemError("wait for", "process \(pid)") }
@@ -77,7 +76,7 @@ public struct ChildProcess {
         return Array(bytes.prefix(max(0, count)))
     }
 
-    private static func temporaryFile(in directory: String) throws(HostNetError) -> Int32 {
+    private static func temporaryFile(in directory: String) throws(SystemError) -> Int32 {
         var template = Array("\(directory)/.child-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { throw systemError("create a scratch file", directory) }

@@ -1,27 +1,22 @@
 import CPvDShim
 import Glibc
 import PvDCore
-import PvDExec
 
 /// Named network namespaces the iproute2 way: a file under /run/netns with
 /// the namespace bind-mounted on it, /run/netns itself a shared mount, so
 /// `ip netns list` and `ip netns exec` see them (iproute2's lib/namespace.c
 /// and ip/ipnetns.c do the same).
 public enum Namespaces {
-    static let directory = "/run/netns"
-
-    static func path(_ name: String) -> String { "\(directory)/\(name)" }
-
-    static func exists(_ name: String) -> Bool {
+    public static func exists(_ name: String) -> Bool {
         var info = stat()
-        return lstat(path(name), &info) == 0
+        return lstat(Paths.namespace(name), &info) == 0
     }
 
     /// Whether any process lives in the namespace `name`: its nsfs inode
     /// against every /proc/<pid>/ns/net.
-    static func hasProcesses(_ name: String) -> Bool {
+    public static func hasProcesses(_ name: String) -> Bool {
         var target = stat()
-        guard stat(path(name), &target) == 0 else { return false }
+        guard stat(Paths.namespace(name), &target) == 0 else { return false }
         return ProcessTable.first { proc, pid in
             var info = stat()
             guard fstatat(proc, "\(pid)/ns/net", &info, 0) == 0, info.st_ino == target.st_ino, info.st_dev == target.st_dev else {
@@ -39,13 +34,13 @@ public enum Namespaces {
     }
 
     /// Creates the namespace `name` with nothing in it but a `lo` that is down.
-    static func create(_ name: String) throws(HostNetError) {
+    public static func create(_ name: String) throws(SystemError) {
         try prepareDirectory()
-        let file = path(name)
+        let file = Paths.namespace(name)
         let fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
         guard fd >= 0 else { throw systemError("create namespace file", file) }
         close(fd)
-        var failure: HostNetError?
+        var failure: SystemError?
         runOnThread {
             guard pvd_unshare(pvd_clone_newnet) == 0 else {
                 failure = systemError("unshare network namespace", name)
@@ -64,9 +59,9 @@ public enum Namespaces {
 
     /// Publishes an existing namespace (`source`, a /proc/…/ns/net path) as
     /// the named namespace `name`.
-    static func attach(_ name: String, source: String) throws(HostNetError) {
+    public static func attach(_ name: String, source: String) throws(SystemError) {
         try prepareDirectory()
-        let file = path(name)
+        let file = Paths.namespace(name)
         let fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
         guard fd >= 0 else { throw systemError("create namespace file", file) }
         close(fd)
@@ -79,8 +74,8 @@ public enum Namespaces {
 
     /// Unmounts and removes the namespace file; the namespace goes away with
     /// its last user. An absent namespace is not an error.
-    static func delete(_ name: String) throws(HostNetError) {
-        let file = path(name)
+    public static func delete(_ name: String) throws(SystemError) {
+        let file = Paths.namespace(name)
         guard exists(name) else { return }
         if umount2(file, Int32(MNT_DETACH)) != 0, errno != EINVAL {
             throw systemError("unmount namespace", file)
@@ -89,24 +84,24 @@ public enum Namespaces {
     }
 
     /// An O_CLOEXEC descriptor of the namespace, for setns and for moving links.
-    static func openDescriptor(_ name: String) throws(HostNetError) -> Int32 {
-        let fd = open(path(name), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError("open namespace", path(name)) }
+    public static func openDescriptor(_ name: String) throws(SystemError) -> Int32 {
+        let fd = open(Paths.namespace(name), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open namespace", Paths.namespace(name)) }
         return fd
     }
 
     /// Runs `body` on a new thread that has entered the namespace open at `fd`,
     /// and waits for it. `setns` is per thread, so the caller's thread (and any
     /// Swift concurrency pool thread) never changes namespace.
-    static func run<T>(in fd: Int32, name: String, _ body: () throws(HostNetError) -> T) throws(HostNetError) -> T {
-        var result: Result<T, HostNetError>?
+    public static func run<T>(in fd: Int32, name: String, _ body: () throws(SystemError) -> T) throws(SystemError) -> T {
+        var result: Result<T, SystemError>?
         withoutActuallyEscaping(body) { body in
             runOnThread {
                 guard pvd_setns(fd, pvd_clone_newnet) == 0 else {
                     result = .failure(systemError("enter namespace", name))
                     return
                 }
-                result = Result { () throws(HostNetError) in try body() }
+                result = Result { () throws(SystemError) in try body() }
             }
         }
         return try result!.get()
@@ -114,22 +109,22 @@ public enum Namespaces {
 
     /// /run/netns exists and is a shared mount point, so that namespaces
     /// mounted under it are seen from every mount namespace.
-    private static func prepareDirectory() throws(HostNetError) {
-        guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw systemError("create directory", directory) }
-        if mount("", directory, "none", UInt(MS_SHARED | MS_REC), nil) == 0 { return }
-        guard errno == EINVAL else { throw systemError("make shared", directory) }
-        guard mount(directory, directory, "none", UInt(MS_BIND | MS_REC), nil) == 0 else {
-            throw systemError("bind-mount", directory)
+    private static func prepareDirectory() throws(SystemError) {
+        guard mkdir(Paths.namespaces, 0o755) == 0 || errno == EEXIST else { throw systemError("create directory", Paths.namespaces) }
+        if mount("", Paths.namespaces, "none", UInt(MS_SHARED | MS_REC), nil) == 0 { return }
+        guard errno == EINVAL else { throw systemError("make shared", Paths.namespaces) }
+        guard mount(Paths.namespaces, Paths.namespaces, "none", UInt(MS_BIND | MS_REC), nil) == 0 else {
+            throw systemError("bind-mount", Paths.namespaces)
         }
-        guard mount("", directory, "none", UInt(MS_SHARED | MS_REC), nil) == 0 else {
-            throw systemError("make shared", directory)
+        guard mount("", Paths.namespaces, "none", UInt(MS_SHARED | MS_REC), nil) == 0 else {
+            throw systemError("make shared", Paths.namespaces)
         }
     }
 }
 
 /// A closure handed to a pthread through an opaque pointer.
 private final class ThreadWork {
-    let work: () -> Void
+    public let work: () -> Void
     init(_ work: @escaping () -> Void) { self.work = work }
 }
 

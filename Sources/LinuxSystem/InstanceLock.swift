@@ -1,6 +1,5 @@
 import Glibc
 import PvDCore
-import PvDExec
 
 /// One pvdd per host network namespace: an exclusive lock on
 /// `/run/pvd/pvdd-<netns inode>.lock`, held for the daemon's life (the kernel
@@ -16,7 +15,7 @@ public final class InstanceLock {
     deinit { close(descriptor) }
 
     /// The lock, or the pid of the pvdd that holds it.
-    public static func acquire(directory: String = "/run/pvd") throws(HostNetError) -> Result<InstanceLock, InstanceHeld> {
+    public static func acquire(directory: String = Paths.runtime) throws(SystemError) -> Result<InstanceLock, InstanceHeld> {
         try HostFiles.makeDirectories(directory)
         var own = stat()
         guard stat("/proc/thread-self/ns/net", &own) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
@@ -28,7 +27,7 @@ public final class InstanceLock {
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = pread(fd, &buffer, buffer.count, 0)
             close(fd)
-            guard failure == EWOULDBLOCK else { throw HostNetError(step: "lock", object: path, reason: String(cString: strerror(failure)), code: failure) }
+            guard failure == EWOULDBLOCK else { throw SystemError(step: "lock", object: path, reason: String(cString: strerror(failure)), code: failure) }
             let pid = String(decoding: buffer.prefix(max(0, count)).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)
             return .failure(InstanceHeld(pid: pid.isEmpty ? "unknown" : pid, lockFile: path))
         }

@@ -72,7 +72,7 @@ public struct Executable: Sendable {
         scriptName = isScript ? Array(path[(path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0)...]) : nil
     }
 
-    func matches(_ executable: ArraySlice<UInt8>) -> Bool {
+    public func matches(_ executable: ArraySlice<UInt8>) -> Bool {
         guard let scriptName else { return executable.elementsEqual(path) }
         let base = executable.lastIndex(of: UInt8(ascii: "/")).map { executable[($0 + 1)...] } ?? executable
         return base.elementsEqual(scriptName)

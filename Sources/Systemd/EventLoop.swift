@@ -1,14 +1,8 @@
 import CPvDShim
 import CSystemd
 import Glibc
-
-/// A failed libsystemd call: what was being done and the errno.
-public struct SystemdError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var step: String
-    public var code: Int32
-
-    public var description: String { "\(step): \(String(cString: strerror(code)))" }
-}
+import LinuxSystem
+import PvDCore
 
 /// The daemon's one event loop (sd-event): readable descriptors, one
 /// re-armable timer on CLOCK_BOOTTIME, and signals. Handlers run on the
@@ -23,10 +17,10 @@ public final class EventLoop {
     /// Processes watched by ``onExit(ofAdopted:_:)``: their event sources.
     private var adopted: [ObjectIdentifier: OpaquePointer] = [:]
 
-    public init() throws(SystemdError) {
+    public init() throws(SystemError) {
         var event: OpaquePointer?
         let result = sd_event_new(&event)
-        guard result >= 0, let event else { throw SystemdError(step: "create event loop", code: -result) }
+        guard result >= 0, let event else { throw systemError("create event loop", "", errno: -result) }
         self.event = event
     }
 
@@ -45,7 +39,7 @@ public final class EventLoop {
     }
 
     /// Calls `handler` whenever `descriptor` is readable.
-    public func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemdError) {
+    public func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) {
         let box = Handler(io: handler)
         handlers.append(box)
         let result = sd_event_add_io(
@@ -54,11 +48,11 @@ public final class EventLoop {
                 Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
-        guard result >= 0 else { throw SystemdError(step: "watch descriptor \(descriptor)", code: -result) }
+        guard result >= 0 else { throw systemError("watch descriptor \(descriptor)", "", errno: -result) }
     }
 
     /// Blocks `signals` for the process and calls `handler` with each one received.
-    public func onSignals(_ signals: [Int32], _ handler: @escaping (Int32) -> Void) throws(SystemdError) {
+    public func onSignals(_ signals: [Int32], _ handler: @escaping (Int32) -> Void) throws(SystemError) {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
@@ -72,13 +66,13 @@ public final class EventLoop {
                     Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().signal?(Int32(info!.pointee.ssi_signo))
                     return 0
                 }, Unmanaged.passUnretained(box).toOpaque())
-            guard result >= 0 else { throw SystemdError(step: "watch signal \(signal)", code: -result) }
+            guard result >= 0 else { throw systemError("watch signal \(signal)", "", errno: -result) }
         }
     }
 
     /// Calls `handler` once at `time` (seconds on CLOCK_BOOTTIME); a later call
     /// moves the timer, nil stops it.
-    public func setTimer(at time: Double?, _ handler: @escaping () -> Void) throws(SystemdError) {
+    public func setTimer(at time: Double?, _ handler: @escaping () -> Void) throws(SystemError) {
         let microseconds = time.map { UInt64(max(0, $0) * 1e6) } ?? UInt64.max
         if timer == nil {
             let box = Handler(io: handler)
@@ -90,20 +84,20 @@ public final class EventLoop {
                     Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
                     return 0
                 }, Unmanaged.passUnretained(box).toOpaque())
-            guard result >= 0 else { throw SystemdError(step: "add timer", code: -result) }
+            guard result >= 0 else { throw systemError("add timer", "", errno: -result) }
             timer = source
         } else {
             let result = sd_event_source_set_time(timer, microseconds)
-            guard result >= 0 else { throw SystemdError(step: "move timer", code: -result) }
+            guard result >= 0 else { throw systemError("move timer", "", errno: -result) }
         }
         let enabled = sd_event_source_set_enabled(timer, time == nil ? Int32(SD_EVENT_OFF) : Int32(SD_EVENT_ONESHOT))
-        guard enabled >= 0 else { throw SystemdError(step: "arm timer", code: -enabled) }
+        guard enabled >= 0 else { throw systemError("arm timer", "", errno: -enabled) }
     }
 
     /// Calls `handler` once when the child `pid` ends, with its exit status
     /// (128 + the signal number if a signal ended it); sd-event reaps it.
     /// SIGCHLD must be blocked (``blockChildSignal()``) before the child is made.
-    public func onExit(of pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemdError) {
+    public func onExit(of pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError) {
         let box = Handler(child: { [unowned self] pid, status in
             if let child = self.children.removeValue(forKey: pid) { sd_event_source_unref(child.source) }
             handler(status)
@@ -118,17 +112,17 @@ public final class EventLoop {
                 Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().child?(info._sifields._sigchld.si_pid, status)
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
-        guard result >= 0, let source else { throw SystemdError(step: "watch child \(pid)", code: -result) }
+        guard result >= 0, let source else { throw systemError("watch child \(pid)", "", errno: -result) }
         children[pid] = (source, box)
     }
 
     /// Calls `handler` once `pid`, a process that is not this one's child (a
     /// VPN client an earlier pvdd started), has exited; false when it is gone already.
-    public func onExit(ofAdopted pid: pid_t, _ handler: @escaping () -> Void) throws(SystemdError) -> Bool {
+    public func onExit(ofAdopted pid: pid_t, _ handler: @escaping () -> Void) throws(SystemError) -> Bool {
         let pidfd = pvd_pidfd_open(pid)
         guard pidfd >= 0 else {
             if errno == ESRCH { return false }
-            throw SystemdError(step: "watch process \(pid)", code: errno)
+            throw systemError("watch process \(pid)", "", errno: errno)
         }
         var source: OpaquePointer?
         let box = Handler(io: {})
@@ -145,7 +139,7 @@ public final class EventLoop {
             }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else {
             close(pidfd)
-            throw SystemdError(step: "watch process \(pid)", code: -result)
+            throw systemError("watch process \(pid)", "", errno: -result)
         }
         handlers.append(box)
         adopted[ObjectIdentifier(box)] = source
@@ -161,9 +155,9 @@ public final class EventLoop {
     }
 
     /// Runs until ``exit(_:)``; returns the exit code.
-    public func run() throws(SystemdError) -> Int32 {
+    public func run() throws(SystemError) -> Int32 {
         let result = sd_event_loop(event)
-        guard result >= 0 else { throw SystemdError(step: "run event loop", code: -result) }
+        guard result >= 0 else { throw systemError("run event loop", "", errno: -result) }
         return result
     }
 

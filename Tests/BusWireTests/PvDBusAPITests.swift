@@ -1,7 +1,6 @@
-import PvDWire
 import Testing
 
-@testable import Bus
+@testable import BusWire
 
 struct PvDBusAPITests {
     @Test(arguments: ["corp.example.com", "eth0-fe80-0-1", "lab_1", "a", "x.y-z_0"])

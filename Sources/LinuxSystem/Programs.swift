@@ -25,3 +25,9 @@ public enum Programs {
         exit(127)
     }
 }
+
+/// Writes `pvd: MESSAGE` as one line to stderr.
+public func printError(_ message: String) {
+    var line = "pvd: \(message)\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}

@@ -1,4 +1,4 @@
-import PvDWire
+import BusWire
 
 /// The command line's view of pvdd over `org.pvd1`.
 public final class PvDClient {
@@ -12,8 +12,8 @@ public final class PvDClient {
     }
 
     /// Calls a manager method; "pvdd is not running" when nobody owns org.pvd1.
-    public func manager(_ member: String, _ arguments: [BusValue] = []) throws(BusError) -> [BusValue] {
-        try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, member, arguments)
+    public func manager(_ method: PvDBusAPI.Method, _ arguments: [BusValue] = []) throws(BusError) -> [BusValue] {
+        try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, method.rawValue, arguments)
     }
 
     private func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> [BusValue] {
@@ -24,7 +24,7 @@ public final class PvDClient {
 
     /// The domains: name, kind, object path.
     public func domains() throws(BusError) -> [(name: String, kind: String, path: String)] {
-        guard case .array(_, let items)? = try manager("ListDomains").first else { return [] }
+        guard case .array(_, let items)? = try manager(.listDomains).first else { return [] }
         return items.compactMap {
             guard case .structure(let fields) = $0, fields.count == 3, let name = fields[0].text, let kind = fields[1].text,
                 let path = fields[2].text
@@ -49,19 +49,9 @@ public final class PvDClient {
 
     /// The object path of the domain a person names (its name or an unambiguous start).
     public func path(of name: String) throws(BusError) -> String {
-        guard let path = try manager("GetDomain", [.string(name)]).first?.text else {
+        guard let path = try manager(.getDomain, [.string(name)]).first?.text else {
             throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no object path")
         }
         return path
-    }
-
-    /// The domain's network namespace, as a descriptor of pvd's own, after
-    /// pvdd's access check, and its name under /run/netns.
-    public func open(_ name: String) throws(BusError) -> (descriptor: Int32, namespace: String) {
-        let reply = try manager("OpenDomain", [.string(name)])
-        guard reply.count == 3, case .unixFD(let fd) = reply[0], let namespace = reply[2].text else {
-            throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
-        }
-        return (fd, namespace)
     }
 }

@@ -1,6 +1,6 @@
+import BusWire
 import CSystemd
 import Glibc
-import PvDWire
 
 /// Who called a method, from the bus's credentials of the connection (never
 /// from the message's arguments).
@@ -16,49 +16,6 @@ public struct BusCaller {
 
     /// The caller's effective uid.
     public func uid() throws(BusError) -> uid_t { try lookUp() }
-}
-
-/// One interface of an object, described for sd-bus's vtable (and so for
-/// its introspection data).
-public struct BusInterface: Sendable {
-    public struct Method: Sendable {
-        public var name: String
-        public var inputs: [(name: String, signature: String)]
-        public var outputs: [(name: String, signature: String)]
-        public init(_ name: String, in inputs: [(String, String)] = [], out outputs: [(String, String)] = []) {
-            self.name = name
-            self.inputs = inputs.map { (name: $0.0, signature: $0.1) }
-            self.outputs = outputs.map { (name: $0.0, signature: $0.1) }
-        }
-    }
-    public struct Property: Sendable {
-        public var name: String
-        public var signature: String
-        public init(_ name: String, _ signature: String) {
-            self.name = name
-            self.signature = signature
-        }
-    }
-    public struct Signal: Sendable {
-        public var name: String
-        public var arguments: [(name: String, signature: String)]
-        public init(_ name: String, _ arguments: [(String, String)]) {
-            self.name = name
-            self.arguments = arguments.map { (name: $0.0, signature: $0.1) }
-        }
-    }
-
-    public var name: String
-    public var methods: [Method]
-    public var properties: [Property]
-    public var signals: [Signal]
-
-    public init(_ name: String, methods: [Method] = [], properties: [Property] = [], signals: [Signal] = []) {
-        self.name = name
-        self.methods = methods
-        self.properties = properties
-        self.signals = signals
-    }
 }
 
 /// What serves an interface's methods and properties.
@@ -331,7 +288,7 @@ private func methodCalled(
             defer { sd_bus_creds_unref(creds) }
             var uid: uid_t = 0
             guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
-                throw BusError("org.pvd1.Error.AccessDenied", "the bus did not say who is calling")
+                throw BusError(PvDBusAPI.ErrorName.accessDenied, "the bus did not say who is calling")
             }
             return uid
         }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PvDWire
+@testable import BusWire
 
 /// The D-Bus wire codec against messages dbus-daemon and sd-bus really sent
 /// (captured with strace from `pvd exec` in a lab), hand-made big-endian and

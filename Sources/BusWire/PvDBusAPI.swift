@@ -1,0 +1,150 @@
+/// pvd's D-Bus API, `org.pvd1`: the bus name, object paths, interfaces,
+/// their methods, properties and signals, and the errors — one contract for
+/// the daemon, the command line and the exec path that speaks the wire format
+/// itself. Every name is typed here; no other file spells one.
+public enum PvDBusAPI {
+    public static let busName = "org.pvd1"
+    public static let managerPath = "/org/pvd1"
+    public static let domainPrefix = "/org/pvd1/domain"
+    public static let managerInterface = "org.pvd1.Manager"
+    public static let domainInterface = "org.pvd1.Domain"
+
+    /// The object path of a domain: its name with every byte that is not a
+    /// letter or digit written `_xx` (hex), as systemd escapes path labels.
+    public static func path(ofDomain name: String) -> String {
+        guard !name.isEmpty else { return domainPrefix + "/_" }
+        var label = ""
+        for byte in name.utf8 {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) {
+                label.append(Character(UnicodeScalar(byte)))
+            } else {
+                let hex = String(byte, radix: 16)
+                label += "_" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return domainPrefix + "/" + label
+    }
+
+    /// The domain name in an object path made by ``path(ofDomain:)``.
+    public static func domainName(ofPath path: String) -> String? {
+        guard path.hasPrefix(domainPrefix + "/") else { return nil }
+        let label = Array(path.utf8.dropFirst(domainPrefix.utf8.count + 1))
+        guard !label.isEmpty, !label.contains(UInt8(ascii: "/")) else { return nil }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < label.count {
+            if label[index] == UInt8(ascii: "_") {
+                guard index + 2 < label.count, let byte = UInt8(String(decoding: label[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) else {
+                    return nil
+                }
+                bytes.append(byte)
+                index += 3
+            } else {
+                bytes.append(label[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The manager's methods (`org.pvd1.Manager`).
+    public enum Method: String, CaseIterable, Sendable {
+        case listDomains = "ListDomains"
+        case getDomain = "GetDomain"
+        case addDomain = "AddDomain"
+        case removeDomain = "RemoveDomain"
+        case applyState = "ApplyState"
+        case getState = "GetState"
+        case openDomain = "OpenDomain"
+        case addNetworkNamespace = "AddNetworkNamespace"
+        case reload = "Reload"
+    }
+
+    /// The manager's signals.
+    public enum Signal: String, CaseIterable, Sendable {
+        case domainAdded = "DomainAdded"
+        case domainRemoved = "DomainRemoved"
+    }
+
+    /// A domain object's properties (`org.pvd1.Domain`), with their signatures.
+    public enum Property: String, CaseIterable, Sendable {
+        case name = "Name"
+        case kind = "Kind"
+        case pvdID = "PvDId"
+        case sequence = "Sequence"
+        case flags = "Flags"
+        case uplinks = "Uplinks"
+        case addresses = "Addresses"
+        case routes = "Routes"
+        case dnsServers = "DnsServers"
+        case searchDomains = "SearchDomains"
+        case routers = "Routers"
+        case lifetime = "Lifetime"
+        case state = "State"
+        case stateReason = "StateReason"
+        case origin = "Origin"
+        case ipv4 = "IPv4"
+        case additionalInfo = "AdditionalInfo"
+        case namespacePath = "NamespacePath"
+
+        public var signature: String {
+            switch self {
+            case .sequence: "q"
+            case .flags: "a{sb}"
+            case .uplinks, .addresses, .routes, .dnsServers, .searchDomains, .routers: "as"
+            case .lifetime: "t"
+            case .ipv4: "b"
+            default: "s"
+            }
+        }
+    }
+
+    /// The manager interface as sd-bus serves it. Its introspection data is
+    /// kept in `scripts/system/org.pvd1.xml` and compared with the running daemon's.
+    public static let manager = BusInterface(
+        managerInterface,
+        methods: Method.allCases.map { method in
+            switch method {
+            case .listDomains: .init(method.rawValue, out: [("domains", "a(sso)")])
+            case .getDomain: .init(method.rawValue, in: [("name", "s")], out: [("domain", "o")])
+            case .addDomain: .init(method.rawValue, in: [("name", "s"), ("settings", "a{sv}")], out: [("domain", "o")])
+            case .removeDomain: .init(method.rawValue, in: [("name", "s")])
+            case .applyState: .init(method.rawValue, in: [("state", "s"), ("dry_run", "b")], out: [("changes", "as")])
+            case .getState: .init(method.rawValue, out: [("state", "s")])
+            case .openDomain:
+                .init(method.rawValue, in: [("name", "s")], out: [("namespace", "h"), ("domain", "s"), ("namespace_name", "s")])
+            case .addNetworkNamespace: .init(method.rawValue, in: [("name", "s")], out: [("namespace", "o")])
+            case .reload: .init(method.rawValue)
+            }
+        },
+        signals: Signal.allCases.map { .init($0.rawValue, [("name", "s"), ("domain", "o")]) })
+
+    /// The interface of every domain object.
+    public static let domain = BusInterface(domainInterface, properties: Property.allCases.map { .init($0.rawValue, $0.signature) })
+
+    /// Named errors, each with a message a person can act on.
+    public enum ErrorName {
+        public static let unknownDomain = "org.pvd1.Error.UnknownDomain"
+        public static let ambiguousName = "org.pvd1.Error.AmbiguousName"
+        public static let invalidName = "org.pvd1.Error.InvalidName"
+        public static let invalidArguments = "org.pvd1.Error.InvalidArguments"
+        public static let accessDenied = "org.pvd1.Error.AccessDenied"
+        public static let exists = "org.pvd1.Error.Exists"
+        public static let notRemovable = "org.pvd1.Error.NotRemovable"
+        public static let failed = "org.pvd1.Error.Failed"
+    }
+
+    /// What a client says when it cannot connect to the bus at all.
+    public static func busUnreachable(_ error: BusError) -> BusError {
+        BusError(error.name, "cannot reach the system bus (\(error.message)); is D-Bus running?")
+    }
+
+    /// "pvdd is not running" for the errors the bus gives when nobody owns
+    /// `org.pvd1`; nil for any other error.
+    public static func daemonNotRunning(_ error: BusError) -> BusError? {
+        guard error.name == "org.freedesktop.DBus.Error.ServiceUnknown" || error.name == "org.freedesktop.DBus.Error.NameHasNoOwner" else {
+            return nil
+        }
+        return BusError(error.name, "pvdd is not running (nothing owns \(busName) on the system bus)")
+    }
+}

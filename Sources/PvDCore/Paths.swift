@@ -1,0 +1,15 @@
+/// Where pvd keeps things on the host, in one place.
+public enum Paths {
+    /// Named network namespaces (iproute2's convention, shared with `ip netns`).
+    public static let namespaces = "/run/netns"
+    /// Each namespace's own files (resolv.conf, nsswitch.conf), bound over /etc inside it.
+    public static let namespaceFiles = "/etc/netns"
+    /// pvd's runtime directory: the lock, the state file, the host and uplink records.
+    public static let runtime = "/run/pvd"
+
+    /// The file of the named network namespace `name`.
+    public static func namespace(_ name: String) -> String { "\(namespaces)/\(name)" }
+
+    /// The directory of namespace `name`'s own files.
+    public static func files(ofNamespace name: String) -> String { "\(namespaceFiles)/\(name)" }
+}
