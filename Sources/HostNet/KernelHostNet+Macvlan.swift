@@ -37,7 +37,7 @@ extension KernelHostNet {
                 }, undo: { () throws(SystemError) in try inside.addAddress(extra, on: DomainNaming.domainLink) })
         }
         let newAddresses = wanted.subtracting(present).sorted { $0.address < $1.address }
-        try checkNewAddresses(newAddresses.map(\.address).filter { !$0.isLinkLocal }, uplink: uplink.name)
+        try checkNewAddresses(newAddresses.map(\.address).filter { !$0.isLinkLocal })
         for missing in newAddresses {
             try addAddress(missing, on: DomainNaming.domainLink, socket: inside, transaction)
         }

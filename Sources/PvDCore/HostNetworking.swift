@@ -100,10 +100,3 @@ public final class InMemoryHostNet: HostNetworking, @unchecked Sendable {
         return stale
     }
 }
-
-/// Duplicate address detection on an uplink, done before HostNet uses an
-/// address (NDP implements it with libndp; HostNet sees only this protocol).
-public protocol DuplicateAddressDetection: AnyObject {
-    /// The addresses of `candidates` that another node on `uplink` answers for.
-    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(SystemError) -> Set<IPv6Address>
-}

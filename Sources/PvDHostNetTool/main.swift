@@ -4,7 +4,7 @@
 // from RAs; this tool takes the desired state as JSON.
 import ArgumentParser
 import Glibc
-import HostNet
+@_spi(FaultInjection) import HostNet
 import NDP
 import PvDCore
 import PvDWire
@@ -16,16 +16,17 @@ struct HostNetTool: ParsableCommand {
         subcommands: [Apply.self, Remove.self, List.self, Cleanup.self, Bench.self, Features.self])
 }
 
-/// DuplicateAddressDetection through NDP's libndp prober (HostNet cannot import
-/// NDP; pvdd wires them the same way).
-final class LibndpDAD: DuplicateAddressDetection {
-    let prober: NeighborProber
-    init(_ prober: NeighborProber) { self.prober = prober }
-
-    func addressesInUse(_ candidates: [IPv6Address], onUplink uplink: String) throws(SystemError) -> Set<IPv6Address> {
-        do { return try prober.answered(candidates, on: uplink) } catch {
-            throw SystemError(step: "duplicate address detection", object: uplink, reason: error.description, code: error.code)
-        }
+/// Duplicate address detection as pvdd does it (DomainTable's probes), but
+/// waiting: the spec's addresses that are new on each uplink, asked on that
+/// uplink with libndp before HostNet is given the spec.
+func checkAddresses(of spec: DomainSpec, present: DomainSpec?, prober: NeighborProber) throws(SystemError) {
+    let existing = Set(present?.allAddresses ?? [])
+    let parts = [(spec.uplink, spec.addresses)] + spec.otherUplinks.map { ($0.uplink, $0.addresses) }
+    for (uplink, addresses) in parts {
+        let new = addresses.filter { !existing.contains($0) }
+        guard !new.isEmpty, let taken = try prober.answered(new, on: uplink).min() else { continue }
+        throw SystemError(
+            step: "duplicate address detection", object: "\(taken) on \(uplink)", reason: "another node answers for it", code: EADDRINUSE)
     }
 }
 
@@ -52,11 +53,13 @@ struct Apply: ParsableCommand {
         let specs = try readSpecs(file)
         let net = try hostNet()
         net.failAtStep = failAtStep
-        if dad {
-            do { net.duplicateAddressDetection = LibndpDAD(try NeighborProber()) } catch { throw failure("\(error)") }
-        }
+        let prober: NeighborProber?
+        do { prober = dad ? try NeighborProber() : nil } catch { throw failure("\(error)") }
         for spec in specs {
-            do { try net.apply(spec) } catch { throw failure("apply \(spec.name): \(error)") }
+            do {
+                if let prober { try checkAddresses(of: spec, present: try net.domains().first { $0.name == spec.name }, prober: prober) }
+                try net.apply(spec)
+            } catch { throw failure("apply \(spec.name): \(error)") }
         }
     }
 }

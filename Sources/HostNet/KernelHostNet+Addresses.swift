@@ -1,0 +1,280 @@
+import CNetlinkRoute
+import Glibc
+import LinuxSystem
+import PvDCore
+import PvDWire
+
+/// A domain's addresses, proxy entries, routes, tables and rules, and its sysctls.
+extension KernelHostNet {
+    func applyAddresses(
+        naming: DomainNaming, inside: NetlinkSocket, domainLink: KernelLink, hostLink: KernelLink,
+        parts: [UplinkPart], fresh: Bool, _ transaction: Transaction
+    ) throws(SystemError) {
+        let hostLinkLocal = KernelAddress(interfaceIndex: hostLink.index, address: DomainNaming.hostLinkLocal, prefixLength: 64)
+        let hasHostLinkLocal = fresh ? false : try host.addresses().contains(hostLinkLocal)
+        if !hasHostLinkLocal {
+            try addAddress(hostLinkLocal, on: hostLink.name, socket: host, transaction)
+        }
+        let insideAddresses = try inside.addresses().filter { $0.interfaceIndex == domainLink.index }
+        let domainLinkLocal = KernelAddress(interfaceIndex: domainLink.index, address: DomainNaming.domainLinkLocal, prefixLength: 64)
+        if !insideAddresses.contains(domainLinkLocal) {
+            try addAddress(domainLinkLocal, on: DomainNaming.domainLink, socket: inside, transaction)
+        }
+
+        // Where each address is to be proxied, and where it is now.
+        var wantedUplink: [IPv6Address: KernelLink] = [:]
+        for part in parts { for address in part.addresses { wantedUplink[address] = part.link } }
+        let wanted = Set(wantedUplink.keys.map { KernelAddress(interfaceIndex: domainLink.index, address: $0, prefixLength: 128) })
+        let present = Set(insideAddresses.filter { !$0.address.isLinkLocal })
+        let hostRoutes =
+            fresh
+            ? []
+            : try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue)).filter {
+                $0.interfaceIndex == hostLink.index && $0.destination.length == 128
+            }
+        let mine = Set(present.map(\.address))
+        var proxiedOn: [IPv6Address: KernelLink] = [:]
+        for proxy in fresh ? [] : try host.proxies() where mine.contains(proxy.address) {
+            proxiedOn[proxy.address] = try host.link(index: proxy.interfaceIndex)
+        }
+        for extra in present.subtracting(wanted) {
+            try removeDomainAddress(
+                extra.address, naming: naming, inside: inside, hostLink: hostLink, proxiedOn: proxiedOn[extra.address],
+                hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
+        }
+        let newAddresses = wanted.subtracting(present).map(\.address).sorted()
+        for part in parts {
+            try checkNewAddresses(newAddresses.filter(part.addresses.contains))
+        }
+        for missing in newAddresses {
+            try addAddress(
+                KernelAddress(interfaceIndex: domainLink.index, address: missing, prefixLength: 128),
+                on: DomainNaming.domainLink, socket: inside, transaction)
+        }
+        for (address, uplink) in wantedUplink.sorted(by: { $0.key < $1.key }) {
+            if !hostRoutes.contains(where: { $0.destination.address == address }) {
+                let route = KernelRoute(
+                    destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                    interfaceIndex: hostLink.index, gateways: [])
+                try addRoute(route, linkName: hostLink.name, socket: host, transaction)
+            }
+            let current = proxiedOn[address]
+            guard current?.index != uplink.index else { continue }
+            if let current { try deleteProxy(address, on: current, transaction) }
+            try transaction.step(
+                "add proxy NDP entry", "\(address) on \(uplink.name)",
+                { () throws(SystemError) in
+                    try host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+                }, undo: { () throws(SystemError) in try self.host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+        }
+    }
+
+    func deleteProxy(_ address: IPv6Address, on uplink: KernelLink, _ transaction: Transaction) throws(SystemError) {
+        try transaction.step(
+            "delete proxy NDP entry", "\(address) on \(uplink.name)",
+            { () throws(SystemError) in
+                try host.deleteProxy(address, interfaceIndex: uplink.index, linkName: uplink.name)
+            }, undo: { () throws(SystemError) in try self.host.addProxy(address, interfaceIndex: uplink.index, linkName: uplink.name) })
+    }
+
+    func removeDomainAddress(
+        _ address: IPv6Address, naming: DomainNaming, inside: NetlinkSocket, hostLink: KernelLink,
+        proxiedOn uplink: KernelLink?, hostRoute: Bool, _ transaction: Transaction
+    ) throws(SystemError) {
+        if let uplink { try deleteProxy(address, on: uplink, transaction) }
+        if hostRoute {
+            let route = KernelRoute(
+                destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
+                interfaceIndex: hostLink.index, gateways: [])
+            try transaction.step(
+                "delete route", "\(address)/128 dev \(hostLink.name)",
+                { () throws(SystemError) in
+                    try host.deleteRoute(route, linkName: hostLink.name)
+                }, undo: { () throws(SystemError) in try self.host.addRoute(route, linkName: hostLink.name) })
+        }
+        let entry = KernelAddress(interfaceIndex: try inside.link(named: DomainNaming.domainLink)!.index, address: address, prefixLength: 128)
+        try transaction.step(
+            "delete address", "\(address)/128 in \(naming.namespace)",
+            { () throws(SystemError) in
+                try inside.deleteAddress(entry, on: DomainNaming.domainLink)
+            }, undo: { () throws(SystemError) in try inside.addAddress(entry, on: DomainNaming.domainLink) })
+    }
+
+    func addAddress(
+        _ entry: KernelAddress, on linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        try transaction.step(
+            "add address", "\(entry.address)/\(entry.prefixLength) on \(linkName) in \(socket.namespace)",
+            { () throws(SystemError) in
+                try socket.addAddress(entry, on: linkName)
+            }, undo: { () throws(SystemError) in try socket.deleteAddress(entry, on: linkName) })
+    }
+
+    func addRoute(
+        _ route: KernelRoute, linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        try transaction.step(
+            "add route", "\(route.destination) table \(route.table) in \(socket.namespace)",
+            { () throws(SystemError) in
+                try socket.addRoute(route, linkName: linkName)
+            }, undo: { () throws(SystemError) in try socket.deleteRoute(route, linkName: linkName) })
+    }
+
+    func deleteRoute(
+        _ route: KernelRoute, linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        try transaction.step(
+            "delete route", "\(route.destination) table \(route.table) in \(socket.namespace)",
+            { () throws(SystemError) in
+                try socket.deleteRoute(route, linkName: linkName)
+            }, undo: { () throws(SystemError) in try socket.addRoute(route, linkName: linkName) })
+    }
+
+    /// Makes `present` (routes of one table and link) equal to `wanted`.
+    func reconcile(
+        routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        func key(_ route: KernelRoute) -> KernelRoute {
+            var route = route
+            route.gateways.sort()
+            return route
+        }
+        let wantedKeys = Set(wanted.map(key))
+        let presentKeys = Set(present.map(key))
+        for extra in present where !wantedKeys.contains(key(extra)) {
+            try deleteRoute(extra, linkName: linkName, socket: socket, transaction)
+        }
+        for missing in wanted where !presentKeys.contains(key(missing)) {
+            try addRoute(missing, linkName: linkName, socket: socket, transaction)
+        }
+    }
+
+    func applyInsideRoutes(
+        _ spec: DomainSpec, inside: NetlinkSocket, domainLink: KernelLink,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        let main = UInt32(RT_TABLE_MAIN.rawValue)
+        let wanted = ([IPv6Prefix(address: .unspecified, length: 0)!] + spec.routes).map {
+            KernelRoute(destination: $0, table: main, interfaceIndex: domainLink.index, gateways: [DomainNaming.hostLinkLocal])
+        }
+        let present = try inside.routes(table: main).filter {
+            $0.interfaceIndex == domainLink.index && $0.gateways == [DomainNaming.hostLinkLocal]
+        }
+        try reconcile(routes: wanted, present: present, linkName: DomainNaming.domainLink, socket: inside, transaction)
+    }
+
+    /// One routing table per uplink: its on-link prefixes, the default route
+    /// via the PvD's routers there and, for an address whose prefix only some
+    /// of them advertised, a default route from that address via those
+    /// (RFC 8028; the more specific source wins); tables of uplinks no longer
+    /// used are emptied.
+    func applyTables(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(SystemError) {
+        for index in 0..<DomainNaming.maximumUplinks {
+            let table = naming.table(uplink: index)
+            guard index < parts.count else {
+                if !fresh {
+                    for route in try host.routes(table: table) {
+                        try deleteRoute(route, linkName: "table \(table)", socket: host, transaction)
+                    }
+                }
+                continue
+            }
+            let part = parts[index]
+            var wanted = part.onLinkPrefixes.map {
+                KernelRoute(destination: $0, table: table, interfaceIndex: part.link.index, gateways: [])
+            }
+            let anywhere = IPv6Prefix(address: .unspecified, length: 0)!
+            if !part.routers.isEmpty {
+                wanted.append(KernelRoute(destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: part.routers))
+            }
+            for (address, routers) in part.nextHops.sorted(by: { $0.key < $1.key }) where part.addresses.contains(address) && !routers.isEmpty {
+                wanted.append(
+                    KernelRoute(
+                        destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: routers,
+                        source: IPv6Prefix(address: address, length: 128)))
+            }
+            let present = fresh ? [] : try host.routes(table: table)
+            try reconcile(routes: wanted, present: present, linkName: part.link.name, socket: host, transaction)
+        }
+    }
+
+    func applyRules(
+        _ parts: [UplinkPart], naming: DomainNaming, fresh: Bool,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        var wanted = KernelHostNet.lookupRules(parts.map { ($0.index, $0.addresses) }, naming: naming)
+        wanted.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: naming.hostLink, action: .blackhole))
+        let present =
+            fresh
+            ? []
+            : try host.rules().filter {
+                $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority
+            }
+        for extra in present where !wanted.contains(extra) {
+            try transaction.step(
+                "delete rule", "\(extra)", { () throws(SystemError) in try host.deleteRule(extra) },
+                undo: { () throws(SystemError) in try self.host.addRule(extra) })
+        }
+        for missing in wanted where !present.contains(missing) {
+            try transaction.step(
+                "add rule", "priority \(missing.priority) iif \(naming.hostLink)",
+                { () throws(SystemError) in
+                    try host.addRule(missing)
+                }, undo: { () throws(SystemError) in try self.host.deleteRule(missing) })
+        }
+    }
+
+    /// The rules sending each address's traffic to its uplink's table.
+    static func lookupRules(_ addressesByUplink: [(index: Int, addresses: [IPv6Address])], naming: DomainNaming) -> [KernelRule] {
+        addressesByUplink.flatMap { part in
+            part.addresses.map {
+                KernelRule(
+                    priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
+                    inputInterface: naming.hostLink, action: .lookup(naming.table(uplink: part.index)))
+            }
+        }
+    }
+
+    /// Sets sysctls of an uplink (or the host), keeping each one's original
+    /// value in `record` (the first change's), and records `domain` as a
+    /// user. Where turning an IPv6 forwarding flag on made the kernel drop
+    /// learnt default routes, their routers are solicited.
+    func set(
+        _ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
+        _ transaction: Transaction
+    ) throws(SystemError) {
+        let savedBefore = record.originals()
+        var saved = savedBefore
+        var learntRoutes: Set<Int32>?
+        for (key, value) in settings {
+            let old = try Sysctl.read(key)
+            guard old != value else { continue }
+            if saved[key] == nil { saved[key] = old }
+            if learntRoutes == nil, value == "1", key.hasPrefix("/proc/sys/net/ipv6/"), key.hasSuffix("/forwarding") {
+                learntRoutes = try interfacesWithLearntDefaultRoutes()
+            }
+            try transaction.step(
+                "set sysctl", "\(key)=\(value)", { () throws(SystemError) in try Sysctl.write(key, value) },
+                undo: { () throws(SystemError) in try Sysctl.write(key, old) })
+        }
+        if let learntRoutes { try solicitWhereRoutesWereLost(learntRoutes) }
+        if saved != savedBefore {
+            try transaction.step(
+                "record uplink sysctls", record.directory,
+                { () throws(SystemError) in
+                    try record.saveOriginals(saved)
+                }, undo: { () throws(SystemError) in try record.saveOriginals(savedBefore) })
+        }
+        if !record.uses(domain) {
+            try transaction.step(
+                "record uplink user", "\(record.directory) \(domain)",
+                { () throws(SystemError) in
+                    try record.addUser(domain)
+                }, undo: { () throws(SystemError) in try record.removeUser(domain) })
+        }
+    }
+}
