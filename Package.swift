@@ -81,6 +81,8 @@ let package = Package(
         .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
         .testTarget(name: "BusWireTests", dependencies: ["BusWire"]),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire"]),
+        .testTarget(name: "PvDExecTests", dependencies: ["PvDExec"]),
+        .testTarget(name: "pvddTests", dependencies: ["pvdd"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,45 +21,39 @@ extension KernelHostNet {
             try addAddress(domainLinkLocal, on: DomainNaming.domainLink, socket: inside, transaction)
         }
 
-        // Where each address is to be proxied, and where it is now.
         var wantedUplink: [IPv6Address: KernelLink] = [:]
         for part in parts { for address in part.addresses { wantedUplink[address] = part.link } }
-        let wanted = Set(wantedUplink.keys.map { KernelAddress(interfaceIndex: domainLink.index, address: $0, prefixLength: 128) })
-        let present = Set(insideAddresses.filter { !$0.address.isLinkLocal })
+        let present = Set(insideAddresses.filter { !$0.address.isLinkLocal }.map(\.address))
         let hostRoutes =
             fresh
             ? []
-            : try host.routes(table: UInt32(RT_TABLE_MAIN.rawValue)).filter {
+            : try host.routes(table: DomainPlan.mainTable).filter {
                 $0.interfaceIndex == hostLink.index && $0.destination.length == 128
             }
-        let mine = Set(present.map(\.address))
         var proxiedOn: [IPv6Address: KernelLink] = [:]
-        for proxy in fresh ? [] : try host.proxies() where mine.contains(proxy.address) {
+        for proxy in fresh ? [] : try host.proxies() where present.contains(proxy.address) {
             proxiedOn[proxy.address] = try host.link(index: proxy.interfaceIndex)
         }
-        for extra in present.subtracting(wanted) {
-            try removeDomainAddress(
-                extra.address, naming: naming, inside: inside, hostLink: hostLink, proxiedOn: proxiedOn[extra.address],
-                hostRoute: hostRoutes.contains { $0.destination.address == extra.address }, transaction)
+        let plan = DomainPlan.addresses(
+            wanted: wantedUplink, present: present, hostRoutes: Set(hostRoutes.map(\.destination.address)), proxiedOn: proxiedOn)
+
+        for (address, uplink, hostRoute) in plan.remove {
+            try removeDomainAddress(address, naming: naming, inside: inside, hostLink: hostLink, proxiedOn: uplink, hostRoute: hostRoute, transaction)
         }
-        let newAddresses = wanted.subtracting(present).map(\.address).sorted()
         for part in parts {
-            try checkNewAddresses(newAddresses.filter(part.addresses.contains))
+            try checkNewAddresses(plan.add.filter(part.addresses.contains))
         }
-        for missing in newAddresses {
+        for address in plan.add {
             try addAddress(
-                KernelAddress(interfaceIndex: domainLink.index, address: missing, prefixLength: 128),
+                KernelAddress(interfaceIndex: domainLink.index, address: address, prefixLength: 128),
                 on: DomainNaming.domainLink, socket: inside, transaction)
         }
-        for (address, uplink) in wantedUplink.sorted(by: { $0.key < $1.key }) {
-            if !hostRoutes.contains(where: { $0.destination.address == address }) {
-                let route = KernelRoute(
-                    destination: IPv6Prefix(address: address, length: 128)!, table: UInt32(RT_TABLE_MAIN.rawValue),
-                    interfaceIndex: hostLink.index, gateways: [])
-                try addRoute(route, linkName: hostLink.name, socket: host, transaction)
-            }
-            let current = proxiedOn[address]
-            guard current?.index != uplink.index else { continue }
+        for address in plan.hostRoutes {
+            let route = KernelRoute(
+                destination: IPv6Prefix(address: address, length: 128)!, table: DomainPlan.mainTable, interfaceIndex: hostLink.index, gateways: [])
+            try addRoute(route, linkName: hostLink.name, socket: host, transaction)
+        }
+        for (address, current, uplink) in plan.proxies {
             if let current { try deleteProxy(address, on: current, transaction) }
             try transaction.step(
                 "add proxy NDP entry", "\(address) on \(uplink.name)",
@@ -138,104 +132,48 @@ extension KernelHostNet {
         routes wanted: [KernelRoute], present: [KernelRoute], linkName: String, socket: NetlinkSocket,
         _ transaction: Transaction
     ) throws(SystemError) {
-        func key(_ route: KernelRoute) -> KernelRoute {
-            var route = route
-            route.gateways.sort()
-            return route
-        }
-        let wantedKeys = Set(wanted.map(key))
-        let presentKeys = Set(present.map(key))
-        for extra in present where !wantedKeys.contains(key(extra)) {
-            try deleteRoute(extra, linkName: linkName, socket: socket, transaction)
-        }
-        for missing in wanted where !presentKeys.contains(key(missing)) {
-            try addRoute(missing, linkName: linkName, socket: socket, transaction)
-        }
+        let changes = DomainPlan.routeChanges(wanted: wanted, present: present)
+        for extra in changes.delete { try deleteRoute(extra, linkName: linkName, socket: socket, transaction) }
+        for missing in changes.add { try addRoute(missing, linkName: linkName, socket: socket, transaction) }
     }
 
     func applyInsideRoutes(
         _ spec: DomainSpec, inside: NetlinkSocket, domainLink: KernelLink,
         _ transaction: Transaction
     ) throws(SystemError) {
-        let main = UInt32(RT_TABLE_MAIN.rawValue)
-        let wanted = ([IPv6Prefix(address: .unspecified, length: 0)!] + spec.routes).map {
-            KernelRoute(destination: $0, table: main, interfaceIndex: domainLink.index, gateways: [DomainNaming.hostLinkLocal])
-        }
-        let present = try inside.routes(table: main).filter {
+        let present = try inside.routes(table: DomainPlan.mainTable).filter {
             $0.interfaceIndex == domainLink.index && $0.gateways == [DomainNaming.hostLinkLocal]
         }
-        try reconcile(routes: wanted, present: present, linkName: DomainNaming.domainLink, socket: inside, transaction)
+        try reconcile(
+            routes: DomainPlan.insideRoutes(spec, domainLink: domainLink.index), present: present, linkName: DomainNaming.domainLink,
+            socket: inside, transaction)
     }
 
-    /// One routing table per uplink: its on-link prefixes, the default route
-    /// via the PvD's routers there and, for an address whose prefix only some
-    /// of them advertised, a default route from that address via those
-    /// (RFC 8028; the more specific source wins); tables of uplinks no longer
-    /// used are emptied.
+    /// One routing table per uplink (``DomainPlan/tableRoutes(_:table:)``);
+    /// tables of uplinks no longer used are emptied.
     func applyTables(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(SystemError) {
         for index in 0..<DomainNaming.maximumUplinks {
             let table = naming.table(uplink: index)
-            guard index < parts.count else {
-                if !fresh {
-                    for route in try host.routes(table: table) {
-                        try deleteRoute(route, linkName: "table \(table)", socket: host, transaction)
-                    }
-                }
-                continue
-            }
-            let part = parts[index]
-            var wanted = part.onLinkPrefixes.map {
-                KernelRoute(destination: $0, table: table, interfaceIndex: part.link.index, gateways: [])
-            }
-            let anywhere = IPv6Prefix(address: .unspecified, length: 0)!
-            if !part.routers.isEmpty {
-                wanted.append(KernelRoute(destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: part.routers))
-            }
-            for (address, routers) in part.nextHops.sorted(by: { $0.key < $1.key }) where part.addresses.contains(address) && !routers.isEmpty {
-                wanted.append(
-                    KernelRoute(
-                        destination: anywhere, table: table, interfaceIndex: part.link.index, gateways: routers,
-                        source: IPv6Prefix(address: address, length: 128)))
-            }
+            let wanted = index < parts.count ? DomainPlan.tableRoutes(parts[index], table: table) : []
             let present = fresh ? [] : try host.routes(table: table)
-            try reconcile(routes: wanted, present: present, linkName: part.link.name, socket: host, transaction)
+            let linkName = index < parts.count ? parts[index].link.name : "table \(table)"
+            try reconcile(routes: wanted, present: present, linkName: linkName, socket: host, transaction)
         }
     }
 
-    func applyRules(
-        _ parts: [UplinkPart], naming: DomainNaming, fresh: Bool,
-        _ transaction: Transaction
-    ) throws(SystemError) {
-        var wanted = KernelHostNet.lookupRules(parts.map { ($0.index, $0.addresses) }, naming: naming)
-        wanted.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: naming.hostLink, action: .blackhole))
-        let present =
-            fresh
-            ? []
-            : try host.rules().filter {
-                $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority
-            }
-        for extra in present where !wanted.contains(extra) {
+    func applyRules(_ parts: [UplinkPart], naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(SystemError) {
+        let wanted = DomainPlan.rules(addressesByUplink: parts.map { ($0.index, $0.addresses) }, naming: naming)
+        let present = fresh ? [] : try host.rules().filter { $0.priority == naming.rulePriority || $0.priority == naming.dropRulePriority }
+        let changes = DomainPlan.ruleChanges(wanted: wanted, present: present)
+        for extra in changes.delete {
             try transaction.step(
                 "delete rule", "\(extra)", { () throws(SystemError) in try host.deleteRule(extra) },
                 undo: { () throws(SystemError) in try self.host.addRule(extra) })
         }
-        for missing in wanted where !present.contains(missing) {
+        for missing in changes.add {
             try transaction.step(
-                "add rule", "priority \(missing.priority) iif \(naming.hostLink)",
-                { () throws(SystemError) in
-                    try host.addRule(missing)
-                }, undo: { () throws(SystemError) in try self.host.deleteRule(missing) })
-        }
-    }
-
-    /// The rules sending each address's traffic to its uplink's table.
-    static func lookupRules(_ addressesByUplink: [(index: Int, addresses: [IPv6Address])], naming: DomainNaming) -> [KernelRule] {
-        addressesByUplink.flatMap { part in
-            part.addresses.map {
-                KernelRule(
-                    priority: naming.rulePriority, source: IPv6Prefix(address: $0, length: 128),
-                    inputInterface: naming.hostLink, action: .lookup(naming.table(uplink: part.index)))
-            }
+                "add rule", "priority \(missing.priority) iif \(naming.hostLink)", { () throws(SystemError) in try host.addRule(missing) },
+                undo: { () throws(SystemError) in try self.host.deleteRule(missing) })
         }
     }
 
@@ -250,9 +188,9 @@ extension KernelHostNet {
         let savedBefore = record.originals()
         var saved = savedBefore
         var learntRoutes: Set<Int32>?
-        for (key, value) in settings {
-            let old = try Sysctl.read(key)
-            guard old != value else { continue }
+        var current: [String: String] = [:]
+        for (key, _) in settings { current[key] = try Sysctl.read(key) }
+        for (key, old, value) in DomainPlan.sysctlWrites(settings, current: current) {
             if saved[key] == nil { saved[key] = old }
             if learntRoutes == nil, value == "1", key.hasPrefix("/proc/sys/net/ipv6/"), key.hasSuffix("/forwarding") {
                 learntRoutes = try interfacesWithLearntDefaultRoutes()

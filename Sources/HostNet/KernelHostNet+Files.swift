@@ -18,7 +18,8 @@ extension KernelHostNet {
             { () throws(SystemError) in
                 try HostFiles.writeAtomically(directory: directory, name: "resolv.conf", contents: text)
                 if old == nil {
-                    try HostFiles.writeAtomically(directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch())
+                    try HostFiles.writeAtomically(
+                        directory: directory, name: "nsswitch.conf", contents: KernelHostNet.domainNsswitch(from: HostFiles.read("/etc/nsswitch.conf") ?? ""))
                 }
             },
             undo: { () throws(SystemError) in
@@ -30,10 +31,10 @@ extension KernelHostNet {
             })
     }
 
-    /// The host's nsswitch.conf with `hosts: files dns`, so that inside a
-    /// domain no other source (systemd-resolved, mDNS, the host's caches) answers.
-    static func domainNsswitch() -> String {
-        let lines = (HostFiles.read("/etc/nsswitch.conf") ?? "").split(separator: "\n")
+    /// The host's nsswitch.conf (`host`) with `hosts: files dns`, so that inside
+    /// a domain no other source (systemd-resolved, mDNS, the host's caches) answers.
+    static func domainNsswitch(from host: String) -> String {
+        let lines = host.split(separator: "\n")
             .filter { !$0.drop(while: { $0 == " " || $0 == "\t" }).hasPrefix("hosts:") }
         return "# Written by pvdd: the host's, with host names from files and the domain's DNS only.\n"
             + lines.map { $0 + "\n" }.joined() + "hosts: files dns\n"

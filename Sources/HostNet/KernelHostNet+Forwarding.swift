@@ -40,16 +40,16 @@ extension KernelHostNet {
     func applyHostSettings(_ domain: String, _ transaction: Transaction) throws(SystemError) {
         let record = try UplinkRecord.host()
         guard !record.uses(domain) else { return }
-        var settings: [(String, String)] = []
-        for name in ["default"] + LinkMonitor.interfaceNames().sorted() where name != "lo" && DomainNaming.slot(ofHostLink: name) == nil {
-            let key = Sysctl.ipv6(name, "accept_ra")
-            if Sysctl.exists(key), try Sysctl.read(key) == "1" { settings.append((key, "2")) }
+        var acceptRA: [String: String] = [:]
+        for name in ["default"] + LinkMonitor.interfaceNames() where Sysctl.exists(Sysctl.ipv6(name, "accept_ra")) {
+            acceptRA[name] = try Sysctl.read(Sysctl.ipv6(name, "accept_ra"))
         }
-        try set(settings, recordedIn: record, user: domain, transaction)
+        try set(DomainPlan.hostSettings(acceptRA: acceptRA), recordedIn: record, user: domain, transaction)
     }
 
     /// Proxy NDP without delay on the uplink, and forwarding limited to it and
-    /// the veths: the filter first, then the flags.
+    /// the veths: the filter first, then the flags
+    /// (``DomainPlan/uplinkSettings(_:acceptRA:perInterfaceForwarding:)``).
     ///
     /// The kernel answers a Neighbor Solicitation for a proxied address only
     /// when the interface's own `forwarding` flag is set (ndisc_recv_ns checks
@@ -62,14 +62,8 @@ extension KernelHostNet {
             let inUse = try UplinkRecord.uplinksInUse()
             try writeForwardFilter(uplinks: inUse + [uplink], replacing: inUse, transaction)
         }
-        var settings = [(Sysctl.ipv6(uplink, "proxy_ndp"), "1"), ("/proc/sys/net/ipv6/neigh/\(uplink)/proxy_delay", "0")]
-        if try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")) == "1" {
-            settings.append((Sysctl.ipv6(uplink, "accept_ra"), "2"))
-        }
-        settings.append((Sysctl.ipv6(uplink, "forwarding"), "1"))
-        if perInterfaceForwarding {
-            settings.append((Sysctl.ipv6(uplink, "force_forwarding"), "1"))
-        }
+        let settings = DomainPlan.uplinkSettings(
+            uplink, acceptRA: try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")), perInterfaceForwarding: perInterfaceForwarding)
         try set(settings, recordedIn: record, user: domain, transaction)
         if !perInterfaceForwarding {
             try set([(Sysctl.ipv6("all", "forwarding"), "1")], recordedIn: try UplinkRecord.host(), user: domain, transaction)

@@ -207,9 +207,9 @@ extension KernelHostNet {
         if let hostLink = observed.hostLinkName {
             // The rules apply made, rebuilt rather than searched for.
             let parts = [(0, observed.spec.addresses)] + observed.spec.otherUplinks.enumerated().map { ($0.offset + 1, $0.element.addresses) }
-            var rules = KernelHostNet.lookupRules(parts.map { (index: $0.0, addresses: $0.1) }, naming: naming)
-            rules.append(KernelRule(priority: naming.dropRulePriority, source: nil, inputInterface: hostLink, action: .blackhole))
-            for rule in rules { attempt { () throws(SystemError) in try host.deleteRule(rule) } }
+            for rule in DomainPlan.rules(addressesByUplink: parts.map { (index: $0.0, addresses: $0.1) }, naming: naming) {
+                attempt { () throws(SystemError) in try host.deleteRule(rule) }
+            }
             attempt { () throws(SystemError) in try host.setLinkGroup(hostLink, KernelHostNet.dyingGroup) }
             if observed.spec.ipv4 {
                 attempt { () throws(SystemError) in try KernelHostNet.deleteFirewall(KernelHostNet.firewallTable(naming)) }

@@ -27,16 +27,6 @@ import PvDWire
 /// - IPv4 through NAT when the spec asks for it (KernelHostNet+IPv4.swift).
 public final class KernelHostNet: HostNetworking {
     /// One uplink of a routed domain, numbered as its routing table is.
-    struct UplinkPart {
-        var index: Int
-        var link: KernelLink
-        var addresses: [IPv6Address]
-        var routers: [IPv6Address]
-        var onLinkPrefixes: [IPv6Prefix]
-        var nextHops: [IPv6Address: [IPv6Address]]
-    }
-
-    /// Where per-namespace files live (iproute2's `ip netns exec` binds them).
     /// Whether this kernel can give domains a macvlan attachment.
     public var supportsMacvlan: Bool { host.supportsMacvlan() }
 

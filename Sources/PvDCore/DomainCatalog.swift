@@ -17,6 +17,11 @@ public struct DomainState: Equatable, Sendable {
     /// active, withdrawn, lingering, connecting, connected or failed.
     public var name: String
     public var reason: String
+
+    public init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
 }
 
 /// A VPN domain: its client's configuration and what is known of the client.

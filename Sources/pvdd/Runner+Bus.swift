@@ -7,32 +7,6 @@ import PvDWire
 import Systemd
 import UserDatabase
 
-/// What the D-Bus API shows of one domain.
-struct DomainView {
-    var name: String
-    var kind: DomainKind
-    var origin: DomainOrigin
-    var state: DomainState
-    /// The namespace's name under /run/netns.
-    var namespace: String
-    var pvdID = ""
-    var sequence: UInt16 = 0
-    var flags: [(String, Bool)] = []
-    var spec: DomainSpec?
-    var lifetime: Double = 0
-    var additionalInformation = ""
-    /// A VPN domain's addresses, read from its tunnel.
-    var tunnelAddresses: [String] = []
-
-    init(name: String, kind: DomainKind, origin: DomainOrigin, state: DomainState, namespace: String) {
-        self.name = name
-        self.kind = kind
-        self.origin = origin
-        self.state = state
-        self.namespace = namespace
-    }
-}
-
 /// pvdd's side of `org.pvd1` (docs/design.md, "Interfaces"): the manager at
 /// /org/pvd1 and an object per domain under /org/pvd1/domain. Callers are
 /// told apart by the uid the bus gives for their connection.
@@ -111,32 +85,10 @@ final class DaemonBus: BusObjectHandler {
         else {
             throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain at \(path)")
         }
-        let spec = view.spec
-        let uplinks = spec.map { [$0.uplink] + $0.otherUplinks.map(\.uplink) } ?? []
-        let routers = spec.map { $0.routers + $0.otherUplinks.flatMap(\.routers) } ?? []
         guard let property = PvDBusAPI.Property(rawValue: name) else {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "no property \(name)")
         }
-        switch property {
-        case .name: return .string(view.name)
-        case .kind: return .string(view.kind.rawValue)
-        case .pvdID: return .string(view.pvdID)
-        case .sequence: return .uint16(view.sequence)
-        case .flags: return .array(elementSignature: "{sb}", view.flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
-        case .uplinks: return .strings(uplinks)
-        case .addresses: return .strings((spec?.allAddresses ?? []).map(\.description) + view.tunnelAddresses)
-        case .routes: return .strings((spec?.routes ?? []).map(\.description))
-        case .dnsServers: return .strings((spec?.dnsServers ?? []).map(\.description))
-        case .searchDomains: return .strings((spec?.searchDomains ?? []).map(\.description))
-        case .routers: return .strings(routers.map(\.description))
-        case .lifetime: return .uint64(view.lifetime.isFinite ? UInt64(max(0, view.lifetime)) : .max)
-        case .state: return .string(view.state.name)
-        case .stateReason: return .string(view.state.reason)
-        case .origin: return .string(view.origin.rawValue)
-        case .ipv4: return .boolean(spec?.ipv4 ?? false)
-        case .additionalInfo: return .string(view.additionalInformation)
-        case .namespacePath: return .string(Paths.namespace(view.namespace))
-        }
+        return view.value(of: property)
     }
 
     func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue] {

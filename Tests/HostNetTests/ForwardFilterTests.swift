@@ -4,8 +4,7 @@ import Testing
 
 @testable import HostNet
 
-/// What HostNet writes for the kernel without touching it: the forward
-/// filter's nft script and the policy rules, checked without root.
+/// The forward filter's nft script, checked without root.
 struct ForwardFilterTests {
     @Test func aHostThatDidNotForwardDropsEverythingElse() throws {
         let script = try KernelHostNet.forwardFilterScript(uplinks: ["up0", "wlan0"], hostForwards: false)
@@ -25,14 +24,5 @@ struct ForwardFilterTests {
     @Test func anUplinkNameNftCannotQuoteIsRefused() {
         #expect(throws: SystemError.self) { _ = try KernelHostNet.forwardFilterScript(uplinks: ["up\"0"], hostForwards: false) }
         #expect(!Nftables.isPlainInterfaceName("a b") && Nftables.isPlainInterfaceName("eth0.100"))
-    }
-
-    @Test func eachAddressLooksUpItsUplinksTable() throws {
-        let naming = try DomainNaming(name: "corp", slot: 5)
-        let rules = KernelHostNet.lookupRules(
-            [(0, [IPv6Address("2001:db8:1::5")!]), (1, [IPv6Address("2001:db8:2::5")!])], naming: naming)
-        #expect(rules.map(\.action) == [.lookup(naming.table(uplink: 0)), .lookup(naming.table(uplink: 1))])
-        #expect(rules.allSatisfy { $0.inputInterface == naming.hostLink && $0.priority == naming.rulePriority })
-        #expect(rules.map { $0.source?.length } == [128, 128])
     }
 }

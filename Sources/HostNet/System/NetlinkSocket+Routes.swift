@@ -50,6 +50,26 @@ extension NetlinkSocket {
         return collector.routes
     }
 
+    /// The routes in a buffer of route messages as the kernel sends them in
+    /// a dump, each parsed alone as ``routes(table:)`` parses them: for
+    /// replaying recorded dumps in unit tests.
+    static func routes(inMessages bytes: [UInt8]) -> [KernelRoute] {
+        let collector = RouteCollector()
+        var offset = 0
+        while offset + MemoryLayout<nlmsghdr>.size <= bytes.count {
+            let length = bytes[offset..<offset + 4].withUnsafeBytes { Int($0.loadUnaligned(as: UInt32.self)) }
+            guard length >= MemoryLayout<nlmsghdr>.size, offset + length <= bytes.count else { break }
+            var copy = Array(bytes[offset..<offset + length])
+            if let message = copy.withUnsafeMutableBytes({ nlmsg_convert($0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self)) }) {
+                nlmsg_set_proto(message, NETLINK_ROUTE)
+                _ = routeMessageReceived(message, Unmanaged.passUnretained(collector).toOpaque())
+                nlmsg_free(message)
+            }
+            offset += (length + 3) & ~3
+        }
+        return collector.routes
+    }
+
     fileprivate static func kernelRoute(_ route: OpaquePointer) -> KernelRoute? {
         guard rtnl_route_get_type(route) == UInt8(RTN_UNICAST), let destination = rtnl_route_get_dst(route) else { return nil }
         // The default route carries no RTA_DST: libnl gives an empty address.
@@ -111,13 +131,13 @@ extension NetlinkSocket {
     func addRoute(_ entry: KernelRoute, linkName: String) throws(SystemError) {
         let route = routeObject(entry, adding: true)
         defer { rtnl_route_put(route) }
-        try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", describe(entry, linkName))
+        try change("add route", describe(entry, linkName)) { rtnl_route_build_add_request(route, NLM_F_CREATE | NLM_F_EXCL, &$0) }
     }
 
     func deleteRoute(_ entry: KernelRoute, linkName: String) throws(SystemError) {
         let route = routeObject(entry, adding: false)
         defer { rtnl_route_put(route) }
-        try check(rtnl_route_delete(socket, route, 0), "delete route", describe(entry, linkName))
+        try change("delete route", describe(entry, linkName)) { rtnl_route_build_del_request(route, 0, &$0) }
     }
 
     // MARK: Rules
@@ -172,13 +192,13 @@ extension NetlinkSocket {
     func addRule(_ entry: KernelRule) throws(SystemError) {
         let rule = ruleObject(entry)
         defer { rtnl_rule_put(rule) }
-        try check(rtnl_rule_add(socket, rule, NLM_F_CREATE | NLM_F_EXCL), "add rule", describe(entry))
+        try change("add rule", describe(entry)) { rtnl_rule_build_add_request(rule, NLM_F_CREATE | NLM_F_EXCL, &$0) }
     }
 
     func deleteRule(_ entry: KernelRule) throws(SystemError) {
         let rule = ruleObject(entry)
         defer { rtnl_rule_put(rule) }
-        try check(rtnl_rule_delete(socket, rule, 0), "delete rule", describe(entry))
+        try change("delete rule", describe(entry)) { rtnl_rule_build_delete_request(rule, 0, &$0) }
     }
 
     // MARK: Proxy NDP
@@ -200,7 +220,9 @@ extension NetlinkSocket {
     func addProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(SystemError) {
         let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
         defer { rtnl_neigh_put(neighbour) }
-        try check(rtnl_neigh_add(socket, neighbour, NLM_F_CREATE | NLM_F_EXCL), "add proxy NDP entry", "\(address) on \(linkName)")
+        try change("add proxy NDP entry", "\(address) on \(linkName)") {
+            rtnl_neigh_build_add_request(neighbour, NLM_F_CREATE | NLM_F_EXCL, &$0)
+        }
     }
 
     /// Every IPv6 proxy NDP entry, as (address, interface index). A dump
@@ -234,7 +256,7 @@ extension NetlinkSocket {
     func deleteProxy(_ address: IPv6Address, interfaceIndex: Int32, linkName: String) throws(SystemError) {
         let neighbour = proxyObject(address, interfaceIndex: interfaceIndex)
         defer { rtnl_neigh_put(neighbour) }
-        try check(rtnl_neigh_delete(socket, neighbour, 0), "delete proxy NDP entry", "\(address) on \(linkName)")
+        try change("delete proxy NDP entry", "\(address) on \(linkName)") { rtnl_neigh_build_delete_request(neighbour, 0, &$0) }
     }
 }
 

@@ -56,6 +56,41 @@ struct KernelRule: Hashable {
     var action: Action
 }
 
+/// Where a ``NetlinkSocket``'s change requests go: the kernel, or in unit
+/// tests a ``RecordingNetlinkTransport`` (the apple/containerization way:
+/// request bytes kept, answers replayed), so that what HostNet asks the
+/// kernel for is checked without root.
+protocol NetlinkTransport: AnyObject {
+    /// Sends one request (a libnl `nl_msg`, which this call frees) and waits
+    /// for the kernel's answer: 0 for an ACK, else a negative libnl error.
+    func exchange(_ message: OpaquePointer) -> Int32
+}
+
+/// The kernel, through libnl: it completes the header (port, sequence,
+/// NLM_F_REQUEST | NLM_F_ACK), sends, and waits for the ACK.
+final class KernelNetlinkTransport: NetlinkTransport {
+    private let socket: OpaquePointer
+    init(_ socket: OpaquePointer) { self.socket = socket }
+    func exchange(_ message: OpaquePointer) -> Int32 { nl_send_sync(socket, message) }
+}
+
+/// Keeps each request's bytes (as built, before libnl completes the header)
+/// and answers from a list of replies: 0 or a negative libnl error each, 0
+/// once the list is used up.
+final class RecordingNetlinkTransport: NetlinkTransport {
+    private(set) var requests: [[UInt8]] = []
+    var replies: [Int32]
+
+    init(replies: [Int32] = []) { self.replies = replies }
+
+    func exchange(_ message: OpaquePointer) -> Int32 {
+        let header = nlmsg_hdr(message)!
+        requests.append(Array(UnsafeRawBufferPointer(start: header, count: Int(header.pointee.nlmsg_len))))
+        nlmsg_free(message)
+        return replies.isEmpty ? 0 : replies.removeFirst()
+    }
+}
+
 /// An rtnetlink socket bound, for its whole life, to the network namespace
 /// it was created in (create it on that namespace's thread; use it anywhere).
 /// Every method maps libnl's result to a SystemError naming the step and object.
@@ -63,7 +98,10 @@ final class NetlinkSocket {
     let socket: OpaquePointer
     /// The namespace's name, for error messages ("host" for the daemon's own).
     let namespace: String
+    /// Where address, route, rule and proxy changes go.
+    let transport: any NetlinkTransport
 
+    /// A socket connected to the kernel in the calling thread's namespace.
     init(namespace: String) throws(SystemError) {
         guard let socket = nl_socket_alloc() else {
             throw SystemError(step: "open netlink socket", object: namespace, reason: "out of memory")
@@ -75,6 +113,15 @@ final class NetlinkSocket {
         }
         self.socket = socket
         self.namespace = namespace
+        transport = KernelNetlinkTransport(socket)
+    }
+
+    /// A socket whose changes go to `transport` (unit tests); it is not
+    /// connected, so it cannot dump.
+    init(namespace: String, transport: any NetlinkTransport) {
+        socket = nl_socket_alloc()!
+        self.namespace = namespace
+        self.transport = transport
     }
 
     deinit { nl_socket_free(socket) }
@@ -85,6 +132,15 @@ final class NetlinkSocket {
 
     func check(_ result: Int32, _ step: String, _ object: @autoclosure () -> String) throws(SystemError) {
         guard result >= 0 else { throw NetlinkSocket.error(result, step, "\(object()) in \(namespace)") }
+    }
+
+    /// Builds a request with one of libnl's `rtnl_*_build_*_request`
+    /// functions and has the transport send it.
+    func change(_ step: String, _ object: @autoclosure () -> String, build: (inout OpaquePointer?) -> Int32) throws(SystemError) {
+        var message: OpaquePointer?
+        try check(build(&message), step, object())
+        guard let message else { throw NetlinkSocket.error(-NLE_NOMEM, step, object()) }
+        try check(transport.exchange(message), step, object())
     }
 
     static func address(_ address: IPv6Address, prefixLength: Int = 128) -> OpaquePointer {
@@ -265,9 +321,9 @@ final class NetlinkSocket {
         rtnl_addr_set_prefixlen(address, Int32(prefixLength))
         if add {
             rtnl_addr_set_flags(address, UInt32(IFA_F_NODAD))
-            try check(rtnl_addr_add(socket, address, NLM_F_CREATE | NLM_F_EXCL), "add address", object)
+            try change("add address", object) { rtnl_addr_build_add_request(address, NLM_F_CREATE | NLM_F_EXCL, &$0) }
         } else {
-            try check(rtnl_addr_delete(socket, address, 0), "delete address", object)
+            try change("delete address", object) { rtnl_addr_build_delete_request(address, 0, &$0) }
         }
     }
 
@@ -333,9 +389,9 @@ final class NetlinkSocket {
         let via = gateway.map { " via " + $0.map(String.init).joined(separator: ".") } ?? ""
         let object = "\(destination.map(String.init).joined(separator: "."))/\(length)\(via) dev \(linkName)"
         if add {
-            try check(rtnl_route_add(socket, route, NLM_F_CREATE | NLM_F_EXCL), "add route", object)
+            try change("add route", object) { rtnl_route_build_add_request(route, NLM_F_CREATE | NLM_F_EXCL, &$0) }
         } else {
-            try check(rtnl_route_delete(socket, route, 0), "delete route", object)
+            try change("delete route", object) { rtnl_route_build_del_request(route, 0, &$0) }
         }
     }
 

@@ -1,0 +1,54 @@
+import BusWire
+import PvDCore
+
+/// What the D-Bus API shows of one domain.
+struct DomainView {
+    var name: String
+    var kind: DomainKind
+    var origin: DomainOrigin
+    var state: DomainState
+    /// The namespace's name under /run/netns.
+    var namespace: String
+    var pvdID = ""
+    var sequence: UInt16 = 0
+    var flags: [(String, Bool)] = []
+    var spec: DomainSpec?
+    var lifetime: Double = 0
+    var additionalInformation = ""
+    /// A VPN domain's addresses, read from its tunnel.
+    var tunnelAddresses: [String] = []
+
+    init(name: String, kind: DomainKind, origin: DomainOrigin, state: DomainState, namespace: String) {
+        self.name = name
+        self.kind = kind
+        self.origin = origin
+        self.state = state
+        self.namespace = namespace
+    }
+
+    /// The value of one of org.pvd1.Domain's properties.
+    func value(of property: PvDBusAPI.Property) -> BusValue {
+        let uplinks = spec.map { [$0.uplink] + $0.otherUplinks.map(\.uplink) } ?? []
+        let routers = spec.map { $0.routers + $0.otherUplinks.flatMap(\.routers) } ?? []
+        return switch property {
+        case .name: .string(name)
+        case .kind: .string(kind.rawValue)
+        case .pvdID: .string(pvdID)
+        case .sequence: .uint16(sequence)
+        case .flags: .array(elementSignature: "{sb}", flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
+        case .uplinks: .strings(uplinks)
+        case .addresses: .strings((spec?.allAddresses ?? []).map(\.description) + tunnelAddresses)
+        case .routes: .strings((spec?.routes ?? []).map(\.description))
+        case .dnsServers: .strings((spec?.dnsServers ?? []).map(\.description))
+        case .searchDomains: .strings((spec?.searchDomains ?? []).map(\.description))
+        case .routers: .strings(routers.map(\.description))
+        case .lifetime: .uint64(lifetime.isFinite ? UInt64(max(0, lifetime)) : .max)
+        case .state: .string(state.name)
+        case .stateReason: .string(state.reason)
+        case .origin: .string(origin.rawValue)
+        case .ipv4: .boolean(spec?.ipv4 ?? false)
+        case .additionalInfo: .string(additionalInformation)
+        case .namespacePath: .string(Paths.namespace(namespace))
+        }
+    }
+}
