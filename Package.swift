@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire"]),
         .testTarget(name: "PvDExecTests", dependencies: ["PvDExec"]),
         .testTarget(name: "pvddTests", dependencies: ["pvdd"]),
+        .testTarget(name: "PvDCLITests", dependencies: ["pvd-cli"]),
     ],
     swiftLanguageModes: [.v6]
 )
