@@ -54,43 +54,54 @@ extension KernelHostNet {
     }
 
     /// Moves the tunnel device into the VPN domain and configures it there;
-    /// all or nothing.
-    public func attachTunnel(_ settings: TunnelSettings, to name: String) throws(SystemError) {
+    /// all or nothing. Run again for the same device (OpenVPN's
+    /// `persist-tun` reconnect, OpenConnect's `reconnect`), it finds the
+    /// device already inside and brings its addresses and routes in line.
+    /// Routes the domain has anyway (defaults, the tunnel's own subnet,
+    /// repeats) are dropped first: servers push them, and they must not
+    /// fail the tunnel.
+    public func attachTunnel(_ pushed: TunnelSettings, to name: String) throws(SystemError) {
+        let settings = pushed.withoutRedundantRoutes()
         let transaction = Transaction(failAtStep: failAtStep)
         do throws(SystemError) {
             let namespace = DomainNaming.namespace(ofDomain: name)
             let fd = try Namespaces.openDescriptor(namespace)
             defer { close(fd) }
             let device = settings.device
-            try transaction.step(
-                "move link", "\(device) into \(namespace)",
-                { () throws(SystemError) in
-                    try host.moveLink(device, toNamespace: fd)
-                }, undo: { () throws(SystemError) in })  // the client's exit takes the device away
+            if try host.link(named: device) != nil {
+                try transaction.step(
+                    "move link", "\(device) into \(namespace)",
+                    { () throws(SystemError) in
+                        try host.moveLink(device, toNamespace: fd)
+                    }, undo: { () throws(SystemError) in })  // the client's exit takes the device away
+            }
             let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in
                 if Sysctl.exists(Sysctl.ipv6(device, "accept_ra")) { try Sysctl.write(Sysctl.ipv6(device, "accept_ra"), "0") }
                 return try NetlinkSocket(namespace: namespace)
             }
-            try inside.setLink(device, up: true, mtu: settings.mtu)
             guard let link = try inside.link(named: device) else {
-                throw SystemError(step: "find link", object: "\(device) in \(namespace)", reason: "vanished after the move", code: -ENODEV)
+                throw SystemError(step: "find link", object: "\(device) in \(namespace)", reason: "not in the host nor in the domain", code: -ENODEV)
             }
-            if let ipv4 = settings.ipv4 {
-                try inside.addIPv4Address(
-                    KernelIPv4Address(interfaceIndex: link.index, octets: ipv4.octets, prefixLength: ipv4.length),
-                    on: device)
-                try inside.changeIPv4Route(true, via: nil, interfaceIndex: link.index, linkName: device)
-                for route in settings.ipv4Routes where route.length > 0 {
-                    try inside.changeIPv4Route(true, to: route.octets, length: route.length, via: nil, interfaceIndex: link.index, linkName: device)
+            try inside.setLink(device, up: true, mtu: settings.mtu)
+            let wanted4 = settings.ipv4.map { [KernelIPv4Address(interfaceIndex: link.index, octets: $0.octets, prefixLength: $0.length)] } ?? []
+            let present4 = try inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }
+            for extra in present4 where !wanted4.contains(extra) { try inside.deleteIPv4Address(extra, on: device) }
+            for missing in wanted4 where !present4.contains(missing) { try inside.addIPv4Address(missing, on: device) }
+            if !wanted4.isEmpty {
+                for route in [TunnelSettings.IPv4Prefix(octets: [0, 0, 0, 0], length: 0)] + settings.ipv4Routes {
+                    try ignoringExisting { () throws(SystemError) in
+                        try inside.changeIPv4Route(true, to: route.octets, length: route.length, via: nil, interfaceIndex: link.index, linkName: device)
+                    }
                 }
             }
-            if let ipv6 = settings.ipv6 {
-                try inside.addAddress(
-                    KernelAddress(interfaceIndex: link.index, address: ipv6, prefixLength: settings.ipv6PrefixLength),
-                    on: device)
-                let main = UInt32(RT_TABLE_MAIN.rawValue)
-                for prefix in [IPv6Prefix(address: .unspecified, length: 0)!] + settings.ipv6Routes {
-                    try inside.addRoute(KernelRoute(destination: prefix, table: main, interfaceIndex: link.index, gateways: []), linkName: device)
+            let wanted6 = settings.ipv6.map { [KernelAddress(interfaceIndex: link.index, address: $0, prefixLength: settings.ipv6PrefixLength)] } ?? []
+            let present6 = try inside.addresses().filter { $0.interfaceIndex == link.index && !$0.address.isLinkLocal }
+            for extra in present6 where !wanted6.contains(extra) { try inside.deleteAddress(extra, on: device) }
+            for missing in wanted6 where !present6.contains(missing) { try inside.addAddress(missing, on: device) }
+            if !wanted6.isEmpty {
+                for prefix in [DomainPlan.anywhere] + settings.ipv6Routes {
+                    let route = KernelRoute(destination: prefix, table: DomainPlan.mainTable, interfaceIndex: link.index, gateways: [])
+                    try ignoringExisting { () throws(SystemError) in try inside.addRoute(route, linkName: device) }
                 }
             }
             try writeResolvConf(settings.resolvConf(domain: name), namespace: namespace, transaction)
@@ -100,12 +111,20 @@ extension KernelHostNet {
         }
     }
 
-    /// The tunnel inside a VPN domain, when there is one: its device and
-    /// addresses (IPv4 and IPv6, without prefix lengths).
-    /// The domain's tunnel and its addresses. The netlink socket inside the
-    /// domain is made once and kept (entering a namespace for each question
-    /// would hold pvdd's loop for milliseconds); ``remove(_:)`` lets it go.
-    public func tunnel(in name: String) -> (device: String, addresses: [String])? {
+    /// Runs `change`; a route that exists already is what was wanted.
+    private func ignoringExisting(_ change: () throws(SystemError) -> Void) throws(SystemError) {
+        do { try change() } catch  where error.code == -NLE_EXIST {}
+    }
+
+    /// Whether the kernel's WireGuard is loaded (else pvd uses wireguard-go).
+    public static var hasWireGuardModule: Bool { access("/sys/module/wireguard", F_OK) == 0 }
+
+    /// What a VPN domain's tunnel has: its device, addresses (IPv4 and IPv6,
+    /// without prefix lengths), routes besides the defaults, and the DNS
+    /// servers and search domains of its resolv.conf. The netlink socket
+    /// inside the domain is made once and kept (entering a namespace for each
+    /// question would hold pvdd's loop for milliseconds); ``remove(_:)`` lets it go.
+    public func tunnel(in name: String) -> (device: String, addresses: [String], routes: [String], dnsServers: [String], searchDomains: [String])? {
         let namespace = DomainNaming.namespace(ofDomain: name)
         if tunnelSockets[name] == nil {
             guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
@@ -115,6 +134,18 @@ extension KernelHostNet {
         guard let inside = tunnelSockets[name], let link = try? inside.links().first(where: { $0.name.hasPrefix("pvt") }) else { return nil }
         let ipv4 = (try? inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }.map { $0.octets.map(String.init).joined(separator: ".") }) ?? []
         let ipv6 = (try? inside.addresses().filter { $0.interfaceIndex == link.index && !$0.address.isLinkLocal }.map(\.address.description)) ?? []
-        return (link.name, ipv4 + ipv6)
+        let routes4 = ((try? inside.ipv4Routes(interfaceIndex: link.index)) ?? []).filter { $0 != "0.0.0.0/0" }
+        let routes6 =
+            (try? inside.routes(table: DomainPlan.mainTable).filter {
+                $0.interfaceIndex == link.index && $0.destination.length > 0 && $0.origin != UInt8(RTPROT_KERNEL)
+            }.map(\.destination.description)) ?? []
+        var servers: [String] = []
+        var search: [String] = []
+        for line in (HostFiles.read(Paths.files(ofNamespace: namespace) + "/resolv.conf") ?? "").split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            if words.first == "nameserver", words.count == 2 { servers.append(words[1]) }
+            if words.first == "search" { search += words.dropFirst() }
+        }
+        return (link.name, ipv4 + ipv6, routes4 + routes6, servers, search)
     }
 }

@@ -18,12 +18,43 @@ public struct ChildProcess {
             close(output)
             throw error
         }
+        do {
+            let pid = try launch(path, arguments) { actions in
+                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+                posix_spawn_file_actions_adddup2(&actions, output, 1)
+                posix_spawn_file_actions_adddup2(&actions, errors, 2)
+            }
+            return ChildProcess(pid: pid, output: output, errors: errors)
+        } catch {
+            close(output)
+            close(errors)
+            throw error
+        }
+    }
+
+    /// Starts `path` with `arguments` for the long run: stdin from
+    /// /dev/null, stdout and stderr appended to `log` (so a client's own
+    /// complaints are kept with its log; nil: this process's own), the
+    /// default signal mask and dispositions. Returns the pid.
+    public static func spawnLogging(_ path: String, _ arguments: [String], log: String?) throws(SystemError) -> pid_t {
+        try launch(path, arguments) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            if let log {
+                posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600)
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            }
+        }
+    }
+
+    /// posix_spawn with the file actions `setUp` adds, the default signal
+    /// mask and default dispositions.
+    private static func launch(
+        _ path: String, _ arguments: [String], _ setUp: (inout posix_spawn_file_actions_t) -> Void
+    ) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors, 2)
+        setUp(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -38,12 +69,8 @@ public struct ChildProcess {
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        guard result == 0 else {
-            close(output)
-            close(errors)
-            throw systemError("start", path, errno: result)
-        }
-        return ChildProcess(pid: pid, output: output, errors: errors)
+        guard result == 0 else { throw systemError("start", path, errno: result) }
+        return pid
     }
 
     /// What the child wrote to stdout and stderr (each at most `limit` bytes);

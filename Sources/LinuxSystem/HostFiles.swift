@@ -52,12 +52,14 @@ public enum HostFiles {
 
     /// The bytes of a file only this process's user may have written: a
     /// regular file (not a symlink) owned by the effective user, writable by
-    /// no group or other user, of at most `limit` bytes. Nil when there is no
-    /// file; an error says which condition failed.
-    public static func readOwnFile(_ path: String, limit: Int) throws(SystemError) -> [UInt8]? {
+    /// no group or other user, of at most `limit` bytes; a `secret` (a key, a
+    /// password) also readable by no other user and no group but root's. Nil
+    /// when there is no file; an error says which condition failed.
+    public static func readOwnFile(_ path: String, limit: Int, secret: Bool = false) throws(SystemError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
+            if errno == ELOOP { throw SystemError(step: "trust", object: path, reason: "a symlink; name the file itself", code: ELOOP) }
             throw systemError("open", path)
         }
         defer { close(fd) }
@@ -71,6 +73,11 @@ public enum HostFiles {
         }
         guard info.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
             throw SystemError(step: "trust", object: path, reason: "writable by its group or others (mode \(String(info.st_mode & 0o7777, radix: 8)))")
+        }
+        if secret, info.st_mode & S_IRWXO != 0 || (info.st_mode & S_IRWXG != 0 && info.st_gid != 0) {
+            throw SystemError(
+                step: "trust", object: path,
+                reason: "it holds secrets and others may read it (mode \(String(info.st_mode & 0o7777, radix: 8))); chmod 600 it")
         }
         guard info.st_size <= limit else {
             throw SystemError(step: "trust", object: path, reason: "\(info.st_size) bytes; at most \(limit) are read")

@@ -161,21 +161,53 @@ struct Status: DaemonCommand {
 }
 
 struct Add: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Add a static domain (as root).")
+    static let configuration = CommandConfiguration(
+        abstract: "Add a static domain, or a VPN domain (as root).",
+        discussion: """
+            A static domain: --uplink with its addresses, routers, prefixes and DNS.
+            A VPN domain: --openvpn FILE (an OpenVPN client configuration) or --wireguard FILE
+            (wg-quick's format), both root's files readable by root only.
+            """)
     @Argument(help: "The new domain's name.") var name: String
-    @Option(help: "The uplink it is attached to.") var uplink: String
+    @Option(help: "The uplink it is attached to.") var uplink: String?
     @Option(name: .customLong("address"), help: "An address of the domain (repeat for more).") var addresses: [String] = []
     @Option(name: .customLong("router"), help: "A router's link-local address on the uplink.") var routers: [String] = []
     @Option(name: .customLong("on-link"), help: "A prefix on the uplink's link.") var onLink: [String] = []
     @Option(name: .customLong("dns"), help: "A DNS server.") var dns: [String] = []
     @Option(name: .customLong("search"), help: "A DNS search domain.") var search: [String] = []
+    @Option(help: "An OpenVPN client configuration: the domain's only way out is its tunnel.") var openvpn: String?
+    @Option(help: "A WireGuard configuration (wg-quick's format): the domain's only way out is its tunnel.") var wireguard: String?
+
+    func validate() throws {
+        let vpns = [openvpn, wireguard].compactMap { $0 }
+        if vpns.count > 1 { throw ValidationError("a VPN domain has one client: --openvpn or --wireguard") }
+        if !vpns.isEmpty, uplink != nil || !addresses.isEmpty || !routers.isEmpty || !onLink.isEmpty || !dns.isEmpty || !search.isEmpty {
+            throw ValidationError("a VPN domain takes its addresses, routes and DNS from its tunnel: give only --\(openvpn != nil ? "openvpn" : "wireguard")")
+        }
+        if vpns.isEmpty, uplink == nil { throw ValidationError("a static domain needs --uplink (or give --openvpn or --wireguard)") }
+    }
 
     func run(with client: PvDClient) throws(BusError) {
-        let settings = BusValue.dictionary([
-            ("uplink", .string(uplink)), ("addresses", .strings(addresses)), ("routers", .strings(routers)),
-            ("on_link", .strings(onLink)), ("dns", .strings(dns)), ("search", .strings(search)),
-        ])
+        let settings: BusValue
+        if let openvpn {
+            settings = .dictionary([("openvpn", .string(absolute(openvpn)))])
+        } else if let wireguard {
+            settings = .dictionary([("wireguard", .string(absolute(wireguard)))])
+        } else {
+            settings = .dictionary([
+                ("uplink", .string(uplink ?? "")), ("addresses", .strings(addresses)), ("routers", .strings(routers)),
+                ("on_link", .strings(onLink)), ("dns", .strings(dns)), ("search", .strings(search)),
+            ])
+        }
         printLine(try client.manager(.addDomain, [.string(name), settings]).first?.text ?? "")
+    }
+
+    /// pvdd takes absolute paths; a relative one is the caller's.
+    private func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        return String(cBuffer: buffer) + "/" + path
     }
 }
 

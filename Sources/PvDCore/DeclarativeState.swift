@@ -17,13 +17,15 @@ import PvDWire
 /// namespaces: [testns]
 /// ```
 public struct DeclarativeState: Equatable, Sendable {
-    /// A VPN domain: its name and its OpenVPN client configuration.
+    /// A VPN domain: its name, its client, and the client's configuration file.
     public struct VPN: Equatable, Sendable {
         public var name: String
-        public var openVPNConfig: String
-        public init(name: String, openVPNConfig: String) {
+        public var client: VPNClient
+        public var config: String
+        public init(name: String, client: VPNClient, config: String) {
             self.name = name
-            self.openVPNConfig = openVPNConfig
+            self.client = client
+            self.config = config
         }
     }
 
@@ -67,15 +69,17 @@ public struct DeclarativeState: Equatable, Sendable {
             guard case .array(let items) = value else { throw ConfigurationError("vpns", "must be a list") }
             for (index, item) in items.enumerated() {
                 let path = "vpns[\(index)]"
-                let entry = try ConfigurationError.object(item, at: path, allowed: ["name", "openvpn"])
-                guard let nameValue = entry["name"], let configValue = entry["openvpn"] else {
-                    throw ConfigurationError(path, "a VPN domain needs \"name\" and \"openvpn\"")
+                let entry = try ConfigurationError.object(item, at: path, allowed: Set(["name"] + VPNClient.allCases.map(\.rawValue)))
+                let clients = VPNClient.allCases.filter { entry[$0.rawValue] != nil }
+                guard let nameValue = entry["name"], clients.count == 1, let client = clients.first, let configValue = entry[client.rawValue] else {
+                    throw ConfigurationError(
+                        path, "a VPN domain needs \"name\" and one of \(VPNClient.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
                 }
                 let name = try ConfigurationError.string(nameValue, at: "\(path).name")
-                let config = try ConfigurationError.string(configValue, at: "\(path).openvpn")
-                guard config.hasPrefix("/") else { throw ConfigurationError("\(path).openvpn", "must be an absolute path") }
+                let config = try ConfigurationError.string(configValue, at: "\(path).\(client.rawValue)")
+                guard config.hasPrefix("/") else { throw ConfigurationError("\(path).\(client.rawValue)", "must be an absolute path") }
                 try claim(name, at: "\(path).name")
-                vpns.append(VPN(name: name, openVPNConfig: config))
+                vpns.append(VPN(name: name, client: client, config: config))
             }
         }
         if let value = top["namespaces"] {
@@ -161,8 +165,17 @@ public struct DeclarativeState: Equatable, Sendable {
             if let mtu = spec.mtu { text += "    mtu: \(mtu)\n" }
         }
         text += vpns.isEmpty ? "vpns: []\n" : "vpns:\n"
-        for vpn in vpns { text += "  - {name: \(quoted(vpn.name)), openvpn: \(quoted(vpn.openVPNConfig))}\n" }
+        for vpn in vpns { text += "  - {name: \(quoted(vpn.name)), \(vpn.client.rawValue): \(quoted(vpn.config))}\n" }
         text += "namespaces: \(list(namespaces))\n"
         return text
     }
+}
+
+/// The VPN clients pvd runs, by the key that names their configuration file
+/// in the declared state (`openvpn: /etc/pvd/corp.ovpn`).
+public enum VPNClient: String, CaseIterable, Equatable, Sendable {
+    /// OpenVPN, with an OpenVPN client configuration.
+    case openVPN = "openvpn"
+    /// WireGuard (the kernel's, or Debian's wireguard-go), with a wg-quick style configuration.
+    case wireGuard = "wireguard"
 }

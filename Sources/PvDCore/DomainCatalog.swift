@@ -26,6 +26,7 @@ public struct DomainState: Equatable, Sendable {
 
 /// A VPN domain: its client's configuration and what is known of the client.
 public struct VPNEntry: Equatable, Sendable {
+    public var client: VPNClient
     public var config: String
     public var pid: Int32?
     /// When a client that exited is started again.
@@ -35,8 +36,11 @@ public struct VPNEntry: Equatable, Sendable {
     public var shortRuns = 0
     /// Why the client does not run, when it cannot start or keeps exiting.
     public var failure: String?
+    /// What the running client says of its tunnel.
+    public var tunnel: TunnelStatus?
 
-    public init(config: String, pid: Int32? = nil) {
+    public init(client: VPNClient, config: String, pid: Int32? = nil) {
+        self.client = client
         self.config = config
         self.pid = pid
     }
@@ -75,7 +79,7 @@ public struct DomainCatalog: Sendable {
         self.init(table: saved.table)
         for spec in saved.statics { statics[spec.name] = spec }
         namespaces = Set(saved.namespaces.filter(namespaceExists))
-        for vpn in saved.vpns { vpns[vpn.name] = VPNEntry(config: vpn.config, pid: vpn.pid) }
+        for vpn in saved.vpns { vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, pid: vpn.pid) }
         fromFiles = Set(saved.fromFiles).intersection(reservedNames)
         for entry in saved.lingering where !isTaken(entry.name) { lingering[entry.name] = (entry.key, entry.since) }
         table.reservedNames = reservedNames
@@ -147,7 +151,7 @@ public struct DomainCatalog: Sendable {
     public var declared: DeclarativeState {
         DeclarativeState(
             domains: Array(statics.values),
-            vpns: vpns.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) },
+            vpns: vpns.map { DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config) },
             namespaces: Array(namespaces))
     }
 
@@ -159,7 +163,7 @@ public struct DomainCatalog: Sendable {
         let runtime = { (name: String) in !fromFiles.contains(name) && !fileNames.contains(name) }
         return DeclarativeState(
             domains: statics.values.filter { runtime($0.name) } + files.domains,
-            vpns: vpns.filter { runtime($0.key) }.map { DeclarativeState.VPN(name: $0.key, openVPNConfig: $0.value.config) }
+            vpns: vpns.filter { runtime($0.key) }.map { DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config) }
                 + files.vpns,
             namespaces: namespaces.filter(runtime) + files.namespaces)
     }
@@ -225,7 +229,7 @@ public struct DomainCatalog: Sendable {
             statics[spec.name] = spec
         case .addVPN(let vpn):
             try host.createTunnelDomain(vpn.name)
-            vpns[vpn.name] = VPNEntry(config: vpn.openVPNConfig)
+            vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config)
         case .addNamespace(let name):
             try host.createBareNamespace(name)
             namespaces.insert(name)
@@ -275,7 +279,7 @@ public struct DomainCatalog: Sendable {
                 .array(
                     vpns.sorted { $0.key < $1.key }.map {
                         .object([
-                            JSONMember("name", .string($0.key)), JSONMember("openvpn", .string($0.value.config)),
+                            JSONMember("name", .string($0.key)), JSONMember($0.value.client.rawValue, .string($0.value.config)),
                             JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null),
                         ])
                     })))
@@ -292,9 +296,8 @@ public struct DomainCatalog: Sendable {
 
     // MARK: States
 
-    /// The domain's state and why, at `now`. `tunnelUp`: whether a VPN
-    /// domain's tunnel is inside it.
-    public func state(of name: String, at now: Seconds, tunnelUp: Bool = false) -> DomainState? {
+    /// The domain's state and why, at `now`.
+    public func state(of name: String, at now: Seconds) -> DomainState? {
         if let domain = table.domains.values.first(where: { $0.name == name }) {
             let lifetime = domain.routerLifetime(at: now)
             if lifetime > 0 {
@@ -312,11 +315,11 @@ public struct DomainCatalog: Sendable {
         }
         if let vpn = vpns[name] {
             if let failure = vpn.failure { return DomainState(name: "failed", reason: failure) }
-            if tunnelUp { return DomainState(name: "connected", reason: "the tunnel is up inside the domain") }
             if let restart = vpn.restartAt {
-                return DomainState(name: "connecting", reason: "OpenVPN exited; it starts again in \(Int(max(0, restart - now))) s")
+                return DomainState(name: "connecting", reason: "the client exited; it starts again in \(Int(max(0, restart - now))) s")
             }
-            return DomainState(name: "connecting", reason: "waiting for OpenVPN to connect")
+            if let tunnel = vpn.tunnel { return DomainState(name: tunnel.phase.rawValue, reason: tunnel.reason) }
+            return DomainState(name: "connecting", reason: "waiting for the client to report")
         }
         switch origin(of: name) {
         case .file?: return DomainState(name: "active", reason: "declared in a configuration file")

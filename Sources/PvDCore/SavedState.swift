@@ -9,11 +9,13 @@ public struct SavedState: Sendable {
     /// A VPN domain: its name, its client's configuration and the client's pid.
     public struct VPN: Equatable, Sendable {
         public var name: String
+        public var client: VPNClient
         public var config: String
         public var pid: Int32?
 
-        public init(name: String, config: String, pid: Int32? = nil) {
+        public init(name: String, client: VPNClient, config: String, pid: Int32? = nil) {
             self.name = name
+            self.client = client
             self.config = config
             self.pid = pid
         }
@@ -79,12 +81,15 @@ public struct SavedState: Sendable {
         }
         for (index, item) in SavedState.items(document["vpn_domains"]).enumerated() {
             let path = "vpn_domains[\(index)]"
-            guard case .string(let name) = item["name"], case .string(let config) = item["openvpn"] else {
-                dropped.append("\(path): needs \"name\" and \"openvpn\" strings")
+            let clients = VPNClient.allCases.filter { item[$0.rawValue] != nil }
+            guard case .string(let name) = item["name"], clients.count == 1, let client = clients.first,
+                case .string(let config) = item[client.rawValue]
+            else {
+                dropped.append("\(path): needs \"name\" and one client (\(VPNClient.allCases.map(\.rawValue).joined(separator: ", "))) as strings")
                 continue
             }
             guard config.hasPrefix("/"), !config.utf8.contains(0), config.utf8.count <= 4096 else {
-                dropped.append("\(path).openvpn: not an absolute path")
+                dropped.append("\(path).\(client.rawValue): not an absolute path")
                 continue
             }
             var pid: Int32?
@@ -95,7 +100,7 @@ public struct SavedState: Sendable {
                 dropped.append("\(path).pid: not a process id (2 to \(SavedState.maximumPID))")
                 continue
             }
-            if claim(name, at: path) { vpns.append(VPN(name: name, config: config, pid: pid)) }
+            if claim(name, at: path) { vpns.append(VPN(name: name, client: client, config: config, pid: pid)) }
         }
         for case .string(let name) in SavedState.items(document["declared_in_files"]) where names.contains(name) {
             fromFiles.append(name)

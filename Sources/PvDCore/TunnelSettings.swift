@@ -9,6 +9,10 @@ public struct TunnelSettings: Equatable, Sendable {
     public struct IPv4Prefix: Equatable, Sendable {
         public var octets: [UInt8]
         public var length: Int
+        public init(octets: [UInt8], length: Int) {
+            self.octets = octets
+            self.length = length
+        }
         public var description: String { octets.map(String.init).joined(separator: ".") + "/\(length)" }
     }
 
@@ -24,6 +28,33 @@ public struct TunnelSettings: Equatable, Sendable {
     public var dnsServers: [String] = []
     public var searchDomains: [PvDWire.DomainName] = []
     public var mtu: UInt32?
+
+    /// A tunnel with nothing set yet.
+    public init(device: String) { self.device = device }
+
+    /// The settings without the routes that the domain has anyway: the
+    /// default routes (always through the tunnel), the prefix routes the
+    /// kernel makes for the tunnel's own addresses, and repeats. A server
+    /// pushing `route-ipv6 ::/0` or its own subnet is common; those must not
+    /// make the tunnel fail with "File exists".
+    public func withoutRedundantRoutes() -> TunnelSettings {
+        var copy = self
+        var seen4: Set<String> = []
+        copy.ipv4Routes = ipv4Routes.filter { route in
+            guard route.length > 0, seen4.insert(route.description).inserted else { return false }
+            guard let ipv4, ipv4.length < 32, route.length == ipv4.length else { return true }
+            return route.description != TunnelSettings.IPv4Prefix(octets: TunnelSettings.network(ipv4.octets, ipv4.length), length: ipv4.length).description
+        }
+        var seen6: Set<IPv6Prefix> = []
+        let own = ipv6.flatMap { ipv6PrefixLength < 128 ? IPv6Prefix(address: $0, length: ipv6PrefixLength) : nil }
+        copy.ipv6Routes = ipv6Routes.filter { $0.length > 0 && $0 != own && seen6.insert($0).inserted }
+        return copy
+    }
+
+    static func network(_ octets: [UInt8], _ length: Int) -> [UInt8] {
+        let bits = octets.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & (length == 0 ? 0 : ~UInt32(0) << (32 - length))
+        return [UInt8(bits >> 24), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits & 0xFF)]
+    }
 
     /// Reads OpenVPN's script environment; errors name the variable.
     public init(openVPNEnvironment env: [String: String]) throws(ConfigurationError) {

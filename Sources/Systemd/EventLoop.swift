@@ -14,6 +14,8 @@ public final class EventLoop {
     private var timer: OpaquePointer?
     /// Child processes watched by ``onExit(of:_:)``: their event source and handler.
     private var children: [pid_t: (source: OpaquePointer, handler: Handler)] = [:]
+    /// Descriptors watched by ``watchUntilStopped(_:_:)``: their event sources and handlers.
+    private var stoppable: [ObjectIdentifier: (source: OpaquePointer, handler: Handler)] = [:]
     /// Processes watched by ``onExit(ofAdopted:_:)``: their event sources.
     private var adopted: [ObjectIdentifier: OpaquePointer] = [:]
 
@@ -49,6 +51,29 @@ public final class EventLoop {
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0 else { throw systemError("watch descriptor \(descriptor)", "", errno: -result) }
+    }
+
+    /// Calls `handler` whenever `descriptor` is readable (or closed by the
+    /// other end) until ``stopWatching(_:)``; the caller keeps the descriptor.
+    public func watchUntilStopped(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
+        let box = Handler(io: handler)
+        var source: OpaquePointer?
+        let result = sd_event_add_io(
+            event, &source, descriptor, UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue),
+            { _, _, _, context in
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
+        guard result >= 0, let source else { throw systemError("watch descriptor \(descriptor)", "", errno: -result) }
+        let id = ObjectIdentifier(box)
+        stoppable[id] = (source, box)
+        return id
+    }
+
+    /// Stops a watch of ``watchUntilStopped(_:_:)`` (also from its own handler).
+    public func stopWatching(_ id: ObjectIdentifier) {
+        guard let (source, _) = stoppable.removeValue(forKey: id) else { return }
+        sd_event_source_disable_unref(source)
     }
 
     /// Blocks `signals` for the process and calls `handler` with each one received.

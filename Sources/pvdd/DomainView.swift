@@ -15,8 +15,11 @@ struct DomainView {
     var spec: DomainSpec?
     var lifetime: Double = 0
     var additionalInformation = ""
-    /// A VPN domain's addresses, read from its tunnel.
+    /// A VPN domain's addresses, routes and DNS, read from its tunnel and resolv.conf.
     var tunnelAddresses: [String] = []
+    var tunnelRoutes: [String] = []
+    var tunnelDNS: [String] = []
+    var tunnelSearch: [String] = []
 
     init(name: String, kind: DomainKind, origin: DomainOrigin, state: DomainState, namespace: String) {
         self.name = name
@@ -38,15 +41,15 @@ struct DomainView {
         case .flags: .array(elementSignature: "{sb}", flags.map { .dictEntry(.string($0.0), .boolean($0.1)) })
         case .uplinks: .strings(uplinks)
         case .addresses: .strings((spec?.allAddresses ?? []).map(\.description) + tunnelAddresses)
-        case .routes: .strings((spec?.routes ?? []).map(\.description))
-        case .dnsServers: .strings((spec?.dnsServers ?? []).map(\.description))
-        case .searchDomains: .strings((spec?.searchDomains ?? []).map(\.description))
+        case .routes: .strings((spec?.routes ?? []).map(\.description) + tunnelRoutes)
+        case .dnsServers: .strings((spec?.dnsServers ?? []).map(\.description) + tunnelDNS)
+        case .searchDomains: .strings((spec?.searchDomains ?? []).map(\.description) + tunnelSearch)
         case .routers: .strings(routers.map(\.description))
         case .lifetime: .uint64(lifetime.isFinite ? UInt64(max(0, lifetime)) : .max)
         case .state: .string(state.name)
         case .stateReason: .string(state.reason)
         case .origin: .string(origin.rawValue)
-        case .ipv4: .boolean(spec?.ipv4 ?? false)
+        case .ipv4: .boolean(spec?.ipv4 ?? tunnelAddresses.contains { !$0.contains(":") })
         case .additionalInfo: .string(additionalInformation)
         case .namespacePath: .string(Paths.namespace(namespace))
         }

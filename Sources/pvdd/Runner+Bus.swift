@@ -145,11 +145,11 @@ final class DaemonBus: BusObjectHandler {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddDomain takes a name and a settings dictionary")
             }
             let values = try settings(entries)
-            if case .string(let config)? = values["openvpn"] {
-                guard case .object(let members) = values, members.count == 1 else {
-                    throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a VPN domain takes only the openvpn setting")
+            if let client = VPNClient.allCases.first(where: { values[$0.rawValue] != nil }) {
+                guard case .object(let members) = values, members.count == 1, case .string(let config)? = values[client.rawValue] else {
+                    throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a VPN domain takes only its \(client.rawValue) setting, a path")
                 }
-                try runner.addVPNDomain(try validName(name), config: config)
+                try runner.addVPNDomain(try validName(name), client: client, config: config)
             } else {
                 try runner.addStaticDomain(try validName(name), settings: values)
             }

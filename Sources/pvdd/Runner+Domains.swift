@@ -16,7 +16,11 @@ extension Runner {
         guard let kind = catalog.kind(of: name) else { return nil }
         let now = loop.now
         let tunnel = kind == .vpn ? host.tunnel(in: name) : nil
-        guard let state = catalog.state(of: name, at: now, tunnelUp: tunnel != nil) else { return nil }
+        if kind == .vpn {
+            let status = tunnelStatus(of: name)  // read first: the catalog is not read while it is written
+            catalog.vpns[name]?.tunnel = status
+        }
+        guard let state = catalog.state(of: name, at: now) else { return nil }
         var view = DomainView(
             name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
             namespace: kind == .namespace ? name : DomainNaming.namespace(ofDomain: name))
@@ -33,7 +37,12 @@ extension Runner {
         } else if kind != .explicit && kind != .implicit {
             view.lifetime = .infinity
         }
-        view.tunnelAddresses = tunnel?.addresses ?? []
+        if let tunnel {
+            view.tunnelAddresses = tunnel.addresses
+            view.tunnelRoutes = tunnel.routes
+            view.tunnelDNS = tunnel.dnsServers
+            view.tunnelSearch = tunnel.searchDomains
+        }
         return view
     }
 
@@ -81,11 +90,12 @@ extension Runner {
         try applyDeclared(target)
     }
 
-    /// AddDomain with `openvpn`: the (empty) domain at once, its tunnel when OpenVPN connects.
-    func addVPNDomain(_ name: String, config: String) throws(BusError) {
+    /// AddDomain with `openvpn` or `wireguard`: the (empty) domain at once,
+    /// its tunnel when the client connects.
+    func addVPNDomain(_ name: String, client: VPNClient, config: String) throws(BusError) {
         try refuseTaken(name)
         var target = catalog.declared
-        target.vpns.append(DeclarativeState.VPN(name: name, openVPNConfig: config))
+        target.vpns.append(DeclarativeState.VPN(name: name, client: client, config: config))
         try applyDeclared(target)
     }
 
@@ -116,13 +126,8 @@ extension Runner {
     /// says what changed. `files`: the names configuration files declare now.
     @discardableResult
     func applyDeclared(_ target: DeclarativeState, files: Set<String>? = nil) throws(BusError) -> [DeclarativeState.Change] {
-        for vpn in target.vpns where catalog.vpns[vpn.name]?.config != vpn.openVPNConfig {
-            guard vpn.openVPNConfig.hasPrefix("/"), access(vpn.openVPNConfig, R_OK) == 0 else {
-                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "openvpn: \(vpn.openVPNConfig) is not a readable absolute path")
-            }
-            guard access(Runner.openVPN, X_OK) == 0 else {
-                throw BusError(PvDBusAPI.ErrorName.failed, "\(Runner.openVPN) is missing: install Debian's openvpn package")
-            }
+        for vpn in target.vpns where catalog.vpns[vpn.name].map({ $0.client != vpn.client || $0.config != vpn.config }) ?? true {
+            try checkVPN(vpn)
         }
         let leaving = catalog.vpns
         let changes: [DeclarativeState.Change]
@@ -133,9 +138,10 @@ extension Runner {
             logger.info("state: \(change)")
             switch change {
             case .removeVPN(let name):
+                closeManagement(name)
                 if let pid = leaving[name]?.pid { kill(pid, SIGTERM) }
             case .addVPN(let vpn):
-                do { try startOpenVPN(vpn.name) } catch { logger.error("domain \(vpn.name): \(error)") }
+                do { try startClient(vpn.name) } catch { logger.error("domain \(vpn.name): \(error)") }
             default:
                 break
             }

@@ -4,73 +4,162 @@ import HostNet
 import LinuxSystem
 import PvDCore
 
-/// VPN domains (docs/design.md, "A domain on the host"): pvdd runs OpenVPN in its
-/// own namespace, so the client's socket uses the host's uplinks; OpenVPN's
-/// `--up` hook (`pvdd vpn-hook`) moves the tunnel into the domain and sets
-/// its addresses, routes and DNS there. The tunnel is the domain's only way
-/// out. The catalog keeps each domain's entry; this is the clients' side.
+/// VPN domains (docs/design.md, "A domain on the host"): pvdd runs each
+/// domain's client in its own namespace, so the client's socket uses the
+/// host's uplinks, and the client's tunnel is moved into the domain with its
+/// addresses, routes and DNS — by `pvdd vpn-hook` (OpenVPN's `--up`, and any
+/// client that can call a script) or by `pvdd wireguard-up` (WireGuard). The
+/// tunnel is the domain's only way out. The catalog keeps each domain's
+/// entry; this is the clients' side.
 extension Runner {
     static let openVPN = "/usr/sbin/openvpn"
+    static let wireGuardGo = "/usr/bin/wireguard-go"
+    static let wg = "/usr/bin/wg"
     /// Seconds before a client that exited is started again: 5, doubled
     /// after each run shorter than a minute, at most 5 minutes.
     static func vpnRestartDelay(afterShortRuns count: Int) -> Double { min(300, 5 * Double(1 << min(max(count, 0), 6))) }
     /// After this many short runs in a row the domain is `failed` (and still retried).
     static let failedAfterShortRuns = 2
 
-    var openVPNLog: (String) -> String { { "\(self.stateDirectory)/openvpn-\($0).log" } }
+    /// The client's log beside the state file (`openvpn-NAME.log`, `wireguard-NAME.log`), appended to.
+    func clientLog(_ name: String) -> String { "\(stateDirectory)/\(catalog.vpns[name]?.client.rawValue ?? "vpn")-\(name).log" }
+    /// OpenVPN's management socket, which only root may use.
+    func managementSocket(_ name: String) -> String { "\(stateDirectory)/openvpn-\(name).sock" }
 
-    /// Starts the domain's OpenVPN client, its log beside the state file.
-    func startOpenVPN(_ name: String) throws(BusError) {
-        guard let vpn = catalog.vpns[name] else { return }
+    /// Checks a VPN domain's configuration before anything is made: the
+    /// program is installed; the file is root's, writable by nobody else and,
+    /// as it holds keys, readable by nobody else; the text is a client
+    /// configuration that authenticates and encrypts (docs/guide.md, "VPN
+    /// domains"); the files it names that hold secrets are root's and private.
+    func checkVPN(_ vpn: DeclarativeState.VPN) throws(BusError) {
+        let field = "\(vpn.client.rawValue): \(vpn.config)"
+        func refuse(_ reason: String) -> BusError { BusError(PvDBusAPI.ErrorName.invalidArguments, "\(field): \(reason)") }
+        let programs = vpn.client == .openVPN ? [Runner.openVPN] : [Runner.wg] + (KernelHostNet.hasWireGuardModule ? [] : [Runner.wireGuardGo])
+        for program in programs where access(program, X_OK) != 0 {
+            throw BusError(
+                PvDBusAPI.ErrorName.failed,
+                "\(program) is missing: install Debian's \(program.hasSuffix("openvpn") ? "openvpn" : program.hasSuffix("go") ? "wireguard-go" : "wireguard-tools") package"
+            )
+        }
+        guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
+        let bytes: [UInt8]
         do {
-            let device = try KernelHostNet.tunnelDevice(for: name)
-            try HostFiles.makeDirectories(stateDirectory)
-            let hook = "\(Programs.ownPath() ?? "/usr/local/sbin/pvdd") vpn-hook"
-            let child = try ChildProcess.spawn(
-                Runner.openVPN,
-                [
-                    "--config", vpn.config, "--dev", device, "--dev-type", "tun", "--ifconfig-noexec", "--route-noexec",
-                    "--script-security", "2", "--up", hook, "--up-restart", "--setenv", "PVD_DOMAIN", name,
-                    "--log-append", openVPNLog(name), "--verb", "3",
-                ], scratch: stateDirectory)
-            try loop.onExit(of: child.pid) { [unowned self] status in
-                _ = child.collect(limit: 0)
-                self.clientExited(name, pid: child.pid, status: "status \(status)")
+            guard let read = try HostFiles.readOwnFile(vpn.config, limit: OpenVPNConfiguration.maximumBytes, secret: vpn.client == .wireGuard) else {
+                throw refuse("no such file")
             }
-            catalog.vpns[name]?.pid = child.pid
-            catalog.vpns[name]?.startedAt = loop.now
+            bytes = read
+        } catch let error as SystemError {
+            throw refuse(error.reason)
         } catch {
-            catalog.vpns[name]?.failure = "OpenVPN cannot start: \(error)"
-            throw BusError(PvDBusAPI.ErrorName.failed, "cannot start openvpn for \(name): \(error)")
+            throw refuse("\(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw refuse("not text (UTF-8)") }
+        switch vpn.client {
+        case .openVPN:
+            let summary: OpenVPNConfiguration.Summary
+            do { summary = try OpenVPNConfiguration.check(text) } catch { throw refuse(error.description) }
+            if summary.holdsSecrets {
+                do { _ = try HostFiles.readOwnFile(vpn.config, limit: OpenVPNConfiguration.maximumBytes, secret: true) } catch {
+                    throw refuse(error.reason)
+                }
+            }
+            let directory = String(vpn.config[..<vpn.config.lastIndex(of: "/")!])
+            for file in summary.secretFiles {
+                let path = file.hasPrefix("/") ? file : "\(directory)/\(file)"
+                do {
+                    guard try HostFiles.readOwnFile(path, limit: OpenVPNConfiguration.maximumBytes, secret: true) != nil else {
+                        throw refuse("\(path), which it names, does not exist")
+                    }
+                } catch let error as SystemError {
+                    throw refuse("\(path), which it names: \(error.reason)")
+                } catch {
+                    throw refuse("\(error)")
+                }
+            }
+        case .wireGuard:
+            do { _ = try WireGuardConfiguration(text).tunnelSettings(device: "check") } catch { throw refuse(error.description) }
         }
     }
 
+    /// Starts the domain's client; its output goes to its log.
+    func startClient(_ name: String) throws(BusError) {
+        guard let vpn = catalog.vpns[name] else { return }
+        do {
+            try HostFiles.makeDirectories(stateDirectory)
+            let own = Programs.ownPath() ?? "/usr/local/sbin/pvdd"
+            let pid: pid_t
+            switch vpn.client {
+            case .openVPN:
+                let directory = String(vpn.config[..<vpn.config.lastIndex(of: "/")!])
+                unlink(managementSocket(name))
+                pid = try ChildProcess.spawnLogging(
+                    Runner.openVPN,
+                    [
+                        "--cd", directory, "--config", vpn.config, "--dev", try KernelHostNet.tunnelDevice(for: name), "--dev-type", "tun",
+                        "--ifconfig-noexec", "--route-noexec", "--script-security", "2", "--up", "\(own) vpn-hook", "--up-restart",
+                        "--setenv", "PVD_DOMAIN", name, "--management", managementSocket(name), "unix",
+                        "--management-client-user", "root", "--management-client-group", "root", "--verb", "3",
+                    ], log: clientLog(name))
+                management[name] = ManagementConnection(path: managementSocket(name), nextAttempt: loop.now + 0.1)
+            case .wireGuard:
+                pid = try ChildProcess.spawnLogging(own, ["wireguard-up", name, vpn.config, stateDirectory], log: clientLog(name))
+            }
+            try loop.onExit(of: pid) { [unowned self] status in self.clientExited(name, pid: pid, status: "status \(status)") }
+            catalog.vpns[name]?.pid = pid
+            catalog.vpns[name]?.startedAt = loop.now
+            catalog.vpns[name]?.tunnel = TunnelStatus()
+        } catch {
+            catalog.vpns[name]?.failure = "the \(vpn.client.rawValue) client cannot start: \(error)"
+            throw BusError(PvDBusAPI.ErrorName.failed, "cannot start \(vpn.client.rawValue) for \(name): \(error)")
+        }
+        rearm(at: loop.now)
+    }
+
     /// A client ended: it starts again after a delay that grows with each
-    /// short run; after a few in a row the domain says it failed, and why.
+    /// short run. A client that never connected and says why (OpenVPN's
+    /// "Options error", a refused certificate) makes the domain `failed` with
+    /// its words at once; others after a few short runs in a row.
     private func clientExited(_ name: String, pid: pid_t, status: String) {
         guard var vpn = catalog.vpns[name], vpn.pid == pid else { return }
+        closeManagement(name)
         let now = loop.now
+        let neverConnected = vpn.tunnel.map { $0.phase == .connecting } ?? true
         vpn.pid = nil
         vpn.shortRuns = now - vpn.startedAt < 60 ? vpn.shortRuns + 1 : 0
         let delay = Runner.vpnRestartDelay(afterShortRuns: vpn.shortRuns - 1)
         vpn.restartAt = now + delay
-        if vpn.shortRuns >= Runner.failedAfterShortRuns {
+        let complaint = vpn.tunnel?.fatal ?? Runner.lastComplaint(inLog: clientLog(name))
+        if neverConnected, now - vpn.startedAt < 10, let complaint {
+            vpn.failure = "\(vpn.client.rawValue) stopped: \(complaint); pvdd tries again in \(Int(delay)) s (\(clientLog(name)))"
+        } else if vpn.shortRuns >= Runner.failedAfterShortRuns {
             vpn.failure =
-                "OpenVPN exited (\(status)) \(vpn.shortRuns) times in a row within a minute of starting; "
-                + "its reason is in \(openVPNLog(name)); pvdd tries again in \(Int(delay)) s"
+                "\(vpn.client.rawValue) exited (\(status)) \(vpn.shortRuns) times in a row within a minute of starting; "
+                + "its reason is in \(clientLog(name)); pvdd tries again in \(Int(delay)) s"
         }
+        vpn.tunnel = nil
         catalog.vpns[name] = vpn
-        logger.warning("domain \(name): openvpn exited (\(status)), starting it again in \(Int(delay)) s; see \(openVPNLog(name))")
+        logger.warning("domain \(name): \(vpn.client.rawValue) exited (\(status)), starting it again in \(Int(delay)) s; see \(clientLog(name))")
         saveState()
         bus?.announce([name])
         rearm(at: now)
+    }
+
+    /// The client's last complaint in its log: OpenVPN's "Options error" or
+    /// last "ERROR" line, or the helper's last line; nil when there is none.
+    static func lastComplaint(inLog path: String) -> String? {
+        guard let text = HostFiles.read(path) else { return nil }
+        let lines = text.suffix(8192).split(separator: "\n").map(String.init)
+        let line =
+            lines.last { $0.contains("Options error:") } ?? lines.last { $0.contains("ERROR:") || $0.contains("Cannot") }
+            ?? lines.last { $0.hasPrefix("pvdd ") }
+        return line.map { String($0.prefix(300)) }
     }
 
     /// Starts again the clients whose restart time has come.
     func restartDueVPNs(at now: Double) {
         for (name, vpn) in catalog.vpns.sorted(by: { $0.key < $1.key }) where (vpn.restartAt ?? .infinity) <= now {
             catalog.vpns[name]?.restartAt = nil
-            do { try startOpenVPN(name) } catch {
+            do { try startClient(name) } catch {
                 logger.error("domain \(name): \(error)")
                 catalog.vpns[name]?.restartAt = now + Runner.vpnRestartDelay(afterShortRuns: 6)
             }
@@ -78,24 +167,30 @@ extension Runner {
         }
     }
 
-    /// Whether `pid` is the OpenVPN client pvdd started for `domain` (its
-    /// command line says so): a pid from the state file is never trusted.
-    static func isOwnOpenVPN(_ pid: pid_t, domain: String) -> Bool {
+    /// Whether `pid` is the client pvdd started for `domain` (its command
+    /// line says so): a pid from the state file is never trusted.
+    static func isOwnClient(_ pid: pid_t, domain: String) -> Bool {
         guard let cmdline = HostFiles.read("/proc/\(pid)/cmdline") else { return false }
         let words = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
-        guard words.first == Runner.openVPN else { return false }
-        return zip(words, zip(words.dropFirst(), words.dropFirst(2))).contains { $0 == "--setenv" && $1.0 == "PVD_DOMAIN" && $1.1 == domain }
+        if words.first == Runner.openVPN {
+            return zip(words, zip(words.dropFirst(), words.dropFirst(2))).contains { $0 == "--setenv" && $1.0 == "PVD_DOMAIN" && $1.1 == domain }
+        }
+        return words.count > 2 && words[0].hasSuffix("/pvdd") && words[1] == "wireguard-up" && words[2] == domain
     }
 
     /// A saved VPN domain: a client still running from before is kept (its
     /// tunnel and the programs using it are not disturbed) and watched again;
     /// otherwise a new one starts.
     func resumeVPN(_ name: String) {
-        if let pid = catalog.vpns[name]?.pid, Runner.isOwnOpenVPN(pid, domain: name) {
+        if let pid = catalog.vpns[name]?.pid, Runner.isOwnClient(pid, domain: name) {
             do {
                 let watched = try loop.onExit(ofAdopted: pid) { [unowned self] in self.clientExited(name, pid: pid, status: "adopted") }
                 if watched {
-                    logger.info("domain \(name): openvpn \(pid) still runs; keeping it")
+                    logger.info("domain \(name): client \(pid) still runs; keeping it")
+                    catalog.vpns[name]?.tunnel = TunnelStatus()
+                    if catalog.vpns[name]?.client == .openVPN {
+                        management[name] = ManagementConnection(path: managementSocket(name), nextAttempt: loop.now)
+                    }
                     return
                 }
             } catch {
@@ -105,7 +200,7 @@ extension Runner {
         catalog.vpns[name]?.pid = nil
         do {
             try host.createTunnelDomain(name)
-            try startOpenVPN(name)
+            try startClient(name)
         } catch {
             logger.error("domain \(name): \(error)")
         }
@@ -114,35 +209,111 @@ extension Runner {
     /// Stops every client pvdd started (for `pvdd --cleanup`).
     static func stopClients(_ vpns: [String: VPNEntry]) {
         for (name, vpn) in vpns.sorted(by: { $0.key < $1.key }) {
-            if let pid = vpn.pid, isOwnOpenVPN(pid, domain: name) { kill(pid, SIGTERM) }
+            if let pid = vpn.pid, isOwnClient(pid, domain: name) { kill(pid, SIGTERM) }
         }
+    }
+
+    /// What the API shows of a VPN domain's tunnel: WireGuard's handshake is
+    /// read from the helper's status file when asked.
+    func tunnelStatus(of name: String) -> TunnelStatus? {
+        guard let vpn = catalog.vpns[name], vpn.pid != nil else { return nil }
+        guard vpn.client == .wireGuard else { return vpn.tunnel }
+        let text = HostFiles.read("\(stateDirectory)/wireguard-\(name).status") ?? ""
+        return TunnelStatus(wireGuardStatus: text, now: Int64(time(nil)))
     }
 }
 
-/// `pvdd vpn-hook`: what OpenVPN runs as `--up`, in pvdd's namespace, as
-/// root: reads OpenVPN's environment and attaches the tunnel to the domain
-/// named in PVD_DOMAIN. A failure makes OpenVPN give up rather than run a
-/// tunnel nobody configured.
-func runVPNHook() -> Never {
-    var env: [String: String] = [:]
-    var entry = environ
-    while let pointer = entry.pointee {
-        let text = String(cString: pointer)
-        if let equals = text.firstIndex(of: "=") { env[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-        entry += 1
+/// pvdd's connection to one OpenVPN client's management interface: real-time
+/// state and byte counts, read on the event loop.
+final class ManagementConnection {
+    let path: String
+    var fd: Int32 = -1
+    var watch: ObjectIdentifier?
+    var buffer: [UInt8] = []
+    /// When to try connecting (the client makes the socket shortly after it starts); nil once connected.
+    var nextAttempt: Double?
+
+    init(path: String, nextAttempt: Double) {
+        self.path = path
+        self.nextAttempt = nextAttempt
     }
-    func fail(_ message: String) -> Never {
-        var line = "pvdd vpn-hook: \(message)\n"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-        exit(1)
+}
+
+extension Runner {
+    /// Connects to the management sockets whose time has come; a socket not
+    /// there yet is tried again in 0.2 s, for as long as its client runs.
+    func connectManagement(at now: Double) {
+        for (name, connection) in management.sorted(by: { $0.key < $1.key }) where (connection.nextAttempt ?? .infinity) <= now {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { continue }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(connection.path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+                close(fd)
+                logger.error("domain \(name): the management socket's path \(connection.path) is too long")
+                connection.nextAttempt = nil
+                continue
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard connected == 0 else {
+                close(fd)
+                connection.nextAttempt = now + 0.2
+                continue
+            }
+            connection.fd = fd
+            connection.nextAttempt = nil
+            let request = "state on\nbytecount 5\nstate\n"
+            _ = request.withCString { write(fd, $0, strlen($0)) }
+            do { connection.watch = try loop.watchUntilStopped(fd) { [unowned self] in self.readManagement(name) } } catch {
+                logger.error("domain \(name): \(error)")
+                closeManagement(name)
+            }
+        }
     }
-    guard env["script_type"] == "up" else { exit(0) }
-    guard let name = env["PVD_DOMAIN"] else { fail("no PVD_DOMAIN: run by pvdd's openvpn only") }
-    do {
-        let settings = try TunnelSettings(openVPNEnvironment: env)
-        try KernelHostNet().attachTunnel(settings, to: name)
-    } catch {
-        fail("\(error)")
+
+    /// Reads what the client sent: whole lines change the domain's tunnel
+    /// status; a line longer than the bound is dropped, never kept growing.
+    private func readManagement(_ name: String) {
+        guard let connection = management[name], connection.fd >= 0 else { return }
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        let count = chunk.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
+        if count < 0, errno == EAGAIN || errno == EINTR { return }
+        guard count > 0 else {
+            closeManagement(name)
+            return
+        }
+        connection.buffer += chunk[0..<count]
+        let before = catalog.vpns[name]?.tunnel
+        while let newline = connection.buffer.firstIndex(of: 0x0A) {
+            let line = String(decoding: connection.buffer[..<newline], as: UTF8.self).trimmingCharacters(in: "\r")
+            connection.buffer.removeSubrange(...newline)
+            catalog.vpns[name]?.tunnel?.apply(openVPNManagementLine: line)
+        }
+        if connection.buffer.count > TunnelStatus.maximumLineBytes { connection.buffer.removeAll() }
+        guard let after = catalog.vpns[name]?.tunnel, after != before else { return }
+        if after.phase != before?.phase || after.server != before?.server {
+            if after.phase == .connected { catalog.vpns[name]?.failure = nil }
+            logger.info("domain \(name): \(after.reason)")
+        }
+        bus?.announce([name])
     }
-    exit(0)
+
+    /// Closes the domain's management connection (its client ended, or the domain went).
+    func closeManagement(_ name: String) {
+        guard let connection = management.removeValue(forKey: name) else { return }
+        if let watch = connection.watch { loop.stopWatching(watch) }
+        if connection.fd >= 0 { close(connection.fd) }
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: Character) -> String {
+        var text = self
+        while text.last == set { text.removeLast() }
+        return text
+    }
 }

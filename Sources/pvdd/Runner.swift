@@ -42,6 +42,8 @@ final class Runner {
     /// RFC 8801 additional information: the schedule, and the fetches running by domain.
     var information = AdditionalInformationTable()
     var fetches: [String: ChildProcess] = [:]
+    /// OpenVPN clients' management connections, by domain.
+    var management: [String: ManagementConnection] = [:]
     /// The D-Bus service; nil when there is no system bus.
     var bus: DaemonBus?
 
@@ -299,6 +301,7 @@ final class Runner {
         let now = loop.now
         advanceAdditionalInformation(at: now)
         restartDueVPNs(at: now)
+        connectManagement(at: now)
         var due = catalog.table.expire(at: now)
         if let check = nextLingerCheck, check <= now {
             due.formUnion(catalog.lingering.keys)
@@ -351,10 +354,13 @@ final class Runner {
     }
 
     /// Sets the one timer to the next thing due: an expiry, the lingering
-    /// domains' check, an additional-information fetch or expiry, a VPN restart.
+    /// domains' check, an additional-information fetch or expiry, a VPN
+    /// restart, a management socket to connect to.
     func rearm(at now: Double) {
-        let next = [catalog.table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min()]
-            .compactMap { $0 }.min()
+        let next = [
+            catalog.table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
+            management.values.compactMap(\.nextAttempt).min(),
+        ].compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
         } catch {

@@ -98,6 +98,8 @@ func hostSecret() -> [UInt8] {
     return SHA256.hash(Array(id.utf8))
 }
 
-// OpenVPN runs `pvdd vpn-hook DEV MTU …` as its --up script.
-if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "vpn-hook" { runVPNHook() }
+// pvdd's VPN helpers: OpenVPN runs `pvdd vpn-hook DEV MTU …` as its --up
+// script; `pvdd wireguard-up` is a WireGuard domain's client process.
+if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "vpn-hook" { VPNHelper.openVPNHook() }
+if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "wireguard-up" { VPNHelper.wireGuardUp() }
 Daemon.main()

@@ -26,7 +26,7 @@ struct DeclarativeStateTests {
         #expect(declared.domains[0].addresses == [IPv6Address("2001:db8:9::5")!])
         #expect(declared.domains[1].mtu == 1400)
         #expect(declared.namespaces == ["testns"])
-        #expect(declared.vpns == [DeclarativeState.VPN(name: "corp-vpn", openVPNConfig: "/etc/pvd/corp.ovpn")])
+        #expect(declared.vpns == [DeclarativeState.VPN(name: "corp-vpn", client: .openVPN, config: "/etc/pvd/corp.ovpn")])
         #expect(try state(declared.yaml) == declared, "show --yaml prints what apply takes back:\n\(declared.yaml)")
         #expect(try state("") == DeclarativeState())
     }
@@ -42,7 +42,7 @@ struct DeclarativeStateTests {
         ("domains: [{name: ../x, uplink: eth0}]", "domains[0].name: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
         ("domains: [{name: a, uplink: eth0}]\nnamespaces: [a]", "namespaces[0]: a is declared twice"),
         ("tunnels: []", "tunnels: unknown key; known: domains, namespaces, vpns"),
-        ("vpns: [{name: v}]", "vpns[0]: a VPN domain needs \"name\" and \"openvpn\""),
+        ("vpns: [{name: v}]", "vpns[0]: a VPN domain needs \"name\" and one of \"openvpn\", \"wireguard\""),
         ("vpns: [{name: v, openvpn: corp.ovpn}]", "vpns[0].openvpn: must be an absolute path"),
         ("vpns: [{name: v, openvpn: /a}]\nnamespaces: [v]", "namespaces[0]: v is declared twice"),
     ])

@@ -18,7 +18,7 @@ struct DomainCatalogTests {
         _ = catalog.table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
         _ = try catalog.apply(
             DeclarativeState(
-                domains: [spec("lab")], vpns: [.init(name: "home", openVPNConfig: "/etc/pvd/home.conf")],
+                domains: [spec("lab")], vpns: [.init(name: "home", client: .openVPN, config: "/etc/pvd/home.conf")],
                 namespaces: ["scratch"]), host: host)
         return catalog
     }
@@ -122,7 +122,9 @@ struct DomainCatalogTests {
         #expect(catalog.kind(of: "eth0-fe80-0-1") == nil)
         // VPN domains.
         #expect(catalog.state(of: "home", at: 0)?.name == "connecting")
-        #expect(catalog.state(of: "home", at: 0, tunnelUp: true)?.name == "connected")
+        catalog.vpns["home"]?.tunnel = TunnelStatus()
+        catalog.vpns["home"]?.tunnel?.apply(openVPNManagementLine: ">STATE:1764500001,CONNECTED,SUCCESS,10.9.0.2,192.0.2.1,1194,,")
+        #expect(catalog.state(of: "home", at: 0)?.name == "connected", "from the client's word, not from the device")
         catalog.vpns["home"]?.failure = "OpenVPN exited 3 times"
         #expect(catalog.state(of: "home", at: 0) == DomainState(name: "failed", reason: "OpenVPN exited 3 times"))
         #expect(catalog.state(of: "lab", at: 0)?.name == "active")

@@ -94,7 +94,7 @@ struct HostileNamesAndStateTests {
             """#)
         #expect(state.statics.map(\.name) == ["lab"], "a static domain without an MTU (saved as null) survives")
         #expect(state.namespaces == ["scratch"])
-        #expect(state.vpns == [SavedState.VPN(name: "home", config: "/etc/pvd/home.conf", pid: 4242)])
+        #expect(state.vpns == [SavedState.VPN(name: "home", client: .openVPN, config: "/etc/pvd/home.conf", pid: 4242)])
         #expect(state.dropped.count == 1)
     }
 

@@ -28,7 +28,7 @@ call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
 call AddDomain 'sa{sv}' "$name" 1 openvpn s "$LAB_DIR/client.conf" >/dev/null
 path=$(call GetDomain s "$name" | cut -d'"' -f2)
 state() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain State; }
-[ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Kind)" = 's "vpn"' ] || fail "the domain's kind"
+[ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Kind)" = 's "vpn"' ] || fail "the domain's kind: $(cat "$LAB_DIR/pvdd.log")"
 connected() { [ "$(state)" = 's "connected"' ]; }
 lab_wait 15 connected || fail "the tunnel did not come up: $(state) $(cat "$LAB_DIR/pvdd.log") $(cat "$LAB_DIR/state/openvpn-$name.log" 2>&1)"
 

@@ -418,4 +418,23 @@ final class NetlinkSocket {
         }
         return found
     }
+
+    /// The IPv4 routes of the main table out of one interface, as `a.b.c.d/len`
+    /// (the kernel's own prefix routes left out).
+    func ipv4Routes(interfaceIndex: Int32) throws(SystemError) -> [String] {
+        var routes: [String] = []
+        try dump("list routes", { rtnl_route_alloc_cache(socket, AF_INET, 0, &$0) }) { route in
+            guard rtnl_route_get_table(route) == UInt32(RT_TABLE_MAIN.rawValue), rtnl_route_get_protocol(route) != UInt8(RTPROT_KERNEL),
+                let destination = rtnl_route_get_dst(route), rtnl_route_get_nnexthops(route) == 1,
+                rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(route, 0)) == interfaceIndex
+            else { return }
+            let length = nl_addr_get_prefixlen(destination)
+            var octets = [UInt8](repeating: 0, count: 4)
+            if nl_addr_get_len(destination) == 4, let binary = nl_addr_get_binary_addr(destination) {
+                octets = Array(UnsafeRawBufferPointer(start: binary, count: 4))
+            }
+            routes.append(octets.map(String.init).joined(separator: ".") + "/\(length)")
+        }
+        return routes
+    }
 }

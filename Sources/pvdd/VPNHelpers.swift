@@ -1,0 +1,148 @@
+import Glibc
+import HostNet
+import LinuxSystem
+import PvDCore
+
+/// The programs pvdd runs as root for its VPN domains, in pvdd's namespace:
+/// `pvdd vpn-hook` (OpenVPN's `--up` script) and `pvdd wireguard-up`.
+enum VPNHelper {
+    /// The process environment, as a dictionary.
+    static func environment() -> [String: String] {
+        var env: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") { env[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+            entry += 1
+        }
+        return env
+    }
+
+    static func fail(_ message: String) -> Never {
+        var line = "pvdd \(CommandLine.arguments.dropFirst().first ?? ""): \(message)\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        exit(1)
+    }
+
+    /// `pvdd vpn-hook`: reads OpenVPN's environment and attaches the tunnel
+    /// to the domain named in PVD_DOMAIN; again on a `persist-tun` reconnect,
+    /// where the device is already inside. A failure makes OpenVPN give up
+    /// rather than run a tunnel nobody configured.
+    static func openVPNHook() -> Never {
+        let env = environment()
+        guard env["script_type"] == "up" else { exit(0) }
+        guard let name = env["PVD_DOMAIN"] else { fail("no PVD_DOMAIN: run by pvdd's openvpn only") }
+        do {
+            let settings = try TunnelSettings(openVPNEnvironment: env)
+            try KernelHostNet().attachTunnel(settings, to: name)
+        } catch {
+            fail("\(error)")
+        }
+        exit(0)
+    }
+
+    /// `pvdd wireguard-up NAME CONFIG STATE-DIRECTORY`: pvdd's client process
+    /// for a WireGuard domain. Makes the device in pvdd's namespace (the
+    /// kernel's WireGuard where it is loaded, else Debian's `wireguard-go`,
+    /// whose UDP socket stays outside too), gives it the keys and peers with
+    /// `wg setconf`, moves it into the domain with its addresses, routes and
+    /// DNS, then stays: every 2 s it writes the latest handshake and byte
+    /// counts to `wireguard-NAME.status` for pvdd. It ends when
+    /// wireguard-go ends, and on SIGTERM takes the tunnel down.
+    static func wireGuardUp() -> Never {
+        let arguments = CommandLine.arguments
+        guard arguments.count == 5 else { fail("usage: pvdd wireguard-up NAME CONFIG STATE-DIRECTORY") }
+        let (name, path, directory) = (arguments[2], arguments[3], arguments[4])
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        for signal in [SIGTERM, SIGINT, SIGCHLD] { sigaddset(&blocked, signal) }
+        sigprocmask(SIG_BLOCK, &blocked, nil)
+        let configuration: WireGuardConfiguration
+        let device: String
+        let settings: TunnelSettings
+        do {
+            guard let bytes = try HostFiles.readOwnFile(path, limit: OpenVPNConfiguration.maximumBytes, secret: true) else { fail("\(path): no such file") }
+            configuration = try WireGuardConfiguration(String(decoding: bytes, as: UTF8.self))
+            device = try KernelHostNet.tunnelDevice(for: name)
+            settings = try configuration.tunnelSettings(device: device)
+        } catch {
+            fail("\(path): \(error)")
+        }
+        var userspace: pid_t?
+        if !KernelHostNet.hasWireGuardModule || run("/sbin/ip", ["link", "add", device, "type", "wireguard"], scratch: directory) != 0 {
+            log("pvdd wireguard-up: no kernel WireGuard; starting \(Runner.wireGuardGo)\n")
+            do { userspace = try ChildProcess.spawnLogging(Runner.wireGuardGo, ["-f", device], log: nil) } catch { fail("\(error)") }
+            guard waitFor(seconds: 5, { access("/var/run/wireguard/\(device).sock", F_OK) == 0 }) else {
+                kill(userspace!, SIGTERM)
+                fail("\(Runner.wireGuardGo) made no \(device) within 5 s")
+            }
+        }
+        func stop(_ message: String?) -> Never {
+            if let userspace { kill(userspace, SIGTERM) } else { _ = run("/sbin/ip", ["link", "del", device], scratch: directory) }
+            if let message { fail(message) }
+            exit(0)
+        }
+        let scratch = "\(directory)/wireguard-\(name).conf"
+        do {
+            try HostFiles.writeAtomically(directory: directory, name: "wireguard-\(name).conf", contents: configuration.wgConfig)
+            chmod(scratch, 0o600)
+        } catch {
+            stop("\(error)")
+        }
+        let configured = run(Runner.wg, ["setconf", device, scratch], scratch: directory)
+        unlink(scratch)
+        guard configured == 0 else { stop("wg setconf \(device) failed (status \(configured))") }
+        do { try KernelHostNet().attachTunnel(settings, to: name) } catch { stop("\(error)") }
+        log("pvdd wireguard-up: \(device) is in domain \(name)\n")
+        let status = "wireguard-\(name).status"
+        while true {
+            let dump = output(Runner.wg, ["show", device, "dump"], scratch: directory) ?? ""
+            try? HostFiles.writeAtomically(directory: directory, name: status, contents: dump)
+            var timeout = timespec(tv_sec: 2, tv_nsec: 0)
+            let signal = sigtimedwait(&blocked, nil, &timeout)
+            if signal == SIGTERM || signal == SIGINT {
+                _ = try? HostFiles.remove(directory: directory, name: status)
+                stop(nil)
+            }
+            if signal == SIGCHLD, let pid = userspace {
+                var exitStatus: Int32 = 0
+                if waitpid(pid, &exitStatus, WNOHANG) == pid {
+                    _ = try? HostFiles.remove(directory: directory, name: status)
+                    fail("\(Runner.wireGuardGo) ended (status \(exitStatus))")
+                }
+            }
+        }
+    }
+
+    /// Runs a program to its end, its output into the log; its exit status
+    /// (127 when it cannot start).
+    static func run(_ path: String, _ arguments: [String], scratch: String) -> Int32 {
+        guard let child = try? ChildProcess.spawn(path, arguments, scratch: scratch) else { return 127 }
+        let status = (try? child.waitForExit()) ?? 127
+        let (output, errors) = child.collect(limit: 4096)
+        log(String(decoding: output + errors, as: UTF8.self))
+        return status
+    }
+
+    /// A program's standard output, when it ends with status 0.
+    static func output(_ path: String, _ arguments: [String], scratch: String) -> String? {
+        guard let child = try? ChildProcess.spawn(path, arguments, scratch: scratch) else { return nil }
+        let status = try? child.waitForExit()
+        let output = child.collect(limit: 65536).output
+        return status == 0 ? String(decoding: output, as: UTF8.self) : nil
+    }
+
+    /// Writes to stderr, which is the helper's log.
+    static func log(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    static func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
+        for _ in 0..<Int(seconds * 20) {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+}

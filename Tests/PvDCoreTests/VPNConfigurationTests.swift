@@ -1,0 +1,137 @@
+import PvDWire
+import Testing
+
+@testable import PvDCore
+
+/// The checks a VPN configuration passes before pvd makes anything, and
+/// what the clients say of their tunnels.
+struct VPNConfigurationTests {
+    static let client = """
+        # OpenVPN's sample client.conf, trimmed
+        client
+        dev tun
+        proto udp
+        remote vpn.example.com 1194
+        nobind
+        persist-key
+        persist-tun
+        ca ca.crt
+        cert client.crt
+        key client.key
+        tls-auth ta.key 1
+        """
+
+    @Test func theSampleClientPassesAndNamesItsSecrets() throws {
+        let summary = try OpenVPNConfiguration.check(Self.client)
+        #expect(summary.secretFiles == ["client.key", "ta.key"])
+        #expect(summary.servers == ["vpn.example.com"])
+        #expect(!summary.holdsSecrets)
+    }
+
+    @Test func inlineKeysMakeTheFileASecret() throws {
+        let text = "client\nremote 192.0.2.1\n<ca>\n-----BEGIN CERTIFICATE-----\n</ca>\n<key>\nsecret stuff\n</key>\n"
+        #expect(try OpenVPNConfiguration.check(text).holdsSecrets)
+    }
+
+    @Test(arguments: [
+        ("", "the file is empty"),
+        ("# nothing\n; at all\n", "the file is empty"),
+        ("Hello, this is a letter.\n", "is not an OpenVPN option"),
+        ("{\"json\": true}", "is not an OpenVPN option"),
+        ("remote 192.0.2.1\ndev tun\n", "without authentication or encryption"),
+        ("client\nremote 192.0.2.1\n", "nothing checks the server's certificate"),
+        ("client\nca ca.crt\n", "no remote"),
+        ("secret k.key\nremote 192.0.2.1\ncipher none\n", "unencrypted"),
+        ("client\nremote a\nca ca.crt\ndata-ciphers AES-256-GCM:none\n", "unencrypted"),
+        ("client\nremote a\nca ca.crt\ndaemon\n", "pvdd's watch"),
+        ("mode server\ntls-server\n", "server configuration"),
+        ("client\nremote a\nca ca.crt\ndev tap0\n", "tun device"),
+        ("client\nremote a\nca ca.crt\nconfig other.conf\n", "includes another file"),
+        ("client\nremote a\n<ca>\nxyz\n", "not closed"),
+    ])
+    func refused(text: String, because: String) {
+        do {
+            _ = try OpenVPNConfiguration.check(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.contains(because), "\(error.description)")
+        }
+    }
+
+    static let wireGuard = """
+        [Interface]
+        PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=
+        Address = 10.7.0.2/24, fd00:7::2/64
+        DNS = 10.7.0.1, corp.test
+        MTU = 1400
+
+        [Peer]
+        PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=
+        Endpoint = 192.0.2.1:51820
+        AllowedIPs = 0.0.0.0/0, ::/0, 10.7.0.0/24
+        PersistentKeepalive = 25
+        """
+
+    @Test func aWgQuickFileGivesWgOnlyWhatItReads() throws {
+        let config = try WireGuardConfiguration(Self.wireGuard)
+        #expect(!config.wgConfig.contains("Address") && !config.wgConfig.contains("DNS") && !config.wgConfig.contains("MTU"))
+        #expect(config.wgConfig.contains("PrivateKey = yAnz5TF") && config.wgConfig.contains("[Peer]\nPublicKey = xTIBA5"))
+        let settings = try config.tunnelSettings(device: "pvt0001")
+        #expect(settings.ipv4?.description == "10.7.0.2/24" && settings.ipv6 == IPv6Address("fd00:7::2") && settings.ipv6PrefixLength == 64)
+        #expect(settings.ipv4Routes.isEmpty && settings.ipv6Routes.isEmpty, "defaults and the tunnel's own subnet are the domain's anyway")
+        #expect(settings.dnsServers == ["10.7.0.1"] && settings.searchDomains.map(\.description) == ["corp.test"] && settings.mtu == 1400)
+    }
+
+    @Test(arguments: [
+        ("[Interface]\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n", "no PrivateKey"),
+        ("[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nAddress = 10.0.0.2/32\n", "no [Peer]"),
+        ("[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nPostUp = rm -rf /\n", "runs a command as root"),
+        ("client\nremote a\n", "is not KEY = VALUE"),
+        ("[Interface]\nPrivateKey = short\n[Peer]\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\nAddress = 1.2.3.4\n", "not a key of [Peer]"),
+    ])
+    func wireGuardRefused(text: String, because: String) {
+        do {
+            _ = try WireGuardConfiguration(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.contains(because), "\(error.description)")
+        }
+    }
+
+    @Test func pushedDefaultsAndTheOwnSubnetAreDropped() throws {
+        let env = [
+            "dev": "pvt0001", "ifconfig_local": "10.9.0.2", "ifconfig_netmask": "255.255.255.0", "ifconfig_ipv6_local": "fd00:9::1000",
+            "ifconfig_ipv6_netbits": "64", "route_network_1": "10.9.0.0", "route_netmask_1": "255.255.255.0", "route_network_2": "198.51.100.0",
+            "route_netmask_2": "255.255.255.0", "route_network_3": "198.51.100.0", "route_netmask_3": "255.255.255.0",
+            "route_ipv6_network_1": "::/0", "route_ipv6_network_2": "fd00:9::/64", "route_ipv6_network_3": "2001:db8:99::/48",
+        ]
+        let settings = try TunnelSettings(openVPNEnvironment: env).withoutRedundantRoutes()
+        #expect(settings.ipv4Routes.map(\.description) == ["198.51.100.0/24"])
+        #expect(settings.ipv6Routes.map(\.description) == ["2001:db8:99::/48"])
+    }
+
+    @Test func openVPNsManagementLinesMakeTheState() {
+        var status = TunnelStatus()
+        status.apply(openVPNManagementLine: ">STATE:1764500000,WAIT,,,,,,")
+        #expect(status.phase == .connecting && status.reason.hasPrefix("connecting (wait)"))
+        status.apply(openVPNManagementLine: ">STATE:1764500001,CONNECTED,SUCCESS,10.9.0.2,192.0.2.1,1194,,")
+        status.apply(openVPNManagementLine: ">BYTECOUNT:123456,7890")
+        #expect(status.phase == .connected && status.server == "192.0.2.1:1194")
+        #expect(status.reason == "connected to 192.0.2.1:1194 since 2025-11-30T10:53:21Z; 123 kB in, 7890 B out")
+        status.apply(openVPNManagementLine: ">STATE:1764500100,RECONNECTING,ping-restart,,,,,")
+        #expect(status.phase == .reconnecting && status.reason.contains("ping-restart"))
+        status.apply(openVPNManagementLine: "1764500200,CONNECTED,SUCCESS,10.9.0.2,192.0.2.1,1194,,")
+        #expect(status.phase == .connected, "the answer to the state command")
+        status.apply(openVPNManagementLine: ">INFO:OpenVPN Management Interface Version 5")
+        status.apply(openVPNManagementLine: "garbage,,,")
+        #expect(status.phase == .connected)
+    }
+
+    @Test func wireGuardsHandshakeMakesTheState() {
+        let dump = "priv\tpub\t0\toff\npeer\t(none)\t192.0.2.1:51820\t0.0.0.0/0\t1764500000\t1000\t2000\t25\n"
+        #expect(TunnelStatus(wireGuardStatus: dump, now: 1_764_500_010).phase == .connected)
+        #expect(TunnelStatus(wireGuardStatus: dump, now: 1_764_500_010).reason.hasPrefix("latest handshake with 192.0.2.1:51820 at "))
+        #expect(TunnelStatus(wireGuardStatus: dump, now: 1_764_500_500).phase == .reconnecting)
+        #expect(TunnelStatus(wireGuardStatus: "priv\tpub\t0\toff\npeer\t(none)\t(none)\t0.0.0.0/0\t0\t0\t0\toff\n", now: 5).phase == .connecting)
+    }
+}
