@@ -306,6 +306,83 @@ lab_openvpn_server() {
         "cipher AES-256-CBC" "dhcp-option DNS 10.8.0.1" "dhcp-option DOMAIN corp.test" >"$LAB_DIR/client.conf"
 }
 
+# lab_pki DIR: a throwaway CA in DIR (ca.crt) with a server certificate
+# (server.crt/key, for remote-cert-tls server) and a client one (client.crt/key),
+# EC P-256, keys mode 600.
+lab_pki() {
+    local dir=$1 who usage
+    mkdir -p "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/ca.key" -out "$dir/ca.crt" \
+        -days 2 -subj /CN=pvd-lab-ca 2>/dev/null
+    for who in server client; do
+        usage=$([ "$who" = server ] && echo serverAuth || echo clientAuth)
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/$who.key" -out "$dir/$who.csr" \
+            -subj "/CN=$who" 2>/dev/null
+        printf 'extendedKeyUsage=%s\nkeyUsage=digitalSignature,keyAgreement\n' "$usage" >"$dir/$who.ext"
+        openssl x509 -req -in "$dir/$who.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/$who.crt" \
+            -days 2 -extfile "$dir/$who.ext" 2>/dev/null
+    done
+    chmod 600 "$dir"/*.key
+}
+
+# lab_openvpn_tls_server PROTO: OpenVPN as companies run it, in namespace
+# "vpn" (192.0.2.1, linked to the host's up0 at 192.0.2.10): TLS with
+# $LAB_DIR/pki, PROTO udp or tcp, subnet 10.9.0.0/24 and fd00:9::/64, pushing
+# route-ipv6 ::/0, its own subnet, 198.51.100.0/24 (198.51.100.1 lives on the
+# server) and DNS 10.9.0.1 with search corp.test; short keepalives. Its
+# client configuration, with persist-tun as OpenVPN's sample has it, is
+# $LAB_DIR/tls-client.conf. lab_openvpn_tls_start (re)starts the server.
+lab_openvpn_tls_server() {
+    LAB_OPENVPN_PROTO=$1
+    lab_netns vpn
+    lab_link host up0 vpn wan0
+    ip -n "${LAB_PREFIX}host" addr add 192.0.2.10/24 dev up0
+    ip -n "${LAB_PREFIX}vpn" addr add 192.0.2.1/24 dev wan0
+    ip -n "${LAB_PREFIX}vpn" addr add 198.51.100.1/32 dev lo
+    lab_pki "$LAB_DIR/pki"
+    cat >"$LAB_DIR/tls-server.conf" <<CONF
+port 1194
+proto $([ "$1" = tcp ] && echo tcp-server || echo udp)
+dev tun
+topology subnet
+server 10.9.0.0 255.255.255.0
+server-ipv6 fd00:9::/64
+ca $LAB_DIR/pki/ca.crt
+cert $LAB_DIR/pki/server.crt
+key $LAB_DIR/pki/server.key
+dh none
+keepalive 1 4
+push "route-ipv6 ::/0"
+push "route 10.9.0.0 255.255.255.0"
+push "route 198.51.100.0 255.255.255.0"
+push "dhcp-option DNS 10.9.0.1"
+push "dhcp-option DOMAIN corp.test"
+verb 3
+CONF
+    cat >"$LAB_DIR/tls-client.conf" <<CONF
+client
+dev tun
+proto $([ "$1" = tcp ] && echo tcp-client || echo udp)
+remote 192.0.2.1 1194
+nobind
+persist-key
+persist-tun
+ca pki/ca.crt
+cert pki/client.crt
+key pki/client.key
+remote-cert-tls server
+connect-retry 1
+verb 3
+CONF
+    chmod 600 "$LAB_DIR/tls-client.conf"
+    lab_openvpn_tls_start
+}
+
+lab_openvpn_tls_start() {
+    lab_bg vpn "$LAB_DIR/tls-server.log" openvpn --config "$LAB_DIR/tls-server.conf"
+    LAB_OPENVPN_SERVER=$LAB_LAST_PID
+}
+
 # lab_domain_spec N: the JSON spec of domain ${LAB_PREFIX}dN behind router rN.
 lab_domain_spec() {
     printf '{"name": "%sd%s", "uplink": "up0", "prefixes": ["2001:db8:%s::/64"], "routers": ["fe80::1%s"], "on_link": ["2001:db8:%s::/64"], "dns": ["2001:db8:%s::53"], "search": ["d%s.test"]}' \

@@ -5,8 +5,9 @@
 # Building: pkg-config and the C libraries behind the system-library modules.
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
 # Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
-# for RFC 8801 additional information; nft for IPv4 NAT; openvpn for VPN domains.
-PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn)
+# for RFC 8801 additional information; nft for IPv4 NAT; openvpn, wireguard-tools
+# and wireguard-go (kernels without WireGuard, as here) for VPN domains.
+PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguard-go)
 # Testing and the lab: scapy for independent packets, radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
 # ping for reachability, openssl for the test CA of the HTTPS server; a
