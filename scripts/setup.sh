@@ -6,16 +6,16 @@
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
 # Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
 # for RFC 8801 additional information; nft for IPv4 NAT; openvpn, wireguard-tools
-# and wireguard-go (kernels without WireGuard, as here) for VPN domains.
-PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguard-go)
+# and wireguard-go (kernels without WireGuard, as here), openconnect for VPN domains.
+PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguard-go openconnect)
 # Testing and the lab: scapy for independent packets, radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
 # ping for reachability, openssl for the test CA of the HTTPS server; a
 # private system bus (dbus-daemon) and clients that are not pvd's own
 # (busctl from systemd, gdbus, dbus-send and dbus-monitor); setcap and
-# getpcaps for pvd exec's file capabilities.
+# getpcaps for pvd exec's file capabilities; ocserv as the OpenConnect server.
 PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl
-                  dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin)
+                  dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv)
 
 die() {
     echo "$(basename "$0"): $*" >&2

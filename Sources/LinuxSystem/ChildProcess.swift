@@ -32,13 +32,16 @@ public struct ChildProcess {
         }
     }
 
-    /// Starts `path` with `arguments` for the long run: stdin from
-    /// /dev/null, stdout and stderr appended to `log` (so a client's own
-    /// complaints are kept with its log; nil: this process's own), the
-    /// default signal mask and dispositions. Returns the pid.
-    public static func spawnLogging(_ path: String, _ arguments: [String], log: String?) throws(SystemError) -> pid_t {
-        try launch(path, arguments) { actions in
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    /// Starts `path` with `arguments` for the long run: stdin from `input`
+    /// (default /dev/null), stdout and stderr appended to `log` (so a
+    /// client's own complaints are kept with its log; nil: this process's
+    /// own), this environment plus `environment`, the default signal mask
+    /// and dispositions. Returns the pid.
+    public static func spawnLogging(
+        _ path: String, _ arguments: [String], log: String?, input: String = "/dev/null", environment: [String: String] = [:]
+    ) throws(SystemError) -> pid_t {
+        try launch(path, arguments, environment: environment) { actions in
+            posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY | O_NOFOLLOW, 0)
             if let log {
                 posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600)
                 posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -49,7 +52,7 @@ public struct ChildProcess {
     /// posix_spawn with the file actions `setUp` adds, the default signal
     /// mask and default dispositions.
     private static func launch(
-        _ path: String, _ arguments: [String], _ setUp: (inout posix_spawn_file_actions_t) -> Void
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], _ setUp: (inout posix_spawn_file_actions_t) -> Void
     ) throws(SystemError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -67,8 +70,17 @@ public struct ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var inherited: [String] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if !environment.keys.contains(where: { text.hasPrefix($0 + "=") }) { inherited.append(text) }
+            entry += 1
+        }
+        let envp = (inherited + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         guard result == 0 else { throw systemError("start", path, errno: result) }
         return pid
     }

@@ -17,15 +17,18 @@ import PvDWire
 /// namespaces: [testns]
 /// ```
 public struct DeclarativeState: Equatable, Sendable {
-    /// A VPN domain: its name, its client, and the client's configuration file.
+    /// A VPN domain: its name, its client, and the client's configuration
+    /// file (OpenConnect: the server, with its other settings in `options`).
     public struct VPN: Equatable, Sendable {
         public var name: String
         public var client: VPNClient
         public var config: String
-        public init(name: String, client: VPNClient, config: String) {
+        public var options: [String: String] = [:]
+        public init(name: String, client: VPNClient, config: String, options: [String: String] = [:]) {
             self.name = name
             self.client = client
             self.config = config
+            self.options = options
         }
     }
 
@@ -76,9 +79,14 @@ public struct DeclarativeState: Equatable, Sendable {
                         path, "a VPN domain needs \"name\" and one of \(VPNClient.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
                 }
                 let name = try ConfigurationError.string(nameValue, at: "\(path).name")
+                try claim(name, at: "\(path).name")
+                if client == .openConnect {
+                    let (server, options) = try OpenConnectSettings.read(configValue, at: "\(path).\(client.rawValue)")
+                    vpns.append(VPN(name: name, client: client, config: server, options: options))
+                    continue
+                }
                 let config = try ConfigurationError.string(configValue, at: "\(path).\(client.rawValue)")
                 guard config.hasPrefix("/") else { throw ConfigurationError("\(path).\(client.rawValue)", "must be an absolute path") }
-                try claim(name, at: "\(path).name")
                 vpns.append(VPN(name: name, client: client, config: config))
             }
         }
@@ -165,7 +173,13 @@ public struct DeclarativeState: Equatable, Sendable {
             if let mtu = spec.mtu { text += "    mtu: \(mtu)\n" }
         }
         text += vpns.isEmpty ? "vpns: []\n" : "vpns:\n"
-        for vpn in vpns { text += "  - {name: \(quoted(vpn.name)), \(vpn.client.rawValue): \(quoted(vpn.config))}\n" }
+        for vpn in vpns {
+            let value =
+                vpn.client == .openConnect
+                ? "{" + ([("server", vpn.config)] + vpn.options.sorted { $0.key < $1.key }).map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ") + "}"
+                : quoted(vpn.config)
+            text += "  - {name: \(quoted(vpn.name)), \(vpn.client.rawValue): \(value)}\n"
+        }
         text += "namespaces: \(list(namespaces))\n"
         return text
     }
@@ -178,4 +192,7 @@ public enum VPNClient: String, CaseIterable, Equatable, Sendable {
     case openVPN = "openvpn"
     /// WireGuard (the kernel's, or Debian's wireguard-go), with a wg-quick style configuration.
     case wireGuard = "wireguard"
+    /// OpenConnect (Cisco AnyConnect and other SSL VPNs), with its settings
+    /// as a mapping (``OpenConnectSettings``).
+    case openConnect = "openconnect"
 }

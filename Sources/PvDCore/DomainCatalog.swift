@@ -28,6 +28,8 @@ public struct DomainState: Equatable, Sendable {
 public struct VPNEntry: Equatable, Sendable {
     public var client: VPNClient
     public var config: String
+    /// OpenConnect's settings besides its server.
+    public var options: [String: String] = [:]
     public var pid: Int32?
     /// When a client that exited is started again.
     public var restartAt: Seconds?
@@ -39,9 +41,10 @@ public struct VPNEntry: Equatable, Sendable {
     /// What the running client says of its tunnel.
     public var tunnel: TunnelStatus?
 
-    public init(client: VPNClient, config: String, pid: Int32? = nil) {
+    public init(client: VPNClient, config: String, options: [String: String] = [:], pid: Int32? = nil) {
         self.client = client
         self.config = config
+        self.options = options
         self.pid = pid
     }
 }
@@ -79,7 +82,7 @@ public struct DomainCatalog: Sendable {
         self.init(table: saved.table)
         for spec in saved.statics { statics[spec.name] = spec }
         namespaces = Set(saved.namespaces.filter(namespaceExists))
-        for vpn in saved.vpns { vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, pid: vpn.pid) }
+        for vpn in saved.vpns { vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, options: vpn.options, pid: vpn.pid) }
         fromFiles = Set(saved.fromFiles).intersection(reservedNames)
         for entry in saved.lingering where !isTaken(entry.name) { lingering[entry.name] = (entry.key, entry.since) }
         table.reservedNames = reservedNames
@@ -151,7 +154,7 @@ public struct DomainCatalog: Sendable {
     public var declared: DeclarativeState {
         DeclarativeState(
             domains: Array(statics.values),
-            vpns: vpns.map { DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config) },
+            vpns: vpns.map { DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config, options: $0.value.options) },
             namespaces: Array(namespaces))
     }
 
@@ -163,7 +166,9 @@ public struct DomainCatalog: Sendable {
         let runtime = { (name: String) in !fromFiles.contains(name) && !fileNames.contains(name) }
         return DeclarativeState(
             domains: statics.values.filter { runtime($0.name) } + files.domains,
-            vpns: vpns.filter { runtime($0.key) }.map { DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config) }
+            vpns: vpns.filter { runtime($0.key) }.map {
+                DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config, options: $0.value.options)
+            }
                 + files.vpns,
             namespaces: namespaces.filter(runtime) + files.namespaces)
     }
@@ -229,7 +234,7 @@ public struct DomainCatalog: Sendable {
             statics[spec.name] = spec
         case .addVPN(let vpn):
             try host.createTunnelDomain(vpn.name)
-            vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config)
+            vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, options: vpn.options)
         case .addNamespace(let name):
             try host.createBareNamespace(name)
             namespaces.insert(name)
@@ -279,7 +284,7 @@ public struct DomainCatalog: Sendable {
                 .array(
                     vpns.sorted { $0.key < $1.key }.map {
                         .object([
-                            JSONMember("name", .string($0.key)), JSONMember($0.value.client.rawValue, .string($0.value.config)),
+                            JSONMember("name", .string($0.key)), JSONMember($0.value.client.rawValue, OpenConnectSettings.json($0.value)),
                             JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null),
                         ])
                     })))

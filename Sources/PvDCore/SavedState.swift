@@ -11,12 +11,14 @@ public struct SavedState: Sendable {
         public var name: String
         public var client: VPNClient
         public var config: String
+        public var options: [String: String] = [:]
         public var pid: Int32?
 
-        public init(name: String, client: VPNClient, config: String, pid: Int32? = nil) {
+        public init(name: String, client: VPNClient, config: String, options: [String: String] = [:], pid: Int32? = nil) {
             self.name = name
             self.client = client
             self.config = config
+            self.options = options
             self.pid = pid
         }
     }
@@ -82,13 +84,22 @@ public struct SavedState: Sendable {
         for (index, item) in SavedState.items(document["vpn_domains"]).enumerated() {
             let path = "vpn_domains[\(index)]"
             let clients = VPNClient.allCases.filter { item[$0.rawValue] != nil }
-            guard case .string(let name) = item["name"], clients.count == 1, let client = clients.first,
-                case .string(let config) = item[client.rawValue]
-            else {
+            var config = ""
+            var options: [String: String] = [:]
+            if clients == [.openConnect], let value = item[VPNClient.openConnect.rawValue] {
+                guard let read = try? OpenConnectSettings.read(value, at: path) else {
+                    dropped.append("\(path).openconnect: not OpenConnect settings")
+                    continue
+                }
+                (config, options) = (read.server, read.options)
+            } else if clients.count == 1, case .string(let text)? = item[clients[0].rawValue] {
+                config = text
+            }
+            guard case .string(let name) = item["name"], clients.count == 1, let client = clients.first, !config.isEmpty else {
                 dropped.append("\(path): needs \"name\" and one client (\(VPNClient.allCases.map(\.rawValue).joined(separator: ", "))) as strings")
                 continue
             }
-            guard config.hasPrefix("/"), !config.utf8.contains(0), config.utf8.count <= 4096 else {
+            guard client == .openConnect || (config.hasPrefix("/") && !config.utf8.contains(0) && config.utf8.count <= 4096) else {
                 dropped.append("\(path).\(client.rawValue): not an absolute path")
                 continue
             }
@@ -100,7 +111,7 @@ public struct SavedState: Sendable {
                 dropped.append("\(path).pid: not a process id (2 to \(SavedState.maximumPID))")
                 continue
             }
-            if claim(name, at: path) { vpns.append(VPN(name: name, client: client, config: config, pid: pid)) }
+            if claim(name, at: path) { vpns.append(VPN(name: name, client: client, config: config, options: options, pid: pid)) }
         }
         for case .string(let name) in SavedState.items(document["declared_in_files"]) where names.contains(name) {
             fromFiles.append(name)

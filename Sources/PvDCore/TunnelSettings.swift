@@ -116,6 +116,62 @@ public struct TunnelSettings: Equatable, Sendable {
         }
     }
 
+    /// Reads the environment OpenConnect gives its script at `connect` and
+    /// `reconnect` (vpnc-script's variables): TUNDEV, INTERNAL_IP4_ADDRESS
+    /// with _NETMASKLEN and _MTU, INTERNAL_IP6_ADDRESS or _NETMASK
+    /// (address/length), the split-include routes CISCO_SPLIT_INC_N_ADDR and
+    /// _MASKLEN (CISCO_IPV6_SPLIT_INC… for IPv6), INTERNAL_IP4_DNS and
+    /// INTERNAL_IP6_DNS (space-separated), CISCO_DEF_DOMAIN. The domain's
+    /// default routes go through the tunnel whatever the split is.
+    public init(openConnectEnvironment env: [String: String]) throws(ConfigurationError) {
+        guard let device = env["TUNDEV"], !device.isEmpty else { throw ConfigurationError("TUNDEV", "OpenConnect named no tunnel device") }
+        self.device = try ConfigurationError.interfaceName(device, at: "TUNDEV")
+        if let local = env["INTERNAL_IP4_ADDRESS"] {
+            guard let octets = TunnelSettings.ipv4(local) else { throw ConfigurationError("INTERNAL_IP4_ADDRESS", "\"\(local)\" is not an IPv4 address") }
+            let length = env["INTERNAL_IP4_NETMASKLEN"].flatMap { Int($0) } ?? env["INTERNAL_IP4_NETMASK"].flatMap(TunnelSettings.prefixLength(ofMask:)) ?? 32
+            guard (0...32).contains(length) else { throw ConfigurationError("INTERNAL_IP4_NETMASKLEN", "\(length) is not a prefix length") }
+            ipv4 = IPv4Prefix(octets: octets, length: length)
+        }
+        if let text = env["INTERNAL_IP6_NETMASK"] ?? env["INTERNAL_IP6_ADDRESS"].map({ $0.contains("/") ? $0 : $0 + "/128" }) {
+            let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+            let address = env["INTERNAL_IP6_ADDRESS"].flatMap { IPv6Address(String($0.split(separator: "/")[0])) } ?? IPv6Address(parts[0])
+            guard let address, parts.count == 2, let length = Int(parts[1]), (1...128).contains(length) else {
+                throw ConfigurationError("INTERNAL_IP6_ADDRESS", "\"\(text)\" is not an IPv6 address with its length")
+            }
+            ipv6 = address
+            ipv6PrefixLength = length
+        }
+        let count4 = env["CISCO_SPLIT_INC"].flatMap { Int($0) } ?? 0
+        for index in 0..<min(count4, 256) {
+            guard let network = env["CISCO_SPLIT_INC_\(index)_ADDR"].flatMap(TunnelSettings.ipv4),
+                let length = env["CISCO_SPLIT_INC_\(index)_MASKLEN"].flatMap({ Int($0) }), (0...32).contains(length)
+            else { throw ConfigurationError("CISCO_SPLIT_INC_\(index)", "not an IPv4 route") }
+            ipv4Routes.append(IPv4Prefix(octets: network, length: length))
+        }
+        let count6 = env["CISCO_IPV6_SPLIT_INC"].flatMap { Int($0) } ?? 0
+        for index in 0..<min(count6, 256) {
+            guard let address = env["CISCO_IPV6_SPLIT_INC_\(index)_ADDR"], let length = env["CISCO_IPV6_SPLIT_INC_\(index)_MASKLEN"],
+                let prefix = IPv6Prefix("\(address)/\(length)")
+            else { throw ConfigurationError("CISCO_IPV6_SPLIT_INC_\(index)", "not an IPv6 route") }
+            ipv6Routes.append(prefix)
+        }
+        for key in ["INTERNAL_IP4_DNS", "INTERNAL_IP6_DNS"] {
+            for server in (env[key] ?? "").split(separator: " ").map(String.init) {
+                guard TunnelSettings.ipv4(server) != nil || IPv6Address(server) != nil else {
+                    throw ConfigurationError(key, "\"\(server)\" is not a DNS server address")
+                }
+                dnsServers.append(server)
+            }
+        }
+        for name in (env["CISCO_DEF_DOMAIN"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }) {
+            do { searchDomains.append(try PvDWire.DomainName(name)) } catch { throw ConfigurationError("CISCO_DEF_DOMAIN", "\"\(name)\" is not a domain name") }
+        }
+        if let text = env["INTERNAL_IP4_MTU"] {
+            guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError("INTERNAL_IP4_MTU", "\"\(text)\" is not an MTU") }
+            mtu = value
+        }
+    }
+
     /// The resolv.conf text for the VPN domain (at most three servers, as glibc reads).
     public func resolvConf(domain: String) -> String {
         var text = "# Written by pvd for VPN domain \(domain); do not edit.\n"

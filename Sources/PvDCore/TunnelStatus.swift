@@ -102,6 +102,23 @@ public struct TunnelStatus: Equatable, Sendable {
         }
     }
 
+    /// The status `pvdd vpn-hook` writes for a client without a management
+    /// interface (OpenConnect): `PHASE UNIX-TIME SERVER`.
+    public init(hookStatus text: String) {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        guard words.count >= 2, let phase = Phase(rawValue: words[0]), let time = Int64(words[1]) else {
+            detail = "starting"
+            return
+        }
+        self.phase = phase
+        since = time
+        server = words.count > 2 ? words[2] : ""
+        detail = phase == .reconnecting ? "the connection dropped" : ""
+    }
+
+    /// The line ``init(hookStatus:)`` reads.
+    public static func hookStatusLine(_ phase: Phase, at time: Int64, server: String) -> String { "\(phase.rawValue) \(time) \(server)\n" }
+
     /// The sentence for the domain's StateReason.
     public var reason: String {
         let when = since.map { " since \(RFC3339.format($0))" } ?? ""

@@ -254,3 +254,69 @@ extension StringProtocol {
         String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
     }
 }
+
+/// OpenConnect's settings, a mapping in the declared state:
+/// `openconnect: {server: https://vpn.example.com, protocol: anyconnect, user: alice,
+/// password-file: /etc/pvd/corp.pass, servercert: "pin-sha256:…"}`. The
+/// credentials come from one source: a password file (with `user`), a client
+/// certificate (with its `key`), or a cookie file from an authentication
+/// step the user ran (`openconnect --authenticate`). Files are named, never
+/// inlined, so the declared state holds no secret.
+public enum OpenConnectSettings {
+    public static let keys: Set = ["server", "protocol", "user", "password-file", "certificate", "key", "cookie-file", "servercert"]
+    /// OpenConnect 9's protocols.
+    public static let protocols: Set = ["anyconnect", "nc", "gp", "pulse", "f5", "fortinet", "array"]
+    /// The settings that name files holding secrets.
+    public static let secretKeys = ["password-file", "key", "cookie-file"]
+
+    /// Reads and checks the mapping: the server and the other settings.
+    public static func read(_ value: JSONValue, at path: String) throws(ConfigurationError) -> (server: String, options: [String: String]) {
+        let members = try ConfigurationError.object(value, at: path, allowed: keys)
+        var options: [String: String] = [:]
+        for (key, item) in members { options[key] = try ConfigurationError.string(item, at: "\(path).\(key)") }
+        guard let server = options.removeValue(forKey: "server"), !server.isEmpty, server.utf8.count <= 1024,
+            !server.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" }), !server.hasPrefix("-")
+        else {
+            throw ConfigurationError("\(path).server", "the VPN server (https://host[:port][/path]) is required")
+        }
+        if let name = options["protocol"], !protocols.contains(name) {
+            throw ConfigurationError("\(path).protocol", "one of \(protocols.sorted().joined(separator: ", "))")
+        }
+        for key in ["password-file", "certificate", "key", "cookie-file"] where options[key].map({ !$0.hasPrefix("/") }) ?? false {
+            throw ConfigurationError("\(path).\(key)", "must be an absolute path")
+        }
+        let sources = ["password-file", "certificate", "cookie-file"].filter { options[$0] != nil }
+        guard sources.count == 1 else {
+            throw ConfigurationError(path, "one source of credentials: password-file (with user), certificate (with key) or cookie-file")
+        }
+        if options["password-file"] != nil, (options["user"] ?? "").isEmpty { throw ConfigurationError("\(path).user", "a password-file needs the user") }
+        if let user = options["user"], user.hasPrefix("-") || user.contains("\n") { throw ConfigurationError("\(path).user", "not a user name") }
+        if let pin = options["servercert"], !(pin.hasPrefix("pin-sha256:") || pin.hasPrefix("sha256:") || pin.hasPrefix("sha1:")) {
+            throw ConfigurationError("\(path).servercert", "the server certificate's fingerprint, pin-sha256:… as openconnect prints it")
+        }
+        return (server, options)
+    }
+
+    /// The value a VPN entry has in the state file: the path, or OpenConnect's mapping.
+    public static func json(_ entry: VPNEntry) -> JSONValue {
+        guard entry.client == .openConnect else { return .string(entry.config) }
+        return .object(
+            [JSONMember("server", .string(entry.config))] + entry.options.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })
+    }
+
+    /// openconnect's arguments for these settings (the credentials it reads
+    /// on stdin come from ``stdinFile(_:)``).
+    public static func arguments(server: String, options: [String: String]) -> [String] {
+        var arguments = ["--protocol", options["protocol"] ?? "anyconnect", "--non-inter"]
+        if let user = options["user"] { arguments += ["--user", user] }
+        if options["password-file"] != nil { arguments.append("--passwd-on-stdin") }
+        if options["cookie-file"] != nil { arguments.append("--cookie-on-stdin") }
+        if let certificate = options["certificate"] { arguments += ["--certificate", certificate] }
+        if let key = options["key"] { arguments += ["--sslkey", key] }
+        if let pin = options["servercert"] { arguments += ["--servercert", pin] }
+        return arguments + ["--", server]
+    }
+
+    /// The file openconnect reads its password or cookie from, on stdin.
+    public static func stdinFile(_ options: [String: String]) -> String? { options["password-file"] ?? options["cookie-file"] }
+}

@@ -145,11 +145,21 @@ final class DaemonBus: BusObjectHandler {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddDomain takes a name and a settings dictionary")
             }
             let values = try settings(entries)
-            if let client = VPNClient.allCases.first(where: { values[$0.rawValue] != nil }) {
-                guard case .object(let members) = values, members.count == 1, case .string(let config)? = values[client.rawValue] else {
-                    throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a VPN domain takes only its \(client.rawValue) setting, a path")
+            if case .object(let members) = values, let client = VPNClient.allCases.first(where: { values[$0.rawValue] != nil }) {
+                if client == .openConnect {
+                    // {openconnect: SERVER, user: …, password-file: …}: OpenConnect's settings, server first.
+                    let mapping = JSONValue.object(members.map { $0.key == "openconnect" ? JSONMember("server", $0.value) : $0 })
+                    let settings: (server: String, options: [String: String])
+                    do { settings = try OpenConnectSettings.read(mapping, at: "settings") } catch {
+                        throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
+                    }
+                    try runner.addVPNDomain(try validName(name), client: client, config: settings.server, options: settings.options)
+                } else {
+                    guard members.count == 1, case .string(let config)? = values[client.rawValue] else {
+                        throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a VPN domain takes only its \(client.rawValue) setting, a path")
+                    }
+                    try runner.addVPNDomain(try validName(name), client: client, config: config)
                 }
-                try runner.addVPNDomain(try validName(name), client: client, config: config)
             } else {
                 try runner.addStaticDomain(try validName(name), settings: values)
             }

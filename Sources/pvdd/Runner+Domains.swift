@@ -92,10 +92,10 @@ extension Runner {
 
     /// AddDomain with `openvpn` or `wireguard`: the (empty) domain at once,
     /// its tunnel when the client connects.
-    func addVPNDomain(_ name: String, client: VPNClient, config: String) throws(BusError) {
+    func addVPNDomain(_ name: String, client: VPNClient, config: String, options: [String: String] = [:]) throws(BusError) {
         try refuseTaken(name)
         var target = catalog.declared
-        target.vpns.append(DeclarativeState.VPN(name: name, client: client, config: config))
+        target.vpns.append(DeclarativeState.VPN(name: name, client: client, config: config, options: options))
         try applyDeclared(target)
     }
 
@@ -126,7 +126,7 @@ extension Runner {
     /// says what changed. `files`: the names configuration files declare now.
     @discardableResult
     func applyDeclared(_ target: DeclarativeState, files: Set<String>? = nil) throws(BusError) -> [DeclarativeState.Change] {
-        for vpn in target.vpns where catalog.vpns[vpn.name].map({ $0.client != vpn.client || $0.config != vpn.config }) ?? true {
+        for vpn in target.vpns where catalog.vpns[vpn.name].map({ $0.client != vpn.client || $0.config != vpn.config || $0.options != vpn.options }) ?? true {
             try checkVPN(vpn)
         }
         let leaving = catalog.vpns

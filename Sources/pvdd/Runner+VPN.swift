@@ -15,6 +15,7 @@ extension Runner {
     static let openVPN = "/usr/sbin/openvpn"
     static let wireGuardGo = "/usr/bin/wireguard-go"
     static let wg = "/usr/bin/wg"
+    static let openConnect = "/usr/sbin/openconnect"
     /// Seconds before a client that exited is started again: 5, doubled
     /// after each run shorter than a minute, at most 5 minutes.
     static func vpnRestartDelay(afterShortRuns count: Int) -> Double { min(300, 5 * Double(1 << min(max(count, 0), 6))) }
@@ -34,12 +35,29 @@ extension Runner {
     func checkVPN(_ vpn: DeclarativeState.VPN) throws(BusError) {
         let field = "\(vpn.client.rawValue): \(vpn.config)"
         func refuse(_ reason: String) -> BusError { BusError(PvDBusAPI.ErrorName.invalidArguments, "\(field): \(reason)") }
-        let programs = vpn.client == .openVPN ? [Runner.openVPN] : [Runner.wg] + (KernelHostNet.hasWireGuardModule ? [] : [Runner.wireGuardGo])
-        for program in programs where access(program, X_OK) != 0 {
-            throw BusError(
-                PvDBusAPI.ErrorName.failed,
-                "\(program) is missing: install Debian's \(program.hasSuffix("openvpn") ? "openvpn" : program.hasSuffix("go") ? "wireguard-go" : "wireguard-tools") package"
-            )
+        let programs: [(String, String)] =
+            switch vpn.client {
+            case .openVPN: [(Runner.openVPN, "openvpn")]
+            case .wireGuard: [(Runner.wg, "wireguard-tools")] + (KernelHostNet.hasWireGuardModule ? [] : [(Runner.wireGuardGo, "wireguard-go")])
+            case .openConnect: [(Runner.openConnect, "openconnect")]
+            }
+        for (program, package) in programs where access(program, X_OK) != 0 {
+            throw BusError(PvDBusAPI.ErrorName.failed, "\(program) is missing: install Debian's \(package) package")
+        }
+        if vpn.client == .openConnect {
+            for key in ["certificate"] + OpenConnectSettings.secretKeys {
+                guard let path = vpn.options[key] else { continue }
+                do {
+                    guard try HostFiles.readOwnFile(path, limit: OpenVPNConfiguration.maximumBytes, secret: key != "certificate") != nil else {
+                        throw refuse("\(key) \(path) does not exist")
+                    }
+                } catch let error as SystemError {
+                    throw refuse("\(key): \(error.description)")
+                } catch {
+                    throw refuse("\(error)")
+                }
+            }
+            return
         }
         guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
         let bytes: [UInt8]
@@ -78,6 +96,8 @@ extension Runner {
             }
         case .wireGuard:
             do { _ = try WireGuardConfiguration(text).tunnelSettings(device: "check") } catch { throw refuse(error.description) }
+        case .openConnect:
+            break
         }
     }
 
@@ -103,6 +123,13 @@ extension Runner {
                 management[name] = ManagementConnection(path: managementSocket(name), nextAttempt: loop.now + 0.1)
             case .wireGuard:
                 pid = try ChildProcess.spawnLogging(own, ["wireguard-up", name, vpn.config, stateDirectory], log: clientLog(name))
+            case .openConnect:
+                pid = try ChildProcess.spawnLogging(
+                    Runner.openConnect,
+                    ["--interface", try KernelHostNet.tunnelDevice(for: name), "--script", "\(own) vpn-hook"]
+                        + OpenConnectSettings.arguments(server: vpn.config, options: vpn.options),
+                    log: clientLog(name), input: OpenConnectSettings.stdinFile(vpn.options) ?? "/dev/null",
+                    environment: ["PVD_DOMAIN": name, "PVD_STATE_DIRECTORY": stateDirectory])
             }
             try loop.onExit(of: pid) { [unowned self] status in self.clientExited(name, pid: pid, status: "status \(status)") }
             catalog.vpns[name]?.pid = pid
@@ -172,6 +199,10 @@ extension Runner {
     static func isOwnClient(_ pid: pid_t, domain: String) -> Bool {
         guard let cmdline = HostFiles.read("/proc/\(pid)/cmdline") else { return false }
         let words = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        if words.first == Runner.openConnect {
+            let environment = (HostFiles.read("/proc/\(pid)/environ") ?? "").split(separator: "\0")
+            return environment.contains { $0 == "PVD_DOMAIN=\(domain)" }
+        }
         if words.first == Runner.openVPN {
             return zip(words, zip(words.dropFirst(), words.dropFirst(2))).contains { $0 == "--setenv" && $1.0 == "PVD_DOMAIN" && $1.1 == domain }
         }
@@ -213,13 +244,17 @@ extension Runner {
         }
     }
 
-    /// What the API shows of a VPN domain's tunnel: WireGuard's handshake is
-    /// read from the helper's status file when asked.
+    /// What the API shows of a VPN domain's tunnel: OpenVPN's from its
+    /// management interface; WireGuard's handshake and OpenConnect's
+    /// connection from the status file their helper writes, read when asked.
     func tunnelStatus(of name: String) -> TunnelStatus? {
         guard let vpn = catalog.vpns[name], vpn.pid != nil else { return nil }
-        guard vpn.client == .wireGuard else { return vpn.tunnel }
-        let text = HostFiles.read("\(stateDirectory)/wireguard-\(name).status") ?? ""
-        return TunnelStatus(wireGuardStatus: text, now: Int64(time(nil)))
+        let status = HostFiles.read("\(stateDirectory)/\(vpn.client.rawValue)-\(name).status") ?? ""
+        switch vpn.client {
+        case .openVPN: return vpn.tunnel
+        case .wireGuard: return TunnelStatus(wireGuardStatus: status, now: Int64(time(nil)))
+        case .openConnect: return TunnelStatus(hookStatus: status)
+        }
     }
 }
 

@@ -24,12 +24,15 @@ enum VPNHelper {
         exit(1)
     }
 
-    /// `pvdd vpn-hook`: reads OpenVPN's environment and attaches the tunnel
-    /// to the domain named in PVD_DOMAIN; again on a `persist-tun` reconnect,
-    /// where the device is already inside. A failure makes OpenVPN give up
-    /// rather than run a tunnel nobody configured.
-    static func openVPNHook() -> Never {
+    /// `pvdd vpn-hook`: the script OpenVPN (`--up`) and OpenConnect
+    /// (`--script`) run. Reads their environment and attaches the tunnel to
+    /// the domain named in PVD_DOMAIN; again on a reconnect (`persist-tun`,
+    /// OpenConnect's `reconnect`), where the device is already inside. For
+    /// OpenConnect it also writes the connection's state for pvdd. A failure
+    /// makes the client give up rather than run a tunnel nobody configured.
+    static func hook() -> Never {
         let env = environment()
+        if let reason = env["reason"] { openConnectHook(reason, env) }
         guard env["script_type"] == "up" else { exit(0) }
         guard let name = env["PVD_DOMAIN"] else { fail("no PVD_DOMAIN: run by pvdd's openvpn only") }
         do {
@@ -38,6 +41,26 @@ enum VPNHelper {
         } catch {
             fail("\(error)")
         }
+        exit(0)
+    }
+
+    /// OpenConnect's reasons: `connect` and `reconnect` attach the tunnel;
+    /// each phase is written to `openconnect-NAME.status` in PVD_STATE_DIRECTORY.
+    private static func openConnectHook(_ reason: String, _ env: [String: String]) -> Never {
+        guard let name = env["PVD_DOMAIN"], let directory = env["PVD_STATE_DIRECTORY"], directory.hasPrefix("/") else {
+            fail("no PVD_DOMAIN or PVD_STATE_DIRECTORY: run by pvdd's openconnect only")
+        }
+        let phase: TunnelStatus.Phase
+        switch reason {
+        case "connect", "reconnect":
+            do { try KernelHostNet().attachTunnel(try TunnelSettings(openConnectEnvironment: env), to: name) } catch { fail("\(error)") }
+            phase = .connected
+        case "attempt-reconnect": phase = .reconnecting
+        case "pre-init", "disconnect": phase = .connecting
+        default: exit(0)
+        }
+        let line = TunnelStatus.hookStatusLine(phase, at: Int64(time(nil)), server: env["VPNGATEWAY"] ?? "")
+        do { try HostFiles.writeAtomically(directory: directory, name: "openconnect-\(name).status", contents: line) } catch { fail("\(error)") }
         exit(0)
     }
 

@@ -98,8 +98,8 @@ func hostSecret() -> [UInt8] {
     return SHA256.hash(Array(id.utf8))
 }
 
-// pvdd's VPN helpers: OpenVPN runs `pvdd vpn-hook DEV MTU …` as its --up
-// script; `pvdd wireguard-up` is a WireGuard domain's client process.
-if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "vpn-hook" { VPNHelper.openVPNHook() }
+// pvdd's VPN helpers: OpenVPN (--up) and OpenConnect (--script) run `pvdd
+// vpn-hook`; `pvdd wireguard-up` is a WireGuard domain's client process.
+if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "vpn-hook" { VPNHelper.hook() }
 if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "wireguard-up" { VPNHelper.wireGuardUp() }
 Daemon.main()

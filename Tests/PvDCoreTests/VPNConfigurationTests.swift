@@ -135,3 +135,65 @@ struct VPNConfigurationTests {
         #expect(TunnelStatus(wireGuardStatus: "priv\tpub\t0\toff\npeer\t(none)\t(none)\t0.0.0.0/0\t0\t0\t0\toff\n", now: 5).phase == .connecting)
     }
 }
+
+/// OpenConnect's settings and what its script is told.
+struct OpenConnectTests {
+    @Test func settingsReadBackAndBecomeArguments() throws {
+        let value = JSONValue.object([
+            JSONMember("server", .string("https://vpn.example.com")), JSONMember("user", .string("alice")),
+            JSONMember("password-file", .string("/etc/pvd/corp.pass")), JSONMember("servercert", .string("pin-sha256:abc=")),
+        ])
+        let (server, options) = try OpenConnectSettings.read(value, at: "vpns[0].openconnect")
+        #expect(server == "https://vpn.example.com")
+        #expect(
+            OpenConnectSettings.arguments(server: server, options: options) == [
+                "--protocol", "anyconnect", "--non-inter", "--user", "alice", "--passwd-on-stdin", "--servercert", "pin-sha256:abc=", "--",
+                "https://vpn.example.com",
+            ])
+        #expect(OpenConnectSettings.stdinFile(options) == "/etc/pvd/corp.pass")
+    }
+
+    static let refusals: [([(String, String)], String)] = [
+        ([("user", "a")], "server"),
+        ([("server", "https://x"), ("user", "a")], "one source of credentials"),
+        ([("server", "https://x"), ("password-file", "/p")], "needs the user"),
+        ([("server", "https://x"), ("cookie-file", "/c"), ("certificate", "/c.pem")], "one source of credentials"),
+        ([("server", "https://x"), ("cookie-file", "relative")], "absolute path"),
+        ([("server", "https://x"), ("cookie-file", "/c"), ("protocol", "ipsec")], "one of"),
+        ([("server", "--script=/bin/sh"), ("cookie-file", "/c")], "server"),
+        ([("server", "https://x"), ("cookie-file", "/c"), ("script", "/bin/sh")], "unknown key"),
+        ([("server", "https://x"), ("cookie-file", "/c"), ("servercert", "AA:BB")], "pin-sha256"),
+    ]
+
+    @Test(arguments: OpenConnectTests.refusals)
+    func refused(pairs: [(String, String)], because: String) {
+        do {
+            _ = try OpenConnectSettings.read(.object(pairs.map { JSONMember($0.0, .string($0.1)) }), at: "oc")
+            Issue.record("accepted: \(pairs)")
+        } catch {
+            #expect(error.description.contains(because), "\(error.description)")
+        }
+    }
+
+    @Test func theConnectEnvironmentBecomesTheTunnel() throws {
+        let env = [
+            "reason": "connect", "TUNDEV": "pvt0001", "INTERNAL_IP4_ADDRESS": "10.6.0.50", "INTERNAL_IP4_NETMASKLEN": "24",
+            "INTERNAL_IP4_MTU": "1472", "INTERNAL_IP4_DNS": "10.6.0.1 10.6.0.2", "CISCO_DEF_DOMAIN": "oc.test",
+            "CISCO_SPLIT_INC": "2", "CISCO_SPLIT_INC_0_ADDR": "10.6.0.0", "CISCO_SPLIT_INC_0_MASKLEN": "24",
+            "CISCO_SPLIT_INC_1_ADDR": "203.0.113.0", "CISCO_SPLIT_INC_1_MASKLEN": "24", "INTERNAL_IP6_NETMASK": "fd00:6::5/64",
+        ]
+        let settings = try TunnelSettings(openConnectEnvironment: env).withoutRedundantRoutes()
+        #expect(settings.device == "pvt0001" && settings.ipv4?.description == "10.6.0.50/24" && settings.mtu == 1472)
+        #expect(settings.ipv4Routes.map(\.description) == ["203.0.113.0/24"], "the tunnel's own subnet is the domain's anyway")
+        #expect(settings.ipv6 == IPv6Address("fd00:6::5") && settings.ipv6PrefixLength == 64)
+        #expect(settings.dnsServers == ["10.6.0.1", "10.6.0.2"] && settings.searchDomains.map(\.description) == ["oc.test"])
+        #expect(throws: ConfigurationError.self) { _ = try TunnelSettings(openConnectEnvironment: ["TUNDEV": "pvt0001", "INTERNAL_IP4_ADDRESS": "ten"]) }
+    }
+
+    @Test func theHooksStatusLineReadsBack() {
+        let status = TunnelStatus(hookStatus: TunnelStatus.hookStatusLine(.connected, at: 1_764_500_000, server: "192.0.2.1"))
+        #expect(status.phase == .connected && status.server == "192.0.2.1" && status.since == 1_764_500_000)
+        #expect(TunnelStatus(hookStatus: "").phase == .connecting)
+        #expect(TunnelStatus(hookStatus: "reconnecting 5 x").reason.hasPrefix("reconnecting (the connection dropped)"))
+    }
+}
