@@ -195,4 +195,8 @@ public enum VPNClient: String, CaseIterable, Equatable, Sendable {
     /// OpenConnect (Cisco AnyConnect and other SSL VPNs), with its settings
     /// as a mapping (``OpenConnectSettings``).
     case openConnect = "openconnect"
+    /// Any other tunnel program that makes a tun device and can run a script:
+    /// pvdd runs it with the hook contract of docs/guide.md ("Any other tunnel
+    /// program").
+    case command
 }

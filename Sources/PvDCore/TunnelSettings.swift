@@ -172,6 +172,54 @@ public struct TunnelSettings: Equatable, Sendable {
         }
     }
 
+    /// Reads pvd's own hook contract, for any tunnel program
+    /// (docs/guide.md): PVD_TUNNEL_DEVICE, PVD_TUNNEL_ADDRESSES (one IPv4
+    /// and/or one IPv6 address with its prefix length, comma-separated),
+    /// PVD_TUNNEL_ROUTES, PVD_TUNNEL_DNS and PVD_TUNNEL_SEARCH
+    /// (comma-separated), PVD_TUNNEL_MTU. Errors name the variable.
+    public init(hookEnvironment env: [String: String]) throws(ConfigurationError) {
+        guard let device = env["PVD_TUNNEL_DEVICE"], !device.isEmpty else { throw ConfigurationError("PVD_TUNNEL_DEVICE", "names no tunnel device") }
+        self.device = try ConfigurationError.interfaceName(device, at: "PVD_TUNNEL_DEVICE")
+        func list(_ key: String) -> [String] { (env[key] ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty } }
+        for address in list("PVD_TUNNEL_ADDRESSES") {
+            let parts = address.split(separator: "/", maxSplits: 1).map(String.init)
+            if let octets = TunnelSettings.ipv4(parts[0]), ipv4 == nil, let length = parts.count == 2 ? Int(parts[1]) : 32, (0...32).contains(length) {
+                ipv4 = IPv4Prefix(octets: octets, length: length)
+            } else if let ipv6Address = IPv6Address(parts[0]), ipv6 == nil, let length = parts.count == 2 ? Int(parts[1]) : 128, (1...128).contains(length) {
+                ipv6 = ipv6Address
+                ipv6PrefixLength = length
+            } else {
+                throw ConfigurationError("PVD_TUNNEL_ADDRESSES", "\"\(address)\": one IPv4 and one IPv6 address, each with its prefix length")
+            }
+        }
+        guard ipv4 != nil || ipv6 != nil else { throw ConfigurationError("PVD_TUNNEL_ADDRESSES", "no address for the tunnel") }
+        for route in list("PVD_TUNNEL_ROUTES") {
+            let parts = route.split(separator: "/", maxSplits: 1).map(String.init)
+            if let octets = TunnelSettings.ipv4(parts[0]), parts.count == 2, let length = Int(parts[1]), (0...32).contains(length) {
+                ipv4Routes.append(IPv4Prefix(octets: octets, length: length))
+            } else if let prefix = IPv6Prefix(route) {
+                ipv6Routes.append(prefix)
+            } else {
+                throw ConfigurationError("PVD_TUNNEL_ROUTES", "\"\(route)\" is not a prefix")
+            }
+        }
+        for server in list("PVD_TUNNEL_DNS") {
+            guard TunnelSettings.ipv4(server) != nil || IPv6Address(server) != nil else {
+                throw ConfigurationError("PVD_TUNNEL_DNS", "\"\(server)\" is not a DNS server address")
+            }
+            dnsServers.append(server)
+        }
+        for name in list("PVD_TUNNEL_SEARCH") {
+            do { searchDomains.append(try PvDWire.DomainName(name)) } catch {
+                throw ConfigurationError("PVD_TUNNEL_SEARCH", "\"\(name)\" is not a domain name")
+            }
+        }
+        if let text = env["PVD_TUNNEL_MTU"] {
+            guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError("PVD_TUNNEL_MTU", "\"\(text)\" is not an MTU") }
+            mtu = value
+        }
+    }
+
     /// The resolv.conf text for the VPN domain (at most three servers, as glibc reads).
     public func resolvConf(domain: String) -> String {
         var text = "# Written by pvd for VPN domain \(domain); do not edit.\n"

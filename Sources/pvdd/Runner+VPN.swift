@@ -40,6 +40,7 @@ extension Runner {
             case .openVPN: [(Runner.openVPN, "openvpn")]
             case .wireGuard: [(Runner.wg, "wireguard-tools")] + (KernelHostNet.hasWireGuardModule ? [] : [(Runner.wireGuardGo, "wireguard-go")])
             case .openConnect: [(Runner.openConnect, "openconnect")]
+            case .command: []
             }
         for (program, package) in programs where access(program, X_OK) != 0 {
             throw BusError(PvDBusAPI.ErrorName.failed, "\(program) is missing: install Debian's \(package) package")
@@ -60,6 +61,18 @@ extension Runner {
             return
         }
         guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
+        if vpn.client == .command {
+            // A program run as root: root's, writable by nobody else, executable.
+            do {
+                guard try HostFiles.readOwnFile(vpn.config, limit: 64 << 20) != nil else { throw refuse("no such program") }
+            } catch let error as SystemError {
+                throw refuse(error.reason)
+            } catch {
+                throw refuse("\(error)")
+            }
+            guard access(vpn.config, X_OK) == 0 else { throw refuse("not executable") }
+            return
+        }
         let bytes: [UInt8]
         do {
             guard let read = try HostFiles.readOwnFile(vpn.config, limit: OpenVPNConfiguration.maximumBytes, secret: vpn.client == .wireGuard) else {
@@ -96,7 +109,7 @@ extension Runner {
             }
         case .wireGuard:
             do { _ = try WireGuardConfiguration(text).tunnelSettings(device: "check") } catch { throw refuse(error.description) }
-        case .openConnect:
+        case .openConnect, .command:
             break
         }
     }
@@ -130,6 +143,13 @@ extension Runner {
                         + OpenConnectSettings.arguments(server: vpn.config, options: vpn.options),
                     log: clientLog(name), input: OpenConnectSettings.stdinFile(vpn.options) ?? "/dev/null",
                     environment: ["PVD_DOMAIN": name, "PVD_STATE_DIRECTORY": stateDirectory])
+            case .command:
+                pid = try ChildProcess.spawnLogging(
+                    vpn.config, [], log: clientLog(name),
+                    environment: [
+                        "PVD_DOMAIN": name, "PVD_STATE_DIRECTORY": stateDirectory, "PVD_TUNNEL_DEVICE": try KernelHostNet.tunnelDevice(for: name),
+                        "PVD_HOOK": "\(own) vpn-hook",
+                    ])
             }
             try loop.onExit(of: pid) { [unowned self] status in self.clientExited(name, pid: pid, status: "status \(status)") }
             catalog.vpns[name]?.pid = pid
@@ -199,14 +219,13 @@ extension Runner {
     static func isOwnClient(_ pid: pid_t, domain: String) -> Bool {
         guard let cmdline = HostFiles.read("/proc/\(pid)/cmdline") else { return false }
         let words = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
-        if words.first == Runner.openConnect {
-            let environment = (HostFiles.read("/proc/\(pid)/environ") ?? "").split(separator: "\0")
-            return environment.contains { $0 == "PVD_DOMAIN=\(domain)" }
-        }
         if words.first == Runner.openVPN {
             return zip(words, zip(words.dropFirst(), words.dropFirst(2))).contains { $0 == "--setenv" && $1.0 == "PVD_DOMAIN" && $1.1 == domain }
         }
-        return words.count > 2 && words[0].hasSuffix("/pvdd") && words[1] == "wireguard-up" && words[2] == domain
+        if words.count > 2, words[0].hasSuffix("/pvdd"), words[1] == "wireguard-up" { return words[2] == domain }
+        // OpenConnect and other tunnel programs: pvdd gave them PVD_DOMAIN (only root reads another process's environment).
+        let environment = (HostFiles.read("/proc/\(pid)/environ") ?? "").split(separator: "\0")
+        return environment.contains { $0 == "PVD_DOMAIN=\(domain)" }
     }
 
     /// A saved VPN domain: a client still running from before is kept (its
@@ -253,7 +272,7 @@ extension Runner {
         switch vpn.client {
         case .openVPN: return vpn.tunnel
         case .wireGuard: return TunnelStatus(wireGuardStatus: status, now: Int64(time(nil)))
-        case .openConnect: return TunnelStatus(hookStatus: status)
+        case .openConnect, .command: return TunnelStatus(hookStatus: status)
         }
     }
 }

@@ -33,6 +33,7 @@ enum VPNHelper {
     static func hook() -> Never {
         let env = environment()
         if let reason = env["reason"] { openConnectHook(reason, env) }
+        if let event = env["PVD_TUNNEL_EVENT"] { contractHook(event, env) }
         guard env["script_type"] == "up" else { exit(0) }
         guard let name = env["PVD_DOMAIN"] else { fail("no PVD_DOMAIN: run by pvdd's openvpn only") }
         do {
@@ -45,22 +46,50 @@ enum VPNHelper {
     }
 
     /// OpenConnect's reasons: `connect` and `reconnect` attach the tunnel;
-    /// each phase is written to `openconnect-NAME.status` in PVD_STATE_DIRECTORY.
+    /// each phase is written for pvdd.
     private static func openConnectHook(_ reason: String, _ env: [String: String]) -> Never {
-        guard let name = env["PVD_DOMAIN"], let directory = env["PVD_STATE_DIRECTORY"], directory.hasPrefix("/") else {
-            fail("no PVD_DOMAIN or PVD_STATE_DIRECTORY: run by pvdd's openconnect only")
-        }
-        let phase: TunnelStatus.Phase
+        let name = domain(env)
         switch reason {
         case "connect", "reconnect":
             do { try KernelHostNet().attachTunnel(try TunnelSettings(openConnectEnvironment: env), to: name) } catch { fail("\(error)") }
-            phase = .connected
-        case "attempt-reconnect": phase = .reconnecting
-        case "pre-init", "disconnect": phase = .connecting
+            record(.connected, of: .openConnect, server: env["VPNGATEWAY"], env)
+        case "attempt-reconnect": record(.reconnecting, of: .openConnect, server: env["VPNGATEWAY"], env)
+        case "pre-init", "disconnect": record(.connecting, of: .openConnect, server: env["VPNGATEWAY"], env)
         default: exit(0)
         }
-        let line = TunnelStatus.hookStatusLine(phase, at: Int64(time(nil)), server: env["VPNGATEWAY"] ?? "")
-        do { try HostFiles.writeAtomically(directory: directory, name: "openconnect-\(name).status", contents: line) } catch { fail("\(error)") }
+    }
+
+    /// pvd's own contract for any tunnel program (docs/guide.md):
+    /// PVD_TUNNEL_EVENT `up` (again after a reconnect) attaches the tunnel
+    /// described by the PVD_TUNNEL_* variables; `reconnecting` and `down`
+    /// only change the state.
+    private static func contractHook(_ event: String, _ env: [String: String]) -> Never {
+        let name = domain(env)
+        switch event {
+        case "up":
+            do { try KernelHostNet().attachTunnel(try TunnelSettings(hookEnvironment: env), to: name) } catch { fail("\(error)") }
+            record(.connected, of: .command, server: env["PVD_TUNNEL_SERVER"], env)
+        case "reconnecting": record(.reconnecting, of: .command, server: env["PVD_TUNNEL_SERVER"], env)
+        case "down": record(.connecting, of: .command, server: env["PVD_TUNNEL_SERVER"], env)
+        default: fail("PVD_TUNNEL_EVENT is up, reconnecting or down, not \(event)")
+        }
+    }
+
+    /// The domain named in PVD_DOMAIN (set by pvdd for the clients it starts).
+    private static func domain(_ env: [String: String]) -> String {
+        guard let name = env["PVD_DOMAIN"], let directory = env["PVD_STATE_DIRECTORY"], directory.hasPrefix("/") else {
+            fail("no PVD_DOMAIN or PVD_STATE_DIRECTORY: run by a VPN client pvdd started")
+        }
+        return name
+    }
+
+    /// Writes the tunnel's phase to `CLIENT-NAME.status` in PVD_STATE_DIRECTORY, where pvdd reads it, and exits.
+    private static func record(_ phase: TunnelStatus.Phase, of client: VPNClient, server: String?, _ env: [String: String]) -> Never {
+        let name = domain(env)
+        let line = TunnelStatus.hookStatusLine(phase, at: Int64(time(nil)), server: server ?? "")
+        do { try HostFiles.writeAtomically(directory: env["PVD_STATE_DIRECTORY"]!, name: "\(client.rawValue)-\(name).status", contents: line) } catch {
+            fail("\(error)")
+        }
         exit(0)
     }
 

@@ -197,3 +197,32 @@ struct OpenConnectTests {
         #expect(TunnelStatus(hookStatus: "reconnecting 5 x").reason.hasPrefix("reconnecting (the connection dropped)"))
     }
 }
+
+/// pvd's hook contract for any tunnel program.
+struct HookContractTests {
+    @Test func theContractsVariablesBecomeTheTunnel() throws {
+        let settings = try TunnelSettings(hookEnvironment: [
+            "PVD_TUNNEL_DEVICE": "pvt0001", "PVD_TUNNEL_ADDRESSES": "10.5.0.2/24, fd00:5::2/64", "PVD_TUNNEL_ROUTES": "198.18.0.0/15,2001:db8:55::/48,::/0",
+            "PVD_TUNNEL_DNS": "10.5.0.1", "PVD_TUNNEL_SEARCH": "tun.test", "PVD_TUNNEL_MTU": "1400",
+        ]).withoutRedundantRoutes()
+        #expect(settings.ipv4?.description == "10.5.0.2/24" && settings.ipv6 == IPv6Address("fd00:5::2") && settings.ipv6PrefixLength == 64)
+        #expect(settings.ipv4Routes.map(\.description) == ["198.18.0.0/15"] && settings.ipv6Routes.map(\.description) == ["2001:db8:55::/48"])
+        #expect(settings.dnsServers == ["10.5.0.1"] && settings.searchDomains.map(\.description) == ["tun.test"] && settings.mtu == 1400)
+    }
+
+    @Test(arguments: [
+        (["PVD_TUNNEL_ADDRESSES": "10.5.0.2/24"], "PVD_TUNNEL_DEVICE"),
+        (["PVD_TUNNEL_DEVICE": "pvt0001"], "no address"),
+        (["PVD_TUNNEL_DEVICE": "pvt0001", "PVD_TUNNEL_ADDRESSES": "10.5.0.2/24,10.6.0.2/24"], "one IPv4"),
+        (["PVD_TUNNEL_DEVICE": "../x", "PVD_TUNNEL_ADDRESSES": "10.5.0.2/24"], "PVD_TUNNEL_DEVICE"),
+        (["PVD_TUNNEL_DEVICE": "pvt0001", "PVD_TUNNEL_ADDRESSES": "10.5.0.2/24", "PVD_TUNNEL_DNS": "dns.example"], "DNS server"),
+    ])
+    func refused(env: [String: String], because: String) {
+        do {
+            _ = try TunnelSettings(hookEnvironment: env)
+            Issue.record("accepted: \(env)")
+        } catch {
+            #expect(error.description.contains(because), "\(error.description)")
+        }
+    }
+}
