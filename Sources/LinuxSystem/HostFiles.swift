@@ -143,16 +143,16 @@ public enum HostFiles {
     /// mode 0644; the directory and the file are never followed through symlinks.
     /// Atomic, not durable: no fsync (half a millisecond per file), because
     /// pvdd writes these files anew when it starts.
-    public static func writeAtomically(directory: String, name: String, contents: String) throws(SystemError) {
+    public static func writeAtomically(directory: String, name: String, contents: String, mode: mode_t = 0o644) throws(SystemError) {
         let dir = try openDirectory(directory)
         defer { close(dir) }
         let temporary = ".\(name).pvd-\(getpid())"
-        let fd = openat(dir, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = openat(dir, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 0o600)
         guard fd >= 0 else { throw systemError("create file", "\(directory)/\(temporary)") }
         var text = contents
         let written = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        guard written == contents.utf8.count, fchmodat(dir, temporary, 0o644, 0) == 0 else {
+        guard written == contents.utf8.count, fchmodat(dir, temporary, mode, 0) == 0 else {
             let error = systemError("write file", "\(directory)/\(name)")
             unlinkat(dir, temporary, 0)
             throw error

@@ -35,6 +35,13 @@ extension Runner {
     func checkVPN(_ vpn: DeclarativeState.VPN) throws(BusError) {
         let field = "\(vpn.client.rawValue): \(vpn.config)"
         func refuse(_ reason: String) -> BusError { BusError(PvDBusAPI.ErrorName.invalidArguments, "\(field): \(reason)") }
+        /// A root's file the configuration stands on: its bytes, or why it will not do.
+        func read(_ path: String, _ what: String, secret: Bool, limit: Int = OpenVPNConfiguration.maximumBytes) throws(BusError) -> [UInt8] {
+            let bytes: [UInt8]?
+            do { bytes = try HostFiles.readOwnFile(path, limit: limit, secret: secret) } catch { throw refuse("\(what): \(error.reason)") }
+            guard let bytes else { throw refuse("\(what) does not exist") }
+            return bytes
+        }
         let programs: [(String, String)] =
             switch vpn.client {
             case .openVPN: [(Runner.openVPN, "openvpn")]
@@ -45,72 +52,31 @@ extension Runner {
         for (program, package) in programs where access(program, X_OK) != 0 {
             throw BusError(PvDBusAPI.ErrorName.failed, "\(program) is missing: install Debian's \(package) package")
         }
-        if vpn.client == .openConnect {
-            for key in ["certificate"] + OpenConnectSettings.secretKeys {
-                guard let path = vpn.options[key] else { continue }
-                do {
-                    guard try HostFiles.readOwnFile(path, limit: OpenVPNConfiguration.maximumBytes, secret: key != "certificate") != nil else {
-                        throw refuse("\(key) \(path) does not exist")
-                    }
-                } catch let error as SystemError {
-                    throw refuse("\(key): \(error.description)")
-                } catch {
-                    throw refuse("\(error)")
-                }
-            }
-            return
-        }
-        guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
-        if vpn.client == .command {
-            // A program run as root: root's, writable by nobody else, executable.
-            do {
-                guard try HostFiles.readOwnFile(vpn.config, limit: 64 << 20) != nil else { throw refuse("no such program") }
-            } catch let error as SystemError {
-                throw refuse(error.reason)
-            } catch {
-                throw refuse("\(error)")
-            }
-            guard access(vpn.config, X_OK) == 0 else { throw refuse("not executable") }
-            return
-        }
-        let bytes: [UInt8]
-        do {
-            guard let read = try HostFiles.readOwnFile(vpn.config, limit: OpenVPNConfiguration.maximumBytes, secret: vpn.client == .wireGuard) else {
-                throw refuse("no such file")
-            }
-            bytes = read
-        } catch let error as SystemError {
-            throw refuse(error.reason)
-        } catch {
-            throw refuse("\(error)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw refuse("not text (UTF-8)") }
         switch vpn.client {
+        case .openConnect:
+            for key in ["certificate"] + OpenConnectSettings.secretKeys {
+                if let path = vpn.options[key] { _ = try read(path, "\(key) \(path)", secret: key != "certificate") }
+            }
+        case .command:
+            // A program run as root: root's, writable by nobody else, executable.
+            guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
+            _ = try read(vpn.config, "the program", secret: false, limit: 64 << 20)
+            guard access(vpn.config, X_OK) == 0 else { throw refuse("not executable") }
+        case .wireGuard:
+            guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
+            let text = String(decoding: try read(vpn.config, "the file", secret: true), as: UTF8.self)
+            do { _ = try WireGuardConfiguration(text).tunnelSettings(device: "check") } catch { throw refuse(error.description) }
         case .openVPN:
+            guard vpn.config.hasPrefix("/") else { throw refuse("not an absolute path") }
+            let text = String(decoding: try read(vpn.config, "the file", secret: false), as: UTF8.self)
             let summary: OpenVPNConfiguration.Summary
             do { summary = try OpenVPNConfiguration.check(text) } catch { throw refuse(error.description) }
-            if summary.holdsSecrets {
-                do { _ = try HostFiles.readOwnFile(vpn.config, limit: OpenVPNConfiguration.maximumBytes, secret: true) } catch {
-                    throw refuse(error.reason)
-                }
-            }
+            if summary.holdsSecrets { _ = try read(vpn.config, "the file, which holds keys,", secret: true) }
             let directory = String(vpn.config[..<vpn.config.lastIndex(of: "/")!])
             for file in summary.secretFiles {
                 let path = file.hasPrefix("/") ? file : "\(directory)/\(file)"
-                do {
-                    guard try HostFiles.readOwnFile(path, limit: OpenVPNConfiguration.maximumBytes, secret: true) != nil else {
-                        throw refuse("\(path), which it names, does not exist")
-                    }
-                } catch let error as SystemError {
-                    throw refuse("\(path), which it names: \(error.reason)")
-                } catch {
-                    throw refuse("\(error)")
-                }
+                _ = try read(path, "\(path), which it names,", secret: true)
             }
-        case .wireGuard:
-            do { _ = try WireGuardConfiguration(text).tunnelSettings(device: "check") } catch { throw refuse(error.description) }
-        case .openConnect, .command:
-            break
         }
     }
 

@@ -136,8 +136,8 @@ enum VPNHelper {
         }
         let scratch = "\(directory)/wireguard-\(name).conf"
         do {
-            try HostFiles.writeAtomically(directory: directory, name: "wireguard-\(name).conf", contents: configuration.wgConfig)
-            chmod(scratch, 0o600)
+            // The private key: root's alone from the first byte.
+            try HostFiles.writeAtomically(directory: directory, name: "wireguard-\(name).conf", contents: configuration.wgConfig, mode: 0o600)
         } catch {
             stop("\(error)")
         }

@@ -42,7 +42,7 @@ struct DeclarativeStateTests {
         ("domains: [{name: ../x, uplink: eth0}]", "domains[0].name: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
         ("domains: [{name: a, uplink: eth0}]\nnamespaces: [a]", "namespaces[0]: a is declared twice"),
         ("tunnels: []", "tunnels: unknown key; known: domains, namespaces, vpns"),
-        ("vpns: [{name: v}]", "vpns[0]: a VPN domain needs \"name\" and one of \"openvpn\", \"wireguard\", \"openconnect\""),
+        ("vpns: [{name: v}]", "vpns[0]: a VPN domain needs \"name\" and one of \"openvpn\", \"wireguard\", \"openconnect\", \"command\""),
         ("vpns: [{name: v, openvpn: corp.ovpn}]", "vpns[0].openvpn: must be an absolute path"),
         ("vpns: [{name: v, openvpn: /a}]\nnamespaces: [v]", "namespaces[0]: v is declared twice"),
     ])
