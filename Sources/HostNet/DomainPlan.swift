@@ -159,6 +159,17 @@ enum DomainPlan {
             .map { (Sysctl.ipv6($0.key, "accept_ra"), "2") }
     }
 
+    /// A domain namespace's `net.ipv4.ping_group_range`: the host's, or
+    /// where the host's is closed ("1 0", the kernel's default, which a new
+    /// namespace also gets) the range systemd opens on desktops. Outside,
+    /// ping works with its file capability; inside a domain no_new_privs
+    /// stops that, so ICMP echo sockets are how users ping there.
+    static func pingGroupRange(host: String) -> String {
+        let bounds = host.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt32($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { return "0 2147483647" }
+        return "\(bounds[0]) \(bounds[1])"
+    }
+
     /// The sysctl writes that change something, each with its old value.
     static func sysctlWrites(_ settings: [(String, String)], current: [String: String]) -> [(key: String, old: String, new: String)] {
         settings.compactMap { key, value in

@@ -47,11 +47,13 @@ extension KernelHostNet {
         guard !Namespaces.exists(name) else {
             throw SystemError(step: "create namespace", object: Paths.namespace(name), reason: "it exists already", code: EEXIST)
         }
+        let ping = KernelHostNet.domainPingGroupRange()
         try Namespaces.create(name)
         do {
             let fd = try Namespaces.openDescriptor(name)
             defer { close(fd) }
             try Namespaces.run(in: fd, name: name) { () throws(SystemError) in
+                try KernelHostNet.setPingGroupRange(ping)
                 try NetlinkSocket(namespace: name).setLink("lo", up: true)
             }
         } catch {
@@ -70,5 +72,19 @@ extension KernelHostNet {
     /// A descriptor of /run/netns/NAME (close-on-exec), to hand to a client.
     public static func openNamespace(_ name: String) throws(SystemError) -> Int32 {
         try Namespaces.openDescriptor(name)
+    }
+
+    /// The ping range a domain namespace gets (``DomainPlan/pingGroupRange(host:)``),
+    /// read from this (the host's) namespace.
+    static func domainPingGroupRange() -> String {
+        DomainPlan.pingGroupRange(host: (try? Sysctl.read(KernelHostNet.pingGroupRangeKey)) ?? "")
+    }
+
+    static let pingGroupRangeKey = "/proc/sys/net/ipv4/ping_group_range"
+
+    /// Sets `range` in the namespace the calling thread is in, when it differs.
+    static func setPingGroupRange(_ range: String) throws(SystemError) {
+        let current = ((try? Sysctl.read(pingGroupRangeKey)) ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        if current != range { try Sysctl.write(pingGroupRangeKey, range) }
     }
 }

@@ -42,7 +42,9 @@ extension KernelHostNet {
                 undo: { () throws(SystemError) in try Namespaces.delete(namespace) })
             let fd = try Namespaces.openDescriptor(namespace)
             defer { close(fd) }
+            let ping = KernelHostNet.domainPingGroupRange()
             try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in
+                try KernelHostNet.setPingGroupRange(ping)
                 for key in ["all", "default"] { try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0") }
                 try NetlinkSocket(namespace: namespace).setLink("lo", up: true)
             }

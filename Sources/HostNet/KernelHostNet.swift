@@ -129,7 +129,9 @@ public final class KernelHostNet: HostNetworking {
         }
         let namespaceFD = try Namespaces.openDescriptor(namespace)
         defer { close(namespaceFD) }
+        let ping = KernelHostNet.domainPingGroupRange()
         let inside = try Namespaces.run(in: namespaceFD, name: namespace) { () throws(SystemError) -> NetlinkSocket in
+            try KernelHostNet.setPingGroupRange(ping)
             for key in ["all", "default"] {
                 try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0")
                 try Sysctl.write(Sysctl.ipv6(key, "addr_gen_mode"), "1")

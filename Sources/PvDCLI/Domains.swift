@@ -232,11 +232,12 @@ struct Add: DaemonCommand {
 }
 
 struct Remove: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Remove a static domain or namespace (as root).")
+    static let configuration = CommandConfiguration(abstract: "Remove a static, VPN or namespace domain (as root).")
     @Argument(help: "The domain's full name.") var name: String
 
     func run(with client: PvDClient) throws(BusError) {
         _ = try client.manager(.removeDomain, [.string(name)])
+        printLine("removed \(name)")
     }
 }
 
@@ -253,12 +254,28 @@ struct Monitor: DaemonCommand {
                         JSONMember("arguments", .array(arguments.map(jsonValue))),
                     ]).serialized)
             } else if member == "PropertiesChanged", let name = PvDBusAPI.domainName(ofPath: path) {
-                printLine("changed  \(name)")
+                // What changed, in the domain's own words: its state and why.
+                let properties = Dictionary((try? client.properties(of: path)) ?? [], uniquingKeysWith: { first, _ in first })
+                let state = properties[PvDBusAPI.Property.state.rawValue].map(text) ?? "-"
+                let reason = properties[PvDBusAPI.Property.stateReason.rawValue].map(text) ?? "-"
+                printLine("\(Monitor.now())  changed  \(name)  \(state): \(reason)")
             } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
-                printLine("\(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added" : "removed")    \(name)")
+                printLine("\(Monitor.now())  \(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added  " : "removed")  \(name)")
             }
             return true
         }
+    }
+}
+
+extension Monitor {
+    /// The local time, `HH:MM:SS`.
+    static func now() -> String {
+        var clock = time(nil)
+        var parts = tm()
+        localtime_r(&clock, &parts)
+        var buffer = [CChar](repeating: 0, count: 16)
+        strftime(&buffer, buffer.count, "%H:%M:%S", &parts)
+        return String(cBuffer: buffer)
     }
 }
 

@@ -11,20 +11,34 @@ struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a command inside a domain, as the calling user.",
         discussion: """
-            Works for root, through sudo (CMD runs as the user who ran sudo unless --as-root), and for other users \
-            when pvd has the file capability scripts/install gives it and pvdd.yaml's access section lets them \
-            use the domain.
+            Works for root, through sudo (CMD runs as the user who ran sudo, with their HOME, USER, LOGNAME and \
+            SHELL, unless --as-root), and for other users when pvd has the file capability scripts/install gives \
+            it and pvdd.yaml's access section lets them use the domain. Without CMD, your shell. A browser pvd \
+            knows (Firefox, Chromium, Chrome) gets a profile of its own for the domain, so that it does not hand \
+            the page to an instance running outside; add others in ~/.config/pvd/browsers.
             """)
 
     @Flag(help: "Under sudo, keep running as root.") var asRoot = false
+    @Flag(name: [.customLong("quiet"), .customShort("q")], help: "No note about the program running outside the domain.") var quiet = false
     @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).") var command: [String] = []
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --); none: your shell.") var command: [String] = []
 
     func run() throws {
         var command = command
+        var asRoot = asRoot
+        var quiet = quiet
+        // pvd exec's own options may also follow NAME; anything else before -- is a mistake worth a hint.
+        while let word = command.first, word.hasPrefix("-"), word != "--" {
+            switch word {
+            case "--as-root": asRoot = true
+            case "--quiet", "-q": quiet = true
+            default:
+                throw ValidationError("\(word) is not an option of pvd exec; the command goes after --: pvd exec \(name) -- CMD \(word) …")
+            }
+            command.removeFirst()
+        }
         if command.first == "--" { command.removeFirst() }
-        guard !command.isEmpty else { throw ValidationError("no command to run: pvd exec NAME -- CMD…") }
-        ExecRequest(asRoot: asRoot, name: name, command: command).runHere()
+        ExecRequest(asRoot: asRoot, quiet: quiet, name: name, command: command).runHere()
     }
 }
 
@@ -32,7 +46,11 @@ extension ExecRequest {
     /// Runs the request in this program as root (with the user database it
     /// links, for sudo); for anyone else, hands it to `pvd`.
     func runHere() -> Never {
-        if getuid() == 0 { run(lookingUpUsersWith: { UserAccount(uid: $0).map { ($0.gid, $0.groupIDs()) } }) }
+        if getuid() == 0 {
+            run(lookingUpUsersWith: { uid in
+                UserAccount(uid: uid).map { ExecRequest.User(name: $0.name, gid: $0.gid, groups: $0.groupIDs(), home: $0.home, shell: $0.shell) }
+            })
+        }
         Programs.exec(beside: "pvd", argv: ["pvd", "exec"] + arguments)
     }
 }

@@ -1,6 +1,7 @@
 // pvd-cli: the command line behind `pvd`, which hands it every command but
 // the `pvd exec` it runs itself (see Sources/pvd/main.swift).
 import ArgumentParser
+import PvDCore
 import PvDExec
 
 /// `pvd`: the command line of the provisioning-domain manager.
@@ -8,6 +9,7 @@ struct PvD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pvd",
         abstract: "Provisioning domains as network namespaces.",
+        version: PvDVersion.string,
         subcommands: [List.self, Show.self, Status.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, Reload.self, RA.self])
 }
 

@@ -17,29 +17,47 @@ public var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
 /// are per thread, change.
 public struct ExecRequest: Equatable {
     public var asRoot = false
+    /// No note about the program running outside the domain.
+    public var quiet = false
     public var name: String
+    /// The command; empty: the user's shell.
     public var command: [String]
 
-    public init(asRoot: Bool, name: String, command: [String]) {
+    public init(asRoot: Bool, quiet: Bool = false, name: String, command: [String]) {
         self.asRoot = asRoot
+        self.quiet = quiet
         self.name = name
         self.command = command
     }
 
-    /// `[--as-root] NAME [--] CMD…`; nil for anything else.
+    /// `[OPTIONS] NAME [OPTIONS] [--] [CMD…]` with the options `--as-root`
+    /// and `--quiet` (`-q`), before or after NAME; nil for anything else
+    /// (pvd-cli then says what is wrong).
     public static func parse(_ arguments: [String]) -> ExecRequest? {
         var rest = arguments[...]
-        let asRoot = rest.first == "--as-root"
-        if asRoot { rest = rest.dropFirst() }
-        guard let name = rest.first, !name.hasPrefix("-") else { return nil }
+        var request = ExecRequest(asRoot: false, name: "", command: [])
+        func takeOptions() -> Bool {
+            while let word = rest.first, word.hasPrefix("-"), word != "--" {
+                switch word {
+                case "--as-root": request.asRoot = true
+                case "--quiet", "-q": request.quiet = true
+                default: return false
+                }
+                rest = rest.dropFirst()
+            }
+            return true
+        }
+        guard takeOptions(), let name = rest.first, !name.hasPrefix("-") else { return nil }
         rest = rest.dropFirst()
-        if rest.first == "--" { rest = rest.dropFirst() } else if rest.first?.hasPrefix("-") == true { return nil }
-        guard !rest.isEmpty else { return nil }
-        return ExecRequest(asRoot: asRoot, name: name, command: Array(rest))
+        guard takeOptions() else { return nil }
+        if rest.first == "--" { rest = rest.dropFirst() }
+        request.name = name
+        request.command = Array(rest)
+        return request
     }
 
     /// The request as `pvd exec` arguments (after `exec`), the form ``parse(_:)`` reads.
-    public var arguments: [String] { (asRoot ? ["--as-root"] : []) + [name, "--"] + command }
+    public var arguments: [String] { (asRoot ? ["--as-root"] : []) + (quiet ? ["--quiet"] : []) + [name, "--"] + command }
 
     /// Whether CMD runs as a user other than the caller, whose groups only
     /// the user database knows: root acting for the user behind sudo.
@@ -50,9 +68,26 @@ public struct ExecRequest: Equatable {
 
     private static var sudoUID: uid_t? { getenv("SUDO_UID").flatMap { uid_t(String(cString: $0)) } }
 
-    /// The primary group and all groups of a uid, from the user database,
-    /// which the static `pvd` does not link (its modules are shared libraries).
-    public typealias UserLookup = (uid_t) -> (gid: gid_t, groups: [gid_t])?
+    /// A uid's account in the user database, which the static `pvd` does
+    /// not link (its modules are shared libraries).
+    public typealias UserLookup = (uid_t) -> User?
+
+    /// What `pvd exec` needs of an account: its groups, and what `sudo -i`
+    /// would set in the environment.
+    public struct User: Equatable, Sendable {
+        public var name: String
+        public var gid: gid_t
+        public var groups: [gid_t]
+        public var home: String
+        public var shell: String
+        public init(name: String, gid: gid_t, groups: [gid_t], home: String, shell: String) {
+            self.name = name
+            self.gid = gid
+            self.groups = groups
+            self.home = home
+            self.shell = shell
+        }
+    }
 
     /// Enters the domain and execs the command; returns only by exiting.
     /// `lookUpUser` is needed when ``needsUserDatabase``.
@@ -71,14 +106,14 @@ public struct ExecRequest: Equatable {
         case root
         /// The caller, with the groups the caller has.
         case caller
-        /// The user behind sudo, with the groups the user database gives.
-        case sudoUser(uid: uid_t, gid: gid_t, groups: [gid_t])
+        /// The user behind sudo, as the user database has them.
+        case sudoUser(uid: uid_t, User)
 
         var uid: uid_t {
             switch self {
             case .root: 0
             case .caller: getuid()
-            case .sudoUser(let uid, _, _): uid
+            case .sudoUser(let uid, _): uid
             }
         }
     }
@@ -90,14 +125,14 @@ public struct ExecRequest: Equatable {
         if needsUserDatabase, let uid = Self.sudoUID {
             guard let lookUpUser else { throw ExecFailure("this program cannot read the user database; run pvd-cli exec", status: 1) }
             guard let user = lookUpUser(uid) else { throw ExecFailure("uid \(uid) has no entry in the user database", status: 1) }
-            return .sudoUser(uid: uid, gid: user.gid, groups: user.groups)
+            return .sudoUser(uid: uid, user)
         }
         return getuid() == 0 ? .root : .caller
     }
 
     /// Asks pvdd for the domain: a descriptor of its network namespace (after
     /// pvdd's access check) and the namespace's name under /run/netns.
-    private func openDomain(trusted: Bool) throws(ExecFailure) -> (fd: Int32, namespace: String) {
+    private func openDomain(trusted: Bool) throws(ExecFailure) -> (fd: Int32, domain: String, namespace: String) {
         // Privileged: the bus at its fixed address, never one from the environment.
         let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
         let bus: BusCallConnection
@@ -112,14 +147,14 @@ public struct ExecRequest: Equatable {
                     arguments: [.string(name)]))
             let reply = try bus.reply(to: serial)
             guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], index >= 0, Int(index) < reply.descriptors.count,
-                let namespace = reply.values[2].text
+                let domain = reply.values[1].text, let namespace = reply.values[2].text
             else {
                 for descriptor in reply.descriptors { close(descriptor) }
                 throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
             }
             let fd = reply.descriptors[Int(index)]
             for descriptor in reply.descriptors where descriptor != fd { close(descriptor) }
-            return (fd, namespace)
+            return (fd, domain, namespace)
         } catch {
             throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
         }
@@ -132,6 +167,11 @@ public struct ExecRequest: Equatable {
     private func enterAndExec(_ lookUpUser: UserLookup?) throws(ExecFailure) -> Never {
         let trusted = isTrustedCaller
         let target = try target(trusted: trusted, lookUpUser)
+        // No command: the user's shell, as `sudo -i` or `machinectl shell` would start.
+        var command = command
+        if command.isEmpty {
+            if case .sudoUser(_, let user) = target { command = [user.shell] } else { command = [getenv("SHELL").map { String(cString: $0) } ?? "/bin/sh"] }
+        }
         let program = command[0]
         let programName = program.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(program[program.utf8.index(after: $0)...]) } ?? program
 
@@ -141,9 +181,9 @@ public struct ExecRequest: Equatable {
         do throws(SystemError) { try DomainEntry.privateMounts() } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }
-        let search = Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) }
+        let search = quiet ? nil : Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) }
 
-        let (fd, namespace) = try openDomain(trusted: trusted)
+        let (fd, domain, namespace) = try openDomain(trusted: trusted)
         let elsewhere: String?
         do throws(SystemError) {
             try DomainEntry.enter(namespace: fd, named: namespace)
@@ -152,16 +192,26 @@ public struct ExecRequest: Equatable {
             switch target {
             case .root: break
             case .caller: try DomainEntry.become(uid: getuid(), gid: getgid(), groups: .kept)
-            case .sudoUser(let uid, let gid, let groups): try DomainEntry.become(uid: uid, gid: gid, groups: .set(groups))
+            case .sudoUser(let uid, let user):
+                try DomainEntry.become(uid: uid, gid: user.gid, groups: .set(user.groups))
+                // The user's own environment, as `sudo -i` or `runuser` gives it.
+                for (key, value) in [("HOME", user.home), ("USER", user.name), ("LOGNAME", user.name), ("SHELL", user.shell)] { setenv(key, value, 1) }
             }
         } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }
-        if let pid = elsewhere {
+        // A browser gets a profile of its own for the domain: with the user's
+        // usual one it would hand the page to an instance running outside.
+        let home = getenv("HOME").map { String(cString: $0) } ?? ""
+        if let profile = BrowserProfile(command: command, domain: domain, home: home) {
+            do throws(SystemError) { try profile.makeDirectory() } catch { throw ExecFailure("\(error)", status: 1) }
+            command = profile.command
+            if !quiet { printError("\(programName) uses its own profile for domain \(domain): \(profile.directory)") }
+        } else if let pid = elsewhere {
             // Programs such as browsers hand a new request to an instance already running elsewhere.
             printError(
                 "note: \(programName) is already running outside this domain (pid \(pid)); "
-                    + "it may take this request over. Start it with its own profile (for Firefox: --no-remote -P) to keep it inside.")
+                    + "it may take this request over (pvd exec --quiet leaves this note out)")
         }
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)

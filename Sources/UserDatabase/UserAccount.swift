@@ -6,6 +6,9 @@ public struct UserAccount: Equatable, Sendable {
     public var uid: uid_t
     /// The primary group.
     public var gid: gid_t
+    public var home: String
+    /// The login shell (/bin/sh when the database names none).
+    public var shell: String
 
     /// The account of `uid`; nil when the database has none.
     public init?(uid: uid_t) {
@@ -16,6 +19,9 @@ public struct UserAccount: Equatable, Sendable {
         name = String(cString: entry.pw_name)
         self.uid = uid
         gid = entry.pw_gid
+        home = String(cString: entry.pw_dir)
+        let shell = String(cString: entry.pw_shell)
+        self.shell = shell.isEmpty ? "/bin/sh" : shell
     }
 
     /// The ids of the groups the account is in, the primary one included.

@@ -120,6 +120,7 @@ enum VPNHelper {
         } catch {
             fail("\(path): \(error)")
         }
+        stopLeftover(device)
         var userspace: pid_t?
         if !KernelHostNet.hasWireGuardModule || run("/sbin/ip", ["link", "add", device, "type", "wireguard"], scratch: directory) != 0 {
             log("pvdd wireguard-up: no kernel WireGuard; starting \(Runner.wireGuardGo)\n")
@@ -163,6 +164,19 @@ enum VPNHelper {
                     fail("\(Runner.wireGuardGo) ended (status \(exitStatus))")
                 }
             }
+        }
+    }
+
+    /// A wireguard-go left by a helper that was killed (it outlives its
+    /// parent) still holds the domain's device: it is stopped first, so the
+    /// new one can make the device again.
+    static func stopLeftover(_ device: String) {
+        let wanted = "\(Runner.wireGuardGo)\0-f\0\(device)\0"
+        for _ in 0..<3 {
+            guard let pid = ProcessTable.first(where: { _, pid in HostFiles.read("/proc/\(pid)/cmdline") == wanted }), let number = pid_t(pid) else { return }
+            log("pvdd wireguard-up: stopping a wireguard-go left for \(device) (pid \(pid))\n")
+            kill(number, SIGTERM)
+            if !waitFor(seconds: 2, { kill(number, 0) != 0 }) { kill(number, SIGKILL) }
         }
     }
 

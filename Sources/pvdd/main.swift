@@ -13,7 +13,8 @@ struct Daemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pvdd",
         abstract: "Turn every provisioning domain learnt from Router Advertisements into a network namespace.",
-        discussion: "Settings come from the configuration file; the options below override it.")
+        discussion: "Settings come from the configuration file; the options below override it.",
+        version: PvDVersion.string)
 
     static let defaultConfigFile = "/etc/pvd/pvdd.yaml"
 

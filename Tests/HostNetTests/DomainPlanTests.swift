@@ -100,3 +100,12 @@ struct DomainPlanTests {
         #expect(writes.map { "\($0.key) \($0.old)->\($0.new)" } == ["x 0->1", "z 1->2"])
     }
 }
+
+struct PingGroupRangeTests {
+    @Test func aDomainOpensICMPEchoAsTheHostDoesOrAsSystemdDoes() {
+        #expect(DomainPlan.pingGroupRange(host: "0\t2147483647\n") == "0 2147483647")
+        #expect(DomainPlan.pingGroupRange(host: "100\t200\n") == "100 200")
+        #expect(DomainPlan.pingGroupRange(host: "1\t0\n") == "0 2147483647", "the kernel's closed default")
+        #expect(DomainPlan.pingGroupRange(host: "") == "0 2147483647")
+    }
+}

@@ -6,7 +6,10 @@
 # The user cannot use pvd exec to become root, to mount, or to enter a
 # namespace pvdd did not hand out, and a bus address in the environment is
 # ignored. Exit status and signals pass through; root and sudo work; a
-# program already running outside is pointed out.
+# program already running outside is pointed out (not with --quiet). For
+# desktops: ping works for users inside, no command means the user's shell,
+# sudo gives the user's HOME, USER, LOGNAME and SHELL, and a browser gets a
+# profile of its own for the domain.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,3 +94,35 @@ setpriv --reuid=nobody --regid=nogroup --init-groups sleep 30 &
 LAB_PIDS+=("$!")
 sleep 0.2
 inside sleep 0 2>&1 | grep -q "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
+inside --quiet sleep 0 2>&1 | grep -q "note:" && fail "--quiet did not leave the note out"
+as_nobody "$caps" exec corp --quiet -- true 2>&1 | grep -q "." && fail "options after the name were not taken"
+answer=$("$PVD" exec corp --verbose id 2>&1) && fail "an unknown option was taken: $answer"
+grep -q "the command goes after --" <<<"$answer" || fail "no hint for an option after the name: $answer"
+
+# Desktop use: ping works inside for users (ICMP echo sockets; no_new_privs stops ping's capability).
+ns_range=$(ip netns exec "pvd-corp.example.com" cat /proc/sys/net/ipv4/ping_group_range | tr '\t' ' ')
+[ "$ns_range" != "1 0" ] || fail "the domain's ping_group_range is closed"
+inside ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null || fail "a user cannot ping inside the domain"
+# No command: the user's shell.
+[ "$(echo 'id -un; echo "$0"' | SHELL=/bin/sh as_nobody "$caps" exec corp 2>/dev/null | tr '\n' ' ')" = "nobody /bin/sh " ] \
+    || fail "pvd exec without a command: $(echo 'id -un' | SHELL=/bin/sh as_nobody "$caps" exec corp 2>&1)"
+# Under sudo the program gets the user's HOME, USER, LOGNAME and SHELL; the session's variables reach it.
+env_inside=$(SUDO_UID=65534 SUDO_GID=65534 HOME=/root USER=root LOGNAME=root DISPLAY=:7 XDG_RUNTIME_DIR=/run/user/65534 "$PVD" exec corp -- env)
+for want in "HOME=$(getent passwd nobody | cut -d: -f6)" "USER=nobody" "LOGNAME=nobody" "SHELL=$(getent passwd nobody | cut -d: -f7)" \
+    "DISPLAY=:7" "XDG_RUNTIME_DIR=/run/user/65534"; do
+    grep -qx "$want" <<<"$env_inside" || fail "under sudo, no $want inside: $env_inside"
+done
+# A browser gets a profile of its own for the domain (here a stand-in firefox that prints what it was given).
+mkdir -p "$LAB_DIR/bin" "$LAB_DIR/home"
+chown nobody "$LAB_DIR/home"
+chmod 755 "$LAB_DIR"
+printf '#!/bin/sh\necho "$@"\n' >"$LAB_DIR/bin/firefox"
+chmod 755 "$LAB_DIR/bin" "$LAB_DIR/bin/firefox"
+given=$(HOME=$LAB_DIR/home PATH="$LAB_DIR/bin:$PATH" as_nobody "$caps" exec corp -- firefox https://intranet.corp.test 2>"$LAB_DIR/firefox.err")
+[ "$given" = "--profile $LAB_DIR/home/.local/share/pvd/profiles/corp.example.com/firefox https://intranet.corp.test" ] \
+    || fail "firefox was given: $given"
+[ -d "$LAB_DIR/home/.local/share/pvd/profiles/corp.example.com/firefox" ] && [ "$(stat -c %U:%a "$LAB_DIR/home/.local/share/pvd/profiles/corp.example.com/firefox")" = nobody:700 ] \
+    || fail "the profile directory: $(ls -la "$LAB_DIR/home/.local/share/pvd/profiles/corp.example.com" 2>&1)"
+grep -q "firefox uses its own profile for domain corp.example.com" "$LAB_DIR/firefox.err" || fail "no word about the profile: $(cat "$LAB_DIR/firefox.err")"
+[ "$(HOME=$LAB_DIR/home PATH="$LAB_DIR/bin:$PATH" as_nobody "$caps" exec corp -- firefox -P work 2>/dev/null)" = "-P work" ] \
+    || fail "a profile the user chose was changed"

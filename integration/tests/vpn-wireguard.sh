@@ -7,7 +7,7 @@
 # the tunnel while the peer is down, and it comes back by itself. Beside it
 # an OpenVPN domain (static key) and an implicit PvD domain from radvd on a
 # second uplink: each program reaches only its own network. RemoveDomain and
-# SIGTERM leave the host as it was.
+# SIGTERM leave the host as it was; a killed helper is replaced.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 P=$LAB_PREFIX
@@ -142,6 +142,13 @@ lab_stop "$capture"
 start_peer
 back() { reach "$wgname" 203.0.113.1; }
 lab_wait 20 back || fail "the WireGuard domain did not come back: $(state "$wgname" StateReason)"
+
+# The helper is killed (its wireguard-go outlives it): pvdd starts it again, and it takes the device over.
+helper=$(pgrep -f "wireguard-up $wgname")
+kill -9 "$helper"
+again() { local now; now=$(pgrep -f "wireguard-up $wgname") && [ "$now" != "$helper" ] && wg_up && reach "$wgname" 203.0.113.1; }
+lab_wait 30 again || fail "no new helper after the first was killed: $(state "$wgname" StateReason) $(tail -5 "$LAB_DIR/state/wireguard-$wgname.log")"
+[ "$(pgrep -fc "wireguard-go -f pvt")" = 1 ] || fail "not one wireguard-go for the domain: $(pgrep -fa wireguard-go)"
 
 call RemoveDomain s "$wgname" >/dev/null
 call RemoveDomain s "$ovname" >/dev/null
