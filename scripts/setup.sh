@@ -13,9 +13,11 @@ PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguar
 # ping for reachability, openssl for the test CA of the HTTPS server; a
 # private system bus (dbus-daemon) and clients that are not pvd's own
 # (busctl from systemd, gdbus, dbus-send and dbus-monitor); setcap and
-# getpcaps for pvd exec's file capabilities; ocserv as the OpenConnect server.
+# getpcaps for pvd exec's file capabilities; ocserv as the OpenConnect server;
+# Xvfb, weston, their clients and Firefox ESR for pvd exec on a desktop.
 PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl
-                  dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv)
+                  dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv
+                  xvfb x11-utils weston wayland-utils firefox-esr)
 
 die() {
     echo "$(basename "$0"): $*" >&2

@@ -58,6 +58,7 @@ public enum PvDBusAPI {
         case openDomain = "OpenDomain"
         case addNetworkNamespace = "AddNetworkNamespace"
         case reload = "Reload"
+        case listPrograms = "ListPrograms"
     }
 
     /// The manager's signals.
@@ -115,6 +116,7 @@ public enum PvDBusAPI {
                 .init(method.rawValue, in: [("name", "s")], out: [("namespace", "h"), ("domain", "s"), ("namespace_name", "s")])
             case .addNetworkNamespace: .init(method.rawValue, in: [("name", "s")], out: [("namespace", "o")])
             case .reload: .init(method.rawValue)
+            case .listPrograms: .init(method.rawValue, in: [("name", "s")], out: [("programs", "a(suss)")])
             }
         },
         signals: Signal.allCases.map { .init($0.rawValue, [("name", "s"), ("domain", "o")]) })

@@ -50,6 +50,27 @@ public enum HostFiles {
         return String(decoding: readAll(fd, limit: .max), as: UTF8.self)
     }
 
+    /// The first `bytes` of a file as text, or nil when it cannot be read.
+    public static func readHead(_ path: String, bytes: Int) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return String(decoding: readAll(fd, limit: bytes).prefix(bytes), as: UTF8.self)
+    }
+
+    /// The last `bytes` of a file as text (a log that grows for ever is never
+    /// read whole), or nil when it cannot be read (a symlink is not followed).
+    public static func readTail(_ path: String, bytes: Int) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: bytes)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, bytes, max(0, Int(info.st_size) - bytes)) }
+        return count < 0 ? nil : String(decoding: buffer.prefix(count), as: UTF8.self)
+    }
+
     /// The bytes of a file only this process's user may have written: a
     /// regular file (not a symlink) owned by the effective user, writable by
     /// no group or other user, of at most `limit` bytes; a `secret` (a key, a

@@ -34,6 +34,26 @@ public enum ProcessTable {
         return found
     }
 
+    /// The processes running in the network namespaces named in `namespaces`
+    /// (by the inode of their file under /run/netns): each with its
+    /// namespace's name, pid, owner and command line (at most 512 bytes).
+    /// Zombies and processes that end meanwhile are left out.
+    public static func processes(inNamespaces namespaces: [ino_t: String]) -> [(namespace: String, pid: Int32, uid: uid_t, command: String)] {
+        var found: [(namespace: String, pid: Int32, uid: uid_t, command: String)] = []
+        _ = first { proc, pid in
+            var network = stat()
+            guard fstatat(proc, "\(pid)/ns/net", &network, 0) == 0, let namespace = namespaces[network.st_ino], let number = Int32(pid) else { return false }
+            var owner = stat()
+            guard fstatat(proc, pid, &owner, 0) == 0, let cmdline = HostFiles.readHead("/proc/\(pid)/cmdline", bytes: 512), !cmdline.isEmpty else {
+                return false
+            }
+            let command = cmdline.split(separator: "\0").joined(separator: " ")
+            found.append((namespace, number, owner.st_uid, command))
+            return false
+        }
+        return found.sorted { ($0.namespace, $0.pid) < ($1.namespace, $1.pid) }
+    }
+
     /// Whether the process `pid` is alive and runs in another network
     /// namespace than the one open at `fd` (a process that has exited meanwhile is not).
     public static func process(_ pid: String, isOutsideNamespace fd: Int32) -> Bool {

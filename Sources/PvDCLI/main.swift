@@ -10,7 +10,9 @@ struct PvD: ParsableCommand {
         commandName: "pvd",
         abstract: "Provisioning domains as network namespaces.",
         version: PvDVersion.string,
-        subcommands: [List.self, Show.self, Status.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, Reload.self, RA.self])
+        subcommands: [
+            List.self, Show.self, Status.self, ProcessList.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, Reload.self, RA.self,
+        ])
 }
 
 /// `pvd ra …`: Router Advertisement tools that need no daemon.

@@ -175,6 +175,18 @@ final class DaemonBus: BusObjectHandler {
             }
             try runner.addBareNamespace(try validName(name))
             return [.objectPath(PvDBusAPI.path(ofDomain: name))]
+        case .listPrograms:
+            // Everyone may ask; a user sees their own programs, root everyone's.
+            guard let query = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ListPrograms takes a domain's name, or \"\"") }
+            let uid = try caller.uid()
+            let names = query.isEmpty ? runner.domainNames() : [try resolve(arguments)]
+            return [
+                .array(
+                    elementSignature: "(suss)",
+                    runner.programs(in: names).filter { uid == 0 || $0.uid == uid }.map {
+                        .structure([.string($0.domain), .uint32(UInt32(bitPattern: $0.pid)), .string($0.user), .string($0.command)])
+                    })
+            ]
         }
     }
 

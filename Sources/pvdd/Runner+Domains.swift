@@ -1,8 +1,10 @@
 import BusWire
 import Glibc
+import LinuxSystem
 import PvDConfig
 import PvDCore
 import PvDWire
+import UserDatabase
 
 /// The domains the D-Bus API shows and changes, all kept by the catalog:
 /// learnt ones, static ones (AddDomain, files, `pvd apply`), VPN domains and
@@ -19,6 +21,7 @@ extension Runner {
         if kind == .vpn {
             let status = tunnelStatus(of: name)  // read first: the catalog is not read while it is written
             catalog.vpns[name]?.tunnel = status
+            if status?.phase == .connected { catalog.vpns[name]?.failure = nil }  // a client that failed before has connected since
         }
         guard let state = catalog.state(of: name, at: now) else { return nil }
         var view = DomainView(
@@ -44,6 +47,20 @@ extension Runner {
             view.tunnelSearch = tunnel.searchDomains
         }
         return view
+    }
+
+    /// The programs running in the domains `names` (pvd ps): one pass over /proc.
+    func programs(in names: [String]) -> [(domain: String, pid: Int32, uid: uid_t, user: String, command: String)] {
+        var namespaces: [ino_t: String] = [:]
+        for name in names {
+            let namespace = catalog.kind(of: name) == .namespace ? name : DomainNaming.namespace(ofDomain: name)
+            var file = stat()
+            if stat(Paths.namespace(namespace), &file) == 0 { namespaces[file.st_ino] = name }
+        }
+        guard !namespaces.isEmpty else { return [] }
+        return ProcessTable.processes(inNamespaces: namespaces).map {
+            ($0.namespace, $0.pid, $0.uid, UserAccount(uid: $0.uid)?.name ?? String($0.uid), $0.command)
+        }
     }
 
     /// AddDomain: a static domain from its settings, made at once.

@@ -160,8 +160,8 @@ extension Runner {
     /// The client's last complaint in its log: OpenVPN's "Options error" or
     /// last "ERROR" line, or the helper's last line; nil when there is none.
     static func lastComplaint(inLog path: String) -> String? {
-        guard let text = HostFiles.read(path) else { return nil }
-        let lines = text.suffix(8192).split(separator: "\n").map(String.init)
+        guard let text = HostFiles.readTail(path, bytes: 8192) else { return nil }
+        let lines = text.split(separator: "\n").map(String.init)
         let line =
             lines.last { $0.contains("Options error:") } ?? lines.last { $0.contains("ERROR:") || $0.contains("Cannot") }
             ?? lines.last { $0.hasPrefix("pvdd ") }

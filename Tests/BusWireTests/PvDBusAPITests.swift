@@ -32,7 +32,8 @@ struct PvDBusAPITests {
     @Test func interfacesDescribeEveryMember() {
         #expect(
             PvDBusAPI.manager.methods.map(\.name).sorted() == [
-                "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "OpenDomain", "Reload", "RemoveDomain",
+                "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "ListPrograms", "OpenDomain", "Reload",
+                "RemoveDomain",
             ])
         #expect(PvDBusAPI.domain.properties.count == 18)
     }

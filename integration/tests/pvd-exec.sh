@@ -9,7 +9,8 @@
 # program already running outside is pointed out (not with --quiet). For
 # desktops: ping works for users inside, no command means the user's shell,
 # sudo gives the user's HOME, USER, LOGNAME and SHELL, and a browser gets a
-# profile of its own for the domain.
+# profile of its own for the domain. pvd ps lists the programs in each
+# domain (a user their own).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -126,3 +127,14 @@ given=$(HOME=$LAB_DIR/home PATH="$LAB_DIR/bin:$PATH" as_nobody "$caps" exec corp
 grep -q "firefox uses its own profile for domain corp.example.com" "$LAB_DIR/firefox.err" || fail "no word about the profile: $(cat "$LAB_DIR/firefox.err")"
 [ "$(HOME=$LAB_DIR/home PATH="$LAB_DIR/bin:$PATH" as_nobody "$caps" exec corp -- firefox -P work 2>/dev/null)" = "-P work" ] \
     || fail "a profile the user chose was changed"
+# pvd ps: the programs in each domain; a user sees their own, root everyone's.
+inside sleep 31 &
+LAB_PIDS+=("$!")
+"$PVD" exec corp -- sleep 32 &
+LAB_PIDS+=("$!")
+listed() { "$PVD" ps corp | grep -q "^corp.example.com .* nobody  *sleep 31$" && "$PVD" ps | grep -q " root  *sleep 32$"; }
+lab_wait 5 listed || fail "pvd ps: $("$PVD" ps 2>&1)"
+"$PVD" ps --json | /usr/bin/python3 -c 'import json,sys; p=json.load(sys.stdin); assert any(x["command"]=="sleep 31" and x["user"]=="nobody" and x["domain"]=="corp.example.com" for x in p)' \
+    || fail "pvd ps --json: $("$PVD" ps --json)"
+mine=$(lab_as_nobody "$PVD" ps 2>&1)
+grep -q "sleep 31" <<<"$mine" && ! grep -q "sleep 32" <<<"$mine" || fail "a user's pvd ps: $mine"

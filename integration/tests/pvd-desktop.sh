@@ -1,0 +1,79 @@
+# pvd exec on a desktop, as a user (nobody, through pvd's file capability):
+# an X11 client against Xvfb and a Wayland client against a headless weston,
+# both running outside, reach their display from inside a domain (abstract
+# X11 sockets are per network namespace; the path socket is not). Then the
+# browser case: Firefox ESR (headless) already runs outside with the user's
+# profile; `pvd exec corp -- firefox-esr --screenshot … URL` for a page
+# served only on corp's network loads it inside corp — the server sees the
+# request from corp's address, once, and nothing from anywhere else.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")/.." && pwd)
+P=$LAB_PREFIX
+for tool in Xvfb xdpyinfo weston wayland-info firefox-esr; do
+    command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"
+done
+
+lab_two_routers 2
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_dbus
+cat >"$LAB_DIR/pvdd.yaml" <<CONF
+uplinks: [up0]
+state: $LAB_DIR/state.json
+duplicate-address-detection: false
+additional-information: {fetch: false}
+access:
+  corp.example.com: {users: [nobody]}
+CONF
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
+corp_up() { "$PVD" list | grep -q "^corp.example.com .*active"; }
+lab_wait 5 corp_up || fail "no corp domain: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
+caps=$LAB_DIR/pvd
+cp "$PVD" "$caps"
+chmod 755 "$caps" "$LAB_DIR"
+setcap cap_sys_admin+ep "$caps"
+home=$LAB_DIR/home
+mkdir -p "$home" "$LAB_DIR/xdg"
+chown nobody "$home" "$LAB_DIR/xdg"
+chmod 700 "$LAB_DIR/xdg"
+user() { HOME=$home XDG_RUNTIME_DIR=$LAB_DIR/xdg lab_as_nobody "$@"; }
+
+# X11: Xvfb outside (in the host namespace), a client inside.
+display=:$(( 50 + $$ % 40 ))
+lab_bg host "$LAB_DIR/xvfb.log" setpriv --reuid=nobody --regid=nogroup --init-groups -- Xvfb "$display" -nolisten tcp
+x_up() { [ -S "/tmp/.X11-unix/X${display#:}" ]; }
+lab_wait 10 x_up || fail "Xvfb did not start: $(cat "$LAB_DIR/xvfb.log")"
+DISPLAY=$display user "$caps" exec corp -- xdpyinfo >"$LAB_DIR/xdpyinfo" 2>&1 || fail "an X11 client inside corp: $(cat "$LAB_DIR/xdpyinfo")"
+grep -q "name of display:" "$LAB_DIR/xdpyinfo" || fail "xdpyinfo: $(cat "$LAB_DIR/xdpyinfo")"
+
+# Wayland: a headless weston outside, a client inside.
+lab_bg host "$LAB_DIR/weston.log" env HOME="$home" XDG_RUNTIME_DIR="$LAB_DIR/xdg" \
+    setpriv --reuid=nobody --regid=nogroup --init-groups -- weston --backend=headless-backend.so --socket=pvd-test --idle-time=0
+w_up() { [ -S "$LAB_DIR/xdg/pvd-test" ]; }
+lab_wait 10 w_up || fail "weston did not start: $(cat "$LAB_DIR/weston.log")"
+WAYLAND_DISPLAY=pvd-test user "$caps" exec corp -- wayland-info >"$LAB_DIR/wayland-info" 2>&1 || fail "a Wayland client inside corp: $(cat "$LAB_DIR/wayland-info")"
+grep -q "wl_compositor" "$LAB_DIR/wayland-info" || fail "wayland-info: $(cat "$LAB_DIR/wayland-info")"
+
+# The browser: a page only corp's network serves, while Firefox runs outside with the user's profile.
+printf '<html><body>corp intranet</body></html>\n' >"$LAB_DIR/index.html"
+lab_bg r2 "$LAB_DIR/http.log" /usr/bin/python3 -u -m http.server --bind 2001:db8:2::1 --directory "$LAB_DIR" 8080
+lab_wait 10 grep -q "Serving HTTP" "$LAB_DIR/http.log" || fail "the web server did not start: $(cat "$LAB_DIR/http.log")"
+lab_bg host "$LAB_DIR/outside.log" env HOME="$home" setpriv --reuid=nobody --regid=nogroup --init-groups -- \
+    firefox-esr --headless about:blank
+outside=$LAB_LAST_PID
+firefox_up() { pgrep -u nobody -f "firefox-esr --headless about:blank" >/dev/null; }
+lab_wait 20 firefox_up || fail "Firefox did not start outside: $(cat "$LAB_DIR/outside.log")"
+sleep 2
+address=$(ip -n pvd-corp.example.com -6 -o addr show dev pvd0 scope global | awk '{print $4}' | cut -d/ -f1)
+shot=$LAB_DIR/shot.png
+touch "$shot" && chown nobody "$shot"
+user "$caps" exec corp -- firefox-esr --headless --screenshot "$shot" "http://[2001:db8:2::1]:8080/index.html" >"$LAB_DIR/inside.log" 2>&1 \
+    || fail "Firefox inside corp: $(cat "$LAB_DIR/inside.log")"
+[ -s "$shot" ] || fail "no screenshot from Firefox inside corp: $(cat "$LAB_DIR/inside.log")"
+grep -q "firefox-esr uses its own profile for domain corp.example.com" "$LAB_DIR/inside.log" || fail "no word about the profile: $(cat "$LAB_DIR/inside.log")"
+requests=$(grep -c '"GET /index.html' "$LAB_DIR/http.log" || true)
+[ "$requests" = 1 ] || fail "the page was asked for $requests times: $(cat "$LAB_DIR/http.log")"
+grep -q "^$address - .*\"GET /index.html" "$LAB_DIR/http.log" || fail "the request did not come from corp's address $address: $(cat "$LAB_DIR/http.log")"
+kill -0 "$outside" 2>/dev/null || fail "the Firefox outside ended"
+! grep -q "index.html" "$LAB_DIR/outside.log" || fail "the Firefox outside took the page: $(cat "$LAB_DIR/outside.log")"
