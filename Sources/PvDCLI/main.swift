@@ -11,7 +11,8 @@ struct PvD: ParsableCommand {
         abstract: "Provisioning domains as network namespaces.",
         version: PvDVersion.string,
         subcommands: [
-            List.self, Show.self, Status.self, ProcessList.self, Monitor.self, Exec.self, Add.self, Remove.self, Apply.self, Reload.self, RA.self,
+            List.self, Show.self, Status.self, ProcessList.self, Monitor.self, Exec.self, DesktopEntryCommand.self, Add.self, Remove.self, Apply.self,
+            Reload.self, RA.self,
         ])
 }
 

@@ -31,3 +31,29 @@ struct OutputTests {
         #expect(text(.array(elementSignature: "{sb}", [.dictEntry(.string("H"), .boolean(true))])) == "H=true")
     }
 }
+
+struct DesktopEntryTests {
+    @Test func aLauncherRunsItsApplicationInsideTheDomain() {
+        let firefox = """
+            [Desktop Entry]
+            Name=Firefox ESR
+            Name[de]=Firefox ESR
+            Exec=/usr/lib/firefox-esr/firefox-esr %u
+            TryExec=firefox-esr
+            DBusActivatable=true
+            Icon=firefox-esr
+
+            [Desktop Action new-window]
+            Name=New Window
+            Exec=/usr/lib/firefox-esr/firefox-esr --new-window %u
+
+            """
+        let entry = DesktopEntry.inDomain(firefox, domain: "corp", pvd: "/usr/bin/pvd")
+        #expect(entry.contains("Name=Firefox ESR (corp)\nName[de]=Firefox ESR (corp)\n"))
+        #expect(entry.contains("Exec=/usr/bin/pvd exec corp -- /usr/lib/firefox-esr/firefox-esr %u\n"))
+        #expect(entry.contains("Exec=/usr/bin/pvd exec corp -- /usr/lib/firefox-esr/firefox-esr --new-window %u\n"))
+        #expect(!entry.contains("TryExec") && !entry.contains("DBusActivatable"), "both would start it outside")
+        #expect(entry.hasPrefix("[Desktop Entry]\nX-Pvd-Domain=corp\n"))
+        #expect(entry.contains("Name=New Window (corp)"))
+    }
+}

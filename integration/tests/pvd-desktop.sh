@@ -5,7 +5,8 @@
 # browser case: Firefox ESR (headless) already runs outside with the user's
 # profile; `pvd exec corp -- firefox-esr --screenshot … URL` for a page
 # served only on corp's network loads it inside corp — the server sees the
-# request from corp's address, once, and nothing from anywhere else.
+# request from corp's address, once, and nothing from anywhere else. pvd
+# desktop-entry makes the user a "Firefox ESR (corp)" launcher and removes it.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,3 +78,11 @@ requests=$(grep -c '"GET /index.html' "$LAB_DIR/http.log" || true)
 grep -q "^$address - .*\"GET /index.html" "$LAB_DIR/http.log" || fail "the request did not come from corp's address $address: $(cat "$LAB_DIR/http.log")"
 kill -0 "$outside" 2>/dev/null || fail "the Firefox outside ended"
 ! grep -q "index.html" "$LAB_DIR/outside.log" || fail "the Firefox outside took the page: $(cat "$LAB_DIR/outside.log")"
+
+# A launcher for Firefox in corp, from Firefox's own desktop entry, and gone again.
+launcher=$(user "$PVD" desktop-entry corp firefox-esr) || fail "pvd desktop-entry: $launcher"
+[ "$launcher" = "$home/.local/share/applications/pvd-corp-firefox-esr.desktop" ] || fail "the launcher's path: $launcher"
+grep -q "^Name=Firefox ESR (corp)$" "$launcher" && grep -q "^Exec=.*/pvd exec corp -- /usr/lib/firefox-esr/firefox-esr %u$" "$launcher" \
+    && ! grep -q "DBusActivatable\|TryExec" "$launcher" || fail "the launcher: $(cat "$launcher")"
+[ "$(stat -c %U "$launcher")" = nobody ] || fail "the launcher is not the user's"
+user "$PVD" desktop-entry corp firefox-esr --remove >/dev/null && [ ! -e "$launcher" ] || fail "pvd desktop-entry --remove left $launcher"
