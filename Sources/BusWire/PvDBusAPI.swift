@@ -88,6 +88,35 @@ public enum PvDBusAPI {
         case additionalInfo = "AdditionalInfo"
         case namespacePath = "NamespacePath"
 
+        /// The key the command line's JSON uses (snake_case, as everywhere in pvd's JSON).
+        public var jsonKey: String {
+            switch self {
+            case .pvdID: "pvd_id"
+            case .dnsServers: "dns_servers"
+            case .searchDomains: "search_domains"
+            case .lifetime: "lifetime_seconds"
+            case .stateReason: "state_reason"
+            case .ipv4: "ipv4"
+            case .additionalInfo: "additional_info"
+            case .namespacePath: "namespace_path"
+            default: rawValue.lowercased()
+            }
+        }
+
+        /// The label people read in `pvd show` and `pvd status`.
+        public var label: String {
+            switch self {
+            case .pvdID: "PvD ID"
+            case .dnsServers: "DNS servers"
+            case .searchDomains: "Search"
+            case .stateReason: "Why"
+            case .origin: "From"
+            case .additionalInfo: "Additional info"
+            case .namespacePath: "Namespace"
+            default: rawValue
+            }
+        }
+
         public var signature: String {
             switch self {
             case .sequence: "q"

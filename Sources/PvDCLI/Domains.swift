@@ -88,16 +88,47 @@ func printTable(_ rows: [[String]]) {
     }
 }
 
+/// One domain as the command line's JSON has it (docs/dbus-api.md, "JSON"):
+/// every property under its snake_case key; a lifetime without end is null,
+/// additional information is the document itself (or null).
+func domainJSON(_ properties: [String: BusValue]) -> JSONValue {
+    .object(
+        PvDBusAPI.Property.allCases.compactMap { property in
+            guard let value = properties[property.rawValue] else { return nil }
+            if property == .additionalInfo {
+                let text = value.text ?? ""
+                return JSONMember(property.jsonKey, text.isEmpty ? .null : (try? JSONValue.parse(Array(text.utf8))) ?? .string(text))
+            }
+            return JSONMember(property.jsonKey, jsonValue(value))
+        })
+}
+
+/// One domain as `pvd show` and `pvd status` print it: the same labels, units on durations.
+func printDomain(_ name: String, _ properties: [String: BusValue], all: Bool) {
+    let pvd = properties["PvDId"].map(text).flatMap { $0 == "-" ? nil : " (PvD \($0))" } ?? ""
+    printLine("\(name)\(pvd): \(properties["Kind"].map(text) ?? "-"), \(properties["State"].map(text) ?? "-")")
+    printLine("  \(properties["StateReason"].map(text) ?? "-")")
+    let shown: [PvDBusAPI.Property] =
+        [.origin, .uplinks, .routers, .addresses] + (all ? [.routes] : []) + [.dnsServers, .searchDomains, .ipv4, .lifetime]
+        + (all ? [.sequence, .flags, .additionalInfo] : []) + [.namespacePath]
+    let width = shown.map(\.label.count).max() ?? 0
+    for property in shown {
+        var value = properties[property.rawValue].map(text) ?? "-"
+        if property == .lifetime, value != "forever", value != "-" { value += " s" }
+        printLine("  \(property.label):\(String(repeating: " ", count: width - property.label.count)) \(value)")
+    }
+}
+
 struct List: DaemonCommand {
     static let configuration = CommandConfiguration(abstract: "List the domains.")
-    @Flag(help: "JSON, one object per domain, in an array.") var json = false
+    @Flag(help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").") var json = false
 
     func run(with client: PvDClient) throws(BusError) {
         var rows = [["NAME", "KIND", "FROM", "STATE", "UPLINKS", "ADDRESSES"]]
         var objects: [JSONValue] = []
         for domain in try client.domains() {
             let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
-            objects.append(.object(properties.sorted { $0.key < $1.key }.map { JSONMember($0.key, jsonValue($0.value)) }))
+            objects.append(domainJSON(properties))
             rows.append([
                 domain.name, domain.kind, properties["Origin"].map(text) ?? "-", properties["State"].map(text) ?? "-",
                 properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-",
@@ -108,9 +139,9 @@ struct List: DaemonCommand {
 }
 
 struct Show: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one domain's properties, or with --yaml the declared state.")
-    @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String?
-    @Flag(help: "JSON.") var json = false
+    static let configuration = CommandConfiguration(abstract: "Show one domain, or with --yaml the declared state.")
+    @Argument(help: "The domain's name (or its PvD ID), or an unambiguous start of it.") var name: String?
+    @Flag(help: "JSON: one domain (docs/dbus-api.md, \"JSON\").") var json = false
     @Flag(help: "The declared state (static domains and namespaces), as pvd apply takes it.") var yaml = false
 
     func validate() throws {
@@ -124,37 +155,24 @@ struct Show: DaemonCommand {
             text.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
             return
         }
-        let properties = try client.properties(of: try client.path(of: name))
+        let properties = Dictionary(try client.properties(of: try client.path(of: name)), uniquingKeysWith: { first, _ in first })
         if json {
-            printLine(JSONValue.object(properties.map { JSONMember($0.name, jsonValue($0.value)) }).serialized)
+            printLine(domainJSON(properties).serialized)
         } else {
-            printTable(properties.map { [$0.name + ":", text($0.value)] })
+            printDomain(properties["Name"].map(text) ?? name, properties, all: true)
         }
     }
 }
 
 struct Status: DaemonCommand {
     static let configuration = CommandConfiguration(abstract: "Routers, addresses, DNS and lifetimes of every domain.")
-    @Flag(help: "JSON.") var json = false
+    @Flag(help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").") var json = false
 
     func run(with client: PvDClient) throws(BusError) {
         var objects: [JSONValue] = []
         for domain in try client.domains() {
             let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
-            if json {
-                objects.append(.object(properties.sorted { $0.key < $1.key }.map { JSONMember($0.key, jsonValue($0.value)) }))
-                continue
-            }
-            let pvd = properties["PvDId"].map(text).flatMap { $0 == "-" ? nil : " (PvD \($0))" } ?? ""
-            printLine("\(domain.name)\(pvd): \(domain.kind), \(properties["State"].map(text) ?? "-")")
-            printLine("  \(properties["StateReason"].map(text) ?? "-")")
-            for (label, key) in [
-                ("From", "Origin"), ("Uplinks", "Uplinks"), ("Routers", "Routers"), ("Addresses", "Addresses"), ("DNS servers", "DnsServers"),
-                ("Search", "SearchDomains"), ("IPv4", "IPv4"), ("Lifetime", "Lifetime"), ("Namespace", "NamespacePath"),
-            ] {
-                let value = properties[key].map(text).map { key == "Lifetime" && $0 != "forever" ? "\($0) s" : $0 } ?? "-"
-                printLine("  \(label + ":" + String(repeating: " ", count: max(0, 12 - label.count))) \(value)")
-            }
+            if json { objects.append(domainJSON(properties)) } else { printDomain(domain.name, properties, all: false) }
         }
         if json { printLine(JSONValue.array(objects).serialized) }
     }

@@ -12,10 +12,16 @@ extension DomainSpec {
     /// Reads a spec; every error names the key. Keys it does not know are left
     /// to the caller.
     public init(json: JSONValue) throws(ConfigurationError) {
+        /// What each list holds, for an error that says why an item is not one.
+        let expected = [
+            "addresses": "an IPv6 address (a domain's own, without a prefix length: 2001:db8::5)",
+            "routers": "an IPv6 address (a router's, on the uplink: fe80::1)", "on_link": "an IPv6 prefix (2001:db8::/64)",
+            "routes": "an IPv6 prefix (2001:db8:100::/48)", "dns": "an IPv6 address", "search": "a domain name",
+        ]
         func list<T>(_ key: String, _ make: (String) -> T?) throws(ConfigurationError) -> [T] {
             guard let value = json[key] else { return [] }
             return try ConfigurationError.strings(value, at: key).map { text throws(ConfigurationError) in
-                guard let item = make(text) else { throw ConfigurationError(key, "\"\(text)\" is not valid here") }
+                guard let item = make(text) else { throw ConfigurationError(key, "\"\(text)\" is not \(expected[key] ?? "valid here")") }
                 return item
             }
         }

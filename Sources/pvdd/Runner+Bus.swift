@@ -208,6 +208,7 @@ final class DaemonBus: BusObjectHandler {
     /// The domain an argument names, by its name or an unambiguous start of it.
     private func resolve(_ arguments: [BusValue]) throws(BusError) -> String {
         guard let query = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a domain name is needed") }
+        if let aliased = runner.domainName(forPvDID: query) { return aliased }
         do { return try DomainNaming.resolve(query, among: runner.domainNames()) } catch {
             switch error {
             case .unknown: throw BusError(PvDBusAPI.ErrorName.unknownDomain, error.description)

@@ -49,6 +49,15 @@ extension Runner {
         return view
     }
 
+    /// The domain of an explicit PvD named by its PvD ID, when an alias gave
+    /// the domain another name (people may still use the PvD ID).
+    func domainName(forPvDID query: String) -> String? {
+        catalog.table.domains.values.first {
+            if case .explicit(let id) = $0.key { return id.description == query.lowercased() && $0.name != id.description }
+            return false
+        }?.name
+    }
+
     /// The programs running in the domains `names` (pvd ps): one pass over /proc.
     func programs(in names: [String]) -> [(domain: String, pid: Int32, uid: uid_t, user: String, command: String)] {
         var namespaces: [ino_t: String] = [:]
@@ -143,6 +152,16 @@ extension Runner {
     /// says what changed. `files`: the names configuration files declare now.
     @discardableResult
     func applyDeclared(_ target: DeclarativeState, files: Set<String>? = nil) throws(BusError) -> [DeclarativeState.Change] {
+        // An address another domain has is refused by name, before the kernel says "File exists".
+        let now = loop.now
+        for spec in target.domains where catalog.statics[spec.name] != spec {
+            let others = target.domains.filter { $0.name != spec.name } + catalog.table.specs(at: now)
+            for other in others {
+                if let shared = Set(spec.addresses).intersection(other.allAddresses).min() {
+                    throw BusError(PvDBusAPI.ErrorName.exists, "\(shared) is domain \(other.name)'s address already; \(spec.name) needs another")
+                }
+            }
+        }
         for vpn in target.vpns where catalog.vpns[vpn.name].map({ $0.client != vpn.client || $0.config != vpn.config || $0.options != vpn.options }) ?? true {
             try checkVPN(vpn)
         }

@@ -77,10 +77,14 @@ lab_wait 3 grep -q "path=$corp; interface=org.freedesktop.DBus.Properties; membe
 # pvd's own client: the read commands, in tables and in JSON, and monitor.
 "$PVD" list | grep -q "^corp.example.com  explicit  ra    active  up0 " || fail "pvd list: $("$PVD" list)"
 "$PVD" status | grep -q "^corp.example.com (PvD corp.example.com): explicit, active" || fail "pvd status: $("$PVD" status)"
-"$PVD" show corp | grep -q "^Sequence: *4" || fail "pvd show: $("$PVD" show corp)"
+"$PVD" show corp | grep -q "^  Sequence: *4$" || fail "pvd show: $("$PVD" show corp)"
+# show and status label the same things the same way, durations with their unit.
+for label in "From:" "DNS servers:" "Lifetime: *1[78][0-9][0-9] s" "Namespace: *\/run\/netns\/pvd-corp.example.com"; do
+    "$PVD" show corp | grep -q "^  $label" && "$PVD" status | grep -q "^  $label" || fail "show and status differ on $label: $("$PVD" show corp) $("$PVD" status)"
+done
 for command in "list --json" "status --json" "show corp --json"; do
     # shellcheck disable=SC2086
-    "$PVD" $command | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; assert d["Name"]=="corp.example.com" and d["Sequence"]==4, d' \
+    "$PVD" $command | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; assert d["name"]=="corp.example.com" and d["sequence"]==4 and "dns_servers" in d and "lifetime_seconds" in d, d' \
         || fail "pvd $command: $("$PVD" $command)"
 done
 grep -q '"event":"DomainAdded","path":"/org/pvd1","arguments":\["corp.example.com"' "$LAB_DIR/pvd-monitor.log" \
@@ -93,6 +97,11 @@ ip netns list | grep -q "^pvd-$static\b" || fail "AddDomain made no namespace"
 grep -qx "nameserver 2001:db8:9::53" "/etc/netns/pvd-$static/resolv.conf" || fail "the static domain's resolv.conf"
 [ "$(ip -n "pvd-$static" -6 -o addr show dev pvd0 scope global | awk '{print $4}')" = "2001:db8:9::5/128" ] || fail "the static domain's address"
 static_path=$(call GetDomain s "$static" | cut -d'"' -f2)
+# An address another domain has: refused naming that domain, not with the kernel's "File exists".
+answer=$("$PVD" add "${static}2" --uplink up0 --address 2001:db8:9::5 2>&1) && fail "a second domain took $static's address"
+grep -q "2001:db8:9::5 is domain $static's address already" <<<"$answer" || fail "the refusal: $answer"
+answer=$("$PVD" add "${static}3" --uplink up0 --address 2001:db8:9::5/64 2>&1) && fail "an address with a prefix length was taken"
+grep -q "without a prefix length" <<<"$answer" || fail "the refusal of an address with a length: $answer"
 [ "$(busctl --system get-property org.pvd1 "$static_path" org.pvd1.Domain Kind)" = 's "static"' ] || fail "the static domain's kind"
 call RemoveDomain s "$static"
 ! ip netns list | grep -q "^pvd-$static\b" || fail "RemoveDomain left the namespace"

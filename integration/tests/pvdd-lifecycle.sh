@@ -46,7 +46,7 @@ lab_radvd_plain 1
 implicit=up0-fe80-0-11
 call AddDomain sa{sv} runtime.example 2 uplink s up0 addresses as 1 2001:db8:1::f3 >/dev/null
 call AddNetworkNamespace s rtns.example >/dev/null
-names() { "$PVD" list --json | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(d["Name"] for d in json.load(sys.stdin))))'; }
+names() { "$PVD" list --json | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(d["name"] for d in json.load(sys.stdin))))'; }
 all="dropped.example filed.example labns.example rtns.example runtime.example $implicit vpn.example"
 everything() { [ "$(names)" = "$all" ] && [ "$(prop vpn.example State)" = connected ]; }
 lab_wait 15 everything || fail "not every domain: $(names) $(prop vpn.example State) $(cat "$LAB_DIR/pvdd.log")"
