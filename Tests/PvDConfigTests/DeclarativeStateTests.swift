@@ -38,7 +38,10 @@ struct DeclarativeStateTests {
             "domains[0].colour: unknown key; known: addresses, attachment, dns, mtu, name, on_link, routers, routes, search, uplink"
         ),
         ("domains: [{name: a}]", "domains[0]: a domain needs \"name\" and \"uplink\""),
-        ("domains: [{name: a, uplink: eth0, addresses: [nope]}]", "domains[0].addresses: \"nope\" is not an IPv6 address (a domain's own, without a prefix length: 2001:db8::5)"),
+        (
+            "domains: [{name: a, uplink: eth0, addresses: [nope]}]",
+            "domains[0].addresses: \"nope\" is not an IPv6 address (a domain's own, without a prefix length: 2001:db8::5)"
+        ),
         ("domains: [{name: ../x, uplink: eth0}]", "domains[0].name: \"../x\" is not a domain name: use a-z, 0-9, '.', '-', '_', not starting with '.' or '-'"),
         ("domains: [{name: a, uplink: eth0}]\nnamespaces: [a]", "namespaces[0]: a is declared twice"),
         ("tunnels: []", "tunnels: unknown key; known: domains, namespaces, vpns"),

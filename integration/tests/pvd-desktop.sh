@@ -1,4 +1,5 @@
-# pvd exec on a desktop, as a user (nobody, through pvd's file capability):
+# pvd exec on a desktop, as a user (nobody, through pvd's file capability,
+# and as root under sudo for nobody):
 # an X11 client against Xvfb and a Wayland client against a headless weston,
 # both running outside, reach their display from inside a domain (abstract
 # X11 sockets are per network namespace; the path socket is not). Then the
@@ -47,6 +48,9 @@ x_up() { [ -S "/tmp/.X11-unix/X${display#:}" ]; }
 lab_wait 10 x_up || fail "Xvfb did not start: $(cat "$LAB_DIR/xvfb.log")"
 DISPLAY=$display user "$caps" exec corp -- xdpyinfo >"$LAB_DIR/xdpyinfo" 2>&1 || fail "an X11 client inside corp: $(cat "$LAB_DIR/xdpyinfo")"
 grep -q "name of display:" "$LAB_DIR/xdpyinfo" || fail "xdpyinfo: $(cat "$LAB_DIR/xdpyinfo")"
+# The same through sudo: root runs pvd exec for the user, whose display it is.
+SUDO_UID=65534 SUDO_GID=65534 DISPLAY=$display "$PVD" exec corp -- xdpyinfo >"$LAB_DIR/xdpyinfo-sudo" 2>&1 \
+    || fail "an X11 client under sudo: $(cat "$LAB_DIR/xdpyinfo-sudo")"
 
 # Wayland: a headless weston outside, a client inside.
 lab_bg host "$LAB_DIR/weston.log" env HOME="$home" XDG_RUNTIME_DIR="$LAB_DIR/xdg" \
@@ -55,6 +59,9 @@ w_up() { [ -S "$LAB_DIR/xdg/pvd-test" ]; }
 lab_wait 10 w_up || fail "weston did not start: $(cat "$LAB_DIR/weston.log")"
 WAYLAND_DISPLAY=pvd-test user "$caps" exec corp -- wayland-info >"$LAB_DIR/wayland-info" 2>&1 || fail "a Wayland client inside corp: $(cat "$LAB_DIR/wayland-info")"
 grep -q "wl_compositor" "$LAB_DIR/wayland-info" || fail "wayland-info: $(cat "$LAB_DIR/wayland-info")"
+SUDO_UID=65534 SUDO_GID=65534 XDG_RUNTIME_DIR=$LAB_DIR/xdg WAYLAND_DISPLAY=pvd-test "$PVD" exec corp -- wayland-info >"$LAB_DIR/wayland-sudo" 2>&1 \
+    || fail "a Wayland client under sudo: $(cat "$LAB_DIR/wayland-sudo")"
+grep -q "wl_compositor" "$LAB_DIR/wayland-sudo" || fail "wayland-info under sudo: $(cat "$LAB_DIR/wayland-sudo")"
 
 # The browser: a page only corp's network serves, while Firefox runs outside with the user's profile.
 printf '<html><body>corp intranet</body></html>\n' >"$LAB_DIR/index.html"

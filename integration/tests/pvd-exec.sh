@@ -104,9 +104,13 @@ grep -q "the command goes after --" <<<"$answer" || fail "no hint for an option 
 ns_range=$(ip netns exec "pvd-corp.example.com" cat /proc/sys/net/ipv4/ping_group_range | tr '\t' ' ')
 [ "$ns_range" != "1 0" ] || fail "the domain's ping_group_range is closed"
 inside ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null || fail "a user cannot ping inside the domain"
+SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec corp -- ping -6 -c 1 -W 2 2001:db8:2::1 >/dev/null || fail "the user behind sudo cannot ping inside"
 # No command: the user's shell.
 [ "$(echo 'id -un; echo "$0"' | SHELL=/bin/sh as_nobody "$caps" exec corp 2>/dev/null | tr '\n' ' ')" = "nobody /bin/sh " ] \
     || fail "pvd exec without a command: $(echo 'id -un' | SHELL=/bin/sh as_nobody "$caps" exec corp 2>&1)"
+# Under sudo, the shell the user database gives the user (nobody's is nologin, which says so).
+shell_said=$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec corp </dev/null 2>&1) || true
+grep -q "This account is currently not available" <<<"$shell_said" || fail "pvd exec under sudo without a command did not run nobody's shell: $shell_said"
 # Under sudo the program gets the user's HOME, USER, LOGNAME and SHELL; the session's variables reach it.
 env_inside=$(SUDO_UID=65534 SUDO_GID=65534 HOME=/root USER=root LOGNAME=root DISPLAY=:7 XDG_RUNTIME_DIR=/run/user/65534 "$PVD" exec corp -- env)
 for want in "HOME=$(getent passwd nobody | cut -d: -f6)" "USER=nobody" "LOGNAME=nobody" "SHELL=$(getent passwd nobody | cut -d: -f7)" \
