@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "pvd-cli",
             dependencies: [
-                "PvDWire", "BusWire", "PvDCore", "PvDConfig", "PvDExec", "LinuxSystem", "UserDatabase", "Systemd",
+                "PvDWire", "BusWire", "PvDCore", "PvDConfig", "PvDExec", "LinuxSystem", "UserDatabase", "Systemd", "NDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Glibc
+import LinuxSystem
+import NDP
+import PvDCore
+import PvDWire
+
+/// Set by SIGTERM and SIGINT: `pvd announce` sends its last RA and ends.
+nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
+
+/// `pvd announce`: a router for labs that sends RFC 8801 PvD options, which
+/// no router daemon Debian ships can.
+struct Announce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send Router Advertisements with an RFC 8801 PvD option (a router for IPv6 labs).",
+        discussion: """
+            With --pvd-id the prefixes, DNS, routes and MTU go inside the PvD option (--outside repeats them outside \
+            too, for PvD-unaware hosts). Sends on --interface with RFC 4861's timing (three fast RAs first, then \
+            every 200 to 600 s, or every --interval seconds), answers Router Solicitations, and on SIGTERM or \
+            SIGINT sends a last RA with router lifetime 0. --dry-run --hex prints each RA as one line of hex, \
+            the form pvd ra decode reads, and sends nothing.
+            """)
+
+    @Option(help: "The interface to send on (its link-layer address goes in the RA).") var interface: String?
+    @Flag(help: "Print the RA instead of sending it.") var dryRun = false
+    @Flag(help: "With --dry-run: as one line of hex from the ICMPv6 type octet on.") var hex = false
+    @Option(help: "Seconds between RAs (default: RFC 4861's random 200 to 600 s, the first three at most 16 s apart).") var interval: Double?
+    @Flag(help: "Send one RA and end.") var once = false
+    @Option(name: .customLong("pvd-id"), help: "The PvD ID (an FQDN): the options go inside a PvD option.") var pvdID: String?
+    @Option(help: "The PvD's sequence number.") var sequence: UInt16 = 0
+    @Flag(name: .customLong("h"), help: "The H flag: additional information at https://<PvD ID>/.well-known/pvd.") var http = false
+    @Flag(name: .customLong("l"), help: "The L flag: the PvD offers IPv4 (DHCPv4).") var legacy = false
+    @Option(help: "The PvD option's Delay (0 to 15).") var delay: UInt8 = 0
+    @Flag(name: .customLong("ra-header"), help: "The R flag: the RA header inside the PvD option too.") var raHeader = false
+    @Option(name: .customLong("prefix"), help: "A prefix, on-link and for autoconfiguration (repeat for more).") var prefixes: [String] = []
+    @Option(name: .customLong("rdnss"), help: "A DNS server (repeat for more).") var dnsServers: [String] = []
+    @Option(name: .customLong("dnssl"), help: "A DNS search domain (repeat for more).") var searchDomains: [String] = []
+    @Option(name: .customLong("route"), help: "A route (RFC 4191; repeat for more).") var routes: [String] = []
+    @Option(help: "The link's MTU.") var mtu: UInt32?
+    @Option(name: .customLong("router-lifetime"), help: "Seconds the router is a default router (0: it is not).") var routerLifetime: UInt16 = 1800
+    @Flag(help: "Also put the prefixes, DNS, routes and MTU outside the PvD option, for PvD-unaware hosts.") var outside = false
+
+    func validate() throws {
+        if dryRun, !hex { throw ValidationError("--dry-run prints hex: add --hex") }
+        if !dryRun, interface == nil { throw ValidationError("where to send? --interface IF (or --dry-run --hex)") }
+        if delay > 15 { throw ValidationError("--delay is 0 to 15") }
+        if pvdID == nil, http || legacy || raHeader || outside || sequence != 0 || delay != 0 {
+            throw ValidationError("--h, --l, --ra-header, --outside, --sequence and --delay go with --pvd-id")
+        }
+        if let interval, !(interval >= 0.05) { throw ValidationError("--interval is a number of seconds, at least 0.05") }
+        _ = try advertisement(routerLifetime: routerLifetime)
+    }
+
+    /// The RA these options describe.
+    func advertisement(routerLifetime: UInt16) throws -> RouterAdvertisement {
+        var options: [NDOption] = []
+        for text in prefixes {
+            guard let prefix = IPv6Prefix(text) else { throw ValidationError("--prefix \(text) is not an IPv6 prefix (2001:db8:1::/64)") }
+            options.append(.prefixInformation(PrefixInformation(prefix: prefix)))
+        }
+        if !dnsServers.isEmpty {
+            let servers = try dnsServers.map { text in
+                guard let address = IPv6Address(text) else { throw ValidationError("--rdnss \(text) is not an IPv6 address") }
+                return address
+            }
+            options.append(.recursiveDNSServers(RecursiveDNSServers(lifetime: 1800, servers: servers)))
+        }
+        if !searchDomains.isEmpty {
+            let names = try searchDomains.map { text in
+                do { return try DomainName(text) } catch { throw ValidationError("--dnssl \(text): \(error)") }
+            }
+            options.append(.dnsSearchList(DNSSearchList(lifetime: 1800, domains: names)))
+        }
+        for text in routes {
+            guard let prefix = IPv6Prefix(text) else { throw ValidationError("--route \(text) is not an IPv6 prefix") }
+            options.append(.routeInformation(RouteInformation(prefix: prefix)))
+        }
+        if let mtu { options.append(.mtu(mtu)) }
+        let header = RouterAdvertisementHeader(routerLifetime: routerLifetime)
+        var top: [NDOption] = []
+        if let interface {
+            top.append(.sourceLinkLayerAddress(try Announce.linkLayerAddress(of: interface)[...]))
+        }
+        if let pvdID {
+            let id: DomainName
+            do { id = try DomainName(pvdID) } catch { throw ValidationError("--pvd-id \(pvdID): \(error)") }
+            let pvd = PvDOption(
+                id: id, http: http, legacy: legacy, delay: delay, sequence: sequence, routerAdvertisementHeader: raHeader ? header : nil,
+                options: options)
+            top += (outside ? options : []) + [.provisioningDomain(pvd)]
+        } else {
+            top += options
+        }
+        let ra = RouterAdvertisement(header: header, options: top)
+        do { _ = try ra.encoded() } catch { throw ValidationError("\(error)") }
+        return ra
+    }
+
+    /// The interface's link-layer address.
+    static func linkLayerAddress(of interface: String) throws -> [UInt8] {
+        guard let octets = LinuxSystem.linkLayerAddress(of: interface) else { throw ValidationError("\(interface) has no Ethernet address here") }
+        return octets
+    }
+
+    func run() throws {
+        let message = try advertisement(routerLifetime: routerLifetime).encoded()
+        if dryRun {
+            print(Hex.encode(message[...]))
+            return
+        }
+        guard let interface else { return }
+        let sender: RouterAdvertisementSender
+        do { sender = try RouterAdvertisementSender(interface: interface) } catch { throw ValidationError("\(error)") }
+        func send(_ bytes: [UInt8]) throws {
+            do { try sender.send(bytes) } catch { throw ValidationError("\(error)") }
+        }
+        // An interface that just came up has no usable link-local address for
+        // a second or two (DAD): the first RA waits for it, up to 10 s.
+        var waited = 0.0
+        while true {
+            do {
+                try sender.send(message)
+                break
+            } catch  where (error.code == ENETUNREACH || error.code == EADDRNOTAVAIL) && waited < 10 {
+                usleep(200_000)
+                waited += 0.2
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        if once { return }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        signal(SIGINT) { _ in stopRequested = 1 }
+        var fast = 2  // RFC 4861 §6.2.4: MAX_INITIAL_RTR_ADVERTISEMENTS is 3
+        var lastSent = Announce.now()
+        var next = lastSent + nextInterval(fast: fast > 0)
+        while stopRequested == 0 {
+            var descriptor = pollfd(fd: sender.descriptor, events: Int16(POLLIN), revents: 0)
+            let wait = Int32(max(0, min(0.2, next - Announce.now())) * 1000)
+            if poll(&descriptor, 1, wait) > 0, (try? sender.receiveSolicitations()) ?? 0 > 0 {
+                // An answer within MAX_RA_DELAY_TIME (0.5 s), at most one per MIN_DELAY_BETWEEN_RAS (3 s).
+                next = min(next, max(lastSent + 3, Announce.now() + Double.random(in: 0...0.5)))
+            }
+            guard Announce.now() >= next else { continue }
+            // One lost RA is not the end of a router (an interface briefly down): say so, go on.
+            do { try send(message) } catch { printError("\(error)") }
+            lastSent = Announce.now()
+            fast -= 1
+            next = lastSent + nextInterval(fast: fast > 0)
+        }
+        // A router that stops says so: router lifetime 0, so hosts stop using it now.
+        try send(try advertisement(routerLifetime: 0).encoded())
+    }
+
+    /// RFC 4861's interval: `--interval`, or random between MinRtrAdvInterval
+    /// (200 s) and MaxRtrAdvInterval (600 s), at most 16 s while fast.
+    private func nextInterval(fast: Bool) -> Double {
+        if let interval { return interval }
+        let random = Double.random(in: 200...600)
+        return fast ? min(random, 16) : random
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,112 @@
+# pvd announce, a router for labs that sends RFC 8801 PvD options. Its
+# --dry-run --hex output decodes with scapy (the RA and the standard options;
+# the PvD option's fields and nested options checked one by one) for a plain
+# RA, a PvD RA with every flag and the RA header, and one with --outside. Live
+# on a bridged link: started before pvdd with a long interval, it answers
+# pvdd's Router Solicitation, and pvdd learns the domain within 5 s; a
+# PvD-unaware host beside it autoconfigures from the options --outside puts
+# outside the PvD option; on SIGTERM the last RA (router lifetime 0) makes
+# pvdd withdraw the router.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+P=$LAB_PREFIX
+
+# decode HEX: scapy's view of the RA, one fact per line.
+decode() {
+    /usr/bin/python3 - "$1" <<'PY'
+import sys
+from scapy.layers.inet6 import ICMPv6ND_RA
+from scapy.layers.dns import dns_get_str
+raw = bytes.fromhex(sys.argv[1])
+ra = ICMPv6ND_RA(raw)
+assert ra.type == 134, ra.type
+print("lifetime", ra.routerlifetime)
+def pvd(data, indent):
+    """The PvD option (type 21, which scapy does not know), field by field."""
+    flags, seq = int.from_bytes(data[2:4], "big"), int.from_bytes(data[4:6], "big")
+    end = 6
+    while data[end] != 0: end += data[end] + 1
+    pvd_id = dns_get_str(data[6:end + 1], 0)[0].decode().rstrip(".")
+    rest = data[(end + 1 + 7) // 8 * 8:]
+    print(indent + "pvd", pvd_id, "seq", seq, "H" if flags & 0x8000 else "-", "L" if flags & 0x4000 else "-", "R" if flags & 0x2000 else "-", "delay", flags & 0xF)
+    if flags & 0x2000:
+        print(indent + "  ra-header lifetime", ICMPv6ND_RA(rest[:16]).routerlifetime)
+        rest = rest[16:]
+    facts(rest, indent + "  ")
+def facts(data, indent=""):
+    """Each option in `data`: scapy's own dissector for the standard ones."""
+    while data:
+        kind, length = data[0], data[1] * 8
+        option, data = data[:length], data[length:]
+        if kind == 21:
+            pvd(option, indent)
+            continue
+        layer = ICMPv6ND_RA(bytes(16) + option).payload
+        name = layer.__class__.__name__
+        if name == "ICMPv6NDOptPrefixInfo": print(indent + "prefix", f"{layer.prefix}/{layer.prefixlen}", "A" if layer.A else "-", "L" if layer.L else "-")
+        elif name == "ICMPv6NDOptRDNSS": print(indent + "rdnss", " ".join(layer.dns))
+        elif name == "ICMPv6NDOptDNSSL": print(indent + "dnssl", " ".join(n.decode().rstrip(".") if isinstance(n, bytes) else n.rstrip(".") for n in layer.searchlist))
+        elif name == "ICMPv6NDOptRouteInfo": print(indent + "route", f"{layer.prefix}/{layer.plen}")
+        elif name == "ICMPv6NDOptMTU": print(indent + "mtu", layer.mtu)
+        elif name == "ICMPv6NDOptSrcLLAddr": print(indent + "source", layer.lladdr)
+        else: print(indent + "other", kind)
+facts(raw[16:])
+PY
+}
+expect() { grep -qx -- "$2" <<<"$1" || fail "the RA decoded by scapy has no \"$2\": $1"; }
+
+plain=$("$PVD" announce --dry-run --hex --prefix 2001:db8:1::/64 --rdnss 2001:db8:1::53 --dnssl lab.test --route 2001:db8:99::/48 \
+    --mtu 1400 --router-lifetime 900)
+facts=$(decode "$plain")
+for want in "lifetime 900" "prefix 2001:db8:1::/64 A L" "rdnss 2001:db8:1::53" "dnssl lab.test" "route 2001:db8:99::/48" "mtu 1400"; do
+    expect "$facts" "$want"
+done
+! grep -q "source\|pvd" <<<"$facts" || fail "a plain RA without --interface: $facts"
+pvd=$("$PVD" announce --dry-run --hex --pvd-id corp.example.com --sequence 7 --h --l --delay 3 --ra-header --prefix 2001:db8:2::/64 \
+    --rdnss 2001:db8:2::53 --rdnss 2001:db8:2::54 --router-lifetime 600)
+facts=$(decode "$pvd")
+for want in "lifetime 600" "pvd corp.example.com seq 7 H L R delay 3" "  ra-header lifetime 600" "  prefix 2001:db8:2::/64 A L" \
+    "  rdnss 2001:db8:2::53 2001:db8:2::54"; do
+    expect "$facts" "$want"
+done
+! grep -q "^prefix\|^rdnss" <<<"$facts" || fail "options outside the PvD option without --outside: $facts"
+outside=$("$PVD" announce --dry-run --hex --pvd-id corp.example.com --outside --prefix 2001:db8:2::/64)
+facts=$(decode "$outside")
+expect "$facts" "prefix 2001:db8:2::/64 A L"
+expect "$facts" "  prefix 2001:db8:2::/64 A L"
+"$PVD" ra decode "$pvd" | grep -q "pvd corp.example.com sequence 7, flags H L R, delay 3" || fail "pvd ra decode: $("$PVD" ra decode "$pvd")"
+answer=$("$PVD" announce --dry-run --hex --prefix 2001:db8:1::5/200 2>&1) && fail "a bad prefix was taken"
+grep -q "is not an IPv6 prefix" <<<"$answer" || fail "the refusal: $answer"
+
+# Live, on a bridged link: the router, a pvdd host and a PvD-unaware host.
+lab_netns host
+lab_netns lan
+lab_netns r1
+lab_netns legacy
+lab_bridge lan br0
+lab_port host up0 lan lhost br0
+lab_port r1 lan0 lan lr1 br0
+lab_port legacy eth0 lan lleg br0
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_in r1 sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n "${P}r1" addr add 2001:db8:1::1/64 dev lan0 nodad
+lab_wait 5 ip -n "${P}r1" -6 -o addr show dev lan0 scope link | grep -q fe80 || true
+lab_bg r1 "$LAB_DIR/announce.log" "$PVD" announce --interface lan0 --pvd-id corp.example.com --outside --prefix 2001:db8:1::/64 \
+    --rdnss 2001:db8:1::53 --interval 300
+announcer=$LAB_LAST_PID
+sleep 1.5
+lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0
+start=$(date +%s%N)
+corp() { lab_hostnet host list | /usr/bin/python3 -c 'import json,sys
+for line in sys.stdin:
+    d = json.loads(line)
+    if d["name"] == "corp.example.com": print(json.dumps(d["routers"]), json.dumps(d["addresses"]))'; }
+learnt() { corp | grep -q '^\["fe80'; }
+lab_wait 5 learnt || fail "pvdd did not learn corp within 5 s of its solicitation: $(lab_hostnet host list) $(cat "$LAB_DIR/announce.log")"
+echo "pvdd learnt corp $(( ($(date +%s%N) - start) / 1000000 )) ms after it started (the announcer answered its solicitation)" >&2
+legacy() { ip -n "${P}legacy" -6 -o addr show dev eth0 scope global | grep -q "2001:db8:1:"; }
+lab_wait 5 legacy || fail "the PvD-unaware host did not autoconfigure from the options outside: $(ip -n "${P}legacy" -6 addr)"
+kill -TERM "$announcer"
+wait "$announcer" || fail "pvd announce did not end cleanly on SIGTERM: $(cat "$LAB_DIR/announce.log")"
+withdrawn() { corp | grep -q '^\[\] \[\]'; }
+lab_wait 3 withdrawn || fail "pvdd did not withdraw the router after the last RA: $(corp)"
