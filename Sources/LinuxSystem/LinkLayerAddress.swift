@@ -20,3 +20,17 @@ public func linkLayerAddress(of interface: String) -> [UInt8]? {
     }
     return nil
 }
+
+/// An interface's MTU in the calling thread's network namespace (SIOCGIFMTU).
+public func interfaceMTU(of interface: String) -> Int? {
+    let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    // struct ifreq: the name (IFNAMSIZ, 16), then a union whose int is the MTU.
+    var request = [UInt8](repeating: 0, count: 40)
+    let name = Array(interface.utf8.prefix(15))
+    request.replaceSubrange(0..<name.count, with: name)
+    let result = request.withUnsafeMutableBytes { ioctl(fd, UInt(SIOCGIFMTU), $0.baseAddress!) }
+    guard result == 0 else { return nil }
+    return Int(request[16..<20].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Glibc
 import LinuxSystem
 import NDP
+import PvDConfig
 import PvDCore
 import PvDWire
 
@@ -37,8 +38,11 @@ struct Announce: ParsableCommand {
     @Option(name: .customLong("dnssl"), help: "A DNS search domain (repeat for more).") var searchDomains: [String] = []
     @Option(name: .customLong("route"), help: "A route (RFC 4191; repeat for more).") var routes: [String] = []
     @Option(help: "The link's MTU.") var mtu: UInt32?
-    @Option(name: .customLong("router-lifetime"), help: "Seconds the router is a default router (0: it is not).") var routerLifetime: UInt16 = 1800
+    @Option(name: .customLong("router-lifetime"), help: "Seconds the router is a default router (0: it is not).") var routerLifetime: UInt16?
     @Flag(help: "Also put the prefixes, DNS, routes and MTU outside the PvD option, for PvD-unaware hosts.") var outside = false
+    @Option(help: "The announcement as YAML: several PvDs (an RA each) and options outside them (docs/labs.md).") var config: String?
+    @Option(name: .customLong("link-mtu"), help: "With --dry-run: the link MTU an RA must fit (default 1500; sending uses the interface's).")
+    var linkMTU: Int?
 
     func validate() throws {
         if dryRun, !hex { throw ValidationError("--dry-run prints hex: add --hex") }
@@ -47,53 +51,62 @@ struct Announce: ParsableCommand {
         if pvdID == nil, http || legacy || raHeader || outside || sequence != 0 || delay != 0 {
             throw ValidationError("--h, --l, --ra-header, --outside, --sequence and --delay go with --pvd-id")
         }
+        if config != nil, pvdID != nil || !prefixes.isEmpty || !dnsServers.isEmpty || !searchDomains.isEmpty || !routes.isEmpty || mtu != nil {
+            throw ValidationError("--config holds the PvDs and options: give them there, not as options too")
+        }
         if let interval, !(interval >= 0.05) { throw ValidationError("--interval is a number of seconds, at least 0.05") }
-        _ = try advertisement(routerLifetime: routerLifetime)
+        if let linkMTU, !(1280...65535).contains(linkMTU) { throw ValidationError("--link-mtu is 1280 to 65535") }
+        _ = try announcement()
     }
 
-    /// The RA these options describe.
-    func advertisement(routerLifetime: UInt16) throws -> RouterAdvertisement {
-        var options: [NDOption] = []
-        for text in prefixes {
-            guard let prefix = IPv6Prefix(text) else { throw ValidationError("--prefix \(text) is not an IPv6 prefix (2001:db8:1::/64)") }
-            options.append(.prefixInformation(PrefixInformation(prefix: prefix)))
-        }
-        if !dnsServers.isEmpty {
-            let servers = try dnsServers.map { text in
-                guard let address = IPv6Address(text) else { throw ValidationError("--rdnss \(text) is not an IPv6 address") }
-                return address
-            }
-            options.append(.recursiveDNSServers(RecursiveDNSServers(lifetime: 1800, servers: servers)))
-        }
-        if !searchDomains.isEmpty {
-            let names = try searchDomains.map { text in
-                do { return try DomainName(text) } catch { throw ValidationError("--dnssl \(text): \(error)") }
-            }
-            options.append(.dnsSearchList(DNSSearchList(lifetime: 1800, domains: names)))
-        }
-        for text in routes {
-            guard let prefix = IPv6Prefix(text) else { throw ValidationError("--route \(text) is not an IPv6 prefix") }
-            options.append(.routeInformation(RouteInformation(prefix: prefix)))
-        }
-        if let mtu { options.append(.mtu(mtu)) }
-        let header = RouterAdvertisementHeader(routerLifetime: routerLifetime)
-        var top: [NDOption] = []
-        if let interface {
-            top.append(.sourceLinkLayerAddress(try Announce.linkLayerAddress(of: interface)[...]))
-        }
-        if let pvdID {
-            let id: DomainName
-            do { id = try DomainName(pvdID) } catch { throw ValidationError("--pvd-id \(pvdID): \(error)") }
-            let pvd = PvDOption(
-                id: id, http: http, legacy: legacy, delay: delay, sequence: sequence, routerAdvertisementHeader: raHeader ? header : nil,
-                options: options)
-            top += (outside ? options : []) + [.provisioningDomain(pvd)]
+    /// The announcement: from --config, or from the options.
+    func announcement() throws -> RouterAnnouncement {
+        var result = RouterAnnouncement()
+        if let config {
+            guard let text = HostFiles.read(config) else { throw ValidationError("cannot read \(config)") }
+            do { result = try RouterAnnouncement(json: try YAMLDocument.parse(text)) } catch { throw ValidationError("\(config): \(error)") }
         } else {
-            top += options
+            var options = RouterAnnouncement.Options()
+            for text in prefixes {
+                guard let prefix = IPv6Prefix(text) else { throw ValidationError("--prefix \(text) is not an IPv6 prefix (2001:db8:1::/64)") }
+                options.prefixes.append(prefix)
+            }
+            for text in dnsServers {
+                guard let address = IPv6Address(text) else { throw ValidationError("--rdnss \(text) is not an IPv6 address") }
+                options.dnsServers.append(address)
+            }
+            for text in searchDomains {
+                do { options.searchDomains.append(try DomainName(text)) } catch { throw ValidationError("--dnssl \(text): \(error)") }
+            }
+            for text in routes {
+                guard let prefix = IPv6Prefix(text) else { throw ValidationError("--route \(text) is not an IPv6 prefix") }
+                options.routes.append(prefix)
+            }
+            options.mtu = mtu
+            if let pvdID {
+                var pvd: RouterAnnouncement.PvD
+                do { pvd = RouterAnnouncement.PvD(id: try DomainName(pvdID)) } catch { throw ValidationError("--pvd-id \(pvdID): \(error)") }
+                (pvd.sequence, pvd.http, pvd.legacy, pvd.delay, pvd.raHeader, pvd.options) = (sequence, http, legacy, delay, raHeader, options)
+                result.pvds = [pvd]
+                if outside { result.outside = options }
+            } else {
+                result.outside = options
+            }
         }
-        let ra = RouterAdvertisement(header: header, options: top)
-        do { _ = try ra.encoded() } catch { throw ValidationError("\(error)") }
-        return ra
+        if let routerLifetime { result.routerLifetime = routerLifetime }
+        return result
+    }
+
+    /// The RAs in wire form: with the interface's link-layer address and
+    /// split to its MTU when sending.
+    func messages(routerLifetime lifetime: UInt16? = nil) throws -> [[UInt8]] {
+        let address = try interface.map { try Announce.linkLayerAddress(of: $0) }
+        let mtu = linkMTU ?? interface.flatMap { LinuxSystem.interfaceMTU(of: $0) } ?? 1500
+        do { return try announcement().advertisements(routerLifetime: lifetime, linkMTU: mtu, linkLayerAddress: address).map { try $0.encoded() } } catch let
+            error as EncodeError
+        {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// The interface's link-layer address.
@@ -103,23 +116,23 @@ struct Announce: ParsableCommand {
     }
 
     func run() throws {
-        let message = try advertisement(routerLifetime: routerLifetime).encoded()
+        let messages = try messages()
         if dryRun {
-            print(Hex.encode(message[...]))
+            for message in messages { print(Hex.encode(message[...])) }
             return
         }
         guard let interface else { return }
         let sender: RouterAdvertisementSender
         do { sender = try RouterAdvertisementSender(interface: interface) } catch { throw ValidationError("\(error)") }
-        func send(_ bytes: [UInt8]) throws {
-            do { try sender.send(bytes) } catch { throw ValidationError("\(error)") }
+        func sendAll(_ messages: [[UInt8]]) throws(SystemError) {
+            for message in messages { try sender.send(message) }
         }
         // An interface that just came up has no usable link-local address for
         // a second or two (DAD): the first RA waits for it, up to 10 s.
         var waited = 0.0
         while true {
             do {
-                try sender.send(message)
+                try sendAll(messages)
                 break
             } catch  where (error.code == ENETUNREACH || error.code == EADDRNOTAVAIL) && waited < 10 {
                 usleep(200_000)
@@ -143,13 +156,13 @@ struct Announce: ParsableCommand {
             }
             guard Announce.now() >= next else { continue }
             // One lost RA is not the end of a router (an interface briefly down): say so, go on.
-            do { try send(message) } catch { printError("\(error)") }
+            do { try sendAll(messages) } catch { printError("\(error)") }
             lastSent = Announce.now()
             fast -= 1
             next = lastSent + nextInterval(fast: fast > 0)
         }
         // A router that stops says so: router lifetime 0, so hosts stop using it now.
-        try send(try advertisement(routerLifetime: 0).encoded())
+        do { try sendAll(try self.messages(routerLifetime: 0)) } catch { throw ValidationError("\(error)") }
     }
 
     /// RFC 4861's interval: `--interval`, or random between MinRtrAdvInterval

@@ -1,7 +1,8 @@
 # pvd announce, a router for labs that sends RFC 8801 PvD options. Its
 # --dry-run --hex output decodes with scapy (the RA and the standard options;
 # the PvD option's fields and nested options checked one by one) for a plain
-# RA, a PvD RA with every flag and the RA header, and one with --outside. Live
+# RA, a PvD RA with every flag and the RA header, one with --outside, two PvDs
+# from --config (an RA each) and an RA split to fit a 1280-octet link. Live
 # on a bridged link: started before pvdd with a long interval, it answers
 # pvdd's Router Solicitation, and pvdd learns the domain within 5 s; a
 # PvD-unaware host beside it autoconfigures from the options --outside puts
@@ -75,6 +76,33 @@ facts=$(decode "$outside")
 expect "$facts" "prefix 2001:db8:2::/64 A L"
 expect "$facts" "  prefix 2001:db8:2::/64 A L"
 "$PVD" ra decode "$pvd" | grep -q "pvd corp.example.com sequence 7, flags H L R, delay 3" || fail "pvd ra decode: $("$PVD" ra decode "$pvd")"
+# Several PvDs from one router (--config): an RA each, the options outside in every one.
+cat >"$LAB_DIR/announce.yaml" <<'YAML'
+router-lifetime: 1200
+outside: {prefixes: ["2001:db8:1::/64"]}
+pvds:
+  - {id: corp.example.com, sequence: 3, h: true, prefixes: ["2001:db8:2::/64"], rdnss: ["2001:db8:2::53"]}
+  - {id: lab.example.com, l: true, prefixes: ["2001:db8:3::/64"]}
+YAML
+mapfile -t lines < <("$PVD" announce --dry-run --hex --config "$LAB_DIR/announce.yaml")
+[ "${#lines[@]}" = 2 ] || fail "--config with two PvDs gave ${#lines[@]} RAs"
+facts=$(decode "${lines[0]}")
+for want in "lifetime 1200" "prefix 2001:db8:1::/64 A L" "pvd corp.example.com seq 3 H - - delay 0" "  rdnss 2001:db8:2::53"; do expect "$facts" "$want"; done
+facts=$(decode "${lines[1]}")
+for want in "prefix 2001:db8:1::/64 A L" "pvd lab.example.com seq 0 - L - delay 0" "  prefix 2001:db8:3::/64 A L"; do expect "$facts" "$want"; done
+# An RA larger than the link is split, the PvD option's header in every part.
+many=()
+for i in $(seq 1 60); do many+=(--prefix "2001:db8:$(printf %x "$i")::/64"); done
+mapfile -t lines < <("$PVD" announce --dry-run --hex --link-mtu 1280 --pvd-id big.example.com --sequence 5 "${many[@]}")
+[ "${#lines[@]}" -gt 1 ] || fail "60 prefixes on a 1280-octet link made one RA"
+total=0
+for line in "${lines[@]}"; do
+    [ $(( ${#line} / 2 )) -le 1240 ] || fail "a part is $(( ${#line} / 2 )) octets, more than a 1280-octet link carries"
+    facts=$(decode "$line")
+    expect "$facts" "pvd big.example.com seq 5 - - - delay 0"
+    total=$(( total + $(grep -c "^  prefix " <<<"$facts") ))
+done
+[ "$total" = 60 ] || fail "the parts carry $total of the 60 prefixes"
 answer=$("$PVD" announce --dry-run --hex --prefix 2001:db8:1::5/200 2>&1) && fail "a bad prefix was taken"
 grep -q "is not an IPv6 prefix" <<<"$answer" || fail "the refusal: $answer"
 
