@@ -103,6 +103,10 @@ for line in "${lines[@]}"; do
     total=$(( total + $(grep -c "^  prefix " <<<"$facts") ))
 done
 [ "$total" = 60 ] || fail "the parts carry $total of the 60 prefixes"
+# The unit a real router runs it with is one systemd takes.
+sed "s|/usr/local/bin/pvd|$PVD|" "$(dirname "$0")/../../scripts/system/pvd-announce@.service" >"$LAB_DIR/pvd-announce@lan0.service"
+systemd-analyze verify "$LAB_DIR/pvd-announce@lan0.service" >"$LAB_DIR/verify.log" 2>&1 && [ ! -s "$LAB_DIR/verify.log" ] \
+    || fail "systemd-analyze verify pvd-announce@.service: $(cat "$LAB_DIR/verify.log")"
 answer=$("$PVD" announce --dry-run --hex --prefix 2001:db8:1::5/200 2>&1) && fail "a bad prefix was taken"
 grep -q "is not an IPv6 prefix" <<<"$answer" || fail "the refusal: $answer"
 
