@@ -42,20 +42,13 @@ extension String {
 /// Small root-owned files (resolv.conf, pvd's state) written atomically,
 /// never through a symlink.
 public enum HostFiles {
-    /// The file's text, or nil when it cannot be read (a symlink is not followed).
-    public static func read(_ path: String) -> String? {
+    /// The file's text (its first `limit` bytes), or nil when it cannot be
+    /// read (a symlink is not followed).
+    public static func read(_ path: String, limit: Int = .max) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return String(decoding: readAll(fd, limit: .max), as: UTF8.self)
-    }
-
-    /// The first `bytes` of a file as text, or nil when it cannot be read.
-    public static func readHead(_ path: String, bytes: Int) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return String(decoding: readAll(fd, limit: bytes).prefix(bytes), as: UTF8.self)
+        return String(decoding: readAll(fd, limit: limit).prefix(limit), as: UTF8.self)
     }
 
     /// The last `bytes` of a file as text (a log that grows for ever is never

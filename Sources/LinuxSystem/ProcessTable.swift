@@ -44,7 +44,7 @@ public enum ProcessTable {
             var network = stat()
             guard fstatat(proc, "\(pid)/ns/net", &network, 0) == 0, let namespace = namespaces[network.st_ino], let number = Int32(pid) else { return false }
             var owner = stat()
-            guard fstatat(proc, pid, &owner, 0) == 0, let cmdline = HostFiles.readHead("/proc/\(pid)/cmdline", bytes: 512), !cmdline.isEmpty else {
+            guard fstatat(proc, pid, &owner, 0) == 0, let cmdline = HostFiles.read("/proc/\(pid)/cmdline", limit: 512), !cmdline.isEmpty else {
                 return false
             }
             let command = cmdline.split(separator: "\0").joined(separator: " ")

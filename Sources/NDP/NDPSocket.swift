@@ -49,39 +49,45 @@ final class NDPSocket {
 
     /// Sends `payload` (a whole ICMPv6 message from its type octet; the
     /// kernel fills the checksum) as a message of `type` on `interface`, to
-    /// the type's usual destination (all nodes, for an RA).
+    /// all nodes (what an RA goes to).
     func send(_ type: ndp_msg_type, payload: [UInt8], on interface: String, _ object: String) throws(SystemError) {
-        let index = if_nametoindex(interface)
-        guard index != 0 else { throw systemError("find interface", interface, errno: errno) }
-        var message: OpaquePointer?
-        let created = ndp_msg_new(&message, type)
-        guard created == 0, let message else { throw systemError("build", object, errno: -created) }
-        defer { ndp_msg_destroy(message) }
-        guard payload.count <= ndp_msg_payload_maxlen(message), let buffer = ndp_msg_payload(message) else {
-            throw SystemError(step: "build", object: object, reason: "\(payload.count) octets do not fit one message", code: EMSGSIZE)
-        }
-        payload.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: payload.count) }
-        ndp_msg_payload_len_set(message, payload.count)
-        ndp_msg_ifindex_set(message, index)
-        // To all nodes (ff02::1): libndp leaves a new RA's destination
-        // unspecified, and its ndp_msg_dest_set is for NS and NA only.
-        if let destination = ndp_msg_addrto(message) {
-            withUnsafeMutableBytes(of: &destination.pointee) { bytes in
-                for index in bytes.indices { bytes[index] = 0 }
-                bytes[0] = 0xFF
-                bytes[1] = 0x02
-                bytes[15] = 0x01
-            }
-        }
-        let sent = ndp_msg_send(ndp, message)
-        guard sent == 0 else { throw systemError("send", "\(object) on \(interface)", errno: -sent) }
+        try send(
+            type, on: interface, object,
+            fill: { message throws(SystemError) in
+                guard payload.count <= ndp_msg_payload_maxlen(message), let buffer = ndp_msg_payload(message) else {
+                    throw SystemError(step: "build", object: object, reason: "\(payload.count) octets do not fit one message", code: EMSGSIZE)
+                }
+                payload.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: payload.count) }
+                ndp_msg_payload_len_set(message, payload.count)
+                // To ff02::1: libndp leaves a new RA's destination unspecified,
+                // and its ndp_msg_dest_set is for NS and NA only.
+                if let destination = ndp_msg_addrto(message) {
+                    withUnsafeMutableBytes(of: &destination.pointee) { bytes in
+                        for index in bytes.indices { bytes[index] = 0 }
+                        bytes[0] = 0xFF
+                        bytes[1] = 0x02
+                        bytes[15] = 0x01
+                    }
+                }
+            })
     }
 
     /// Sends a message of `type` on `interface` with the source link-layer
     /// address option; `configure` sets the rest (a target, say).
-    func send(
-        _ type: ndp_msg_type, on interface: String, _ object: String,
-        configure: (OpaquePointer) -> Void = { _ in }
+    func send(_ type: ndp_msg_type, on interface: String, _ object: String, configure: (OpaquePointer) -> Void = { _ in }) throws(SystemError) {
+        try send(
+            type, on: interface, object,
+            fill: { message throws(SystemError) in
+                configure(message)
+                // Without the source link-layer address option a node does not answer
+                // a multicast solicitation from a unicast source.
+                ndp_msg_opt_set(message)
+            })
+    }
+
+    /// Makes a message of `type` for `interface`, has `fill` complete it, and sends it.
+    private func send(
+        _ type: ndp_msg_type, on interface: String, _ object: String, fill: (OpaquePointer) throws(SystemError) -> Void
     ) throws(SystemError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw systemError("find interface", interface, errno: errno) }
@@ -90,10 +96,7 @@ final class NDPSocket {
         guard created == 0, let message else { throw systemError("build", object, errno: -created) }
         defer { ndp_msg_destroy(message) }
         ndp_msg_ifindex_set(message, index)
-        configure(message)
-        // Without the source link-layer address option a node does not answer
-        // a multicast solicitation from a unicast source.
-        ndp_msg_opt_set(message)
+        try fill(message)
         let sent = ndp_msg_send(ndp, message)
         guard sent == 0 else { throw systemError("send", "\(object) on \(interface)", errno: -sent) }
     }

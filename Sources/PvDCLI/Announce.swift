@@ -97,16 +97,18 @@ struct Announce: ParsableCommand {
         return result
     }
 
-    /// The RAs in wire form: with the interface's link-layer address and
-    /// split to its MTU when sending.
-    func messages(routerLifetime lifetime: UInt16? = nil) throws -> [[UInt8]] {
+    /// The RAs in wire form, and the last ones (router lifetime 0) sent on
+    /// stopping: with the interface's link-layer address and split to its
+    /// MTU when sending. The announcement and the interface are read once.
+    func messages() throws -> (regular: [[UInt8]], last: [[UInt8]]) {
+        let announcement = try announcement()
         let address = try interface.map { try Announce.linkLayerAddress(of: $0) }
         let mtu = linkMTU ?? interface.flatMap { LinuxSystem.interfaceMTU(of: $0) } ?? 1500
-        do { return try announcement().advertisements(routerLifetime: lifetime, linkMTU: mtu, linkLayerAddress: address).map { try $0.encoded() } } catch let
-            error as EncodeError
-        {
-            throw ValidationError("\(error)")
+        func encoded(_ lifetime: UInt16?) throws(EncodeError) -> [[UInt8]] {
+            try announcement.advertisements(routerLifetime: lifetime, linkMTU: mtu, linkLayerAddress: address).map { ra throws(EncodeError) in try ra.encoded()
+            }
         }
+        do { return (try encoded(nil), try encoded(0)) } catch { throw ValidationError("\(error)") }
     }
 
     /// The interface's link-layer address.
@@ -116,7 +118,7 @@ struct Announce: ParsableCommand {
     }
 
     func run() throws {
-        let messages = try messages()
+        let (messages, last) = try messages()
         if dryRun {
             for message in messages { print(Hex.encode(message[...])) }
             return
@@ -162,7 +164,7 @@ struct Announce: ParsableCommand {
             next = lastSent + nextInterval(fast: fast > 0)
         }
         // A router that stops says so: router lifetime 0, so hosts stop using it now.
-        do { try sendAll(try self.messages(routerLifetime: 0)) } catch { throw ValidationError("\(error)") }
+        do { try sendAll(last) } catch { throw ValidationError("\(error)") }
     }
 
     /// RFC 4861's interval: `--interval`, or random between MinRtrAdvInterval

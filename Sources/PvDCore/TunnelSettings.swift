@@ -99,21 +99,13 @@ public struct TunnelSettings: Equatable, Sendable {
             guard words.count == 3, words[0] == "dhcp-option" else { continue }
             switch words[1] {
             case "DNS", "DNS6":
-                guard TunnelSettings.ipv4(words[2]) != nil || IPv6Address(words[2]) != nil else {
-                    throw ConfigurationError("foreign_option_\(index)", "\"\(words[2])\" is not a DNS server address")
-                }
-                dnsServers.append(words[2])
+                try addDNSServer(words[2], from: "foreign_option_\(index)")
             case "DOMAIN", "DOMAIN-SEARCH":
-                do { searchDomains.append(try PvDWire.DomainName(words[2])) } catch {
-                    throw ConfigurationError("foreign_option_\(index)", "\"\(words[2])\" is not a domain name")
-                }
+                try addSearchDomain(words[2], from: "foreign_option_\(index)")
             default: continue
             }
         }
-        if let text = env["tun_mtu"] {
-            guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError("tun_mtu", "\"\(text)\" is not an MTU") }
-            mtu = value
-        }
+        if let text = env["tun_mtu"] { mtu = try TunnelSettings.mtu(text, from: "tun_mtu") }
     }
 
     /// Reads the environment OpenConnect gives its script at `connect` and
@@ -156,20 +148,12 @@ public struct TunnelSettings: Equatable, Sendable {
             ipv6Routes.append(prefix)
         }
         for key in ["INTERNAL_IP4_DNS", "INTERNAL_IP6_DNS"] {
-            for server in (env[key] ?? "").split(separator: " ").map(String.init) {
-                guard TunnelSettings.ipv4(server) != nil || IPv6Address(server) != nil else {
-                    throw ConfigurationError(key, "\"\(server)\" is not a DNS server address")
-                }
-                dnsServers.append(server)
-            }
+            for server in (env[key] ?? "").split(separator: " ").map(String.init) { try addDNSServer(server, from: key) }
         }
         for name in (env["CISCO_DEF_DOMAIN"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }) {
-            do { searchDomains.append(try PvDWire.DomainName(name)) } catch { throw ConfigurationError("CISCO_DEF_DOMAIN", "\"\(name)\" is not a domain name") }
+            try addSearchDomain(String(name), from: "CISCO_DEF_DOMAIN")
         }
-        if let text = env["INTERNAL_IP4_MTU"] {
-            guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError("INTERNAL_IP4_MTU", "\"\(text)\" is not an MTU") }
-            mtu = value
-        }
+        if let text = env["INTERNAL_IP4_MTU"] { mtu = try TunnelSettings.mtu(text, from: "INTERNAL_IP4_MTU") }
     }
 
     /// Reads pvd's own hook contract, for any tunnel program
@@ -203,21 +187,28 @@ public struct TunnelSettings: Equatable, Sendable {
                 throw ConfigurationError("PVD_TUNNEL_ROUTES", "\"\(route)\" is not a prefix")
             }
         }
-        for server in list("PVD_TUNNEL_DNS") {
-            guard TunnelSettings.ipv4(server) != nil || IPv6Address(server) != nil else {
-                throw ConfigurationError("PVD_TUNNEL_DNS", "\"\(server)\" is not a DNS server address")
-            }
-            dnsServers.append(server)
+        for server in list("PVD_TUNNEL_DNS") { try addDNSServer(server, from: "PVD_TUNNEL_DNS") }
+        for name in list("PVD_TUNNEL_SEARCH") { try addSearchDomain(name, from: "PVD_TUNNEL_SEARCH") }
+        if let text = env["PVD_TUNNEL_MTU"] { mtu = try TunnelSettings.mtu(text, from: "PVD_TUNNEL_MTU") }
+    }
+
+    /// Adds a DNS server (IPv4 or IPv6 text); `key` names where it came from.
+    mutating func addDNSServer(_ text: String, from key: String) throws(ConfigurationError) {
+        guard TunnelSettings.ipv4(text) != nil || IPv6Address(text) != nil else {
+            throw ConfigurationError(key, "\"\(text)\" is not a DNS server address")
         }
-        for name in list("PVD_TUNNEL_SEARCH") {
-            do { searchDomains.append(try PvDWire.DomainName(name)) } catch {
-                throw ConfigurationError("PVD_TUNNEL_SEARCH", "\"\(name)\" is not a domain name")
-            }
-        }
-        if let text = env["PVD_TUNNEL_MTU"] {
-            guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError("PVD_TUNNEL_MTU", "\"\(text)\" is not an MTU") }
-            mtu = value
-        }
+        dnsServers.append(text)
+    }
+
+    /// Adds a search domain; `key` names where it came from.
+    mutating func addSearchDomain(_ text: String, from key: String) throws(ConfigurationError) {
+        do { searchDomains.append(try PvDWire.DomainName(text)) } catch { throw ConfigurationError(key, "\"\(text)\" is not a domain name") }
+    }
+
+    /// A tunnel's MTU (576 to 65535); `key` names where it came from.
+    static func mtu(_ text: String, from key: String) throws(ConfigurationError) -> UInt32 {
+        guard let value = UInt32(text), (576...65535).contains(value) else { throw ConfigurationError(key, "\"\(text)\" is not an MTU") }
+        return value
     }
 
     /// The resolv.conf text for the VPN domain (at most three servers, as glibc reads).
