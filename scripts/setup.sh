@@ -14,8 +14,10 @@ PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguar
 # private system bus (dbus-daemon) and clients that are not pvd's own
 # (busctl from systemd, gdbus, dbus-send and dbus-monitor); setcap and
 # getpcaps for pvd exec's file capabilities; ocserv as the OpenConnect server;
-# Xvfb, weston, their clients and Firefox ESR for pvd exec on a desktop.
-PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl
+# Xvfb, weston, their clients and Firefox ESR for pvd exec on a desktop;
+# dnsmasq, the DNS server of pvd lab's routers (openssl also serves and
+# signs their additional information).
+PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl dnsmasq-base
                   dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv
                   xvfb x11-utils weston wayland-utils firefox-esr)
 

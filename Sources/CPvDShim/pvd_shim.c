@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <sys/auxv.h>
+#include <spawn.h>
 #include "pvd_shim.h"
 
 const int pvd_clone_newnet = CLONE_NEWNET;
@@ -21,3 +22,7 @@ int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *sav
 unsigned long pvd_is_secure_exec(void) { return getauxval(AT_SECURE); }
 
 int pvd_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int pvd_spawn_addchdir(void *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
+}

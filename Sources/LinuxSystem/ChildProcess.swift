@@ -1,3 +1,4 @@
+import CPvDShim
 import Glibc
 import PvDCore
 
@@ -36,11 +37,13 @@ public struct ChildProcess {
     /// (default /dev/null), stdout and stderr appended to `log` (so a
     /// client's own complaints are kept with its log; nil: this process's
     /// own), this environment plus `environment`, the default signal mask
-    /// and dispositions. Returns the pid.
+    /// and dispositions, in `directory` (nil: this process's). Returns the pid.
     public static func spawnLogging(
-        _ path: String, _ arguments: [String], log: String?, input: String = "/dev/null", environment: [String: String] = [:]
+        _ path: String, _ arguments: [String], log: String?, input: String = "/dev/null", environment: [String: String] = [:],
+        directory: String? = nil
     ) throws(SystemError) -> pid_t {
         try launch(path, arguments, environment: environment) { actions in
+            if let directory { pvd_spawn_addchdir(&actions, directory) }
             posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY | O_NOFOLLOW, 0)
             if let log {
                 posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600)

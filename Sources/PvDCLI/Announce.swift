@@ -40,6 +40,11 @@ struct Announce: ParsableCommand {
     @Option(help: "The link's MTU.") var mtu: UInt32?
     @Option(name: .customLong("router-lifetime"), help: "Seconds the router is a default router (0: it is not).") var routerLifetime: UInt16?
     @Flag(help: "Also put the prefixes, DNS, routes and MTU outside the PvD option, for PvD-unaware hosts.") var outside = false
+    @Option(help: "With --pvd-id: serve this JSON file as the PvD's additional information (sets --h).") var info: String?
+    @Option(help: "With --info: the certificate (PEM) for the PvD ID.") var certificate: String?
+    @Option(help: "With --info: its private key (PEM).") var key: String?
+    @Option(name: .customLong("info-address"), help: "With --info: the address to listen on, port 443 (default: every address).")
+    var infoAddress: String?
     @Option(help: "The announcement as YAML: several PvDs (an RA each) and options outside them (docs/labs.md).") var config: String?
     @Option(name: .customLong("link-mtu"), help: "With --dry-run: the link MTU an RA must fit (default 1500; sending uses the interface's).")
     var linkMTU: Int?
@@ -48,15 +53,20 @@ struct Announce: ParsableCommand {
         if dryRun, !hex { throw ValidationError("--dry-run prints hex: add --hex") }
         if !dryRun, interface == nil { throw ValidationError("where to send? --interface IF (or --dry-run --hex)") }
         if delay > 15 { throw ValidationError("--delay is 0 to 15") }
-        if pvdID == nil, http || legacy || raHeader || outside || sequence != 0 || delay != 0 {
-            throw ValidationError("--h, --l, --ra-header, --outside, --sequence and --delay go with --pvd-id")
+        if pvdID == nil, http || legacy || raHeader || outside || sequence != 0 || delay != 0 || info != nil {
+            throw ValidationError("--h, --l, --ra-header, --outside, --sequence, --delay and --info go with --pvd-id")
+        }
+        if (info == nil) != (certificate == nil) || (info == nil) != (key == nil) || (info == nil && infoAddress != nil) {
+            throw ValidationError("--info needs --certificate and --key (and --info-address goes with them)")
         }
         if config != nil, pvdID != nil || !prefixes.isEmpty || !dnsServers.isEmpty || !searchDomains.isEmpty || !routes.isEmpty || mtu != nil {
             throw ValidationError("--config holds the PvDs and options: give them there, not as options too")
         }
         if let interval, !(interval >= 0.05) { throw ValidationError("--interval is a number of seconds, at least 0.05") }
         if let linkMTU, !(1280...65535).contains(linkMTU) { throw ValidationError("--link-mtu is 1280 to 65535") }
-        _ = try announcement()
+        if try announcement().pvds.contains(where: { $0.information != nil }), once, !dryRun {
+            throw ValidationError("the additional information is served while pvd announce runs: not with --once")
+        }
     }
 
     /// The announcement: from --config, or from the options.
@@ -87,6 +97,14 @@ struct Announce: ParsableCommand {
                 var pvd: RouterAnnouncement.PvD
                 do { pvd = RouterAnnouncement.PvD(id: try DomainName(pvdID)) } catch { throw ValidationError("--pvd-id \(pvdID): \(error)") }
                 (pvd.sequence, pvd.http, pvd.legacy, pvd.delay, pvd.raHeader, pvd.options) = (sequence, http, legacy, delay, raHeader, options)
+                if let info, let certificate, let key {
+                    pvd.information = .init(file: info, certificate: certificate, key: key)
+                    if let infoAddress {
+                        guard let address = IPv6Address(infoAddress) else { throw ValidationError("--info-address \(infoAddress) is not an IPv6 address") }
+                        pvd.information?.address = address
+                    }
+                    pvd.http = true
+                }
                 result.pvds = [pvd]
                 if outside { result.outside = options }
             } else {
@@ -100,8 +118,7 @@ struct Announce: ParsableCommand {
     /// The RAs in wire form, and the last ones (router lifetime 0) sent on
     /// stopping: with the interface's link-layer address and split to its
     /// MTU when sending. The announcement and the interface are read once.
-    func messages() throws -> (regular: [[UInt8]], last: [[UInt8]]) {
-        let announcement = try announcement()
+    func messages(of announcement: RouterAnnouncement) throws -> (regular: [[UInt8]], last: [[UInt8]]) {
         let address = try interface.map { try Announce.linkLayerAddress(of: $0) }
         let mtu = linkMTU ?? interface.flatMap { LinuxSystem.interfaceMTU(of: $0) } ?? 1500
         func encoded(_ lifetime: UInt16?) throws(EncodeError) -> [[UInt8]] {
@@ -118,14 +135,26 @@ struct Announce: ParsableCommand {
     }
 
     func run() throws {
-        let (messages, last) = try messages()
+        try reportingFailures { try announce() }
+    }
+
+    private func announce() throws {
+        let announcement = try announcement()
+        let (messages, last) = try messages(of: announcement)
         if dryRun {
             for message in messages { print(Hex.encode(message[...])) }
             return
         }
         guard let interface else { return }
+        // The additional information is there before an RA announces it, and goes after the last.
+        var services: [InformationService] = []
+        defer { for service in services { service.stop() } }
+        for pvd in announcement.pvds {
+            guard let server = pvd.information else { continue }
+            services.append(try InformationService.start(server, for: pvd.id, on: interface))
+        }
         let sender: RouterAdvertisementSender
-        do { sender = try RouterAdvertisementSender(interface: interface) } catch { throw ValidationError("\(error)") }
+        do { sender = try RouterAdvertisementSender(interface: interface) } catch { throw CommandFailure("\(error)") }
         func sendAll(_ messages: [[UInt8]]) throws(SystemError) {
             for message in messages { try sender.send(message) }
         }
@@ -140,7 +169,7 @@ struct Announce: ParsableCommand {
                 usleep(200_000)
                 waited += 0.2
             } catch {
-                throw ValidationError("\(error)")
+                throw CommandFailure("\(error)")
             }
         }
         if once { return }
@@ -164,7 +193,7 @@ struct Announce: ParsableCommand {
             next = lastSent + nextInterval(fast: fast > 0)
         }
         // A router that stops says so: router lifetime 0, so hosts stop using it now.
-        do { try sendAll(last) } catch { throw ValidationError("\(error)") }
+        do { try sendAll(last) } catch { throw CommandFailure("\(error)") }
     }
 
     /// RFC 4861's interval: `--interval`, or random between MinRtrAdvInterval

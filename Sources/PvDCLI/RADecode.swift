@@ -82,6 +82,20 @@ func failure(_ message: String) -> ExitCode {
     return ExitCode(2)
 }
 
+/// A command that could not do its work (not a usage error): told in one line, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body`; a ``CommandFailure`` is printed as one line and ends with status 1.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as CommandFailure {
+        printError(error.description)
+        throw ExitCode(1)
+    }
+}
+
 /// Reads a whole file, or stdin when `path` is nil; a usage error when it cannot.
 func readInput(path: String?) throws -> [UInt8] {
     guard let data = readFile(path) else { throw failure("\(path ?? "stdin"): \(String(cString: strerror(errno)))") }

@@ -12,7 +12,7 @@ struct PvD: ParsableCommand {
         version: PvDVersion.string,
         subcommands: [
             List.self, Show.self, Status.self, ProcessList.self, Monitor.self, Exec.self, DesktopEntryCommand.self, Add.self, Remove.self, Apply.self,
-            Reload.self, RA.self, Announce.self,
+            Reload.self, RA.self, Announce.self, Lab.self,
         ])
 }
 

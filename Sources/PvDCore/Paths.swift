@@ -6,6 +6,10 @@ public enum Paths {
     public static let namespaceFiles = "/etc/netns"
     /// pvd's runtime directory: the lock, the state file, the host and uplink records.
     public static let runtime = "/run/pvd"
+    /// `pvd lab`'s labs, a directory each: configurations, certificates, logs.
+    public static let labs = "/run/pvd-lab"
+    /// `pvd announce`'s information servers: `<interface>/<netns inode>-<PvD ID>/`.
+    public static let announcements = "/run/pvd-announce"
 
     /// The file of the named network namespace `name`.
     public static func namespace(_ name: String) -> String { "\(namespaces)/\(name)" }

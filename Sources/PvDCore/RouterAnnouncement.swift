@@ -36,8 +36,25 @@ public struct RouterAnnouncement: Equatable, Sendable {
         /// The R flag: the RA header inside the PvD option too.
         public var raHeader = false
         public var options = Options()
+        /// Where `pvd announce` serves this PvD's additional information (H flag set).
+        public var information: InformationServer?
 
         public init(id: DomainName) { self.id = id }
+    }
+
+    /// A PvD's additional information (RFC 8801 §4), served by `pvd
+    /// announce` at `https://<PvD ID>/.well-known/pvd` from a JSON file with
+    /// a certificate for the PvD ID.
+    public struct InformationServer: Equatable, Sendable {
+        public var file: String
+        public var certificate: String
+        public var key: String
+        /// The address to listen on (443); nil: every address.
+        public var address: IPv6Address?
+
+        public init(file: String, certificate: String, key: String, address: IPv6Address? = nil) {
+            (self.file, self.certificate, self.key, self.address) = (file, certificate, key, address)
+        }
     }
 
     /// For hosts that know no PvD (outside every PvD option).
@@ -96,6 +113,8 @@ extension RouterAnnouncement {
     ///     pvds:
     ///       - {id: corp.example.com, sequence: 3, h: true, prefixes: ["2001:db8:2::/64"], rdnss: ["2001:db8:2::53"]}
     ///       - {id: lab.example.com, l: true, prefixes: ["2001:db8:3::/64"]}
+    ///       - id: info.example.com      # info sets h and serves the document
+    ///         info: {file: info.json, certificate: cert.pem, key: key.pem, address: "2001:db8:4::80"}
     public init(json: JSONValue) throws(ConfigurationError) {
         self.init()
         if case .null = json { return }  // an empty file: one plain RA
@@ -110,7 +129,7 @@ extension RouterAnnouncement {
             guard case .array(let items) = value else { throw ConfigurationError("pvds", "must be a list") }
             for (index, item) in items.enumerated() {
                 let path = "pvds[\(index)]"
-                let keys: Set = ["id", "sequence", "h", "l", "delay", "ra-header", "prefixes", "rdnss", "dnssl", "routes", "mtu"]
+                let keys: Set = ["id", "sequence", "h", "l", "delay", "ra-header", "prefixes", "rdnss", "dnssl", "routes", "mtu", "info"]
                 let members = try ConfigurationError.object(item, at: path, allowed: keys)
                 guard let idValue = members["id"] else { throw ConfigurationError(path, "a PvD needs its id (an FQDN)") }
                 let text = try ConfigurationError.string(idValue, at: "\(path).id")
@@ -129,12 +148,17 @@ extension RouterAnnouncement {
                 if let value = members["h"] { pvd.http = try ConfigurationError.bool(value, at: "\(path).h") }
                 if let value = members["l"] { pvd.legacy = try ConfigurationError.bool(value, at: "\(path).l") }
                 if let value = members["ra-header"] { pvd.raHeader = try ConfigurationError.bool(value, at: "\(path).ra-header") }
+                if let value = members["info"] {
+                    pvd.information = try InformationServer(json: value, at: "\(path).info")
+                    pvd.http = true
+                }
                 pvd.options = try Options(
                     json: .object(members.filter { ["prefixes", "rdnss", "dnssl", "routes", "mtu"].contains($0.key) }.map { JSONMember($0.key, $0.value) }),
                     at: path)
                 pvds.append(pvd)
             }
         }
+        try checkInformationServers()
     }
 }
 
@@ -157,6 +181,35 @@ extension RouterAnnouncement.Options {
             let number = try ConfigurationError.number(value, at: "\(path).mtu")
             guard (1280...65535).contains(number), number.rounded() == number else { throw ConfigurationError("\(path).mtu", "1280 to 65535") }
             mtu = UInt32(number)
+        }
+    }
+}
+
+extension RouterAnnouncement.InformationServer {
+    init(json: JSONValue, at path: String) throws(ConfigurationError) {
+        let members = try ConfigurationError.object(json, at: path, allowed: ["file", "certificate", "key", "address"])
+        func text(_ key: String) throws(ConfigurationError) -> String {
+            guard let value = members[key] else { throw ConfigurationError(path, "needs file, certificate and key (\(key) is missing)") }
+            let text = try ConfigurationError.string(value, at: "\(path).\(key)")
+            guard !text.isEmpty, !text.utf8.contains(0) else { throw ConfigurationError("\(path).\(key)", "must be a path") }
+            return text
+        }
+        self.init(file: try text("file"), certificate: try text("certificate"), key: try text("key"))
+        if let value = members["address"] {
+            let text = try ConfigurationError.string(value, at: "\(path).address")
+            guard let address = IPv6Address(text) else { throw ConfigurationError("\(path).address", "\"\(text)\" is not an IPv6 address") }
+            self.address = address
+        }
+    }
+}
+
+extension RouterAnnouncement {
+    /// Two information servers cannot listen on the same address and port.
+    public func checkInformationServers() throws(ConfigurationError) {
+        let servers = pvds.compactMap(\.information)
+        let addresses = servers.map { $0.address?.description ?? "::" }
+        if Set(addresses).count < addresses.count || (servers.count > 1 && addresses.contains("::")) {
+            throw ConfigurationError("pvds", "each PvD's info needs an address of its own (they all listen on port 443)")
         }
     }
 }

@@ -70,4 +70,28 @@ struct RouterAnnouncementTests {
             }
         }
     }
+
+    @Test func informationSetsTheHFlagAndEachServerNeedsAnAddressOfItsOwn() throws {
+        let one = try JSONValue.parse(
+            Array(
+                #"{"pvds": [{"id": "corp.example.com", "info": {"file": "i.json", "certificate": "c.pem", "key": "k.pem", "address": "2001:db8::80"}}]}"#.utf8))
+        let announcement = try RouterAnnouncement(json: one)
+        #expect(announcement.pvds[0].http, "info implies the H flag")
+        #expect(announcement.pvds[0].information == .init(file: "i.json", certificate: "c.pem", key: "k.pem", address: IPv6Address("2001:db8::80")))
+        for (text, problem) in [
+            (#"{"pvds": [{"id": "a.example", "info": {"file": "i.json", "key": "k.pem"}}]}"#, "pvds[0].info: needs file, certificate and key"),
+            (#"{"pvds": [{"id": "a.example", "info": {"file": "i", "certificate": "c", "key": "k", "address": "x"}}]}"#, "pvds[0].info.address"),
+            (
+                #"{"pvds": [{"id": "a.example", "info": {"file": "i", "certificate": "c", "key": "k"}}, {"id": "b.example", "info": {"file": "i", "certificate": "c", "key": "k"}}]}"#,
+                "pvds: each PvD's info needs an address of its own"
+            ),
+        ] {
+            do {
+                _ = try RouterAnnouncement(json: try JSONValue.parse(Array(text.utf8)))
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect("\(error)".hasPrefix(problem), "\(error)")
+            }
+        }
+    }
 }

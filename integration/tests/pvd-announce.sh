@@ -7,7 +7,9 @@
 # pvdd's Router Solicitation, and pvdd learns the domain within 5 s; a
 # PvD-unaware host beside it autoconfigures from the options --outside puts
 # outside the PvD option; on SIGTERM the last RA (router lifetime 0) makes
-# pvdd withdraw the router.
+# pvdd withdraw the router. With --info it serves the PvD's additional
+# information over HTTPS (application/pvd+json), refusing a document that
+# names another PvD, and stops serving when it stops.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 P=$LAB_PREFIX
@@ -142,3 +144,33 @@ kill -TERM "$announcer"
 wait "$announcer" || fail "pvd announce did not end cleanly on SIGTERM: $(cat "$LAB_DIR/announce.log")"
 withdrawn() { corp | grep -q '^\[\] \[\]'; }
 lab_wait 3 withdrawn || fail "pvdd did not withdraw the router after the last RA: $(corp)"
+
+# --info: the PvD's additional information over HTTPS, with RFC 8801's media
+# type, on --info-address; the certificate and key given by relative paths.
+# A document for another PvD is refused before anything is sent.
+( cd "$LAB_DIR" && lab_pki pki >/dev/null && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout info.key \
+    -out info.csr -subj /CN=corp.example.com 2>/dev/null &&
+    openssl x509 -req -in info.csr -CA pki/ca.crt -CAkey pki/ca.key -set_serial 9 -days 1 -out info.crt \
+        -extfile <(printf 'subjectAltName=DNS:corp.example.com\n') 2>/dev/null ) || fail "no certificate for the information server"
+printf '{"identifier": "corp.example.com", "expires": "2099-01-01T00:00:00Z", "prefixes": ["2001:db8:1::/64"]}' >"$LAB_DIR/info.json"
+printf '{"identifier": "other.example.com", "expires": "2099-01-01T00:00:00Z", "prefixes": ["2001:db8:1::/64"]}' >"$LAB_DIR/other.json"
+ip -n "${P}r1" addr add 2001:db8:1::80/128 dev lan0 nodad
+cd "$LAB_DIR"
+answer=$(nsenter --net="/run/netns/${P}r1" "$PVD" announce --interface lan0 --pvd-id corp.example.com --info other.json \
+    --certificate info.crt --key info.key 2>&1) && fail "a document for another PvD was served"
+grep -q "other.json is for other.example.com, not for corp.example.com" <<<"$answer" || fail "the refusal: $answer"
+lab_bg r1 "$LAB_DIR/info-announce.log" "$PVD" announce --interface lan0 --pvd-id corp.example.com --prefix 2001:db8:1::/64 \
+    --info info.json --certificate info.crt --key info.key --info-address 2001:db8:1::80 --interval 300
+announcer=$LAB_LAST_PID
+fetch() { ip netns exec "${P}legacy" curl -sS -i --max-time 3 --cacert pki/ca.crt --resolve "corp.example.com:443:[2001:db8:1::80]" \
+    https://corp.example.com/.well-known/pvd; }
+lab_wait 5 fetch || fail "the information server does not answer: $(fetch 2>&1) $(cat "$LAB_DIR/info-announce.log")"
+fetch | grep -qi '^Content-Type: application/pvd+json' || fail "not served as application/pvd+json: $(fetch)"
+fetch | grep -q '"identifier": "corp.example.com"' || fail "another document was served: $(fetch)"
+"$PVD" announce --dry-run --hex --pvd-id corp.example.com --info info.json --certificate info.crt --key info.key |
+    "$PVD" ra decode | grep -q "flags H" || fail "--info does not set the H flag"
+kill -TERM "$announcer"
+wait "$announcer" || fail "pvd announce with --info did not end cleanly: $(cat "$LAB_DIR/info-announce.log")"
+! fetch >/dev/null 2>&1 || fail "the information server outlived pvd announce"
+[ ! -e /run/pvd-announce/lan0 ] || fail "the information server's files are left: $(ls -R /run/pvd-announce/lan0)"
+cd /

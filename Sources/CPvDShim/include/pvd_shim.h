@@ -31,4 +31,8 @@ unsigned long pvd_is_secure_exec(void);
  * readable when the process exits, also for a process that is not a child. */
 int pvd_pidfd_open(int pid);
 
+/* posix_spawn_file_actions_addchdir_np (glibc 2.29), which Swift does not see
+ * without _GNU_SOURCE: a child started in another directory. */
+int pvd_spawn_addchdir(void *actions, const char *path);
+
 #endif
