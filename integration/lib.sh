@@ -206,8 +206,8 @@ lab_pvdd_stop() {
 }
 
 # lab_dbus: a private system bus (dbus-daemon with Debian's system policy
-# and pvd's own) at $LAB_DIR/bus.socket, for pvdd and the test's clients:
-# exports DBUS_SYSTEM_BUS_ADDRESS.
+# and pvd's own, and any in $LAB_BUS_INCLUDES) at $LAB_DIR/bus.socket, for
+# pvdd and the test's clients: exports DBUS_SYSTEM_BUS_ADDRESS.
 lab_dbus() {
     cat >"$LAB_DIR/bus.conf" <<CONF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -233,6 +233,7 @@ lab_dbus() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/system/org.pvd1.conf</include>
+$(for file in ${LAB_BUS_INCLUDES:-}; do echo "  <include>$file</include>"; done)
 </busconfig>
 CONF
     chmod 755 "$LAB_DIR"  # other users (the tests' unprivileged callers) reach the socket

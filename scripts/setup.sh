@@ -21,6 +21,11 @@ PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils
                   dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv
                   xvfb x11-utils weston wayland-utils firefox-esr)
 
+# Packaging (scripts/package) and checking the package (pvd-package):
+# debhelper, lintian, the shells whose completions it loads, man to render
+# its manual pages, polkitd for its authorization (pvd-polkit).
+PVD_PACKAGE_PACKAGES=(debhelper dpkg-dev fakeroot lintian man-db bash-completion zsh fish polkitd dbus)
+
 die() {
     echo "$(basename "$0"): $*" >&2
     exit 1

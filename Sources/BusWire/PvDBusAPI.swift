@@ -59,7 +59,19 @@ public enum PvDBusAPI {
         case addNetworkNamespace = "AddNetworkNamespace"
         case reload = "Reload"
         case listPrograms = "ListPrograms"
+
+        /// The polkit action a caller other than root needs: the methods
+        /// that change domains, and ApplyState, which parses a caller's document.
+        public var action: String? {
+            switch self {
+            case .addDomain, .removeDomain, .applyState, .addNetworkNamespace, .reload: PvDBusAPI.manageDomainsAction
+            case .listDomains, .getDomain, .getState, .openDomain, .listPrograms: nil
+            }
+        }
     }
+
+    /// polkit's action for changing domains (scripts/system/org.pvd1.policy).
+    public static let manageDomainsAction = "org.pvd1.manage-domains"
 
     /// The manager's signals.
     public enum Signal: String, CaseIterable, Sendable {

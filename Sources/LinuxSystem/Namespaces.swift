@@ -7,6 +7,33 @@ import PvDCore
 /// `ip netns list` and `ip netns exec` see them (iproute2's lib/namespace.c
 /// and ip/ipnetns.c do the same).
 public enum Namespaces {
+    /// Where /run/netns's mounts are made: nil, in this process's mount
+    /// namespace; else a descriptor of another one. pvdd under systemd's
+    /// sandbox runs in a mount namespace of its own, which only receives
+    /// the host's mounts: a namespace it mounted there would never be seen
+    /// by `ip netns` or `pvd exec`. Set once at start (``makeMounts(in:)``).
+    nonisolated(unsafe) private static var mountNamespace: Int32?
+
+    /// From now on, make /run/netns's mounts in the mount namespace at
+    /// `path` (e.g. /proc/1/ns/mnt, the host's).
+    public static func makeMounts(in path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open mount namespace", path) }
+        mountNamespace = fd
+    }
+
+    /// mount(2), here or in ``mountNamespace``: 0 or the errno.
+    private static func mount(_ source: String, _ target: String, _ flags: Int) -> Int32 {
+        if let fd = mountNamespace { return pvd_mount_in(fd, source, target, "none", UInt(flags)) }
+        return Glibc.mount(source, target, "none", UInt(flags), nil) == 0 ? 0 : errno
+    }
+
+    /// umount2(2) with MNT_DETACH, here or in ``mountNamespace``: 0 or the errno.
+    private static func unmount(_ target: String) -> Int32 {
+        if let fd = mountNamespace { return pvd_umount_in(fd, target, Int32(MNT_DETACH)) }
+        return umount2(target, Int32(MNT_DETACH)) == 0 ? 0 : errno
+    }
+
     public static func exists(_ name: String) -> Bool {
         var info = stat()
         return lstat(Paths.namespace(name), &info) == 0
@@ -46,10 +73,9 @@ public enum Namespaces {
                 failure = systemError("unshare network namespace", name)
                 return
             }
-            let own = "/proc/thread-self/ns/net"
-            if mount(own, file, "none", UInt(MS_BIND), nil) != 0 {
-                failure = systemError("bind-mount namespace", file)
-            }
+            // A child forked from this thread for another mount namespace is in this network namespace too.
+            let code = mount("/proc/thread-self/ns/net", file, MS_BIND)
+            if code != 0 { failure = systemError("bind-mount namespace", file, errno: code) }
         }
         if let failure {
             unlink(file)
@@ -65,10 +91,10 @@ public enum Namespaces {
         let fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
         guard fd >= 0 else { throw systemError("create namespace file", file) }
         close(fd)
-        guard mount(source, file, "none", UInt(MS_BIND), nil) == 0 else {
-            let failure = systemError("bind-mount namespace", file)
+        let code = mount(source, file, MS_BIND)
+        guard code == 0 else {
             unlink(file)
-            throw failure
+            throw systemError("bind-mount namespace", file, errno: code)
         }
     }
 
@@ -77,9 +103,8 @@ public enum Namespaces {
     public static func delete(_ name: String) throws(SystemError) {
         let file = Paths.namespace(name)
         guard exists(name) else { return }
-        if umount2(file, Int32(MNT_DETACH)) != 0, errno != EINVAL {
-            throw systemError("unmount namespace", file)
-        }
+        let code = unmount(file)
+        if code != 0, code != EINVAL { throw systemError("unmount namespace", file, errno: code) }
         guard unlink(file) == 0 || errno == ENOENT else { throw systemError("remove namespace file", file) }
     }
 
@@ -111,14 +136,13 @@ public enum Namespaces {
     /// mounted under it are seen from every mount namespace.
     private static func prepareDirectory() throws(SystemError) {
         guard mkdir(Paths.namespaces, 0o755) == 0 || errno == EEXIST else { throw systemError("create directory", Paths.namespaces) }
-        if mount("", Paths.namespaces, "none", UInt(MS_SHARED | MS_REC), nil) == 0 { return }
-        guard errno == EINVAL else { throw systemError("make shared", Paths.namespaces) }
-        guard mount(Paths.namespaces, Paths.namespaces, "none", UInt(MS_BIND | MS_REC), nil) == 0 else {
-            throw systemError("bind-mount", Paths.namespaces)
-        }
-        guard mount("", Paths.namespaces, "none", UInt(MS_SHARED | MS_REC), nil) == 0 else {
-            throw systemError("make shared", Paths.namespaces)
-        }
+        let shared = mount("", Paths.namespaces, MS_SHARED | MS_REC)
+        if shared == 0 { return }
+        guard shared == EINVAL else { throw systemError("make shared", Paths.namespaces, errno: shared) }
+        let bound = mount(Paths.namespaces, Paths.namespaces, MS_BIND | MS_REC)
+        guard bound == 0 else { throw systemError("bind-mount", Paths.namespaces, errno: bound) }
+        let again = mount("", Paths.namespaces, MS_SHARED | MS_REC)
+        guard again == 0 else { throw systemError("make shared", Paths.namespaces, errno: again) }
     }
 }
 

@@ -10,16 +10,25 @@ public enum Programs {
         return String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 
-    /// The program `name` in the running program's directory; nil when that is unknown.
-    public static func beside(_ name: String) -> String? {
+    /// pvd's program `name`: beside the running one (a build directory), or
+    /// where the package and scripts/install put it — PREFIX/bin/pvd,
+    /// PREFIX/sbin/pvdd, PREFIX/libexec/pvd/pvd-cli and pvd-fetch. Nil when
+    /// there is none.
+    public static func find(_ name: String) -> String? {
         guard let own = ownPath(), let slash = own.lastIndex(of: "/") else { return nil }
-        return own[..<slash] + "/" + name
+        let directory = String(own[..<slash])
+        let helpers = "/libexec/pvd"
+        let prefix =
+            directory.hasSuffix(helpers)
+            ? String(directory.dropLast(helpers.count)) : String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+        let candidates = ["\(directory)/\(name)", "\(prefix)\(helpers)/\(name)", "\(prefix)/bin/\(name)", "\(prefix)/sbin/\(name)"]
+        return candidates.first { access($0, X_OK) == 0 }
     }
 
-    /// Becomes the program `name` beside this one with `argv`; when it
+    /// Becomes pvd's program `name` (``find(_:)``) with `argv`; when it
     /// cannot, says why and exits with 127.
-    public static func exec(beside name: String, argv: [String]) -> Never {
-        let program = beside(name) ?? name
+    public static func exec(_ name: String, argv: [String]) -> Never {
+        let program = find(name) ?? name
         execv(program, argv.map { strdup($0) } + [nil])
         printError("cannot run \(program): \(String(cString: strerror(errno)))")
         exit(127)

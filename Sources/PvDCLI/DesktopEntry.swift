@@ -33,7 +33,7 @@ struct DesktopEntryCommand: ParsableCommand {
         guard let source = candidates.first(where: { access($0, R_OK) == 0 }), let text = HostFiles.read(source) else {
             throw ValidationError("no desktop entry \(id).desktop in \(([own] + dirs).joined(separator: ", "))")
         }
-        let pvd = Programs.beside("pvd") ?? "pvd"
+        let pvd = Programs.find("pvd") ?? "pvd"
         var path = ""
         for part in own.split(separator: "/") {
             path += "/" + part

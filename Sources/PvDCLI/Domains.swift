@@ -339,9 +339,17 @@ struct Reload: DaemonCommand {
 
 struct Apply: DaemonCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make the declared state (static domains and namespaces) that of FILE, all or nothing (as root; --dry-run for everyone).")
+        abstract: "Make the declared state (static domains, VPN domains and namespaces) that of FILE, all or nothing.",
+        discussion: """
+            Applying is root's, or a user's whom polkit authorizes (org.pvd1.manage-domains). --dry-run, --check and \
+            --diff are worked out by pvd itself and work for everyone. For configuration management (Ansible, Salt, \
+            Puppet): --check changes nothing and exits 0 when the declared state is already FILE's, 2 when applying \
+            would change it, 1 on an error (docs/fleet.md).
+            """)
     @Argument(help: "A YAML file, as pvd show --yaml prints.") var file: String
     @Flag(help: "Only show what would change.") var dryRun = false
+    @Flag(help: "Change nothing; exit 0 when nothing would change, 2 when something would, 1 on an error.") var check = false
+    @Flag(help: "Show the declared state's lines FILE removes (-) and adds (+), before applying (if at all).") var diff = false
     @Option(
         help: ArgumentHelp(
             "Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
@@ -357,22 +365,45 @@ struct Apply: DaemonCommand {
             try save(text, as: saveAs, client: client)
             return
         }
-        let changes: [String]
-        if dryRun {
+        let changesOnly = dryRun || check
+        if changesOnly || diff {
             // Worked out here, not by pvdd: a caller's document is parsed by the caller.
-            guard case .string(let current)? = try client.manager(.getState).first else { return }
+            guard case .string(let currentText)? = try client.manager(.getState).first else { return }
+            let (current, target): (DeclarativeState, DeclarativeState)
             do {
-                let target = try DeclarativeState(try YAMLDocument.parse(text))
-                changes = try DeclarativeState(try YAMLDocument.parse(current)).changes(to: target).map(\.description)
+                target = try DeclarativeState(try YAMLDocument.parse(text))
+                current = try DeclarativeState(try YAMLDocument.parse(currentText))
             } catch {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
             }
-        } else {
-            guard case .array(_, let values)? = try client.manager(.applyState, [.string(text), .boolean(false)]).first else { return }
-            changes = values.compactMap(\.text)
+            if diff { for line in Apply.difference(from: current.yaml, to: target.yaml) { printLine(line) } }
+            if changesOnly {
+                let changes = current.changes(to: target).map(\.description)
+                if changes.isEmpty { printLine("nothing to change") }
+                for change in changes { printLine("would " + change) }
+                if check, !changes.isEmpty { Glibc.exit(2) }
+                return
+            }
         }
+        guard case .array(_, let values)? = try client.manager(.applyState, [.string(text), .boolean(false)]).first else { return }
+        let changes = values.compactMap(\.text)
         if changes.isEmpty { printLine("nothing to change") }
-        for change in changes { printLine((dryRun ? "would " : "") + change) }
+        for change in changes { printLine(change) }
+    }
+
+    /// The entries of `old` that `new` lacks (each line `- `) and those it
+    /// adds (`+ `). The declared state's YAML has an entry per list item
+    /// (a domain or a VPN, with its indented lines) or top-level line.
+    static func difference(from old: String, to new: String) -> [String] {
+        func entries(_ text: String) -> [[String]] {
+            var result: [[String]] = []
+            for line in text.split(separator: "\n").map(String.init) where !line.hasPrefix("#") {
+                if line.hasPrefix("    "), !result.isEmpty { result[result.count - 1].append(line) } else { result.append([line]) }
+            }
+            return result
+        }
+        let (before, after) = (entries(old), entries(new))
+        return before.filter { !after.contains($0) }.flatMap { $0.map { "- " + $0 } } + after.filter { !before.contains($0) }.flatMap { $0.map { "+ " + $0 } }
     }
 
     /// Writes the file as a drop-in once it reads, then has pvdd reload: the

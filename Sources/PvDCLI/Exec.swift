@@ -51,6 +51,6 @@ extension ExecRequest {
                 UserAccount(uid: uid).map { ExecRequest.User(name: $0.name, gid: $0.gid, groups: $0.groupIDs(), home: $0.home, shell: $0.shell) }
             })
         }
-        Programs.exec(beside: "pvd", argv: ["pvd", "exec"] + arguments)
+        Programs.exec("pvd", argv: ["pvd", "exec"] + arguments)
     }
 }

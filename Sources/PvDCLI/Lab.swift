@@ -18,7 +18,7 @@ struct LabUp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Make the lab: namespaces, links, routers, DNS and information servers, hosts, pvdd, VPN servers.")
     @Argument(help: "The lab's YAML file.") var file: String
-    @Option(help: "The pvdd to run on hosts with pvdd (default: the one installed beside pvd).") var pvdd: String?
+    @Option(help: "The pvdd to run on hosts with pvdd (default: the one installed with pvd).") var pvdd: String?
 
     func run() throws {
         try reportingFailures { try LabRunner(topology: try LabRunner.topology(file), pvdd: pvdd).up() }
@@ -29,7 +29,7 @@ struct LabDown: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down", abstract: "Remove what the lab made (what exists now, also after a crash): programs, pvdd's domains, namespaces, files.")
     @Argument(help: "The lab's YAML file, or the lab's name.") var lab: String
-    @Option(help: "The pvdd whose --cleanup removes a host's domains (default: the one installed beside pvd).") var pvdd: String?
+    @Option(help: "The pvdd whose --cleanup removes a host's domains (default: the one installed with pvd).") var pvdd: String?
 
     func run() throws {
         try reportingFailures {
@@ -67,10 +67,8 @@ struct LabRunner {
 
     static func pvddPath(_ given: String?) throws -> String {
         if let given { return given }
-        for candidate in [Programs.beside("pvdd"), Programs.beside("../sbin/pvdd"), "/usr/sbin/pvdd"].compactMap({ $0 }) where access(candidate, X_OK) == 0 {
-            return candidate
-        }
-        throw CommandFailure("where is pvdd? --pvdd PATH")
+        guard let found = Programs.find("pvdd") else { throw CommandFailure("where is pvdd? --pvdd PATH") }
+        return found
     }
 
     init(topology: LabTopology, pvdd: String?) throws {

@@ -2,17 +2,29 @@ import BusWire
 import CSystemd
 import Glibc
 
-/// Who called a method, from the bus's credentials of the connection (never
-/// from the message's arguments).
-/// Who made a method call. The uid the bus vouches for is asked of the bus
-/// only when a handler needs it: with dbus-daemon that is a round trip the
-/// loop waits for, which calls anyone may make (ListDomains) need not cost.
+/// Who made a method call, from the bus's credentials of the connection
+/// (never from the message's arguments). The uid is asked of the bus only
+/// when a handler needs it: with dbus-daemon that is a round trip the loop
+/// waits for, which calls anyone may make (ListDomains) need not cost.
 public struct BusCaller {
     private let lookUp: () throws(BusError) -> uid_t
+    /// Whether polkit authorized the method's action (``BusObjectHandler/action(for:)``);
+    /// false for root, who needs no authorization, and for methods without an action.
+    public let authorized: Bool
+    /// Why polkit could not be asked, when it could not (it is not running, say).
+    public let authorizationProblem: String?
 
-    public init(uid: uid_t) { lookUp = { uid } }
+    public init(uid: uid_t, authorized: Bool = false) {
+        lookUp = { uid }
+        self.authorized = authorized
+        authorizationProblem = nil
+    }
 
-    init(lookUp: @escaping () throws(BusError) -> uid_t) { self.lookUp = lookUp }
+    init(lookUp: @escaping () throws(BusError) -> uid_t, authorized: Bool, problem: String?) {
+        self.lookUp = lookUp
+        self.authorized = authorized
+        authorizationProblem = problem
+    }
 
     /// The caller's effective uid.
     public func uid() throws(BusError) -> uid_t { try lookUp() }
@@ -30,10 +42,15 @@ public protocol BusObjectHandler: AnyObject {
     func children(of prefix: String) -> [String]
     /// How long a method call took, from reading its arguments to sending the answer.
     func finished(_ member: String, seconds: Double)
+    /// The polkit action a caller other than root needs for method `member`,
+    /// or nil. The connection asks polkit (without waiting on the loop)
+    /// before the handler runs, and tells it the answer in ``BusCaller``.
+    func action(for member: String) -> String?
 }
 
 extension BusObjectHandler {
     public func finished(_ member: String, seconds: Double) {}
+    public func action(for member: String) -> String? { nil }
 }
 
 /// An sd-bus connection: the daemon's service side and the command line's
@@ -41,6 +58,9 @@ extension BusObjectHandler {
 public final class BusConnection {
     private let bus: OpaquePointer
     private var registrations: [Registration] = []
+    /// Method calls waiting for polkit's answer; beyond ``maximumPendingAuthorizations`` a call is refused.
+    fileprivate var pendingAuthorizations = 0
+    static let maximumPendingAuthorizations = 64
 
     /// The system bus; its address from DBUS_SYSTEM_BUS_ADDRESS when
     /// `trustEnvironment`, else the fixed ``BusAddress/system`` (a privileged
@@ -90,20 +110,23 @@ public final class BusConnection {
         guard result >= 0 else { throw BusError.system("request bus name \(name)", -result) }
     }
 
-    /// Calls a method and waits (at most 25 s) for its reply.
+    /// Calls a method and waits (at most `timeout` seconds) for its reply.
+    /// `interactive`: the callee may have polkit ask the user's
+    /// authentication agent (which can take a person's while).
     public func call(
         _ destination: String, _ path: String, _ interface: String, _ member: String,
-        _ arguments: [BusValue] = []
+        _ arguments: [BusValue] = [], interactive: Bool = false, timeout: UInt64 = 25
     ) throws(BusError) -> [BusValue] {
         var message: OpaquePointer?
         var result = sd_bus_message_new_method_call(bus, &message, destination, path, interface, member)
         guard result >= 0, let message else { throw BusError.system("call \(member)", -result) }
         defer { sd_bus_message_unref(message) }
         try BusMessage(message: message).append(arguments)
+        if interactive { sd_bus_message_set_allow_interactive_authorization(message, 1) }
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var reply: OpaquePointer?
-        result = sd_bus_call(bus, message, 25_000_000, &error, &reply)
+        result = sd_bus_call(bus, message, timeout * 1_000_000, &error, &reply)
         guard result >= 0, let reply else {
             if let name = error.name {
                 throw BusError(String(cString: name), error.message.map { String(cString: $0) } ?? "")
@@ -158,7 +181,7 @@ public final class BusConnection {
         _ interface: BusInterface, at path: String, fallback: Bool = false,
         handler: BusObjectHandler
     ) throws(BusError) {
-        let registration = Registration(interface, handler: handler)
+        let registration = Registration(interface, handler: handler, connection: self)
         var slot: OpaquePointer?
         let context = Unmanaged.passUnretained(registration).toOpaque()
         let result =
@@ -181,14 +204,16 @@ public final class BusConnection {
 /// its strings live as long as the connection) and its handler.
 private final class Registration {
     unowned let handler: BusObjectHandler
+    unowned let connection: BusConnection
     let vtable: UnsafeMutablePointer<sd_bus_vtable>
     private var strings: [UnsafeMutablePointer<CChar>] = []
     private let count: Int
     var slot: OpaquePointer?
     var enumerator: OpaquePointer?
 
-    init(_ interface: BusInterface, handler: BusObjectHandler) {
+    init(_ interface: BusInterface, handler: BusObjectHandler, connection: BusConnection) {
         self.handler = handler
+        self.connection = connection
         count = interface.methods.count + interface.properties.count + interface.signals.count + 2
         vtable = .allocate(capacity: count)
         var entries: [sd_bus_vtable] = []
@@ -261,13 +286,40 @@ private func fail(_ error: BusError, _ returned: UnsafeMutablePointer<sd_bus_err
     sd_bus_error_set(returned, error.name, error.message)
 }
 
-/// sd-bus's method callback: reads the arguments and the caller's uid,
-/// runs the handler, sends its reply or its named error.
+/// sd-bus's method callback. A method with a polkit action, called by
+/// anyone but root, waits for polkit's answer (``authorize(_:action:registration:)``);
+/// every other call is answered at once.
 private func methodCalled(
     _ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
     _ returned: UnsafeMutablePointer<sd_bus_error>?
 ) -> Int32 {
     guard let message else { return -EINVAL }
+    let registration = registration(context)
+    let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
+    if let action = registration.handler.action(for: member) {
+        do throws(BusError) {
+            if try senderUID(message) != 0 { return authorize(message, action: action, registration: registration) }
+        } catch {
+            return fail(error, returned)
+        }
+    }
+    return answer(message, registration: registration, authorized: false, problem: nil)
+}
+
+/// The caller's effective uid, as the bus knows it.
+private func senderUID(_ message: OpaquePointer) throws(BusError) -> uid_t {
+    var creds: OpaquePointer?
+    let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
+    defer { sd_bus_creds_unref(creds) }
+    var uid: uid_t = 0
+    guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
+        throw BusError(PvDBusAPI.ErrorName.accessDenied, "the bus did not say who is calling")
+    }
+    return uid
+}
+
+/// Reads the arguments, runs the handler and sends its reply or its named error.
+private func answer(_ message: OpaquePointer, registration: Registration, authorized: Bool, problem: String?) -> Int32 {
     let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
     let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
     var start = timespec()
@@ -275,24 +327,15 @@ private func methodCalled(
     defer {
         var end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &end)
-        registration(context).handler.finished(member, seconds: Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)
+        registration.handler.finished(member, seconds: Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)
     }
     do throws(BusError) {
         let arguments = try BusMessage(message: message).readAll()
         // Received descriptors are copies of ours; sent ones sd-bus duplicates:
         // either way, the copies a handler saw or made are closed here.
         defer { for fd in arguments.flatMap(\.descriptors) { close(fd) } }
-        let caller = BusCaller { () throws(BusError) -> uid_t in
-            var creds: OpaquePointer?
-            let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
-            defer { sd_bus_creds_unref(creds) }
-            var uid: uid_t = 0
-            guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
-                throw BusError(PvDBusAPI.ErrorName.accessDenied, "the bus did not say who is calling")
-            }
-            return uid
-        }
-        let values = try registration(context).handler.call(member, path: path, arguments: arguments, caller: caller)
+        let caller = BusCaller(lookUp: { () throws(BusError) -> uid_t in try senderUID(message) }, authorized: authorized, problem: problem)
+        let values = try registration.handler.call(member, path: path, arguments: arguments, caller: caller)
         defer { for fd in values.flatMap(\.descriptors) { close(fd) } }
         var reply: OpaquePointer?
         let created = sd_bus_message_new_method_return(message, &reply)
@@ -301,8 +344,79 @@ private func methodCalled(
         try BusMessage(message: reply).append(values)
         return sd_bus_send(nil, reply, nil)
     } catch {
-        return fail(error, returned)
+        var named = sd_bus_error()
+        defer { sd_bus_error_free(&named) }
+        sd_bus_error_set(&named, error.name, error.message)
+        let sent = sd_bus_reply_method_error(message, &named)
+        return sent < 0 ? sent : 1
     }
+}
+
+/// A method call waiting for polkit.
+private final class PendingAuthorization {
+    let message: OpaquePointer
+    let registration: Registration
+
+    init(_ message: OpaquePointer, _ registration: Registration) {
+        self.message = sd_bus_message_ref(message)
+        self.registration = registration
+        registration.connection.pendingAuthorizations += 1
+    }
+
+    deinit {
+        registration.connection.pendingAuthorizations -= 1
+        sd_bus_message_unref(message)
+    }
+}
+
+/// Asks polkit's CheckAuthorization about the caller's unique bus name
+/// (the subject polkit recommends: it cannot be reused by another process)
+/// without waiting: the call is answered when polkit's reply comes. With
+/// the caller's ALLOW_INTERACTIVE_AUTHORIZATION flag polkit may ask the
+/// user's authentication agent (for at most 5 minutes).
+private func authorize(_ message: OpaquePointer, action: String, registration: Registration) -> Int32 {
+    let connection = registration.connection
+    guard connection.pendingAuthorizations < BusConnection.maximumPendingAuthorizations else {
+        return answer(message, registration: registration, authorized: false, problem: "too many calls wait for polkit")
+    }
+    let sender = sd_bus_message_get_sender(message).map { String(cString: $0) } ?? ""
+    let interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0
+    var call: OpaquePointer?
+    var result = sd_bus_message_new_method_call(
+        sd_bus_message_get_bus(message), &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+        "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization")
+    guard result >= 0, let call else { return answer(message, registration: registration, authorized: false, problem: "cannot ask polkit (\(-result))") }
+    defer { sd_bus_message_unref(call) }
+    do throws(BusError) {
+        try BusMessage(message: call).append([
+            .structure([.string("system-bus-name"), .array(elementSignature: "{sv}", [.dictEntry(.string("name"), .variant(.string(sender)))])]),
+            .string(action), .array(elementSignature: "{ss}", []), .uint32(interactive ? 1 : 0), .string(""),
+        ])
+    } catch {
+        return answer(message, registration: registration, authorized: false, problem: "cannot ask polkit: \(error.message)")
+    }
+    let pending = Unmanaged.passRetained(PendingAuthorization(message, registration))
+    result = sd_bus_call_async(sd_bus_message_get_bus(message), nil, call, polkitAnswered, pending.toOpaque(), interactive ? 300_000_000 : 25_000_000)
+    guard result >= 0 else {
+        pending.release()
+        return answer(message, registration: registration, authorized: false, problem: "cannot ask polkit (\(-result))")
+    }
+    return 1
+}
+
+/// polkit's reply: `(bba{ss})`, is_authorized first; an error means no.
+private func polkitAnswered(_ reply: OpaquePointer?, _ context: UnsafeMutableRawPointer?, _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
+    let pending = Unmanaged<PendingAuthorization>.fromOpaque(context!).takeRetainedValue()
+    guard let reply else { return 0 }
+    if let error = sd_bus_message_get_error(reply), let name = error.pointee.name {
+        let text = error.pointee.message.map { String(cString: $0) } ?? ""
+        _ = answer(pending.message, registration: pending.registration, authorized: false, problem: "polkit answered \(String(cString: name)): \(text)")
+        return 0
+    }
+    var authorized = false
+    if case .structure(let fields)? = try? BusMessage(message: reply).readAll().first, case .boolean(let yes)? = fields.first { authorized = yes }
+    _ = answer(pending.message, registration: pending.registration, authorized: authorized, problem: authorized ? nil : "polkit did not authorize it")
+    return 0
 }
 
 private func propertyRead(

@@ -12,12 +12,17 @@ public final class PvDClient {
     }
 
     /// Calls a manager method; "pvdd is not running" when nobody owns org.pvd1.
+    /// A method polkit authorizes may have polkit ask the user's
+    /// authentication agent, so it waits up to 5 minutes.
     public func manager(_ method: PvDBusAPI.Method, _ arguments: [BusValue] = []) throws(BusError) -> [BusValue] {
-        try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, method.rawValue, arguments)
+        let authorized = method.action != nil
+        return try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, method.rawValue, arguments, interactive: authorized, timeout: authorized ? 300 : 25)
     }
 
-    private func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> [BusValue] {
-        do { return try connection.call(PvDBusAPI.busName, path, interface, member, arguments) } catch {
+    private func call(
+        _ path: String, _ interface: String, _ member: String, _ arguments: [BusValue], interactive: Bool = false, timeout: UInt64 = 25
+    ) throws(BusError) -> [BusValue] {
+        do { return try connection.call(PvDBusAPI.busName, path, interface, member, arguments, interactive: interactive, timeout: timeout) } catch {
             throw PvDBusAPI.daemonNotRunning(error) ?? error
         }
     }

@@ -7,7 +7,8 @@ import PvDExec
 // users run it holds only in pvd's own code (no NSS module, no libsystemd).
 // It runs `pvd exec` itself; everything else, and `pvd exec` by root for
 // the user behind sudo (whose groups need the user database's modules),
-// goes to pvd-cli beside it, which the exec starts without capabilities.
+// goes to pvd-cli (beside it, or in PREFIX/libexec/pvd), which the exec
+// starts without capabilities.
 
 let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),
@@ -15,4 +16,4 @@ if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(
 {
     request.run(lookingUpUsersWith: nil)
 }
-Programs.exec(beside: "pvd-cli", argv: arguments)
+Programs.exec("pvd-cli", argv: arguments)

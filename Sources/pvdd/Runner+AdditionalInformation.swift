@@ -82,7 +82,7 @@ extension Runner {
 
     /// `pvd-fetch`, installed beside `pvdd`.
     static var fetchHelper: String {
-        Programs.beside("pvd-fetch") ?? "/usr/local/sbin/pvd-fetch"
+        Programs.find("pvd-fetch") ?? "/usr/libexec/pvd/pvd-fetch"
     }
 
     /// A uniformly random number in 0...upper.

@@ -70,6 +70,8 @@ final class DaemonBus: BusObjectHandler {
 
     // MARK: BusObjectHandler
 
+    func action(for member: String) -> String? { PvDBusAPI.Method(rawValue: member)?.action }
+
     func exists(path: String) -> Bool {
         guard let name = PvDBusAPI.domainName(ofPath: path) else { return false }
         return runner.domainNames().contains(name)
@@ -117,7 +119,7 @@ final class DaemonBus: BusObjectHandler {
             // Root only, dry run too: parsing a caller's document costs the loop
             // time (up to YAMLLimits.maximumBytes); pvd apply --dry-run works
             // the changes out in the caller's process from GetState.
-            try requireRoot(caller, "apply a declared state (pvd apply --dry-run works for everyone)")
+            try requireAuthorized(caller, "apply a declared state (pvd apply --dry-run works for everyone)")
             if dryRun {
                 let target: DeclarativeState
                 do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
@@ -127,7 +129,7 @@ final class DaemonBus: BusObjectHandler {
             }
             return [.strings(try runner.applyState(text))]
         case .reload:
-            try requireRoot(caller, "reload the configuration")
+            try requireAuthorized(caller, "reload the configuration")
             do { try runner.reload() } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error); nothing was changed") }
             return []
         case .openDomain:
@@ -140,7 +142,7 @@ final class DaemonBus: BusObjectHandler {
                 throw BusError(PvDBusAPI.ErrorName.failed, "\(error)")
             }
         case .addDomain:
-            try requireRoot(caller, "add a domain")
+            try requireAuthorized(caller, "add a domain")
             guard arguments.count == 2, let name = arguments[0].text, case .array(_, let entries) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddDomain takes a name and a settings dictionary")
             }
@@ -165,11 +167,11 @@ final class DaemonBus: BusObjectHandler {
             }
             return [.objectPath(PvDBusAPI.path(ofDomain: name))]
         case .removeDomain:
-            try requireRoot(caller, "remove a domain")
+            try requireAuthorized(caller, "remove a domain")
             try runner.removeDomain(try exactName(arguments))
             return []
         case .addNetworkNamespace:
-            try requireRoot(caller, "create a namespace")
+            try requireAuthorized(caller, "create a namespace")
             guard let name = arguments.first?.text else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "AddNetworkNamespace takes a name")
             }
@@ -227,8 +229,15 @@ final class DaemonBus: BusObjectHandler {
         return name
     }
 
-    private func requireRoot(_ caller: BusCaller, _ what: String) throws(BusError) {
-        guard try caller.uid() == 0 else { throw BusError(PvDBusAPI.ErrorName.accessDenied, "only root may \(what)") }
+    /// Root, or a caller polkit authorized for the method's action (the connection asked it first).
+    private func requireAuthorized(_ caller: BusCaller, _ what: String) throws(BusError) {
+        let root = try caller.uid() == 0
+        guard caller.authorized || root else {
+            throw BusError(
+                PvDBusAPI.ErrorName.accessDenied,
+                "only root, or a user polkit authorizes (\(PvDBusAPI.manageDomainsAction)), may \(what)"
+                    + (caller.authorizationProblem.map { "; \($0)" } ?? ""))
+        }
     }
 
     /// The configuration's access policy for the caller's user and groups.

@@ -85,7 +85,7 @@ extension Runner {
         guard let vpn = catalog.vpns[name] else { return }
         do {
             try HostFiles.makeDirectories(stateDirectory)
-            let own = Programs.ownPath() ?? "/usr/local/sbin/pvdd"
+            let own = Programs.ownPath() ?? "/usr/sbin/pvdd"
             let pid: pid_t
             switch vpn.client {
             case .openVPN:

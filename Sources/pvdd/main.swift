@@ -33,6 +33,12 @@ struct Daemon: ParsableCommand {
     @Option(help: "Where the daemon keeps what it learnt, to carry on after a restart.")
     var state: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Publish namespaces under /run/netns in this mount namespace (the unit: /proc/1/ns/mnt, the host's, as pvdd runs in systemd's sandbox).",
+            valueName: "path"))
+    var hostMountNamespace: String?
+
     /// The configuration file and its drop-ins (domains.d/*.yaml beside it),
     /// with the command line's settings on top.
     func readFiles() throws(ConfigurationError) -> ConfigurationFiles {
@@ -81,6 +87,12 @@ struct Daemon: ParsableCommand {
             throw ExitCode(1)
         }
         defer { withExtendedLifetime(lock) {} }
+        if let hostMountNamespace {
+            do { try Namespaces.makeMounts(in: hostMountNamespace) } catch {
+                logger.critical("cannot start: \(error)")
+                throw ExitCode(1)
+            }
+        }
         if cleanup { throw ExitCode(Runner.cleanup(files.settings)) }
         let daemon: Runner
         do { daemon = try Runner(files: files, readFiles: readFiles) } catch {

@@ -56,4 +56,15 @@ struct DesktopEntryTests {
         #expect(entry.hasPrefix("[Desktop Entry]\nX-Pvd-Domain=corp\n"))
         #expect(entry.contains("Name=New Window (corp)"))
     }
+
+    @Test func applyDiffShowsWholeEntriesRemovedAndAdded() {
+        let old = "# Declared state\ndomains:\n  - name: \"lab\"\n    uplink: \"eth0\"\n  - name: \"keep\"\n    uplink: \"eth0\"\nnamespaces: [\"ns1\"]\n"
+        let new = "# Declared state\ndomains:\n  - name: \"keep\"\n    uplink: \"eth0\"\n  - name: \"lab2\"\n    uplink: \"eth0\"\nnamespaces: []\n"
+        #expect(
+            Apply.difference(from: old, to: new) == [
+                "-   - name: \"lab\"", "-     uplink: \"eth0\"", "- namespaces: [\"ns1\"]",
+                "+   - name: \"lab2\"", "+     uplink: \"eth0\"", "+ namespaces: []",
+            ])
+        #expect(Apply.difference(from: old, to: old).isEmpty)
+    }
 }

@@ -148,6 +148,16 @@ grep -q "failed, and the changes before it were undone" "$LAB_DIR/broken.out" ||
 [ -e "/run/netns/${P}ns1" ] && [ -e "/run/netns/pvd-${P}lab" ] && [ ! -e "/run/netns/pvd-${P}lab2" ] \
     || fail "a failed apply left a half-applied state: $(ls /run/netns)"
 "$PVD" show --yaml | diff "$LAB_DIR/shown.yaml" - >&2 || fail "the declared state changed after a failed apply"
+# --check for configuration management: 0 unchanged, 2 would change, 1 error; --diff its lines.
+"$PVD" apply --check "$LAB_DIR/shown.yaml" >/dev/null || fail "pvd apply --check of the current state: status $?"
+status=0; lab_as_nobody "$PVD" apply --check "$LAB_DIR/broken.yaml" >"$LAB_DIR/check.out" || status=$?
+[ "$status" = 2 ] && grep -q "would remove namespace ${P}ns1" "$LAB_DIR/check.out" || fail "pvd apply --check of a change: status $status, $(cat "$LAB_DIR/check.out")"
+status=0; "$PVD" apply --check "$LAB_DIR/nonexistent.yaml" >/dev/null 2>&1 || status=$?
+[ "$status" = 1 ] || fail "pvd apply --check of a missing file: status $status"
+"$PVD" apply --check --diff "$LAB_DIR/broken.yaml" >"$LAB_DIR/diff.out" || true
+grep -qx -- "- namespaces: \[\"${P}ns1\"\]" "$LAB_DIR/diff.out" && grep -qx -- "+     uplink: \"nosuchlink\"" "$LAB_DIR/diff.out" \
+    || fail "pvd apply --diff: $(cat "$LAB_DIR/diff.out")"
+[ -e "/run/netns/${P}ns1" ] && [ ! -e "/run/netns/pvd-${P}lab2" ] || fail "--check changed something"
 printf 'domains: []\nnamespaces: []\n' >"$LAB_DIR/empty-state.yaml"
 "$PVD" apply "$LAB_DIR/empty-state.yaml" >/dev/null
 [ ! -e "/run/netns/${P}ns1" ] && [ ! -e "/run/netns/pvd-${P}lab" ] || fail "applying an empty state left things"

@@ -35,4 +35,11 @@ int pvd_pidfd_open(int pid);
  * without _GNU_SOURCE: a child started in another directory. */
 int pvd_spawn_addchdir(void *actions, const char *path);
 
+/* mount(2) and umount2(2) in another mount namespace (open at mntns), done
+ * by a forked child: setns(CLONE_NEWNS) refuses a multithreaded caller.
+ * Return 0 or the errno. pvdd under systemd's sandbox publishes /run/netns
+ * entries in the host's mount namespace this way. */
+int pvd_mount_in(int mntns, const char *source, const char *target, const char *fstype, unsigned long flags);
+int pvd_umount_in(int mntns, const char *target, int flags);
+
 #endif
