@@ -28,7 +28,8 @@ corp_namespace || fail "corp's namespace went while a program ran inside"
 kill "$program"
 wait "$program" 2>/dev/null || true
 lab_wait 10 no_corp_namespace || fail "corp stayed after its program ended"
-grep -q "domain corp.example.com: removed" "$LAB_DIR/pvdd.log" || fail "no removal logged"
+# The namespace goes before the line that says so is written: wait for it too.
+lab_wait 5 grep -q "domain corp.example.com: removed" "$LAB_DIR/pvdd.log" || fail "no removal logged: $(cat "$LAB_DIR/pvdd.log")"
 
 lab_pvdd_stop "$pvdd"
 lab_host_state >"$LAB_DIR/after"
