@@ -52,6 +52,9 @@ struct Announce: ParsableCommand {
     func validate() throws {
         if dryRun, !hex { throw ValidationError("--dry-run prints hex: add --hex") }
         if !dryRun, interface == nil { throw ValidationError("where to send? --interface IF (or --dry-run --hex)") }
+        if let interface, interface.isEmpty || interface.utf8.count > 15 || interface.contains("/") || interface.hasPrefix(".") {
+            throw ValidationError("--interface \(interface) is not an interface name")
+        }
         if delay > 15 { throw ValidationError("--delay is 0 to 15") }
         if pvdID == nil, http || legacy || raHeader || outside || sequence != 0 || delay != 0 || info != nil {
             throw ValidationError("--h, --l, --ra-header, --outside, --sequence, --delay and --info go with --pvd-id")
