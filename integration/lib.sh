@@ -253,6 +253,15 @@ lab_as_nobody() {
         exec setpriv --reuid=nobody --regid=nogroup --init-groups -- "$@"' "$LAB_DIR/bus.socket" "$@"
 }
 
+# lab_has GREP-ARGS…: like `grep -q`, but reads all of stdin first, so that
+# under pipefail the program writing into the pipe is never cut off by
+# SIGPIPE when grep finds its line early (`pvd show | grep -q …`).
+lab_has() {
+    local input
+    input=$(cat)
+    grep -q "$@" <<<"$input"
+}
+
 # fail MESSAGE: print MESSAGE and fail the test.
 fail() {
     echo "$*" >&2

@@ -75,12 +75,12 @@ lab_wait 3 grep -q "path=$corp; interface=org.freedesktop.DBus.Properties; membe
 [ "$(prop Sequence)" = "q 4" ] || fail "Sequence after the change: $(prop Sequence)"
 
 # pvd's own client: the read commands, in tables and in JSON, and monitor.
-"$PVD" list | grep -q "^corp.example.com  explicit  ra    active  up0 " || fail "pvd list: $("$PVD" list)"
-"$PVD" status | grep -q "^corp.example.com (PvD corp.example.com): explicit, active" || fail "pvd status: $("$PVD" status)"
-"$PVD" show corp | grep -q "^  Sequence: *4$" || fail "pvd show: $("$PVD" show corp)"
+"$PVD" list | lab_has "^corp.example.com  explicit  ra    active  up0 " || fail "pvd list: $("$PVD" list)"
+"$PVD" status | lab_has "^corp.example.com (PvD corp.example.com): explicit, active" || fail "pvd status: $("$PVD" status)"
+"$PVD" show corp | lab_has "^  Sequence: *4$" || fail "pvd show: $("$PVD" show corp)"
 # show and status label the same things the same way, durations with their unit.
 for label in "From:" "DNS servers:" "Lifetime: *1[78][0-9][0-9] s" "Namespace: *\/run\/netns\/pvd-corp.example.com"; do
-    "$PVD" show corp | grep -q "^  $label" && "$PVD" status | grep -q "^  $label" || fail "show and status differ on $label: $("$PVD" show corp) $("$PVD" status)"
+    "$PVD" show corp | lab_has "^  $label" && "$PVD" status | lab_has "^  $label" || fail "show and status differ on $label: $("$PVD" show corp) $("$PVD" status)"
 done
 for command in "list --json" "status --json" "show corp --json"; do
     # shellcheck disable=SC2086
@@ -139,7 +139,7 @@ domains:
   - {name: ${P}lab3, uplink: nosuchlink}
 namespaces: []
 YAML
-"$PVD" apply --dry-run "$LAB_DIR/broken.yaml" | grep -q "would remove namespace ${P}ns1" || fail "pvd apply --dry-run"
+"$PVD" apply --dry-run "$LAB_DIR/broken.yaml" | lab_has "would remove namespace ${P}ns1" || fail "pvd apply --dry-run"
 # A dry run is worked out by the caller: nobody may do it too.
 lab_as_nobody "$PVD" apply --dry-run "$LAB_DIR/broken.yaml" \
     | grep -q "would remove namespace ${P}ns1" || fail "pvd apply --dry-run as nobody"

@@ -53,7 +53,7 @@ implicit=up0-fe80-0-11
 both() { [ "$(names)" = "corp $implicit " ]; }
 lab_wait 5 both || fail "no implicit and corp domains: $(names) $(cat "$LAB_DIR/pvdd.log")"
 # The PvD ID still names the domain its alias renamed.
-"$PVD" show corp.example.com | grep -q "^corp (PvD corp.example.com): explicit" || fail "the PvD ID beside the alias: $("$PVD" show corp.example.com 2>&1)"
+"$PVD" show corp.example.com | lab_has "^corp (PvD corp.example.com): explicit" || fail "the PvD ID beside the alias: $("$PVD" show corp.example.com 2>&1)"
 call AddDomain sa{sv} lab.example.net 1 uplink s up0 >/dev/null
 call AddNetworkNamespace s ns.example.net >/dev/null
 openvpn --genkey secret "$LAB_DIR/static.key" 2>/dev/null

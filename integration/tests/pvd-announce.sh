@@ -77,7 +77,7 @@ outside=$("$PVD" announce --dry-run --hex --pvd-id corp.example.com --outside --
 facts=$(decode "$outside")
 expect "$facts" "prefix 2001:db8:2::/64 A L"
 expect "$facts" "  prefix 2001:db8:2::/64 A L"
-"$PVD" ra decode "$pvd" | grep -q "pvd corp.example.com sequence 7, flags H L R, delay 3" || fail "pvd ra decode: $("$PVD" ra decode "$pvd")"
+"$PVD" ra decode "$pvd" | lab_has "pvd corp.example.com sequence 7, flags H L R, delay 3" || fail "pvd ra decode: $("$PVD" ra decode "$pvd")"
 # Several PvDs from one router (--config): an RA each, the options outside in every one.
 cat >"$LAB_DIR/announce.yaml" <<'YAML'
 router-lifetime: 1200
@@ -168,7 +168,7 @@ lab_wait 5 fetch || fail "the information server does not answer: $(fetch 2>&1) 
 fetch | grep -qi '^Content-Type: application/pvd+json' || fail "not served as application/pvd+json: $(fetch)"
 fetch | grep -q '"identifier": "corp.example.com"' || fail "another document was served: $(fetch)"
 "$PVD" announce --dry-run --hex --pvd-id corp.example.com --info info.json --certificate info.crt --key info.key |
-    "$PVD" ra decode | grep -q "flags H" || fail "--info does not set the H flag"
+    "$PVD" ra decode | lab_has "flags H" || fail "--info does not set the H flag"
 kill -TERM "$announcer"
 wait "$announcer" || fail "pvd announce with --info did not end cleanly: $(cat "$LAB_DIR/info-announce.log")"
 ! fetch >/dev/null 2>&1 || fail "the information server outlived pvd announce"

@@ -29,7 +29,7 @@ access:
 CONF
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
-corp_up() { "$PVD" list | grep -q "^corp.example.com .*active"; }
+corp_up() { "$PVD" list | lab_has "^corp.example.com .*active"; }
 lab_wait 5 corp_up || fail "no corp domain: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
 caps=$LAB_DIR/pvd
 cp "$PVD" "$caps"

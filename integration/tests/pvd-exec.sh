@@ -136,7 +136,7 @@ inside sleep 31 &
 LAB_PIDS+=("$!")
 "$PVD" exec corp -- sleep 32 &
 LAB_PIDS+=("$!")
-listed() { "$PVD" ps corp | grep -q "^corp.example.com .* nobody  *sleep 31$" && "$PVD" ps | grep -q " root  *sleep 32$"; }
+listed() { "$PVD" ps corp | lab_has "^corp.example.com .* nobody  *sleep 31$" && "$PVD" ps | lab_has " root  *sleep 32$"; }
 lab_wait 5 listed || fail "pvd ps: $("$PVD" ps 2>&1)"
 "$PVD" ps --json | /usr/bin/python3 -c 'import json,sys; p=json.load(sys.stdin); assert any(x["command"]=="sleep 31" and x["user"]=="nobody" and x["domain"]=="corp.example.com" for x in p)' \
     || fail "pvd ps --json: $("$PVD" ps --json)"

@@ -44,7 +44,7 @@ for d in json.load(sys.stdin): print(d["name"], d["kind"], d["state"], " ".join(
 has_domain() { domains | grep -Eq "^$1 [a-z]+ $2 [0-9a-f]"; }
 has_implicit() { domains | grep -q ' implicit active [0-9a-f]'; }
 # information_valid DOMAIN: pvdd fetched and accepted the PvD's additional information.
-information_valid() { "$PVD" show "$1" | grep -q '"status":"valid"'; }
+information_valid() { "$PVD" show "$1" | lab_has '"status":"valid"'; }
 
 # first_hop DOMAIN: who answers a probe with hop limit 2 from inside DOMAIN
 # (hop 1 is the host, which forwards the domain's packets; hop 2 its router).

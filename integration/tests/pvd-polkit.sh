@@ -96,7 +96,7 @@ os.kill(agent, 15)
 print(output, file=sys.stderr)
 sys.exit(client.returncode)
 PY
-"$PVD" list | grep -q "^byadmin " || fail "the administrator's domain is not there: $("$PVD" list)"
+"$PVD" list | lab_has "^byadmin " || fail "the administrator's domain is not there: $("$PVD" list)"
 ! "$PVD" list | grep -Eq "^(byuser|noagent) " || fail "a refused domain is there: $("$PVD" list)"
 for name in byroot byadmin; do "$PVD" remove "$name" >/dev/null; done
 lab_pvdd_stop "$LAB_LAST_PID"

@@ -56,7 +56,7 @@ for pair in filed.example:file dropped.example:file labns.example:file vpn.examp
         rtns.example:runtime "$implicit:ra"; do
     [ "$(prop "${pair%%:*}" Origin)" = "${pair#*:}" ] || fail "${pair%%:*} comes from $(prop "${pair%%:*}" Origin), not ${pair#*:}"
 done
-"$PVD" list | grep -q "^filed.example  *static  *file  *active " || fail "pvd list: $("$PVD" list)"
+"$PVD" list | lab_has "^filed.example  *static  *file  *active " || fail "pvd list: $("$PVD" list)"
 [ "$(prop "$implicit" State)" = active ] && prop "$implicit" StateReason | grep -q "router(s) advertise it" || fail "implicit: $(prop "$implicit" StateReason)"
 prop vpn.example StateReason | grep -q "connected to 192.0.2.1:1194 since " || fail "vpn: $(prop vpn.example StateReason)"
 prop filed.example StateReason | grep -q "declared in a configuration file" || fail "filed: $(prop filed.example StateReason)"

@@ -79,7 +79,7 @@ property() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain "$1";
 connected() { [ "$(property State)" = 's "connected"' ]; }
 lab_wait 20 connected || fail "the tunnel did not come up: $(property StateReason) $(cat "$LAB_DIR/state/openconnect-$name.log")"
 property StateReason | grep -q "connected to 192.0.2.1 since " || fail "the state's reason: $(property StateReason)"
-"$PVD" show --yaml | grep -q "openconnect: {server: \"https://192.0.2.1:4443\", password-file: \"$LAB_DIR/corp.pass\", servercert: \"$pin\", user: \"alice\"}" \
+"$PVD" show --yaml | lab_has "openconnect: {server: \"https://192.0.2.1:4443\", password-file: \"$LAB_DIR/corp.pass\", servercert: \"$pin\", user: \"alice\"}" \
     || fail "pvd show --yaml: $("$PVD" show --yaml)"
 ip -n "$ns" -4 -o addr show | grep -q "inet 10.6.0.[0-9]*/24" || fail "the tunnel's address: $(ip -n "$ns" -4 addr)"
 ip -n "$ns" -4 route show default | grep -q "dev pvt" || fail "the default route: $(ip -n "$ns" -4 route)"

@@ -34,7 +34,7 @@ lab_wait 15 connected || fail "the tunnel did not come up: $(state) $(cat "$LAB_
 
 [ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Addresses)" = 'as 1 "10.8.0.2"' ] \
     || fail "the VPN domain's Addresses: $(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Addresses)"
-"$PVD" show --yaml | grep -qx "  - {name: \"$name\", openvpn: \"$LAB_DIR/client.conf\"}" || fail "pvd show --yaml: $("$PVD" show --yaml)"
+"$PVD" show --yaml | lab_has -x "  - {name: \"$name\", openvpn: \"$LAB_DIR/client.conf\"}" || fail "pvd show --yaml: $("$PVD" show --yaml)"
 ns=pvd-$name
 links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
