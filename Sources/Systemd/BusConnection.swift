@@ -296,14 +296,17 @@ private func methodCalled(
     guard let message else { return -EINVAL }
     let registration = registration(context)
     let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
+    var knownUID: uid_t?
     if let action = registration.handler.action(for: member) {
         do throws(BusError) {
-            if try senderUID(message) != 0 { return authorize(message, action: action, registration: registration) }
+            let uid = try senderUID(message)
+            if uid != 0 { return authorize(message, action: action, registration: registration) }
+            knownUID = uid
         } catch {
             return fail(error, returned)
         }
     }
-    return answer(message, registration: registration, authorized: false, problem: nil)
+    return answer(message, registration: registration, authorized: false, problem: nil, uid: knownUID)
 }
 
 /// The caller's effective uid, as the bus knows it.
@@ -318,8 +321,9 @@ private func senderUID(_ message: OpaquePointer) throws(BusError) -> uid_t {
     return uid
 }
 
-/// Reads the arguments, runs the handler and sends its reply or its named error.
-private func answer(_ message: OpaquePointer, registration: Registration, authorized: Bool, problem: String?) -> Int32 {
+/// Reads the arguments, runs the handler and sends its reply or its named
+/// error. `uid`: the caller's, when it was asked of the bus already.
+private func answer(_ message: OpaquePointer, registration: Registration, authorized: Bool, problem: String?, uid: uid_t? = nil) -> Int32 {
     let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
     let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
     var start = timespec()
@@ -334,7 +338,11 @@ private func answer(_ message: OpaquePointer, registration: Registration, author
         // Received descriptors are copies of ours; sent ones sd-bus duplicates:
         // either way, the copies a handler saw or made are closed here.
         defer { for fd in arguments.flatMap(\.descriptors) { close(fd) } }
-        let caller = BusCaller(lookUp: { () throws(BusError) -> uid_t in try senderUID(message) }, authorized: authorized, problem: problem)
+        let caller = BusCaller(
+            lookUp: { () throws(BusError) -> uid_t in
+                if let uid { return uid }
+                return try senderUID(message)
+            }, authorized: authorized, problem: problem)
         let values = try registration.handler.call(member, path: path, arguments: arguments, caller: caller)
         defer { for fd in values.flatMap(\.descriptors) { close(fd) } }
         var reply: OpaquePointer?
