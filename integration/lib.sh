@@ -143,13 +143,21 @@ lab_wait() {
     done
 }
 
-# lab_capture NAME IFACE FILE: tcpdump of ICMPv6 on IFACE in NAME into FILE,
-# returning once tcpdump is listening.
+# lab_capture NAME IFACE FILE [FILTER]: tcpdump of FILTER (default: ICMPv6)
+# on IFACE in NAME into FILE, returning once tcpdump is listening.
 lab_capture() {
     local log=$LAB_DIR/tcpdump-$1-$2.log
     # --immediate-mode: without it packets arrive in blocks and the last ones are lost on kill.
-    lab_bg "$1" "$log" tcpdump -n -U --immediate-mode -i "$2" -w "$3" icmp6
+    lab_bg "$1" "$log" tcpdump -n -U --immediate-mode -i "$2" -w "$3" "${4:-icmp6}"
     lab_wait 10 grep -q "listening on" "$log" || { cat "$log" >&2; return 1; }
+}
+
+# lab_no_packets FILE MESSAGE: fails the test with MESSAGE and the packets
+# when the capture FILE holds any.
+lab_no_packets() {
+    local packets
+    packets=$(tcpdump -n -r "$1" 2>/dev/null)
+    [ -z "$packets" ] || fail "$2: $packets"
 }
 
 # lab_radvd NAME CONF: radvd in namespace NAME (forwarding on there, as radvd needs).
@@ -188,6 +196,24 @@ lab_pvdd() {
     LAB_PVDD_ARGS=("$@")
     lab_bg host "$log" "$PVDD" "$@"
     lab_wait 10 grep -q "listening on $where" "$log" || fail "pvdd did not start: $(cat "$log")"
+}
+
+# lab_pvdd_corp_for_nobody: the lab of pvd exec's tests: lab_two_routers,
+# a private bus, and pvdd on up0 (no DAD, no additional information) whose
+# access section gives corp.example.com to nobody.
+lab_pvdd_corp_for_nobody() {
+    lab_two_routers 2
+    lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+    lab_dbus
+    cat >"$LAB_DIR/pvdd.yaml" <<CONF
+uplinks: [up0]
+state: $LAB_DIR/state.json
+duplicate-address-detection: false
+additional-information: {fetch: false}
+access:
+  corp.example.com: {users: [nobody]}
+CONF
+    lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 }
 
 # lab_pvdd_cleanup: `pvdd --cleanup` with the options of the last lab_pvdd,

@@ -16,18 +16,7 @@ for tool in Xvfb xdpyinfo weston wayland-info firefox-esr; do
     command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"
 done
 
-lab_two_routers 2
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-lab_dbus
-cat >"$LAB_DIR/pvdd.yaml" <<CONF
-uplinks: [up0]
-state: $LAB_DIR/state.json
-duplicate-address-detection: false
-additional-information: {fetch: false}
-access:
-  corp.example.com: {users: [nobody]}
-CONF
-lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+lab_pvdd_corp_for_nobody
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
 corp_up() { "$PVD" list | lab_has "^corp.example.com .*active"; }
 lab_wait 5 corp_up || fail "no corp domain: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"

@@ -17,18 +17,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 P=$LAB_PREFIX
 for tool in setcap setpriv unshare gdbus; do command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"; done
 
-lab_two_routers 2
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-lab_dbus
-cat >"$LAB_DIR/pvdd.yaml" <<CONF
-uplinks: [up0]
-state: $LAB_DIR/state.json
-duplicate-address-detection: false
-additional-information: {fetch: false}
-access:
-  corp.example.com: {users: [nobody]}
-CONF
-lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+lab_pvdd_corp_for_nobody
 lab_bg r2 "$LAB_DIR/dns.log" /usr/bin/python3 "$here/dns_responder.py" 2001:db8:2::53 "*.corp.test" 2001:db8:ff::1
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
 lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 other.example.com 1 2001:db8:1::/64 2001:db8:1::53 --no-http

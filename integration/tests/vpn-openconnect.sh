@@ -95,15 +95,14 @@ for want in "203.0.113.0/24" "10.6.0.1" "oc.test" "connected to 192.0.2.1"; do g
 # The server goes away: nothing of the domain's leaves through the uplink; it comes back by itself.
 kill "$ocserv_pid"
 wait "$ocserv_pid" 2>/dev/null || true
-lab_bg host "$LAB_DIR/up0.log" tcpdump -n -U --immediate-mode -i up0 -w "$LAB_DIR/up0.pcap" \
-    "ip and (net 10.6.0.0/24 or host 203.0.113.9 or icmp[icmptype] == icmp-echo)"
-lab_wait 10 grep -q "listening on" "$LAB_DIR/up0.log" || fail "tcpdump did not start"
+lab_capture host up0 "$LAB_DIR/up0.pcap" \
+    "ip and (net 10.6.0.0/24 or host 203.0.113.9 or icmp[icmptype] == icmp-echo)" || fail "tcpdump did not start"
 capture=$LAB_LAST_PID
 ip netns exec "$ns" ping -c 3 -i 0.3 -W 1 203.0.113.9 >/dev/null 2>&1 && fail "the domain reached the server's network without a server"
 ip netns exec "$ns" ping -c 2 -i 0.3 -W 1 192.0.2.1 >/dev/null 2>&1 && fail "the domain reached the uplink's network"
 sleep 0.3
 lab_stop "$capture"
-[ -z "$(tcpdump -n -r "$LAB_DIR/up0.pcap" 2>/dev/null)" ] || fail "traffic left outside the tunnel: $(tcpdump -n -r "$LAB_DIR/up0.pcap" 2>/dev/null)"
+lab_no_packets "$LAB_DIR/up0.pcap" "traffic left outside the tunnel"
 not_connected() { ! connected; }
 lab_wait 15 not_connected || fail "the state still says connected with the server gone: $(property StateReason)"
 start_server

@@ -130,15 +130,14 @@ for want in "10.7.0.2" "10.7.0.1" "home.test" "latest handshake"; do grep -q "$w
 # The peer goes away: nothing of the domain's leaves through the uplink; it comes back by itself.
 kill "$peer_pid"
 wait "$peer_pid" 2>/dev/null || true
-lab_bg host "$LAB_DIR/up0.log" tcpdump -n -U --immediate-mode -i up0 -w "$LAB_DIR/up0.pcap" \
-    "(ip and (net 10.7.0.0/24 or host 203.0.113.1 or icmp[icmptype] == icmp-echo)) or (ip6 and (net fd00:7::/64 or icmp6[0] == 128))"
-lab_wait 10 grep -q "listening on" "$LAB_DIR/up0.log" || fail "tcpdump did not start"
+lab_capture host up0 "$LAB_DIR/up0.pcap" \
+    "(ip and (net 10.7.0.0/24 or host 203.0.113.1 or icmp[icmptype] == icmp-echo)) or (ip6 and (net fd00:7::/64 or icmp6[0] == 128))" || fail "tcpdump did not start"
 capture=$LAB_LAST_PID
 reach "$wgname" 203.0.113.1 && fail "the WireGuard domain reached the peer's network without the peer"
 reach "$wgname" 192.0.2.1 && fail "the WireGuard domain reached the uplink's network"
 sleep 0.3
 lab_stop "$capture"
-[ -z "$(tcpdump -n -r "$LAB_DIR/up0.pcap" 2>/dev/null)" ] || fail "traffic left outside the tunnel: $(tcpdump -n -r "$LAB_DIR/up0.pcap" 2>/dev/null)"
+lab_no_packets "$LAB_DIR/up0.pcap" "traffic left outside the tunnel"
 start_peer
 back() { reach "$wgname" 203.0.113.1; }
 lab_wait 20 back || fail "the WireGuard domain did not come back: $(state "$wgname" StateReason)"
