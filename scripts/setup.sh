@@ -34,14 +34,14 @@ die() {
 ensure_swift() {
     command -v swift >/dev/null || [ ! -x /opt/swift/usr/bin/swift ] || export PATH=/opt/swift/usr/bin:$PATH
     command -v swift >/dev/null || die "no Swift toolchain: install Swift 6 (swift.org) so that 'swift' is on PATH or in /opt/swift"
-    swift --version 2>/dev/null | grep -q 'Swift version [6-9]' || die "Swift 6 or later is needed; found: $(swift --version 2>&1 | head -n 1)"
+    [[ "$(swift --version 2>/dev/null)" =~ Swift\ version\ [6-9] ]] || die "Swift 6 or later is needed; found: $(swift --version 2>&1 | head -n 1)"
 }
 
 # ensure_packages PACKAGE…: apt-get install whichever are not installed yet.
 ensure_packages() {
     local missing=() package
     for package in "$@"; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+        [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" == *"ok installed" ]] || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return
     [ "$(id -u)" -eq 0 ] || die "missing Debian packages (run as root to install them): ${missing[*]}"

@@ -63,7 +63,7 @@ prop() { busctl --system get-property org.pvd1 "$corp" org.pvd1.Domain "$1"; }
 case $(prop Addresses) in 'as 1 "2001:db8:2:'*) ;; *) fail "Addresses: $(prop Addresses)" ;; esac
 case $(prop Routers) in 'as 1 "fe80::'*) ;; *) fail "Routers: $(prop Routers)" ;; esac
 case $(prop Lifetime) in "t 17"*|"t 18"*) ;; *) fail "Lifetime: $(prop Lifetime)" ;; esac
-busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain | grep -q '"Name" s "corp.example.com"' \
+busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain | lab_has '"Name" s "corp.example.com"' \
     || fail "GetAll: $(busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain)"
 [ "$(call GetState)" = "s \"# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\\ndomains: []\\nvpns: []\\nnamespaces: []\\n\"" ] \
     || fail "GetState: $(call GetState)"
@@ -93,7 +93,7 @@ grep -q '"event":"DomainAdded","path":"/org/pvd1","arguments":\["corp.example.co
 # A static domain, added and removed.
 static=${P}static
 call AddDomain 'sa{sv}' "$static" 4 uplink s up0 addresses as 1 2001:db8:9::5 routers as 1 fe80::12 dns as 1 2001:db8:9::53 >/dev/null
-ip netns list | grep -q "^pvd-$static\b" || fail "AddDomain made no namespace"
+ip netns list | lab_has "^pvd-$static\b" || fail "AddDomain made no namespace"
 grep -qx "nameserver 2001:db8:9::53" "/etc/netns/pvd-$static/resolv.conf" || fail "the static domain's resolv.conf"
 [ "$(ip -n "pvd-$static" -6 -o addr show dev pvd0 scope global | awk '{print $4}')" = "2001:db8:9::5/128" ] || fail "the static domain's address"
 static_path=$(call GetDomain s "$static" | cut -d'"' -f2)
@@ -104,13 +104,13 @@ answer=$("$PVD" add "${static}3" --uplink up0 --address 2001:db8:9::5/64 2>&1) &
 grep -q "without a prefix length" <<<"$answer" || fail "the refusal of an address with a length: $answer"
 [ "$(busctl --system get-property org.pvd1 "$static_path" org.pvd1.Domain Kind)" = 's "static"' ] || fail "the static domain's kind"
 call RemoveDomain s "$static"
-! ip netns list | grep -q "^pvd-$static\b" || fail "RemoveDomain left the namespace"
+! ip netns list | lab_has "^pvd-$static\b" || fail "RemoveDomain left the namespace"
 
 # The NetworkManager fork: a bare namespace with lo up, as an object path.
 nm=${P}nm
 reply=$(call AddNetworkNamespace s "$nm")
 [ "$reply" = "o \"/org/pvd1/domain/$(echo "$nm" | sed 's/-/_2d/g')\"" ] || fail "AddNetworkNamespace: $reply"
-ip -n "$nm" link show lo | grep -q "state UNKNOWN\|LOOPBACK,UP" || fail "lo is not up in $nm: $(ip -n "$nm" link show lo)"
+ip -n "$nm" link show lo | lab_has "state UNKNOWN\|LOOPBACK,UP" || fail "lo is not up in $nm: $(ip -n "$nm" link show lo)"
 call RemoveDomain s "$nm"
 [ ! -e "/run/netns/$nm" ] || fail "RemoveDomain left /run/netns/$nm"
 for signal in "member=DomainAdded" "string \"$static\"" "member=DomainRemoved" "string \"$nm\""; do
@@ -142,7 +142,7 @@ YAML
 "$PVD" apply --dry-run "$LAB_DIR/broken.yaml" | lab_has "would remove namespace ${P}ns1" || fail "pvd apply --dry-run"
 # A dry run is worked out by the caller: nobody may do it too.
 lab_as_nobody "$PVD" apply --dry-run "$LAB_DIR/broken.yaml" \
-    | grep -q "would remove namespace ${P}ns1" || fail "pvd apply --dry-run as nobody"
+    | lab_has "would remove namespace ${P}ns1" || fail "pvd apply --dry-run as nobody"
 "$PVD" apply "$LAB_DIR/broken.yaml" >"$LAB_DIR/broken.out" 2>&1 && fail "a state with a missing uplink was applied"
 grep -q "failed, and the changes before it were undone" "$LAB_DIR/broken.out" || fail "pvd apply said: $(cat "$LAB_DIR/broken.out")"
 [ -e "/run/netns/${P}ns1" ] && [ -e "/run/netns/pvd-${P}lab" ] && [ ! -e "/run/netns/pvd-${P}lab2" ] \
@@ -213,7 +213,7 @@ expect_error org.pvd1.Error.InvalidName "" AddNetworkNamespace up0-fe80-0-99
 expect_error org.pvd1.Error.InvalidArguments "" ApplyState "domains: {}" false
 expect_error org.pvd1.Error.Exists "" ApplyState "namespaces: [corp.example.com]" false
 $as_nobody gdbus call --system --dest org.pvd1 --object-path /org/pvd1 --method org.pvd1.Manager.OpenDomain corp.example.com \
-    | grep -q "handle" || fail "nobody may open corp.example.com, as the access section says"
+    | lab_has "handle" || fail "nobody may open corp.example.com, as the access section says"
 snapshot >"$LAB_DIR/after-errors"
 diff -u "$LAB_DIR/before-errors" "$LAB_DIR/after-errors" >&2 || fail "a refused call changed something"
 

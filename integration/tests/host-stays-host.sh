@@ -40,7 +40,7 @@ interface lan0 {
 };
 CONF
 lab_radvd r3 "$LAB_DIR/radvd-r3.conf"
-host_route() { ip -n "${P}host" -6 route show default | grep -q "via $1 dev $2 proto ra"; }
+host_route() { ip -n "${P}host" -6 route show default | lab_has "via $1 dev $2 proto ra"; }
 for pair in "fe80::11 up0" "fe80::12 up1" "fe80::13 side0"; do
     lab_wait 10 host_route $pair || fail "the host learnt no default route ($pair): $(ip -n "${P}host" -6 route)"
 done

@@ -23,7 +23,7 @@ capture=$LAB_LAST_PID
 lab_hostnet host apply --dad "$LAB_DIR/free.json" || fail "a free address was refused"
 sleep 0.3
 lab_stop "$capture"
-tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | grep -q "neighbor solicitation, who has 2001:db8:1::77" \
+tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | lab_has "neighbor solicitation, who has 2001:db8:1::77" \
     || fail "no Neighbor Solicitation for the new address reached the link"
 ip netns exec "pvd-${P}d3" ping -6 -c 1 -W 2 2001:db8:ff::1 >/dev/null || fail "d3 cannot reach the server"
 lab_hostnet host remove "${P}d3"

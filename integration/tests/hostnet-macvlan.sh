@@ -7,7 +7,7 @@ set -euo pipefail
 P=$LAB_PREFIX
 
 lab_two_routers
-if ! lab_hostnet host features | grep -qx "macvlan: yes"; then
+if ! lab_hostnet host features | lab_has -x "macvlan: yes"; then
     echo "this kernel has no macvlan, so the macvlan attachment cannot be tested here" >&2
     exit 77
 fi
@@ -33,7 +33,7 @@ lab_stop "$capture"
 domain_mac=$(ip -n "pvd-${P}m1" -o link show pvd0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 host_mac=$(ip -n "${P}host" -o link show up0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 [ "$domain_mac" != "$host_mac" ] || fail "the macvlan has the uplink's MAC address"
-tcpdump -e -n -r "$LAB_DIR/r1.pcap" "icmp6 and ip6[40] == 128 and src $address" 2>/dev/null | grep -q "^[0-9:.]* $domain_mac >" \
+tcpdump -e -n -r "$LAB_DIR/r1.pcap" "icmp6 and ip6[40] == 128 and src $address" 2>/dev/null | lab_has "^[0-9:.]* $domain_mac >" \
     || fail "the echo requests did not come from the domain's own MAC address"
 sed 's/"macvlan"/"routed"/' "$LAB_DIR/m1.json" >"$LAB_DIR/m1-routed.json"
 if lab_hostnet host apply "$LAB_DIR/m1-routed.json" 2>"$LAB_DIR/error"; then fail "changed a domain's attachment in place"; fi

@@ -124,7 +124,8 @@ lab_port legacy eth0 lan lleg br0
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_in r1 sysctl -qw net.ipv6.conf.all.forwarding=1
 ip -n "${P}r1" addr add 2001:db8:1::1/64 dev lan0 nodad
-lab_wait 5 ip -n "${P}r1" -6 -o addr show dev lan0 scope link | grep -q fe80 || true
+r1_link_local() { ip -n "${P}r1" -6 -o addr show dev lan0 scope link | lab_has fe80; }
+lab_wait 5 r1_link_local || fail "r1 has no link-local address to send from"
 lab_bg r1 "$LAB_DIR/announce.log" "$PVD" announce --interface lan0 --pvd-id corp.example.com --outside --prefix 2001:db8:1::/64 \
     --rdnss 2001:db8:1::53 --interval 300
 announcer=$LAB_LAST_PID
@@ -135,14 +136,14 @@ corp() { lab_hostnet host list | /usr/bin/python3 -c 'import json,sys
 for line in sys.stdin:
     d = json.loads(line)
     if d["name"] == "corp.example.com": print(json.dumps(d["routers"]), json.dumps(d["addresses"]))'; }
-learnt() { corp | grep -q '^\["fe80'; }
+learnt() { corp | lab_has '^\["fe80'; }
 lab_wait 5 learnt || fail "pvdd did not learn corp within 5 s of its solicitation: $(lab_hostnet host list) $(cat "$LAB_DIR/announce.log")"
 echo "pvdd learnt corp $(( ($(date +%s%N) - start) / 1000000 )) ms after it started (the announcer answered its solicitation)" >&2
-legacy() { ip -n "${P}legacy" -6 -o addr show dev eth0 scope global | grep -q "2001:db8:1:"; }
+legacy() { ip -n "${P}legacy" -6 -o addr show dev eth0 scope global | lab_has "2001:db8:1:"; }
 lab_wait 5 legacy || fail "the PvD-unaware host did not autoconfigure from the options outside: $(ip -n "${P}legacy" -6 addr)"
 kill -TERM "$announcer"
 wait "$announcer" || fail "pvd announce did not end cleanly on SIGTERM: $(cat "$LAB_DIR/announce.log")"
-withdrawn() { corp | grep -q '^\[\] \[\]'; }
+withdrawn() { corp | lab_has '^\[\] \[\]'; }
 lab_wait 3 withdrawn || fail "pvdd did not withdraw the router after the last RA: $(corp)"
 
 # --info: the PvD's additional information over HTTPS, with RFC 8801's media
@@ -165,8 +166,8 @@ announcer=$LAB_LAST_PID
 fetch() { ip netns exec "${P}legacy" curl -sS -i --max-time 3 --cacert pki/ca.crt --resolve "corp.example.com:443:[2001:db8:1::80]" \
     https://corp.example.com/.well-known/pvd; }
 lab_wait 5 fetch || fail "the information server does not answer: $(fetch 2>&1) $(cat "$LAB_DIR/info-announce.log")"
-fetch | grep -qi '^Content-Type: application/pvd+json' || fail "not served as application/pvd+json: $(fetch)"
-fetch | grep -q '"identifier": "corp.example.com"' || fail "another document was served: $(fetch)"
+fetch | lab_has -i '^Content-Type: application/pvd+json' || fail "not served as application/pvd+json: $(fetch)"
+fetch | lab_has '"identifier": "corp.example.com"' || fail "another document was served: $(fetch)"
 "$PVD" announce --dry-run --hex --pvd-id corp.example.com --info info.json --certificate info.crt --key info.key |
     "$PVD" ra decode | lab_has "flags H" || fail "--info does not set the H flag"
 kill -TERM "$announcer"

@@ -37,8 +37,8 @@ inside() { as_nobody "$caps" exec corp -- "$@"; }
 
 [ "$(inside id -un)" = nobody ] || fail "id inside: $(inside id 2>&1)"
 [ "$(inside id -G)" = "$(id -G nobody)" ] || fail "groups inside: $(inside id 2>&1), nobody has $(id -G nobody)"
-inside cat /etc/resolv.conf | grep -qx "nameserver 2001:db8:2::53" || fail "resolv.conf inside: $(inside cat /etc/resolv.conf 2>&1)"
-inside ip -6 -o addr show scope global | grep -q " 2001:db8:2:" || fail "ip -6 addr inside: $(inside ip -6 addr 2>&1)"
+inside cat /etc/resolv.conf | lab_has -x "nameserver 2001:db8:2::53" || fail "resolv.conf inside: $(inside cat /etc/resolv.conf 2>&1)"
+inside ip -6 -o addr show scope global | lab_has " 2001:db8:2:" || fail "ip -6 addr inside: $(inside ip -6 addr 2>&1)"
 [ "$(inside ls /sys/class/net | tr '\n' ' ')" = "lo pvd0 " ] || fail "/sys/class/net inside: $(inside ls /sys/class/net 2>&1)"
 [ "$(inside getent ahostsv6 www.corp.test | awk 'NR==1 {print $1}')" = "2001:db8:ff::1" ] \
     || fail "no answer from corp's DNS server: $(inside getent ahostsv6 www.corp.test 2>&1) $(cat "$LAB_DIR/dns.log")"
@@ -83,9 +83,9 @@ set -e
 setpriv --reuid=nobody --regid=nogroup --init-groups sleep 30 &
 LAB_PIDS+=("$!")
 sleep 0.2
-inside sleep 0 2>&1 | grep -q "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
-inside --quiet sleep 0 2>&1 | grep -q "note:" && fail "--quiet did not leave the note out"
-as_nobody "$caps" exec corp --quiet -- true 2>&1 | grep -q "." && fail "options after the name were not taken"
+inside sleep 0 2>&1 | lab_has "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
+inside --quiet sleep 0 2>&1 | lab_has "note:" && fail "--quiet did not leave the note out"
+as_nobody "$caps" exec corp --quiet -- true 2>&1 | lab_has "." && fail "options after the name were not taken"
 answer=$("$PVD" exec corp --verbose id 2>&1) && fail "an unknown option was taken: $answer"
 grep -q "the command goes after --" <<<"$answer" || fail "no hint for an option after the name: $answer"
 

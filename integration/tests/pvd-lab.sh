@@ -42,7 +42,7 @@ for d in json.load(sys.stdin): print(d["name"], d["kind"], d["state"], " ".join(
 
 # has_domain NAME STATE: pvdd has domain NAME in STATE, with an address.
 has_domain() { domains | grep -Eq "^$1 [a-z]+ $2 [0-9a-f]"; }
-has_implicit() { domains | grep -q ' implicit active [0-9a-f]'; }
+has_implicit() { domains | lab_has ' implicit active [0-9a-f]'; }
 # information_valid DOMAIN: pvdd fetched and accepted the PvD's additional information.
 information_valid() { "$PVD" show "$1" | lab_has '"status":"valid"'; }
 
@@ -70,10 +70,11 @@ for domain in corp "$implicit"; do
 done
 # The PvD-unaware host: r1's prefix only (the PvD's is inside an option it
 # does not read), yet both routers as default routers.
-lab_wait 5 sh -c "ip -n $lab-plain -6 route show default | grep -c via | grep -qx 2" ||
+two_routers() { [ "$(ip -n "$lab-plain" -6 route show default | grep -c via)" = 2 ]; }
+lab_wait 5 two_routers ||
     fail "the PvD-unaware host does not have both routers: $(ip -n "$lab-plain" -6 route show default)"
-ip -n "$lab-plain" -6 addr show dev lan | grep -q 'inet6 2001:db8:1:' || fail "the PvD-unaware host has no address from r1"
-! ip -n "$lab-plain" -6 addr show dev lan | grep -q 'inet6 2001:db8:2:' || fail "the PvD-unaware host read the PvD option"
+ip -n "$lab-plain" -6 addr show dev lan | lab_has 'inet6 2001:db8:1:' || fail "the PvD-unaware host has no address from r1"
+! ip -n "$lab-plain" -6 addr show dev lan | lab_has 'inet6 2001:db8:2:' || fail "the PvD-unaware host read the PvD option"
 "$PVD" lab status "$LAB_DIR/two-routers.yaml" >"$LAB_DIR/status" || fail "pvd lab status failed"
 grep -q "host plain ($lab-plain) on lan, PvD-unaware" "$LAB_DIR/status" && grep -Eq "^    corp +explicit" "$LAB_DIR/status" ||
     fail "pvd lab status: $(cat "$LAB_DIR/status")"

@@ -36,7 +36,7 @@ done
 ls "$repo"/.build/package/pvd-dbgsym_"$version"_*.deb >/dev/null || fail "no debug symbols package"
 dpkg-deb -x "$deb" "$LAB_DIR/tree"
 for binary in usr/bin/pvd usr/sbin/pvdd usr/libexec/pvd/pvd-cli usr/libexec/pvd/pvd-fetch; do
-    file "$LAB_DIR/tree/$binary" | grep -q ", stripped" || fail "$binary is not stripped: $(file "$LAB_DIR/tree/$binary")"
+    file "$LAB_DIR/tree/$binary" | lab_has ", stripped" || fail "$binary is not stripped: $(file "$LAB_DIR/tree/$binary")"
 done
 grep -q "access:" "$LAB_DIR/tree/etc/pvd/pvdd.yaml" || fail "pvdd.yaml has no access example"
 
@@ -49,11 +49,11 @@ for page in man1/pvd.1 man8/pvdd.8 man5/pvdd.yaml.5 man7/org.pvd1.7; do
     [ -z "$warnings" ] || fail "man -l $page warns: $warnings"
     [ "$(wc -l <"$LAB_DIR/page")" -gt 20 ] || fail "$page is nearly empty: $(cat "$LAB_DIR/page")"
 done
-man -l "$LAB_DIR/tree/usr/share/man/man5/pvdd.yaml.5.gz" 2>/dev/null | grep -q "additional-information" || fail "pvdd.yaml(5) lacks a key"
+man -l "$LAB_DIR/tree/usr/share/man/man5/pvdd.yaml.5.gz" 2>/dev/null | lab_has "additional-information" || fail "pvdd.yaml(5) lacks a key"
 bash -c ". '$LAB_DIR/tree/usr/share/bash-completion/completions/pvd' && complete -p pvd" >/dev/null || fail "the bash completion does not load"
 zsh -f -c "autoload -Uz compinit && compinit -u -d '$LAB_DIR/zcompdump' && source '$LAB_DIR/tree/usr/share/zsh/vendor-completions/_pvd' && (( \$+functions[_pvd] ))" ||
     fail "the zsh completion does not load"
-fish -c "source '$LAB_DIR/tree/usr/share/fish/vendor_completions.d/pvd.fish'; complete -C 'pvd lis'" | grep -q "^list" ||
+fish -c "source '$LAB_DIR/tree/usr/share/fish/vendor_completions.d/pvd.fish'; complete -C 'pvd lis'" | lab_has "^list" ||
     fail "the fish completion does not complete pvd lis: $(fish -c "source '$LAB_DIR/tree/usr/share/fish/vendor_completions.d/pvd.fish'; complete -C 'pvd lis'")"
 
 # Installed for real, on overlays: what dpkg and the maintainer scripts change stays in $LAB_DIR.
@@ -66,11 +66,11 @@ lab_netns lan
 lab_link host up0 lan lhost
 in_host() { nsenter --net="/run/netns/${LAB_PREFIX}host" "$@"; }
 in_host dpkg -i "$deb" >"$LAB_DIR/dpkg.log" 2>&1 || fail "dpkg -i: $(cat "$LAB_DIR/dpkg.log")"
-getcap /usr/bin/pvd | grep -q "cap_sys_admin=ep" || fail "pvd has no file capability: $(getcap /usr/bin/pvd)"
+getcap /usr/bin/pvd | lab_has "cap_sys_admin=ep" || fail "pvd has no file capability: $(getcap /usr/bin/pvd)"
 [ "$(pvd --version)" = "$version" ] && [ "$(pvdd --version)" = "$version" ] || fail "--version is not the package's $version"
 out=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent pvd list 2>&1) && fail "pvd list without pvdd succeeded: $out"
 grep -q "pvdd is not running\|system bus" <<<"$out" || fail "pvd did not hand over to pvd-cli: $out"
-dpkg-query -W -f='${Conffiles}\n' pvd | grep -q "/etc/pvd/pvdd.yaml" || fail "pvdd.yaml is not a conffile"
+dpkg-query -W -f='${Conffiles}\n' pvd | lab_has "/etc/pvd/pvdd.yaml" || fail "pvdd.yaml is not a conffile"
 systemd-analyze verify /lib/systemd/system/pvdd.service >"$LAB_DIR/verify" 2>&1 && [ ! -s "$LAB_DIR/verify" ] ||
     fail "systemd-analyze verify pvdd.service: $(cat "$LAB_DIR/verify")"
 exposure=$(systemd-analyze security --offline=true /lib/systemd/system/pvdd.service 2>/dev/null | sed -nE 's/.*Overall exposure level for pvdd.service: ([0-9.]+).*/\1/p')
@@ -95,7 +95,7 @@ restarted() { [ "$(grep -c "listening on up0" "$LAB_DIR/pvdd.log")" -eq 2 ]; }
 lab_wait 10 restarted || fail "pvdd did not start again: $(cat "$LAB_DIR/pvdd.log")"
 [ "$(stat -L -c %i "/run/netns/${LAB_PREFIX}keep")" = "$inode" ] || fail "the upgrade and restart replaced the namespace"
 kill -TERM "$pvdd"; wait "$pvdd" || fail "pvdd did not stop cleanly"
-getcap /usr/bin/pvd | grep -q "cap_sys_admin=ep" || fail "the upgrade lost pvd's file capability"
+getcap /usr/bin/pvd | lab_has "cap_sys_admin=ep" || fail "the upgrade lost pvd's file capability"
 
 # Remove: pvdd --cleanup takes the domain; the conffile stays. Purge: nothing of pvd's is left.
 in_host dpkg -r pvd >"$LAB_DIR/dpkg.log" 2>&1 || fail "dpkg -r: $(cat "$LAB_DIR/dpkg.log")"

@@ -29,7 +29,7 @@ sed -i -E 's/^(sudo:x:27:)(.*)$/\1\2,pvdtadm/; s/^(sudo:x:27:),/\1/' "$LAB_DIR/g
 printf 'pvdtadm:%s:19000:0:99999:7:::\npvdtusr:!:19000:0:99999:7:::\n' "$hash" >>"$LAB_DIR/shadow"
 chmod 640 "$LAB_DIR/shadow"
 for file in passwd group shadow; do mount --bind "$LAB_DIR/$file" "/etc/$file"; done
-getent group sudo | grep -q pvdtadm || fail "pvdtadm is not in group sudo: $(getent group sudo)"
+getent group sudo | lab_has pvdtadm || fail "pvdtadm is not in group sudo: $(getent group sudo)"
 mkdir "$LAB_DIR/actions"
 cp /usr/share/polkit-1/actions/* "$policy" "$LAB_DIR/actions/"
 mount --bind "$LAB_DIR/actions" /usr/share/polkit-1/actions

@@ -47,7 +47,7 @@ lab_wait 5 two_domains || fail "not two domains: $(names); $(cat "$LAB_DIR/pvdd.
 read -r first second <<<"$(names)"
 [ "$first" = "${P}corp" ] || fail "the explicit PvD is named $first, not by its alias ${P}corp"
 case $second in up0-fe80-*) ;; *) fail "the implicit PvD is named $second" ;; esac
-ip netns list | grep -q "^pvd-${P}corp\b" || fail "no namespace pvd-${P}corp"
+ip netns list | lab_has "^pvd-${P}corp\b" || fail "no namespace pvd-${P}corp"
 grep -qx "nameserver 2001:db8:2::53" "/etc/netns/pvd-${P}corp/resolv.conf" || fail "corp's resolv.conf: $(cat "/etc/netns/pvd-${P}corp/resolv.conf")"
 grep -qx "nameserver 2001:db8:1::53" "/etc/netns/pvd-$second/resolv.conf" || fail "$second's resolv.conf is not r1's"
 lab_wait 3 grep -q "domain ${P}corp: 1 address(es), 1 router(s), 1 DNS server(s) on up0" "$LAB_DIR/pvdd.log" || fail "no log line for the alias: $(cat "$LAB_DIR/pvdd.log")"

@@ -57,9 +57,9 @@ grep -q "domain $name: $first is in use on up0; trying another address in 2001:d
 [ "$second" != "$first" ] || fail "the domain took $first, which r1 owns"
 ! grep -qw "$first" "$LAB_DIR/seen" || fail "the domain had $first for a while"
 case $second in 2001:db8:1:*) ;; *) fail "the new address $second is not in 2001:db8:1::/64" ;; esac
-tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | grep -q "neighbor solicitation, who has $first" \
+tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | lab_has "neighbor solicitation, who has $first" \
     || fail "no solicitation for $first on the link"
-tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | grep -q "neighbor advertisement, tgt is $first" \
+tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | lab_has "neighbor advertisement, tgt is $first" \
     || fail "r1 did not answer for $first"
 ip netns exec "pvd-$name" ping -6 -c 1 -W 2 2001:db8:ff::1 >/dev/null || fail "the domain cannot reach the server from $second"
 stop_pvdd

@@ -53,7 +53,7 @@ lab_wait 10 grep -q "listening on" "$LAB_DIR/tcpdump-implicit.log"
 ip netns exec "pvd-$implicit" ping -4 -c 1 -W 2 192.0.2.1 >/dev/null || fail "the implicit domain cannot reach r1 over IPv4"
 sleep 0.3
 lab_stop "$capture"
-tcpdump -n -r "$LAB_DIR/implicit.pcap" 2>/dev/null | grep -q "IP 192.0.2.10 > 192.0.2.1: ICMP echo request" \
+tcpdump -n -r "$LAB_DIR/implicit.pcap" 2>/dev/null | lab_has "IP 192.0.2.10 > 192.0.2.1: ICMP echo request" \
     || fail "r1 did not see the host's address: $(tcpdump -n -r "$LAB_DIR/implicit.pcap" 2>/dev/null)"
 
 # corp with the L flag takes IPv4 over.

@@ -57,9 +57,9 @@ for pair in filed.example:file dropped.example:file labns.example:file vpn.examp
     [ "$(prop "${pair%%:*}" Origin)" = "${pair#*:}" ] || fail "${pair%%:*} comes from $(prop "${pair%%:*}" Origin), not ${pair#*:}"
 done
 "$PVD" list | lab_has "^filed.example  *static  *file  *active " || fail "pvd list: $("$PVD" list)"
-[ "$(prop "$implicit" State)" = active ] && prop "$implicit" StateReason | grep -q "router(s) advertise it" || fail "implicit: $(prop "$implicit" StateReason)"
-prop vpn.example StateReason | grep -q "connected to 192.0.2.1:1194 since " || fail "vpn: $(prop vpn.example StateReason)"
-prop filed.example StateReason | grep -q "declared in a configuration file" || fail "filed: $(prop filed.example StateReason)"
+[ "$(prop "$implicit" State)" = active ] && prop "$implicit" StateReason | lab_has "router(s) advertise it" || fail "implicit: $(prop "$implicit" StateReason)"
+prop vpn.example StateReason | lab_has "connected to 192.0.2.1:1194 since " || fail "vpn: $(prop vpn.example StateReason)"
+prop filed.example StateReason | lab_has "declared in a configuration file" || fail "filed: $(prop filed.example StateReason)"
 
 # A program inside the learnt domain.
 lab_bg host "$LAB_DIR/ping.log" ip netns exec "pvd-$implicit" ping -n -i 0.1 2001:db8:1::1
@@ -130,7 +130,7 @@ chmod 600 "$LAB_DIR/bad.conf"
 call AddDomain sa{sv} badvpn.example 1 openvpn s "$LAB_DIR/bad.conf" >/dev/null
 failed() { [ "$(prop badvpn.example State)" = failed ]; }
 lab_wait 12 failed || fail "the failing VPN says $(prop badvpn.example State): $(prop badvpn.example StateReason)"
-prop badvpn.example StateReason | grep -q "Options error.*openvpn-badvpn.example.log" || fail "failed: $(prop badvpn.example StateReason)"
+prop badvpn.example StateReason | lab_has "Options error.*openvpn-badvpn.example.log" || fail "failed: $(prop badvpn.example StateReason)"
 lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 linger.example 1 2001:db8:7::/64 2001:db8:7::53 --router-lifetime 3 --valid 3
 lab_wait 3 test -e /run/netns/pvd-linger.example || fail "no linger.example"
 ip netns exec pvd-linger.example sleep 60 &
@@ -138,7 +138,7 @@ inside=$!
 LAB_PIDS+=("$inside")
 withdrawn() { [ "$(prop linger.example State)" = withdrawn ]; }
 lab_wait 6 withdrawn || fail "linger.example says $(prop linger.example State)"
-prop linger.example StateReason | grep -q "it goes in" || fail "withdrawn: $(prop linger.example StateReason)"
+prop linger.example StateReason | lab_has "it goes in" || fail "withdrawn: $(prop linger.example StateReason)"
 lingering() { [ "$(prop linger.example State)" = lingering ] && [ "$(prop linger.example Kind)" = explicit ] \
                 && [ "$(prop linger.example PvDId)" = linger.example ]; }
 lab_wait 8 lingering || fail "linger.example says $(prop linger.example State), $(prop linger.example Kind)"

@@ -10,7 +10,7 @@ lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_host_state >"$LAB_DIR/before"
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0 --grace-period 1 --state "$LAB_DIR/state/pvdd.json"
 pvdd=$LAB_LAST_PID
-corp_namespace() { ip netns list | grep -q '^pvd-corp.example.com'; }
+corp_namespace() { ip netns list | lab_has '^pvd-corp.example.com'; }
 no_corp_namespace() { ! corp_namespace; }
 
 lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 \

@@ -27,7 +27,7 @@ start_pvdd() {
 list() { lab_hostnet host list; }
 domain_count_is() { [ "$(list | wc -l)" -eq "$1" ]; }
 # Two domains, each with its address (after duplicate address detection).
-both_addressed() { domain_count_is 2 && ! list | grep -q '"addresses":\[\]'; }
+both_addressed() { domain_count_is 2 && ! list | lab_has '"addresses":\[\]'; }
 
 start_pvdd 1
 lab_radvd r1 "$LAB_DIR/radvd.conf"

@@ -53,7 +53,7 @@ lab_wait 5 both || fail "corp has no address on each uplink: $(lab_hostnet host 
 [ "$(corp 'd["uplink"]')" = '"up0"' ] && [ "$(corp '[u["uplink"] for u in d["other_uplinks"]]')" = '["up1"]' ] \
     || fail "corp's uplinks: $(corp 'd')"
 router3=$(corp 'd["other_uplinks"][0]["routers"]' | tr -d '[]" ')
-ip -n "${P}r3" -6 -o addr show dev lan0 scope link | grep -q " $router3/64 " || fail "corp's router on up1 is not r3: $(corp 'd')"
+ip -n "${P}r3" -6 -o addr show dev lan0 scope link | lab_has " $router3/64 " || fail "corp's router on up1 is not r3: $(corp 'd')"
 address2=$(corp 'd["addresses"][0]' | tr -d '"')
 address3=$(corp 'd["other_uplinks"][0]["addresses"][0]' | tr -d '"')
 case "$address2 $address3" in "2001:db8:2:"*" 2001:db8:3:"*) ;; *) fail "corp's addresses: $address2 $address3" ;; esac

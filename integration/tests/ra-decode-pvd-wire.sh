@@ -11,7 +11,8 @@ lab_netns host
 lab_link router r0 host h0
 lab_capture host any "$LAB_DIR/pvd.pcap"
 lab_in router /usr/bin/python3 "$here/scapy_ra.py" send r0 corp.example.com 42 2001:db8:42::/64 2001:db8:42::53 --count 2
-lab_wait 10 sh -c "'$PVD' ra decode --pcap '$LAB_DIR/pvd.pcap' | grep -q 'pvd corp.example.com'" \
+captured() { "$PVD" ra decode --pcap "$LAB_DIR/pvd.pcap" | lab_has 'pvd corp.example.com'; }
+lab_wait 10 captured \
     || fail "no PvD RA captured"
 
 link_type=$(/usr/bin/python3 -c 'import struct,sys; print(struct.unpack("<I", open(sys.argv[1],"rb").read()[20:24])[0] & 0xFFFF)' "$LAB_DIR/pvd.pcap")

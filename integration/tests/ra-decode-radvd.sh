@@ -23,7 +23,8 @@ interface r0 {
 CONF
 lab_capture host h0 "$LAB_DIR/ra.pcap"
 lab_radvd router "$LAB_DIR/radvd.conf"
-lab_wait 15 sh -c "'$PVD' ra decode --pcap '$LAB_DIR/ra.pcap' | grep -q 'router advertisement'" \
+captured() { "$PVD" ra decode --pcap "$LAB_DIR/ra.pcap" | lab_has 'router advertisement'; }
+lab_wait 15 captured \
     || fail "no RA captured; radvd said: $(cat "$LAB_DIR"/radvd-router.log)"
 
 "$PVD" ra decode --json --pcap "$LAB_DIR/ra.pcap" | head -n 1 >"$LAB_DIR/ra.json"

@@ -41,15 +41,15 @@ path=$(call GetDomain s "$name" | cut -d'"' -f2)
 property() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain "$1"; }
 connected() { [ "$(property State)" = 's "connected"' ]; }
 lab_wait 10 connected || fail "not connected: $(property StateReason) $(cat "$LAB_DIR/state/command-$name.log" 2>&1)"
-property StateReason | grep -q "connected to 192.0.2.77 since " || fail "the state's reason: $(property StateReason)"
+property StateReason | lab_has "connected to 192.0.2.77 since " || fail "the state's reason: $(property StateReason)"
 links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
-! ip -n "${P}host" -o link show | grep -q " pvt" || fail "the tun device stayed in the host namespace"
-ip -n "$ns" -4 -o addr show | grep -q "inet 10.5.0.2/24" && ip -n "$ns" -6 -o addr show | grep -q "inet6 fd00:5::2/64" \
+! ip -n "${P}host" -o link show | lab_has " pvt" || fail "the tun device stayed in the host namespace"
+ip -n "$ns" -4 -o addr show | lab_has "inet 10.5.0.2/24" && ip -n "$ns" -6 -o addr show | lab_has "inet6 fd00:5::2/64" \
     || fail "the addresses: $(ip -n "$ns" addr)"
-ip -n "$ns" -4 route show 198.18.0.0/15 | grep -q "dev pvt" && ip -n "$ns" -6 route show 2001:db8:55::/48 | grep -q "dev pvt" \
+ip -n "$ns" -4 route show 198.18.0.0/15 | lab_has "dev pvt" && ip -n "$ns" -6 route show 2001:db8:55::/48 | lab_has "dev pvt" \
     || fail "the routes: $(ip -n "$ns" route; ip -n "$ns" -6 route)"
-ip -n "$ns" -4 route show default | grep -q "dev pvt" && ip -n "$ns" -6 route show default | grep -q "dev pvt" \
+ip -n "$ns" -4 route show default | lab_has "dev pvt" && ip -n "$ns" -6 route show default | lab_has "dev pvt" \
     || fail "the default routes: $(ip -n "$ns" route; ip -n "$ns" -6 route)"
 grep -qx "nameserver 10.5.0.1" "/etc/netns/$ns/resolv.conf" && grep -qx "search tun.test" "/etc/netns/$ns/resolv.conf" \
     || fail "resolv.conf: $(cat "/etc/netns/$ns/resolv.conf")"

@@ -78,17 +78,17 @@ path=$(busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager GetDomain s "$na
 property() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain "$1"; }
 connected() { [ "$(property State)" = 's "connected"' ]; }
 lab_wait 20 connected || fail "the tunnel did not come up: $(property StateReason) $(cat "$LAB_DIR/state/openconnect-$name.log")"
-property StateReason | grep -q "connected to 192.0.2.1 since " || fail "the state's reason: $(property StateReason)"
+property StateReason | lab_has "connected to 192.0.2.1 since " || fail "the state's reason: $(property StateReason)"
 "$PVD" show --yaml | lab_has "openconnect: {server: \"https://192.0.2.1:4443\", password-file: \"$LAB_DIR/corp.pass\", servercert: \"$pin\", user: \"alice\"}" \
     || fail "pvd show --yaml: $("$PVD" show --yaml)"
-ip -n "$ns" -4 -o addr show | grep -q "inet 10.6.0.[0-9]*/24" || fail "the tunnel's address: $(ip -n "$ns" -4 addr)"
-ip -n "$ns" -4 route show default | grep -q "dev pvt" || fail "the default route: $(ip -n "$ns" -4 route)"
-ip -n "$ns" -4 route show 203.0.113.0/24 | grep -q "dev pvt" || fail "the split route: $(ip -n "$ns" -4 route)"
+ip -n "$ns" -4 -o addr show | lab_has "inet 10.6.0.[0-9]*/24" || fail "the tunnel's address: $(ip -n "$ns" -4 addr)"
+ip -n "$ns" -4 route show default | lab_has "dev pvt" || fail "the default route: $(ip -n "$ns" -4 route)"
+ip -n "$ns" -4 route show 203.0.113.0/24 | lab_has "dev pvt" || fail "the split route: $(ip -n "$ns" -4 route)"
 grep -qx "nameserver 10.6.0.1" "/etc/netns/$ns/resolv.conf" && grep -qx "search oc.test" "/etc/netns/$ns/resolv.conf" \
     || fail "the domain's resolv.conf: $(cat "/etc/netns/$ns/resolv.conf")"
 ip netns exec "$ns" ping -c 2 -i 0.3 -W 2 203.0.113.9 >/dev/null || fail "no ping through the tunnel"
 [ -z "$(ip netns exec "$ns" ss -nta | tail -n +2)" ] || fail "a socket inside the domain: $(ip netns exec "$ns" ss -nta)"
-ip netns exec "${P}host" ss -nt | grep -q "192.0.2.1:4443" || fail "no OpenConnect connection in the host namespace"
+ip netns exec "${P}host" ss -nt | lab_has "192.0.2.1:4443" || fail "no OpenConnect connection in the host namespace"
 show=$("$PVD" show "$name")
 for want in "203.0.113.0/24" "10.6.0.1" "oc.test" "connected to 192.0.2.1"; do grep -q "$want" <<<"$show" || fail "pvd show has no $want: $show"; done
 

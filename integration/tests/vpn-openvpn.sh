@@ -38,14 +38,14 @@ lab_wait 15 connected || fail "the tunnel did not come up: $(state) $(cat "$LAB_
 ns=pvd-$name
 links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
-ip -n "$ns" -4 -o addr show | grep -q "inet 10.8.0.2/32" || fail "the tunnel's address: $(ip -n "$ns" -4 addr)"
-ip -n "$ns" -4 route show default | grep -q "^default dev pvt" || fail "the default route: $(ip -n "$ns" -4 route)"
+ip -n "$ns" -4 -o addr show | lab_has "inet 10.8.0.2/32" || fail "the tunnel's address: $(ip -n "$ns" -4 addr)"
+ip -n "$ns" -4 route show default | lab_has "^default dev pvt" || fail "the default route: $(ip -n "$ns" -4 route)"
 grep -qx "nameserver 10.8.0.1" "/etc/netns/$ns/resolv.conf" && grep -qx "search corp.test" "/etc/netns/$ns/resolv.conf" \
     || fail "the domain's resolv.conf: $(cat "/etc/netns/$ns/resolv.conf")"
 ip netns exec "$ns" ping -c 2 -i 0.3 -W 2 10.8.0.1 >/dev/null || fail "no ping through the tunnel"
 "$PVD" exec "$name" -- ping -c 1 -W 2 10.8.0.1 >/dev/null || fail "pvd exec into the VPN domain cannot reach the server"
 # OpenVPN's own socket is in the host's namespace, not in the domain.
-ip netns exec "${P}host" ss -nua | grep -q "192.0.2.10:\|0.0.0.0:\|\*:" || fail "no OpenVPN socket in the host namespace"
+ip netns exec "${P}host" ss -nua | lab_has "192.0.2.10:\|0.0.0.0:\|\*:" || fail "no OpenVPN socket in the host namespace"
 [ -z "$(ip netns exec "$ns" ss -nua | tail -n +2)" ] || fail "a socket inside the domain: $(ip netns exec "$ns" ss -nua)"
 
 # The server goes away: nothing from the domain leaves through the uplink.

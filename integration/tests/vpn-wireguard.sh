@@ -94,7 +94,7 @@ call AddDomain 'sa{sv}' "$wgname" 1 wireguard s "$LAB_DIR/home.conf" >/dev/null
 state() { busctl --system get-property org.pvd1 "$(call GetDomain s "$1" | cut -d'"' -f2)" org.pvd1.Domain "${2:-State}"; }
 wg_up() { [ "$(state "$wgname")" = 's "connected"' ]; }
 lab_wait 20 wg_up || fail "the WireGuard domain did not come up: $(state "$wgname") $(state "$wgname" StateReason) $(cat "$LAB_DIR/state/wireguard-$wgname.log")"
-state "$wgname" StateReason | grep -q "latest handshake with 192.0.2.1:51820 at " || fail "the state's reason: $(state "$wgname" StateReason)"
+state "$wgname" StateReason | lab_has "latest handshake with 192.0.2.1:51820 at " || fail "the state's reason: $(state "$wgname" StateReason)"
 ov_up() { [ "$(state "$ovname")" = 's "connected"' ]; }
 lab_wait 30 ov_up || fail "the OpenVPN domain did not come up: $(state "$ovname" StateReason)"
 pvd_domain=up1-fe80-0-11
@@ -102,14 +102,14 @@ pvd_up() { ip netns exec "pvd-$pvd_domain" ping -6 -c 1 -W 1 2001:db8:1::1 >/dev
 lab_wait 10 pvd_up || fail "the PvD domain does not reach its router: $("$PVD" list)"
 
 wgns=pvd-$wgname
-ip -n "$wgns" -4 -o addr show | grep -q "inet 10.7.0.2/24" || fail "the WireGuard address: $(ip -n "$wgns" addr)"
-ip -n "$wgns" -6 route show default | grep -q "dev pvt" && ip -n "$wgns" -4 route show default | grep -q "dev pvt" \
+ip -n "$wgns" -4 -o addr show | lab_has "inet 10.7.0.2/24" || fail "the WireGuard address: $(ip -n "$wgns" addr)"
+ip -n "$wgns" -6 route show default | lab_has "dev pvt" && ip -n "$wgns" -4 route show default | lab_has "dev pvt" \
     || fail "the default routes: $(ip -n "$wgns" route; ip -n "$wgns" -6 route)"
 grep -qx "nameserver 10.7.0.1" "/etc/netns/$wgns/resolv.conf" && grep -qx "search home.test" "/etc/netns/$wgns/resolv.conf" \
     || fail "resolv.conf: $(cat "/etc/netns/$wgns/resolv.conf")"
 links=$(ip -n "$wgns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the WireGuard domain's links: $links"
-ip netns exec "${P}host" ss -nua | grep -q ":51820\|wireguard" || ip netns exec "${P}host" ss -nua | grep -q "0.0.0.0:\|\*:" \
+ip netns exec "${P}host" ss -nua | lab_has ":51820\|wireguard" || ip netns exec "${P}host" ss -nua | lab_has "0.0.0.0:\|\*:" \
     || fail "no WireGuard socket in the host namespace"
 [ -z "$(ip netns exec "$wgns" ss -nua | tail -n +2)" ] || fail "a socket inside the domain: $(ip netns exec "$wgns" ss -nua)"
 
