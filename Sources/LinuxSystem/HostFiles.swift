@@ -64,6 +64,16 @@ public enum HostFiles {
         return count < 0 ? nil : String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 
+    /// Moves a log to `path.1` (replacing the one there) when it has grown
+    /// past `limit` bytes, so that a log appended to at each start stays
+    /// within about twice that. Whether it was moved.
+    @discardableResult
+    public static func rotate(_ path: String, above limit: Int) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) > limit else { return false }
+        return rename(path, path + ".1") == 0
+    }
+
     /// The bytes of a file only this process's user may have written: a
     /// regular file (not a symlink) owned by the effective user, writable by
     /// no group or other user, of at most `limit` bytes; a `secret` (a key, a

@@ -22,6 +22,9 @@ extension Runner {
     /// After this many short runs in a row the domain is `failed` (and still retried).
     static let failedAfterShortRuns = 2
 
+    /// A client's log is moved to `.log.1` when it has grown past this at a (re)start.
+    static let clientLogLimit = 1 << 20
+
     /// The client's log beside the state file (`openvpn-NAME.log`, `wireguard-NAME.log`), appended to.
     func clientLog(_ name: String) -> String { "\(stateDirectory)/\(catalog.vpns[name]?.client.rawValue ?? "vpn")-\(name).log" }
     /// OpenVPN's management socket, which only root may use.
@@ -85,6 +88,7 @@ extension Runner {
         guard let vpn = catalog.vpns[name] else { return }
         do {
             try HostFiles.makeDirectories(stateDirectory)
+            HostFiles.rotate(clientLog(name), above: Runner.clientLogLimit)
             let own = Programs.ownPath() ?? "/usr/sbin/pvdd"
             let pid: pid_t
             switch vpn.client {
