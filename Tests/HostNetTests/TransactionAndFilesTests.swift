@@ -1,3 +1,5 @@
+import Glibc
+import LinuxSystem
 import PvDCore
 import Testing
 
@@ -67,5 +69,26 @@ struct DomainFilesTests {
 
     @Test func aHostWithoutNsswitchStillGetsFilesThenDNS() {
         #expect(KernelHostNet.domainNsswitch(from: "").hasSuffix("\nhosts: files dns\n"))
+    }
+}
+
+struct LogRotationTests {
+    @Test func aLogPastItsLimitMovesAsideAndNothingElseDoes() throws {
+        var template = Array("/tmp/pvd-rotate-XXXXXX".utf8CString)
+        let directory = try #require(mkdtemp(&template).map { String(cString: $0) })
+        defer {
+            for name in ["big.log", "big.log.1", "small.log", "link.log"] { unlink("\(directory)/\(name)") }
+            rmdir(directory)
+        }
+        try HostFiles.writeAtomically(directory: directory, name: "big.log", contents: String(repeating: "x", count: 100))
+        try HostFiles.writeAtomically(directory: directory, name: "small.log", contents: "x")
+        symlink("\(directory)/big.log", "\(directory)/link.log")
+
+        #expect(!HostFiles.rotate("\(directory)/small.log", above: 10))
+        #expect(!HostFiles.rotate("\(directory)/link.log", above: 10), "a symlink is not followed")
+        #expect(!HostFiles.rotate("\(directory)/absent.log", above: 10))
+        #expect(HostFiles.rotate("\(directory)/big.log", above: 10))
+        #expect(HostFiles.read("\(directory)/big.log.1")?.count == 100)
+        #expect(access("\(directory)/big.log", F_OK) != 0)
     }
 }
