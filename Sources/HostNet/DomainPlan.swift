@@ -149,13 +149,19 @@ enum DomainPlan {
         return settings
     }
 
+    /// Whether `name` is the host's own interface (or `default`): not `lo`,
+    /// not a veth of pvd's, which goes with its domain.
+    static func isHostInterface(_ name: String) -> Bool {
+        name != "lo" && DomainNaming.slot(ofHostLink: name) == nil
+    }
+
     /// The host-wide settings before the first routed domain: every
     /// interface (and `default`) whose `accept_ra` is 1 gets 2, so that
     /// turning forwarding on drops no learnt default route. pvd's veths and
     /// `lo` are left alone.
     static func hostSettings(acceptRA: [String: String]) -> [(String, String)] {
         acceptRA.sorted { $0.key < $1.key }
-            .filter { $0.key != "lo" && DomainNaming.slot(ofHostLink: $0.key) == nil && $0.value == "1" }
+            .filter { isHostInterface($0.key) && $0.value == "1" }
             .map { (Sysctl.ipv6($0.key, "accept_ra"), "2") }
     }
 
@@ -168,6 +174,15 @@ enum DomainPlan {
         let bounds = host.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt32($0) }
         guard bounds.count == 2, bounds[0] <= bounds[1] else { return "0 2147483647" }
         return "\(bounds[0]) \(bounds[1])"
+    }
+
+    /// Recorded sysctl values in the order to write them back: `all.forwarding`
+    /// first, since writing it resets every interface's own `forwarding` flag,
+    /// which the values after it then put back.
+    static func restoreOrder(_ values: [String: String]) -> [(String, String)] {
+        let all = Sysctl.ipv6("all", "forwarding")
+        let first = values[all].map { [(all, $0)] } ?? []
+        return first + values.filter { $0.key != all }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// The sysctl writes that change something, each with its old value.

@@ -178,15 +178,16 @@ extension KernelHostNet {
     }
 
     /// Sets sysctls of an uplink (or the host), keeping each one's original
-    /// value in `record` (the first change's), and records `domain` as a
+    /// value in `record` (the first change's) along with `unwritten` (values
+    /// to put back that this does not write), and records `domain` as a
     /// user. Where turning an IPv6 forwarding flag on made the kernel drop
     /// learnt default routes, their routers are solicited.
     func set(
         _ settings: [(String, String)], recordedIn record: UplinkRecord, user domain: String,
-        _ transaction: Transaction
+        alsoRecording unwritten: [String: String] = [:], _ transaction: Transaction
     ) throws(SystemError) {
         let savedBefore = record.originals()
-        var saved = savedBefore
+        var saved = savedBefore.merging(unwritten) { recorded, _ in recorded }
         var learntRoutes: Set<Int32>?
         var current: [String: String] = [:]
         for (key, _) in settings { current[key] = try Sysctl.read(key) }

@@ -62,11 +62,36 @@ extension KernelHostNet {
             let inUse = try UplinkRecord.uplinksInUse()
             try writeForwardFilter(uplinks: inUse + [uplink], replacing: inUse, transaction)
         }
+        if !perInterfaceForwarding { try applyGlobalForwarding(domain: domain, transaction) }
         let settings = DomainPlan.uplinkSettings(
             uplink, acceptRA: try Sysctl.read(Sysctl.ipv6(uplink, "accept_ra")), perInterfaceForwarding: perInterfaceForwarding)
         try set(settings, recordedIn: record, user: domain, transaction)
-        if !perInterfaceForwarding {
-            try set([(Sysctl.ipv6("all", "forwarding"), "1")], recordedIn: try UplinkRecord.host(), user: domain, transaction)
+    }
+
+    /// `all.forwarding` 1, recorded in the host record. Writing it sets every
+    /// interface's own `forwarding` flag (and `default`'s), and writing 0 back
+    /// clears them all, so each one's own value is recorded with it, before
+    /// the uplink's own flag is set, and put back after it: an interface the
+    /// host forwarded on by itself still does after pvd.
+    private func applyGlobalForwarding(domain: String, _ transaction: Transaction) throws(SystemError) {
+        let all = Sysctl.ipv6("all", "forwarding")
+        var own: [String: String] = [:]
+        if try Sysctl.read(all) == "0" {
+            for name in ["default"] + LinkMonitor.interfaceNames()
+            where DomainPlan.isHostInterface(name) && Sysctl.exists(Sysctl.ipv6(name, "forwarding")) {
+                own[Sysctl.ipv6(name, "forwarding")] = try Sysctl.read(Sysctl.ipv6(name, "forwarding"))
+            }
+            try transaction.step(
+                "keep sysctls", "each interface's own forwarding flag", {}, undo: { () throws(SystemError) in try KernelHostNet.writeSysctls(own) })
+        }
+        try set([(all, "1")], recordedIn: try UplinkRecord.host(), user: domain, alsoRecording: own, transaction)
+    }
+
+    /// Writes recorded values back (those whose interface still exists), in
+    /// ``DomainPlan/restoreOrder(_:)``.
+    static func writeSysctls(_ values: [String: String]) throws(SystemError) {
+        for (path, value) in DomainPlan.restoreOrder(values) where Sysctl.exists(path) {
+            try Sysctl.write(path, value)
         }
     }
 
@@ -137,9 +162,7 @@ extension KernelHostNet {
             if uplinksFreed { try setForwardFilter(uplinks: inUse) }
             return
         }
-        for (path, value) in record.originals().sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
-            try Sysctl.write(path, value)
-        }
+        try writeSysctls(record.originals())
         try record.delete()
         try deleteForwardFilter()
     }

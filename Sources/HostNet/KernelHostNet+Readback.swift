@@ -252,9 +252,7 @@ extension KernelHostNet {
         let record = try UplinkRecord(uplink, root: root)
         for domain in domains.sorted() { try record.removeUser(domain) }
         guard !record.hasUsers() else { return }
-        for (path, value) in record.originals().sorted(by: { $0.key < $1.key }) where Sysctl.exists(path) {
-            try Sysctl.write(path, value)
-        }
+        try writeSysctls(record.originals())
         try record.delete()
     }
 

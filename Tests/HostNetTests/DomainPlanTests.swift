@@ -99,6 +99,19 @@ struct DomainPlanTests {
         let writes = DomainPlan.sysctlWrites([("x", "1"), ("y", "0"), ("z", "2")], current: ["x": "0", "y": "0", "z": "1"])
         #expect(writes.map { "\($0.key) \($0.old)->\($0.new)" } == ["x 0->1", "z 1->2"])
     }
+
+    @Test func allForwardingIsPutBackBeforeEachInterfacesOwnFlag() {
+        let order = DomainPlan.restoreOrder([
+            "/proc/sys/net/ipv6/conf/aa0/forwarding": "1", "/proc/sys/net/ipv6/conf/all/forwarding": "0",
+            "/proc/sys/net/ipv6/conf/default/accept_ra": "1",
+        ])
+        #expect(
+            order.map { "\($0.0)=\($0.1)" } == [
+                "/proc/sys/net/ipv6/conf/all/forwarding=0", "/proc/sys/net/ipv6/conf/aa0/forwarding=1",
+                "/proc/sys/net/ipv6/conf/default/accept_ra=1",
+            ])
+        #expect(DomainPlan.restoreOrder(["b": "1", "a": "2"]).map(\.0) == ["a", "b"])
+    }
 }
 
 struct PingGroupRangeTests {

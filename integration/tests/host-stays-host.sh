@@ -12,7 +12,8 @@
 # domain gets IPv4 while the host has none, up0's implicit domain gets it
 # when up0 gets an address and a default route and loses it with them. After
 # SIGTERM every interface's sysctls, the routes and the nftables ruleset are
-# as they were.
+# as they were, down to fwd0, a (veth) interface whose own forwarding flag the
+# host set (all.forwarding going back to 0 clears every interface's flag).
 # forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -78,13 +79,15 @@ read -r far r1_to_r2 r2_to_r1 < <(through_host control)
     || fail "control: a forwarding host passed on $far, $r1_to_r2, $r2_to_r1 echo requests; the captures see nothing"
 lab_in host sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv6.conf.side0.accept_ra=1 net.ipv6.conf.up0.accept_ra=1 \
     net.ipv6.conf.up1.accept_ra=1
+ip -n "${P}host" link add fwd0 up type veth peer name fwd1
+lab_in host sysctl -qw net.ipv6.conf.fwd0.forwarding=1
 read -r far r1_to_r2 r2_to_r1 < <(through_host before)
 [ "$far$r1_to_r2$r2_to_r1" = 000 ] || fail "the host forwarded before pvdd started: $far $r1_to_r2 $r2_to_r1"
 
 # Everything pvdd may change on the host, for the comparison after SIGTERM.
 host_state() {
     local key interface
-    for interface in all default up0 up1 side0; do
+    for interface in all default up0 up1 side0 fwd0; do
         for key in accept_ra forwarding force_forwarding proxy_ndp; do
             echo "$interface $key=$(lab_in host cat "/proc/sys/net/ipv6/conf/$interface/$key")"
         done
