@@ -30,12 +30,22 @@ public struct BusCaller {
     public func uid() throws(BusError) -> uid_t { try lookUp() }
 }
 
+/// The property reads that belong together: those of one incoming Get or
+/// GetAll (sd-bus reads a GetAll's properties one by one), or of one
+/// PropertiesChanged emission. What a handler worked out for an object may be
+/// reused within a batch, never across batches.
+public struct BusPropertyBatch: Equatable, Sendable {
+    let sender: String
+    let cookie: UInt64
+    let emission: UInt64
+}
+
 /// What serves an interface's methods and properties.
 public protocol BusObjectHandler: AnyObject {
     /// Runs method `member` on the object at `path`; the reply's values.
     func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue]
-    /// The value of property `name` of the object at `path`.
-    func property(_ name: String, path: String) throws(BusError) -> BusValue
+    /// The value of property `name` of the object at `path`, read in `batch`.
+    func property(_ name: String, path: String, batch: BusPropertyBatch) throws(BusError) -> BusValue
     /// Whether an object exists at `path` (for objects under a prefix).
     func exists(path: String) -> Bool
     /// The object paths under a prefix, for introspection.
@@ -58,6 +68,8 @@ extension BusObjectHandler {
 public final class BusConnection {
     private let bus: OpaquePointer
     private var registrations: [Registration] = []
+    /// PropertiesChanged emissions so far: each one's reads are a batch of their own.
+    private var emissions: UInt64 = 0
     /// Method calls waiting for polkit's answer; beyond ``maximumPendingAuthorizations`` a call is refused.
     fileprivate var pendingAuthorizations = 0
     static let maximumPendingAuthorizations = 64
@@ -152,6 +164,7 @@ public final class BusConnection {
     public func emitPropertiesChanged(_ path: String, _ interface: String, _ names: [String]) throws(BusError) {
         var strings = names.map { strdup($0) } + [nil]
         defer { for pointer in strings { free(pointer) } }
+        emissions += 1
         let result = sd_bus_emit_properties_changed_strv(bus, path, interface, &strings)
         guard result >= 0 else { throw BusError.system("announce changed properties of \(path)", -result) }
     }
@@ -173,6 +186,18 @@ public final class BusConnection {
             let waited = sd_bus_wait(bus, UInt64.max)
             guard waited >= 0 || waited == -EINTR else { throw BusError.system("wait on the bus", -waited) }
         }
+    }
+
+    /// The batch the property read going on now belongs to: the incoming
+    /// message being answered, if any, and the emissions so far.
+    fileprivate func currentPropertyBatch() -> BusPropertyBatch {
+        var cookie: UInt64 = 0
+        var sender = ""
+        if let message = sd_bus_get_current_message(bus) {
+            sd_bus_message_get_cookie(message, &cookie)
+            sender = sd_bus_message_get_sender(message).map { String(cString: $0) } ?? ""
+        }
+        return BusPropertyBatch(sender: sender, cookie: cookie, emission: emissions)
     }
 
     /// Serves `interface` at `path`, or, with `fallback`, at every path under
@@ -434,7 +459,9 @@ private func propertyRead(
 ) -> Int32 {
     guard let path, let property, let reply else { return -EINVAL }
     do throws(BusError) {
-        let value = try registration(context).handler.property(String(cString: property), path: String(cString: path))
+        let registration = registration(context)
+        let value = try registration.handler.property(
+            String(cString: property), path: String(cString: path), batch: registration.connection.currentPropertyBatch())
         try BusMessage(message: reply).append(value)
         return 1
     } catch {

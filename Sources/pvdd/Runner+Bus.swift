@@ -18,6 +18,10 @@ final class DaemonBus: BusObjectHandler {
     /// The name under /run/netns of the daemon's own namespace while it runs.
     static let rootNamespace = DomainNaming.daemonNamespace
     private var publishedRoot = false
+    /// The view the last property read built, for the rest of its batch: a
+    /// GetAll reads 29 properties one by one, and a VPN domain's view reads
+    /// its tunnel from the kernel.
+    private var lastView: (batch: BusPropertyBatch, view: DomainView)?
 
     init(runner: Runner) throws(BusError) {
         self.runner = runner
@@ -81,12 +85,14 @@ final class DaemonBus: BusObjectHandler {
         runner.domainNames().map(PvDBusAPI.path(ofDomain:))
     }
 
-    func property(_ name: String, path: String) throws(BusError) -> BusValue {
+    func property(_ name: String, path: String, batch: BusPropertyBatch) throws(BusError) -> BusValue {
         guard let domainName = PvDBusAPI.domainName(ofPath: path),
-            let view = runner.domainView(named: domainName)
+            let view = lastView.flatMap({ $0.batch == batch && $0.view.name == domainName ? $0.view : nil })
+                ?? runner.domainView(named: domainName)
         else {
             throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain at \(path)")
         }
+        lastView = (batch, view)
         guard let property = PvDBusAPI.Property(rawValue: name) else {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "no property \(name)")
         }
