@@ -233,10 +233,17 @@ extension DomainNaming {
 }
 
 extension DomainNaming {
+    /// `text` in quotes for a message: whole when a name could be that long,
+    /// else its start and its length (a caller's 100 kB string is not sent back).
+    public static func quoted(_ text: String) -> String {
+        text.utf8.count <= maximumNameLength ? "\"\(text)\"" : "\"\(text.prefix(32))…\" (\(text.utf8.count) bytes)"
+    }
+
     /// The domain a person means by `query` among `names`: the name itself,
     /// else the one name that starts with it (`corp` for `corp.example.com`).
     /// Matching ignores case, as PvD IDs do.
     public static func resolve(_ query: String, among names: [String]) throws(DomainLookupError) -> String {
+        guard query.utf8.count <= maximumNameLength else { throw .unknown(query) }
         let wanted = query.lowercased()
         if let exact = names.first(where: { $0 == wanted }) { return exact }
         let matches = names.filter { $0.hasPrefix(wanted) }.sorted()
@@ -253,8 +260,8 @@ public enum DomainLookupError: Error, Equatable, Sendable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case .unknown(let query): "no domain is called \"\(query)\" or starts with it"
-        case .ambiguous(let query, let names): "\"\(query)\" could be any of \(names.joined(separator: ", ")); say more of the name"
+        case .unknown(let query): "no domain is called \(DomainNaming.quoted(query)) or starts with it"
+        case .ambiguous(let query, let names): "\(DomainNaming.quoted(query)) could be any of \(names.joined(separator: ", ")); say more of the name"
         }
     }
 }

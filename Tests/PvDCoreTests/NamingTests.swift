@@ -126,4 +126,12 @@ struct InMemoryHostNetTests {
         // A name that is also the start of a longer one is that name.
         #expect(try DomainNaming.resolve("lab", among: ["lab", "lab2"]) == "lab")
     }
+
+    @Test func aLongQueryIsNotSentBackWhole() {
+        let query = String(repeating: "a", count: 100_000)
+        #expect(throws: DomainLookupError.unknown(query)) { try DomainNaming.resolve(query, among: ["a"]) }
+        let message = DomainLookupError.unknown(query).description
+        #expect(message == "no domain is called \"\(String(repeating: "a", count: 32))…\" (100000 bytes) or starts with it")
+        #expect(DomainLookupError.unknown("home").description == "no domain is called \"home\" or starts with it")
+    }
 }
