@@ -76,7 +76,10 @@ struct Announce: ParsableCommand {
     func announcement() throws -> RouterAnnouncement {
         var result = RouterAnnouncement()
         if let config {
-            guard let text = HostFiles.read(config) else { throw ValidationError("cannot read \(config)") }
+            let text: String
+            do { text = String(decoding: try readFile(config, limit: YAMLLimits.maximumBytes), as: UTF8.self) } catch {
+                throw ValidationError(error.description)
+            }
             do { result = try RouterAnnouncement(json: try YAMLDocument.parse(text)) } catch { throw ValidationError("\(config): \(error)") }
         } else {
             var options = RouterAnnouncement.Options()
@@ -133,7 +136,8 @@ struct Announce: ParsableCommand {
 
     /// The interface's link-layer address.
     static func linkLayerAddress(of interface: String) throws -> [UInt8] {
-        guard let octets = LinuxSystem.linkLayerAddress(of: interface) else { throw ValidationError("\(interface) has no Ethernet address here") }
+        guard if_nametoindex(interface) != 0 else { throw ValidationError("there is no interface \(interface) in this network namespace") }
+        guard let octets = LinuxSystem.linkLayerAddress(of: interface) else { throw ValidationError("\(interface) has no Ethernet address") }
         return octets
     }
 

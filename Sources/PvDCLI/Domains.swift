@@ -358,8 +358,9 @@ struct Apply: DaemonCommand {
     @Option(help: "The drop-in directory for --save-as.") var directory = "/etc/pvd/\(ConfigurationFiles.dropInDirectory)"
 
     func run(with client: PvDClient) throws(BusError) {
-        guard let text = readFile(file).map({ String(decoding: $0, as: UTF8.self) }) else {
-            throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(String(cString: strerror(errno)))")
+        let text: String
+        do { text = String(decoding: try readFile(file, limit: YAMLLimits.maximumBytes), as: UTF8.self) } catch {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
         }
         if let saveAs {
             try save(text, as: saveAs, client: client)
@@ -417,7 +418,7 @@ struct Apply: DaemonCommand {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
         }
         let path = "\(directory)/\(name).yaml"
-        let previous = readFile(path)
+        let previous = try? readFile(path, limit: YAMLLimits.maximumBytes)
         guard writeFile(path, Array(text.utf8)) else {
             throw BusError(PvDBusAPI.ErrorName.failed, "\(path): \(String(cString: strerror(errno)))")
         }

@@ -33,7 +33,7 @@ struct RADecode: ParsableCommand {
     func run() throws {
         var messages: [(captured: CapturedRouterAdvertisement?, bytes: [UInt8])] = []
         if let pcapFile {
-            let file = try readInput(path: pcapFile)
+            let file = try readInput(path: pcapFile, limit: 64 << 20)
             do {
                 for ra in try PacketCapture.routerAdvertisements(in: file) {
                     messages.append((ra, ra.message))
@@ -42,7 +42,7 @@ struct RADecode: ParsableCommand {
                 throw failure("\(pcapFile): \(error)")
             }
         } else {
-            let text = try hex ?? String(decoding: readInput(path: nil), as: UTF8.self)
+            let text = try hex ?? String(decoding: readInput(path: nil, limit: 1 << 20), as: UTF8.self)
             guard let bytes = Hex.decode(text) else { throw failure("input is not hex") }
             messages.append((nil, bytes))
         }
@@ -97,23 +97,26 @@ func reportingFailures(_ body: () throws -> Void) throws {
 }
 
 /// Reads a whole file, or stdin when `path` is nil; a usage error when it cannot.
-func readInput(path: String?) throws -> [UInt8] {
-    guard let data = readFile(path) else { throw failure("\(path ?? "stdin"): \(String(cString: strerror(errno)))") }
-    return data
+func readInput(path: String?, limit: Int) throws -> [UInt8] {
+    do { return try readFile(path, limit: limit) } catch { throw failure(error.description) }
 }
 
-/// A whole file, or stdin when `path` is nil; nil (errno set) when it cannot be read.
-func readFile(_ path: String?) -> [UInt8]? {
+/// A whole file, or stdin when `path` is nil, of at most `limit` bytes (a
+/// device or a pipe that never ends is cut off there); the failure names the
+/// file and says why it cannot be read.
+func readFile(_ path: String?, limit: Int) throws(CommandFailure) -> [UInt8] {
+    let name = path ?? "stdin"
     let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
-    guard fd >= 0 else { return nil }
+    guard fd >= 0 else { throw CommandFailure("\(name): \(String(cString: strerror(errno)))") }
     defer { if path != nil { close(fd) } }
     var data: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, limit + 1 - data.count)) }
         if count < 0, errno == EINTR { continue }
-        guard count >= 0 else { return nil }
+        guard count >= 0 else { throw CommandFailure("\(name): \(String(cString: strerror(errno)))") }
         if count == 0 { return data }
         data += chunk[0..<count]
+        guard data.count <= limit else { throw CommandFailure("\(name): longer than \(limit) bytes; pvd reads at most that") }
     }
 }

@@ -42,7 +42,7 @@ struct Daemon: ParsableCommand {
     /// The configuration file and its drop-ins (domains.d/*.yaml beside it),
     /// with the command line's settings on top.
     func readFiles() throws(ConfigurationError) -> ConfigurationFiles {
-        let text = HostFiles.read(config)
+        let text = HostFiles.read(config, limit: YAMLLimits.maximumBytes + 1)
         if text == nil, config != Daemon.defaultConfigFile || access(config, F_OK) == 0 {
             throw ConfigurationError(config, "cannot read it (\(String(cString: strerror(errno))))")
         }
@@ -51,7 +51,9 @@ struct Daemon: ParsableCommand {
         var dropIns: [(path: String, text: String)] = []
         for name in HostFiles.entries(of: dropInDirectory).sorted() where ConfigurationFiles.isDropIn(name) {
             let path = "\(dropInDirectory)/\(name)"
-            guard let text = HostFiles.read(path) else { throw ConfigurationError(path, "cannot read it (\(String(cString: strerror(errno))))") }
+            guard let text = HostFiles.read(path, limit: YAMLLimits.maximumBytes + 1) else {
+                throw ConfigurationError(path, "cannot read it (\(String(cString: strerror(errno))))")
+            }
             dropIns.append((path, text))
         }
         var files = try ConfigurationFiles(main: (config, text), dropIns: dropIns)
