@@ -8,7 +8,8 @@ PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libca
 # for RFC 8801 additional information; nft for IPv4 NAT; openvpn, wireguard-tools
 # and wireguard-go (kernels without WireGuard, as here), openconnect for VPN domains.
 PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguard-go openconnect)
-# Testing and the lab: scapy for independent packets, radvd as a real router,
+# Testing and the lab: scapy for independent packets, python3-dbus for calls
+# pvd itself would not make (a document over 1 MiB), radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,
 # ping for reachability, openssl for the test CA of the HTTPS server; a
 # private system bus (dbus-daemon) and clients that are not pvd's own
@@ -17,7 +18,7 @@ PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguar
 # Xvfb, weston, their clients and Firefox ESR for pvd exec on a desktop;
 # dnsmasq, the DNS server of pvd lab's routers (openssl also serves and
 # signs their additional information).
-PVD_LAB_PACKAGES=(python3-scapy radvd tcpdump iproute2 procps util-linux iputils-ping openssl dnsmasq-base
+PVD_LAB_PACKAGES=(python3-scapy python3-dbus radvd tcpdump iproute2 procps util-linux iputils-ping openssl dnsmasq-base
                   dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv
                   xvfb x11-utils weston wayland-utils firefox-esr)
 

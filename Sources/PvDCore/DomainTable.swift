@@ -367,6 +367,8 @@ public struct DomainTable: Sendable {
         var search: [(key: PvDWire.DomainName, lifetime: UInt32)] = []
         for option in options {
             switch option {
+            case .prefixInformation(let pio) where !DomainTable.isUsablePrefix(pio.prefix):
+                counters.refusedPrefixes += 1
             case .prefixInformation(let pio):
                 let prefix = pio.prefix
                 if pio.validLifetime == 0 {
@@ -378,6 +380,8 @@ public struct DomainTable: Sendable {
                 } else {
                     counters.refusedEntries += 1
                 }
+            case .routeInformation(let rio) where rio.prefix.address.isLinkLocal || rio.prefix.address.isMulticast:
+                counters.refusedPrefixes += 1
             case .routeInformation(let rio) where rio.preference != .reserved:
                 refresh(&router.routes, [rio.prefix], lifetime: rio.lifetime, limit: limits.maximumRoutesPerDomain, at: now)
             case .recursiveDNSServers(let rdnss):
@@ -398,6 +402,13 @@ public struct DomainTable: Sendable {
         }
         counters.refusedEntries += router.dnsServers.refresh(servers, limit: limits.maximumDNSServersPerDomain, at: now)
         counters.refusedEntries += router.searchDomains.refresh(search, limit: limits.maximumSearchDomainsPerDomain, at: now)
+    }
+
+    /// Whether a Prefix Information option's prefix can be a domain's: not
+    /// link-local or multicast (RFC 4861 and 4862 ignore those), and not
+    /// inside ::/64 (the unspecified, loopback and IPv4-mapped addresses).
+    public static func isUsablePrefix(_ prefix: IPv6Prefix) -> Bool {
+        !(prefix.address.isLinkLocal || prefix.address.isMulticast || prefix.address.high == 0)
     }
 
     /// Whether a program inside a domain can send DNS queries to `server`: not

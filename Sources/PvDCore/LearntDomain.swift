@@ -45,6 +45,9 @@ public struct LimitCounters: Equatable, Sendable {
     /// RDNSS addresses no program inside a domain can use (multicast,
     /// unspecified, loopback, link-local): never written to resolv.conf.
     public var refusedDNSServers = 0
+    /// Prefixes and routes no domain can use: link-local or multicast (and,
+    /// for a prefix, inside ::/64).
+    public var refusedPrefixes = 0
     /// PvDs whose ID cannot name a domain, or whose name is another's.
     public var refusedPvDs = 0
 

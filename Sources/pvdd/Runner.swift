@@ -290,6 +290,7 @@ final class Runner {
             + "\(counters.refusedRouters - reportedCounters.refusedRouters) router(s) and "
             + "\(counters.refusedEntries - reportedCounters.refusedEntries) entr(ies) and "
             + "\(counters.refusedDNSServers - reportedCounters.refusedDNSServers) unusable DNS server(s) refused, "
+            + "\(counters.refusedPrefixes - reportedCounters.refusedPrefixes) unusable prefix(es) or route(s) refused, "
             + "\(counters.refusedPvDs - reportedCounters.refusedPvDs) PvD(s) whose ID or name cannot be a domain; "
             + "\(catalog.table.domains.count) domain(s)"
         logger.warning("\(report)")

@@ -214,6 +214,20 @@ struct DomainTableTests {
         #expect(spec.searchDomains.map(\.description) == ["a.example", "z.example"], "entries it did not repeat stay, after")
     }
 
+    @Test func linkLocalMulticastAndUnspecifiedPrefixesAndRoutesAreRefused() throws {
+        var table = DomainTable(secret: secret)
+        let bad = ["fe80::/64", "ff02::/64", "::/64", "::/0"].flatMap { RA.options(prefix: $0) }
+        let badRoutes = ["fe80::/10", "ff00::/8"].flatMap { RA.options(prefix: nil, route: $0) }
+        _ = table.observe(
+            RA.plain(RA.options(prefix: "2001:db8:1::/64", route: "::/0") + bad + badRoutes), from: RA.router(1), on: "eth0", at: 0)
+        let spec = try #require(table.specs(at: 0).first)
+        #expect(spec.onLinkPrefixes.map(\.description) == ["2001:db8:1::/64"])
+        #expect(spec.addresses.count == 1 && spec.addresses[0].description.hasPrefix("2001:db8:1:"))
+        #expect(spec.routes.map(\.description) == ["::/0"], "a default route in a Route Information option is fine")
+        #expect(table.counters.refusedPrefixes == 6)
+        #expect(!DomainTable.isUsablePrefix(RA.prefix("::ffff:0:0/96")) && DomainTable.isUsablePrefix(RA.prefix("2001:db8::/64")))
+    }
+
     @Test func ipv4FollowsTheUplinksOwnIPv4() throws {
         var table = DomainTable(secret: secret)
         _ = table.observe(RA.plain(RA.options(prefix: "2001:db8:1::/64")), from: RA.router(1), on: "eth0", at: 0)
