@@ -61,7 +61,7 @@ struct LabRunner {
     static let packages = ["dnsmasq": "dnsmasq-base", "openvpn": "openvpn", "openssl": "openssl", "dbus-daemon": "dbus-daemon", "nsenter": "util-linux"]
 
     static func topology(_ path: String) throws -> LabTopology {
-        guard let text = HostFiles.read(path, limit: 1 << 20 + 1) else { throw CommandFailure("cannot read \(path)") }
+        let text = String(decoding: try readFile(path, limit: YAMLLimits.maximumBytes), as: UTF8.self)
         do { return try LabTopology(json: try YAMLDocument.parse(text)) } catch { throw CommandFailure("\(path): \(error)") }
     }
 
