@@ -69,7 +69,7 @@ grep -q "polkit did not authorize it" <<<"$out" || fail "pvdtadm without an agen
 
 # pvdtadm with a polkit agent on a terminal, given the password: allowed.
 /usr/bin/python3 - "$PVD" "$password" "$(add byadmin 8)" <<'PY' || fail "pvdtadm with an agent was not allowed: $(cat "$LAB_DIR/polkitd.log")"
-import os, pty, select, subprocess, sys, time
+import os, pty, select, subprocess, sys, termios, time
 pvd, password, command = sys.argv[1], sys.argv[2], sys.argv[3].split()
 as_admin = ["setpriv", "--reuid=pvdtadm", "--regid=pvdtadm", "--init-groups", "--"]
 # The client waits for a line before it becomes pvd (same pid), so that the agent is registered for it first.
@@ -90,6 +90,10 @@ while b"assword" not in seen and time.time() < deadline:
         seen += os.read(terminal, 1024)
 if b"assword" not in seen:
     sys.exit(f"the agent asked for no password: {seen!r}")
+# Typed only once the agent has turned echo off: it does so with TCSAFLUSH,
+# which throws away whatever was typed before.
+while termios.tcgetattr(terminal)[3] & termios.ECHO and time.time() < deadline + 5:
+    time.sleep(0.05)
 os.write(terminal, password.encode() + b"\n")
 output, _ = client.communicate(timeout=30)
 os.kill(agent, 15)
