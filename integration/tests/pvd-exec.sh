@@ -47,7 +47,7 @@ status=$(inside cat /proc/self/status)
 for line in "CapInh:	0000000000000000" "CapPrm:	0000000000000000" "CapEff:	0000000000000000" "CapAmb:	0000000000000000" "NoNewPrivs:	1"; do
     grep -qx "$line" <<<"$status" || fail "inside, /proc/self/status lacks '$line': $(grep -E 'Cap|NoNew' <<<"$status")"
 done
-inside sh -c 'getpcaps $$' 2>&1 | grep -Eq '^([0-9]+: =|Capabilities for .[0-9]+.: =)$' || fail "getpcaps inside: $(inside sh -c 'getpcaps $$' 2>&1)"
+inside sh -c 'getpcaps $$' 2>&1 | lab_has -E '^([0-9]+: =|Capabilities for .[0-9]+.: =)$' || fail "getpcaps inside: $(inside sh -c 'getpcaps $$' 2>&1)"
 
 # Refusals, each with a clear message.
 refused() {

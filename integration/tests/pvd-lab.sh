@@ -41,7 +41,7 @@ for d in json.load(sys.stdin): print(d["name"], d["kind"], d["state"], " ".join(
 }
 
 # has_domain NAME STATE: pvdd has domain NAME in STATE, with an address.
-has_domain() { domains | grep -Eq "^$1 [a-z]+ $2 [0-9a-f]"; }
+has_domain() { domains | lab_has -E "^$1 [a-z]+ $2 [0-9a-f]"; }
 has_implicit() { domains | lab_has ' implicit active [0-9a-f]'; }
 # information_valid DOMAIN: pvdd fetched and accepted the PvD's additional information.
 information_valid() { "$PVD" show "$1" | lab_has '"status":"valid"'; }

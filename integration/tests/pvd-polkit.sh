@@ -101,7 +101,8 @@ print(output, file=sys.stderr)
 sys.exit(client.returncode)
 PY
 "$PVD" list | lab_has "^byadmin " || fail "the administrator's domain is not there: $("$PVD" list)"
-! "$PVD" list | grep -Eq "^(byuser|noagent) " || fail "a refused domain is there: $("$PVD" list)"
+list=$("$PVD" list) || fail "pvd list failed"
+! grep -Eq "^(byuser|noagent) " <<<"$list" || fail "a refused domain is there: $list"
 for name in byroot byadmin; do "$PVD" remove "$name" >/dev/null; done
 lab_pvdd_stop "$LAB_LAST_PID"
 echo "root allowed; pvdtusr refused; pvdtadm refused without an agent, allowed after authenticating"

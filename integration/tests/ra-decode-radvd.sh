@@ -27,7 +27,7 @@ captured() { "$PVD" ra decode --pcap "$LAB_DIR/ra.pcap" | lab_has 'router advert
 lab_wait 15 captured \
     || fail "no RA captured; radvd said: $(cat "$LAB_DIR"/radvd-router.log)"
 
-"$PVD" ra decode --json --pcap "$LAB_DIR/ra.pcap" | head -n 1 >"$LAB_DIR/ra.json"
+"$PVD" ra decode --json --pcap "$LAB_DIR/ra.pcap" | sed -n 1p >"$LAB_DIR/ra.json"
 router_ll=$(ip -n "${LAB_PREFIX}router" -6 -o addr show dev r0 scope link | awk '{print $4}' | cut -d/ -f1)
 router_mac=$(ip -n "${LAB_PREFIX}router" -o link show dev r0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 /usr/bin/python3 - "$LAB_DIR/ra.json" "$router_ll" "$router_mac" <<'PY'
