@@ -42,13 +42,13 @@ extension String {
 /// Small root-owned files (resolv.conf, pvd's state) written atomically,
 /// never through a symlink.
 public enum HostFiles {
-    /// The file's text (its first `limit` bytes), or nil when it cannot be
-    /// read (a symlink is not followed).
+    /// The file's text (its first `limit` bytes), or nil (errno set) when it
+    /// cannot be opened or read (a symlink is not followed).
     public static func read(_ path: String, limit: Int = .max) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        return String(decoding: readAll(fd, limit: limit).prefix(limit), as: UTF8.self)
+        return readAll(fd, limit: limit).map { String(decoding: $0.prefix(limit), as: UTF8.self) }
     }
 
     /// The last `bytes` of a file as text (a log that grows for ever is never
@@ -106,16 +106,22 @@ public enum HostFiles {
         guard info.st_size <= limit else {
             throw SystemError(step: "trust", object: path, reason: "\(info.st_size) bytes; at most \(limit) are read")
         }
-        return readAll(fd, limit: limit)
+        guard let data = readAll(fd, limit: limit) else { throw systemError("read", path) }
+        return data
     }
 
-    private static func readAll(_ fd: Int32, limit: Int) -> [UInt8] {
+    /// What `fd` holds up to its end, or, when that is more than `limit`
+    /// bytes, the first `limit + 1` (so the caller can tell); nil (errno set)
+    /// when a read fails. A device or pipe that never ends is cut off there.
+    public static func readAll(_ fd: Int32, limit: Int) -> [UInt8]? {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while data.count <= limit {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let room = limit - data.count
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, room < $0.count ? room + 1 : $0.count) }
             if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
+            if count < 0 { return nil }
+            if count == 0 { break }
             data += chunk[0..<count]
         }
         return data

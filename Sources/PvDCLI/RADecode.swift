@@ -109,14 +109,7 @@ func readFile(_ path: String?, limit: Int) throws(CommandFailure) -> [UInt8] {
     let fd = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
     guard fd >= 0 else { throw CommandFailure("\(name): \(String(cString: strerror(errno)))") }
     defer { if path != nil { close(fd) } }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, limit + 1 - data.count)) }
-        if count < 0, errno == EINTR { continue }
-        guard count >= 0 else { throw CommandFailure("\(name): \(String(cString: strerror(errno)))") }
-        if count == 0 { return data }
-        data += chunk[0..<count]
-        guard data.count <= limit else { throw CommandFailure("\(name): longer than \(limit) bytes; pvd reads at most that") }
-    }
+    guard let data = HostFiles.readAll(fd, limit: limit) else { throw CommandFailure("\(name): \(String(cString: strerror(errno)))") }
+    guard data.count <= limit else { throw CommandFailure("\(name): longer than \(limit) bytes; pvd reads at most that") }
+    return data
 }
