@@ -77,9 +77,9 @@ extension KernelHostNet {
         let all = Sysctl.ipv6("all", "forwarding")
         var own: [String: String] = [:]
         if try Sysctl.read(all) == "0" {
-            for name in ["default"] + LinkMonitor.interfaceNames()
-            where DomainPlan.isHostInterface(name) && Sysctl.exists(Sysctl.ipv6(name, "forwarding")) {
-                own[Sysctl.ipv6(name, "forwarding")] = try Sysctl.read(Sysctl.ipv6(name, "forwarding"))
+            for name in ["default"] + LinkMonitor.interfaceNames() where DomainPlan.isHostInterface(name) {
+                let flag = Sysctl.ipv6(name, "forwarding")
+                if Sysctl.exists(flag) { own[flag] = try Sysctl.read(flag) }
             }
             try transaction.step(
                 "keep sysctls", "each interface's own forwarding flag", {}, undo: { () throws(SystemError) in try KernelHostNet.writeSysctls(own) })
