@@ -288,6 +288,16 @@ lab_has() {
     grep -q "$@" <<<"$input"
 }
 
+# lab_lacks PATTERN CMD…: CMD succeeds and no line of its output (stdout and
+# stderr) matches the extended regular expression PATTERN. A failing CMD
+# fails the test: `! CMD | grep` would pass when CMD failed (pipefail).
+lab_lacks() {
+    local pattern=$1 output
+    shift
+    output=$("$@" 2>&1) || fail "$* failed: $output"
+    ! grep -Eq -- "$pattern" <<<"$output"
+}
+
 # fail MESSAGE: print MESSAGE and fail the test.
 fail() {
     echo "$*" >&2

@@ -104,7 +104,7 @@ answer=$("$PVD" add "${static}3" --uplink up0 --address 2001:db8:9::5/64 2>&1) &
 grep -q "without a prefix length" <<<"$answer" || fail "the refusal of an address with a length: $answer"
 [ "$(busctl --system get-property org.pvd1 "$static_path" org.pvd1.Domain Kind)" = 's "static"' ] || fail "the static domain's kind"
 call RemoveDomain s "$static"
-! ip netns list | lab_has "^pvd-$static\b" || fail "RemoveDomain left the namespace"
+lab_lacks "^pvd-$static\b" ip netns list || fail "RemoveDomain left the namespace"
 
 # The NetworkManager fork: a bare namespace with lo up, as an object path.
 nm=${P}nm

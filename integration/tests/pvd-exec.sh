@@ -84,8 +84,8 @@ setpriv --reuid=nobody --regid=nogroup --init-groups sleep 30 &
 LAB_PIDS+=("$!")
 sleep 0.2
 inside sleep 0 2>&1 | lab_has "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
-inside --quiet sleep 0 2>&1 | lab_has "note:" && fail "--quiet did not leave the note out"
-as_nobody "$caps" exec corp --quiet -- true 2>&1 | lab_has "." && fail "options after the name were not taken"
+lab_lacks "note:" as_nobody "$caps" exec --quiet corp -- sleep 0 || fail "--quiet did not leave the note out"
+lab_lacks "." as_nobody "$caps" exec corp --quiet -- true || fail "options after the name were not taken"
 answer=$("$PVD" exec corp --verbose id 2>&1) && fail "an unknown option was taken: $answer"
 grep -q "the command goes after --" <<<"$answer" || fail "no hint for an option after the name: $answer"
 

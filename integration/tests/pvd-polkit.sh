@@ -101,8 +101,7 @@ print(output, file=sys.stderr)
 sys.exit(client.returncode)
 PY
 "$PVD" list | lab_has "^byadmin " || fail "the administrator's domain is not there: $("$PVD" list)"
-list=$("$PVD" list) || fail "pvd list failed"
-! grep -Eq "^(byuser|noagent) " <<<"$list" || fail "a refused domain is there: $list"
+lab_lacks "^(byuser|noagent) " "$PVD" list || fail "a refused domain is there: $("$PVD" list)"
 for name in byroot byadmin; do "$PVD" remove "$name" >/dev/null; done
 lab_pvdd_stop "$LAB_LAST_PID"
 echo "root allowed; pvdtusr refused; pvdtadm refused without an agent, allowed after authenticating"

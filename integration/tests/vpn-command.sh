@@ -44,7 +44,7 @@ lab_wait 10 connected || fail "not connected: $(property StateReason) $(cat "$LA
 property StateReason | lab_has "connected to 192.0.2.77 since " || fail "the state's reason: $(property StateReason)"
 links=$(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the domain's links: $links"
-! ip -n "${P}host" -o link show | lab_has " pvt" || fail "the tun device stayed in the host namespace"
+lab_lacks " pvt" ip -n "${P}host" -o link show || fail "the tun device stayed in the host namespace"
 ip -n "$ns" -4 -o addr show | lab_has "inet 10.5.0.2/24" && ip -n "$ns" -6 -o addr show | lab_has "inet6 fd00:5::2/64" \
     || fail "the addresses: $(ip -n "$ns" addr)"
 ip -n "$ns" -4 route show 198.18.0.0/15 | lab_has "dev pvt" && ip -n "$ns" -6 route show 2001:db8:55::/48 | lab_has "dev pvt" \
