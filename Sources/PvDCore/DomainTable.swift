@@ -220,10 +220,17 @@ public struct DomainTable: Sendable {
         return last.isFinite ? last + gracePeriod : nil
     }
 
-    /// When the next lifetime runs out, for the daemon's timer.
-    public func nextExpiry() -> Seconds? {
+    /// The next time after `now` at which something of the table runs out.
+    /// Times already past are not offered: a router whose default lifetime
+    /// ended while its prefixes stay valid (router lifetime 0) keeps its
+    /// past `defaultUntil`, and a timer armed for it would fire at once, for
+    /// ever.
+    public func nextExpiry(after now: Seconds) -> Seconds? {
         var next: Seconds?
-        func consider(_ time: Seconds) { next = min(next ?? time, time) }
+        func consider(_ time: Seconds) {
+            guard time > now else { return }
+            next = min(next ?? time, time)
+        }
         for domain in domains.values {
             if let orphaned = domain.orphanedAt { consider(orphaned + gracePeriod) }
             domain.probing.values.forEach(consider)

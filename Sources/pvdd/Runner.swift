@@ -359,7 +359,7 @@ final class Runner {
     /// restart, a management socket to connect to.
     func rearm(at now: Double) {
         let next = [
-            catalog.table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
+            catalog.table.nextExpiry(after: now), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
             management.values.compactMap(\.nextAttempt).min(),
         ].compactMap { $0 }.min()
         do {

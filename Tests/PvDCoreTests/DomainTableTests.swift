@@ -265,7 +265,7 @@ struct DomainTableTests {
             RA.plain(lifetime: 20, RA.options(prefix: "2001:db8:1::/64", valid: 10, dns: "2001:db8:1::53")),
             from: RA.router(1), on: "eth0", at: 0)
         let name = table.specs(at: 0)[0].name
-        #expect(table.nextExpiry() == 10)
+        #expect(table.nextExpiry(after: 0) == 10)
         #expect(table.expire(at: 9.9).isEmpty)
         #expect(table.expire(at: 10) == [name])
         #expect(table.spec(named: name, at: 10)?.addresses == [])
@@ -277,7 +277,26 @@ struct DomainTableTests {
         #expect(table.expire(at: 49).isEmpty)
         #expect(table.expire(at: 50) == [name])
         #expect(table.specs(at: 50).isEmpty)
-        #expect(table.nextExpiry() == nil)
+        #expect(table.nextExpiry(after: 50) == nil)
+    }
+
+    /// radvd's `AdvDefaultLifetime 0` (and a router's final RAs): router
+    /// lifetime 0 while the prefixes stay valid. The router's default
+    /// lifetime is over at once, and the next expiry must be the prefix's,
+    /// never that past time again (pvdd re-armed its timer for it and spun).
+    @Test func routerLifetimeZeroWithValidPrefixesOffersNoPastTime() throws {
+        var table = DomainTable(secret: secret, gracePeriod: 30)
+        _ = table.observe(RA.plain(lifetime: 0, RA.options(prefix: "2001:db8:1::/64", valid: 600)), from: RA.router(1), on: "eth0", at: 0)
+        var now: Seconds = 0
+        var turns = 0
+        while let next = table.nextExpiry(after: now), turns < 10 {
+            #expect(next > now, "a timer armed for \(next) at \(now) would fire at once")
+            now = next
+            turns += 1
+            _ = table.expire(at: now)
+        }
+        #expect(turns == 2 && now == 630, "the prefix at 600, then the grace period: \(turns) turns, at \(now)")
+        #expect(table.specs(at: now).isEmpty)
     }
 
     @Test func infiniteLifetimesNeverExpire() {
