@@ -126,7 +126,7 @@ extension KernelHostNet {
     /// servers and search domains of its resolv.conf. The netlink socket
     /// inside the domain is made once and kept (entering a namespace for each
     /// question would hold pvdd's loop for milliseconds); ``remove(_:)`` lets it go.
-    public func tunnel(in name: String) -> (device: String, addresses: [String], routes: [String], dnsServers: [String], searchDomains: [String])? {
+    public func tunnel(in name: String) -> TunnelReadback? {
         let namespace = DomainNaming.namespace(ofDomain: name)
         if tunnelSockets[name] == nil {
             guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
@@ -148,6 +148,20 @@ extension KernelHostNet {
             if words.first == "nameserver", words.count == 2 { servers.append(words[1]) }
             if words.first == "search" { search += words.dropFirst() }
         }
-        return (link.name, ipv4 + ipv6, routes4 + routes6, servers, search)
+        return TunnelReadback(
+            device: link.name, addresses: ipv4 + ipv6, routes: routes4 + routes6, dnsServers: servers, searchDomains: search,
+            bytesIn: link.bytesIn, bytesOut: link.bytesOut)
     }
+}
+
+/// What a VPN domain's tunnel has in the kernel (``KernelHostNet/tunnel(in:)``).
+public struct TunnelReadback: Equatable, Sendable {
+    public var device: String
+    public var addresses: [String]
+    public var routes: [String]
+    public var dnsServers: [String]
+    public var searchDomains: [String]
+    /// What the device received and sent (the kernel's counters).
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
 }

@@ -2,12 +2,27 @@ import Glibc
 
 /// pvd's programs find each other in the directory they are installed in.
 public enum Programs {
-    /// The running program's own file (`/proc/self/exe`).
-    public static func ownPath() -> String? {
+    /// The running program's own file, as it was when the program started
+    /// (read once, on first use: pvdd asks at start). A package upgrade
+    /// replaces the file while the program runs, and `/proc/self/exe` then
+    /// reads "PATH (deleted)"; the path itself stays right, since the new
+    /// program is installed at it.
+    public static let ownPath: String? = {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = buffer.withUnsafeMutableBytes { readlink("/proc/self/exe", $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count - 1) }
         guard count > 0 else { return nil }
-        return String(decoding: buffer.prefix(count), as: UTF8.self)
+        let path = String(decoding: buffer.prefix(count), as: UTF8.self)
+        let deleted = " (deleted)"
+        return path.hasSuffix(deleted) ? String(path.dropLast(deleted.count)) : path
+    }()
+
+    /// Whether `path` can stand in a command line that a shell or OpenVPN
+    /// splits into words without quoting: letters, digits and `/._+-` only.
+    public static func isPlainPath(_ path: String) -> Bool {
+        path.hasPrefix("/")
+            && path.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "/._+-".utf8.contains(byte)
+            }
     }
 
     /// pvd's program `name`: beside the running one (a build directory), or
@@ -15,7 +30,7 @@ public enum Programs {
     /// PREFIX/sbin/pvdd, PREFIX/libexec/pvd/pvd-cli and pvd-fetch. Nil when
     /// there is none.
     public static func find(_ name: String) -> String? {
-        guard let own = ownPath(), let slash = own.lastIndex(of: "/") else { return nil }
+        guard let own = ownPath, let slash = own.lastIndex(of: "/") else { return nil }
         let directory = String(own[..<slash])
         let helpers = "/libexec/pvd"
         let prefix =

@@ -74,7 +74,7 @@ struct LabRunner {
     init(topology: LabTopology, pvdd: String?) throws {
         self.topology = topology
         self.pvdd = try LabRunner.pvddPath(pvdd)
-        guard let pvd = Programs.ownPath() else { throw CommandFailure("cannot find pvd's own program") }
+        guard let pvd = Programs.ownPath else { throw CommandFailure("cannot find pvd's own program") }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         plan = topology.plan(now: Int64(now.tv_sec), tools: LabTools(pvd: pvd, pvdd: self.pvdd))
@@ -226,7 +226,7 @@ struct LabRunner {
             for process in processes where process.namespace == namespace { print("  pid \(process.pid): \(process.command.prefix(100))") }
             if runsPvdd {
                 print("  pvd list:")
-                let text = output([Programs.ownPath() ?? "pvd", "list"], environment: ["DBUS_SYSTEM_BUS_ADDRESS": topology.busAddress(of: node)])
+                let text = output([Programs.ownPath ?? "pvd", "list"], environment: ["DBUS_SYSTEM_BUS_ADDRESS": topology.busAddress(of: node)])
                 for line in text.split(separator: "\n") { print("    \(line)") }
             }
         }

@@ -19,7 +19,7 @@ extension Runner {
         let now = loop.now
         let tunnel = kind == .vpn ? host.tunnel(in: name) : nil
         if kind == .vpn {
-            let status = tunnelStatus(of: name)  // read first: the catalog is not read while it is written
+            let status = tunnelStatus(of: name, device: tunnel)  // read first: the catalog is not read while it is written
             catalog.vpns[name]?.tunnel = status
             if status?.phase == .connected { catalog.vpns[name]?.failure = nil }  // a client that failed before has connected since
         }

@@ -89,7 +89,9 @@ extension Runner {
         do {
             try HostFiles.makeDirectories(stateDirectory)
             HostFiles.rotate(clientLog(name), above: Runner.clientLogLimit)
-            let own = Programs.ownPath() ?? "/usr/sbin/pvdd"
+            let own = try Runner.ownProgram()
+            // What the last client said is not this one's state.
+            unlink(statusFile(name, vpn.client))
             let pid: pid_t
             switch vpn.client {
             case .openVPN:
@@ -109,7 +111,7 @@ extension Runner {
             case .openConnect:
                 pid = try ChildProcess.spawnLogging(
                     Runner.openConnect,
-                    ["--interface", try KernelHostNet.tunnelDevice(for: name), "--script", "\(own) vpn-hook"]
+                    ["--interface", try KernelHostNet.tunnelDevice(for: name), "--script", "'\(own)' vpn-hook"]
                         + OpenConnectSettings.arguments(server: vpn.config, options: vpn.options),
                     log: clientLog(name), input: OpenConnectSettings.stdinFile(vpn.options) ?? "/dev/null",
                     environment: ["PVD_DOMAIN": name, "PVD_STATE_DIRECTORY": stateDirectory])
@@ -154,6 +156,7 @@ extension Runner {
                 + "its reason is in \(clientLog(name)); pvdd tries again in \(Int(delay)) s"
         }
         vpn.tunnel = nil
+        unlink(statusFile(name, vpn.client))
         catalog.vpns[name] = vpn
         logger.warning("domain \(name): \(vpn.client.rawValue) exited (\(status)), starting it again in \(Int(delay)) s; see \(clientLog(name))")
         saveState()
@@ -235,15 +238,38 @@ extension Runner {
 
     /// What the API shows of a VPN domain's tunnel: OpenVPN's from its
     /// management interface; WireGuard's handshake and OpenConnect's
-    /// connection from the status file their helper writes, read when asked.
-    func tunnelStatus(of name: String) -> TunnelStatus? {
+    /// connection from the status file their helper writes for the running
+    /// client, read when asked, with the bytes the tunnel device counted.
+    func tunnelStatus(of name: String, device: TunnelReadback?) -> TunnelStatus? {
         guard let vpn = catalog.vpns[name], vpn.pid != nil else { return nil }
-        let status = HostFiles.read("\(stateDirectory)/\(vpn.client.rawValue)-\(name).status") ?? ""
+        let status = HostFiles.read(statusFile(name, vpn.client)) ?? ""
         switch vpn.client {
         case .openVPN: return vpn.tunnel
         case .wireGuard: return TunnelStatus(wireGuardStatus: status, now: Int64(time(nil)))
-        case .openConnect, .command: return TunnelStatus(hookStatus: status)
+        case .openConnect, .command:
+            var tunnel = TunnelStatus(hookStatus: status)
+            if let device {
+                tunnel.bytesIn = device.bytesIn
+                tunnel.bytesOut = device.bytesOut
+            }
+            return tunnel
         }
+    }
+
+    /// The status file a helper writes for the domain's running client
+    /// (removed when a client starts and when it ends).
+    func statusFile(_ name: String, _ client: VPNClient) -> String { "\(stateDirectory)/\(client.rawValue)-\(name).status" }
+
+    /// The command line VPN clients run as their hook, `PATH vpn-hook`:
+    /// pvdd's installed path, read when pvdd started (an upgrade replaces
+    /// the file at that path). OpenVPN splits the line into words itself,
+    /// so a path that would need quoting is refused.
+    static func ownProgram() throws(SystemError) -> String {
+        let own = Programs.ownPath ?? "/usr/sbin/pvdd"
+        guard Programs.isPlainPath(own) else {
+            throw SystemError(step: "name the VPN hook", object: own, reason: "pvdd's path holds characters a command line would have to quote")
+        }
+        return own
     }
 }
 

@@ -72,6 +72,7 @@ struct Daemon: ParsableCommand {
     }
 
     func run() throws {
+        _ = Programs.ownPath  // read now, before an upgrade can replace the file (the VPN hook's path)
         let files: ConfigurationFiles
         do { files = try readFiles() } catch { throw ValidationError("\(error)") }
         let lock: InstanceLock

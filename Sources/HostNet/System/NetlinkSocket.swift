@@ -11,6 +11,9 @@ struct KernelLink: Equatable {
     var mtu: UInt32
     /// IFLA_LINK: for a veth, the peer's index (in the peer's namespace).
     var peerIndex: Int32
+    /// The kernel's byte counters.
+    var bytesIn: UInt64 = 0
+    var bytesOut: UInt64 = 0
 }
 
 /// An IPv6 address on a link.
@@ -167,7 +170,8 @@ final class NetlinkSocket {
         KernelLink(
             index: rtnl_link_get_ifindex(link), name: String(cString: rtnl_link_get_name(link)),
             isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
-            mtu: rtnl_link_get_mtu(link), peerIndex: rtnl_link_get_link(link))
+            mtu: rtnl_link_get_mtu(link), peerIndex: rtnl_link_get_link(link),
+            bytesIn: rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES), bytesOut: rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES))
     }
 
     /// A veth pair: `name` here, `peerName` in the namespace open at `peerNamespace`.
