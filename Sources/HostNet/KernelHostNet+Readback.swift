@@ -263,6 +263,11 @@ extension KernelHostNet {
         // Registered names whose namespace is gone are remnants of an interrupted apply.
         let removed = try DomainRegistry().names().filter { !keeping.contains($0) }
         try remove(removed)
+        // Files of pvd's namespaces that are gone: a reboot empties /run/netns, not /etc/netns.
+        for entry in HostFiles.entries(of: Paths.namespaceFiles)
+        where entry.hasPrefix(DomainNaming.namespacePrefix) && access(Paths.namespace(entry), F_OK) != 0 {
+            try KernelHostNet.removeNetnsFiles(entry)
+        }
         // Objects of pvd's whose domain is gone: host links named pvhXXXX,
         // rules on such links, routing tables in pvd's range.
         let liveSlots = Set(observed.filter { keeping.contains($0.spec.name) }.map(\.naming.slot))

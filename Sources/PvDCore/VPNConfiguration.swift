@@ -126,8 +126,9 @@ public struct WireGuardConfiguration: Equatable, Sendable {
     static let wgPeerKeys: Set = ["publickey", "presharedkey", "endpoint", "allowedips", "persistentkeepalive"]
     /// wg-quick's keys pvd does not take, and why.
     static let refusedKeys: [String: String] = [
-        "preup": "runs a command as root", "postup": "runs a command as root", "predown": "runs a command as root",
-        "postdown": "runs a command as root", "saveconfig": "writes the file back", "table": "pvd makes the domain's routes itself",
+        "preup": "it runs a command as root", "postup": "it runs a command as root", "predown": "it runs a command as root",
+        "postdown": "it runs a command as root", "saveconfig": "it writes the file back",
+        "table": "pvd makes the domain's routes itself",
     ]
 
     /// Reads and checks the text; errors name the line.
@@ -160,7 +161,7 @@ public struct WireGuardConfiguration: Equatable, Sendable {
             let values = value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
             guard !section.isEmpty else { throw ConfigurationError("line \(lineNumber)", "\(key) before [Interface]") }
             if let reason = WireGuardConfiguration.refusedKeys[key] {
-                throw ConfigurationError("line \(lineNumber)", "\(key): pvd does not take it (it \(reason))")
+                throw ConfigurationError("line \(lineNumber)", "\(key): pvd does not take it (\(reason))")
             }
             switch (section, key) {
             case ("[Interface]", "address"): addresses += values

@@ -68,17 +68,33 @@ public enum DomainEntry {
         }
     }
 
-    /// The path a chain of symbolic links ends at (the last one need not exist).
+    /// The path a chain of symbolic links ends at (the last one need not
+    /// exist), with its directory made canonical: systemd-resolved's relative
+    /// `/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf` becomes
+    /// `/run/systemd/resolve/stub-resolv.conf`, which pvd compares with the
+    /// resolvers' directories and binds over.
     static func resolvedPath(_ path: String) -> String {
         var current = path
         for _ in 0..<16 {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
             let length = readlink(current, &buffer, buffer.count - 1)
-            guard length > 0 else { return current }
+            guard length > 0 else { break }
             let target = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             current = target.hasPrefix("/") ? target : String(current[..<current.lastIndex(of: "/")!]) + "/" + target
         }
-        return current
+        return canonicalDirectory(of: current)
+    }
+
+    /// `path` (absolute) with its directory resolved by realpath(3) (`.`,
+    /// `..` and links in it), its last part kept as it is; unchanged when
+    /// the directory does not exist.
+    static func canonicalDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        guard let real = realpath(directory, nil) else { return path }
+        defer { free(real) }
+        let base = String(cString: real)
+        return (base == "/" ? "" : base) + path[slash...]
     }
 
     /// Binds `source` over `target`; a target inside a directory covered by

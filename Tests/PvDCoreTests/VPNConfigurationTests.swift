@@ -85,7 +85,14 @@ struct VPNConfigurationTests {
     @Test(arguments: [
         ("[Interface]\nAddress = 10.0.0.2/32\n[Peer]\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n", "no PrivateKey"),
         ("[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nAddress = 10.0.0.2/32\n", "no [Peer]"),
-        ("[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nPostUp = rm -rf /\n", "runs a command as root"),
+        (
+            "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nPostUp = rm -rf /\n",
+            "postup: pvd does not take it (it runs a command as root)"
+        ),
+        (
+            "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\nTable = off\n",
+            "table: pvd does not take it (pvd makes the domain's routes itself)"
+        ),
         ("client\nremote a\n", "is not KEY = VALUE"),
         ("[Interface]\nPrivateKey = short\n[Peer]\nPublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\nAddress = 1.2.3.4\n", "not a key of [Peer]"),
     ])
