@@ -22,6 +22,10 @@ PVD_LAB_PACKAGES=(python3-scapy python3-dbus radvd tcpdump iproute2 procps util-
                   dbus-daemon dbus-bin systemd libglib2.0-bin libcap2-bin ocserv
                   xvfb x11-utils weston wayland-utils firefox-esr)
 
+# System tests (integration/system.sh): debootstrap makes the Debian 12 image
+# once, systemd-nspawn boots it with systemd as PID 1.
+PVD_SYSTEM_PACKAGES=(debootstrap systemd-container)
+
 # Packaging (scripts/package) and checking the package (pvd-package):
 # debhelper, lintian, the shells whose completions it loads, man to render
 # its manual pages, polkitd for its authorization (pvd-polkit).

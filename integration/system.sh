@@ -1,0 +1,212 @@
+# Helpers for system tests: Debian 12 booted with systemd as PID 1
+# (systemd-nspawn --boot), the package from scripts/package installed in it
+# as an administrator would. Source this file after nothing else (it sources
+# lib.sh). The first boot starts from the cached image under an overlay of
+# the test's own, each boot in a private network namespace whose uplink eth0
+# is a veth to a router namespace of the test's: nothing of the machine's
+# own state is touched, and system_poweroff (run on exit) powers the
+# container off and removes its cgroups.
+#
+#   container ──eth0──r0── [br0] router: pvd announce, a DNS responder at
+#   2001:db8:1::53 (system_announce, system_dns), 2001:db8:ff::1 behind it
+#   on lo.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Debian packages of the image: what pvd depends on and recommends, the
+# network managers and resolver the scenarios run beside it (installed,
+# disabled until a scenario enables them), and the VPN programs.
+SYSTEM_PACKAGES=(systemd systemd-sysv dbus iproute2 libndp0 libnl-route-3-200 libcap2-bin curl ca-certificates nftables
+    polkitd libpam-systemd procps iputils-ping wireguard-tools wireguard-go network-manager systemd-resolved)
+SYSTEM_CACHE=${PVD_SYSTEM_CACHE:-/var/cache/pvd-system}
+SYSTEM_NAME=${LAB_PREFIX}sys
+SYSTEM_ROOT=$LAB_DIR/system-root
+SYSTEM_NSPAWN=
+SYSTEM_LEADER=
+SYSTEM_ROUTER_STARTED=
+
+# system_mirror: the Debian mirror apt on this machine uses.
+system_mirror() {
+    local uri
+    uri=$(grep -hs -m 1 -oP '^URIs:\s*\K\S+' /etc/apt/sources.list.d/*.sources | head -n 1)
+    [ -n "$uri" ] || uri=$(grep -hs -m 1 -oP '^deb\s+(\[[^]]*\]\s+)?\K\S+' /etc/apt/sources.list | head -n 1)
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# system_image: prints the cached image's directory, made once with
+# debootstrap (about two minutes) and kept between runs; a change of the
+# package list makes a new one.
+system_image() {
+    local key image staging
+    key=$(printf '%s\n' 3 "${SYSTEM_PACKAGES[@]}" | sha256sum | cut -c1-12)
+    image=$SYSTEM_CACHE/bookworm-$key
+    mkdir -p "$SYSTEM_CACHE"
+    (
+        flock 9
+        [ -e "$image/.complete" ] && exit 0
+        rm -rf "$SYSTEM_CACHE"/bookworm-*  # older images
+        staging=$SYSTEM_CACHE/staging
+        rm -rf "$staging"
+        debootstrap --variant=minbase --include="$(IFS=,; echo "${SYSTEM_PACKAGES[*]}")" bookworm "$staging" "$(system_mirror)" \
+            >"$SYSTEM_CACHE/debootstrap.log" 2>&1 || { tail -n 20 "$SYSTEM_CACHE/debootstrap.log" >&2; exit 1; }
+        # A plain Debian 12 host: no network manager or resolver running
+        # until a scenario starts one; resolv.conf a file.
+        chroot "$staging" systemctl disable --quiet NetworkManager.service systemd-resolved.service 2>/dev/null
+        chroot "$staging" systemctl mask --quiet console-getty.service
+        rm -f "$staging/etc/resolv.conf"
+        echo "nameserver 2001:db8:1::53" >"$staging/etc/resolv.conf"
+        echo pvdsys >"$staging/etc/hostname"
+        chroot "$staging" useradd --create-home --shell /bin/bash alice
+        chroot "$staging" apt-get clean
+        touch "$staging/.complete"
+        mv "$staging" "$image"
+    ) 9>"$SYSTEM_CACHE/lock" || return 1
+    echo "$image"
+}
+
+# system_router: the router namespace, once per test.
+system_router() {
+    [ -z "$SYSTEM_ROUTER_STARTED" ] || return 0
+    SYSTEM_ROUTER_STARTED=1
+    lab_netns router
+    lab_in router sysctl -qw net.ipv6.conf.all.forwarding=1
+    ip -n "${LAB_PREFIX}router" addr add 2001:db8:ff::1/128 dev lo
+    # The link is a bridge, so that it outlives each boot's veth.
+    lab_bridge router br0
+    ip -n "${LAB_PREFIX}router" addr add 2001:db8:1::1/64 dev br0 nodad
+    ip -n "${LAB_PREFIX}router" addr add 2001:db8:1::53/64 dev br0 nodad
+}
+
+# system_announce ARGS…: pvd announce on the router's link (replacing any
+# running one), e.g. --pvd-id corp.example.com --prefix 2001:db8:1::/64;
+# after the first system_boot (the link needs a port).
+system_announce() {
+    [ -z "${SYSTEM_ANNOUNCER:-}" ] || lab_stop "$SYSTEM_ANNOUNCER"
+    lab_bg router "$LAB_DIR/announce.log" "$PVD" announce --interface br0 "$@"
+    SYSTEM_ANNOUNCER=$LAB_LAST_PID
+}
+
+# system_dns NAME ADDRESS: a DNS responder on the router at 2001:db8:1::53
+# answering NAME's AAAA query with ADDRESS.
+system_dns() {
+    lab_bg router "$LAB_DIR/dns.log" /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/dns_responder.py" 2001:db8:1::53 "$1" "$2"
+    lab_wait 10 grep -q listening "$LAB_DIR/dns.log" || fail "the DNS responder did not start: $(cat "$LAB_DIR/dns.log")"
+}
+
+# system_cgroup_dirs: the cgroup directories the container runs under (one
+# per mounted hierarchy that has a cgroup.procs: systemd's own hierarchy and
+# the unified one on a hybrid host, the root on a unified host).
+system_cgroup_dirs() {
+    local hierarchy
+    for hierarchy in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        [ -w "$hierarchy/cgroup.procs" ] || continue
+        [ "$hierarchy" = /sys/fs/cgroup ] && [ -d /sys/fs/cgroup/systemd ] && continue
+        echo "$hierarchy/$SYSTEM_NAME"
+    done
+}
+
+# system_boot: boots the container (the first time from a clean image; again
+# after system_poweroff, with what the last boot wrote, as a reboot) and
+# waits for it to reach running. The router is linked to its eth0.
+system_boot() {
+    local image upper=$LAB_DIR/system-upper work=$LAB_DIR/system-work dir state deadline
+    image=$(system_image) || fail "no system image"
+    system_router
+    mkdir -p "$upper" "$work" "$SYSTEM_ROOT"
+    mountpoint -q "$SYSTEM_ROOT" || mount -t overlay overlay -o "lowerdir=$image,upperdir=$upper,workdir=$work" "$SYSTEM_ROOT"
+    # --private-network: a network namespace of its own, new at each boot
+    # (with CAP_NET_ADMIN and /proc/sys/net writable, as on a machine).
+    (
+        for dir in $(system_cgroup_dirs); do mkdir -p "$dir" && echo "$BASHPID" >"$dir/cgroup.procs"; done
+        exec systemd-nspawn --quiet --boot --keep-unit --register=no --machine="$SYSTEM_NAME" --directory="$SYSTEM_ROOT" \
+            --private-network --bind-ro="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.build/package:/mnt/package" \
+            --console=passive
+    ) >"$LAB_DIR/console.log" 2>&1 &
+    SYSTEM_NSPAWN=$!
+    deadline=$(( $(date +%s) + 60 ))
+    until SYSTEM_LEADER=$(pgrep -P "$SYSTEM_NSPAWN" -x systemd); do
+        kill -0 "$SYSTEM_NSPAWN" 2>/dev/null || fail "systemd-nspawn ended: $(tail -n 20 "$LAB_DIR/console.log")"
+        [ "$(date +%s)" -lt "$deadline" ] || fail "no container after 60 s: $(tail -n 20 "$LAB_DIR/console.log")"
+        sleep 0.01
+    done
+    # The uplink, plugged in as the system boots (it goes with the container).
+    ip -n "${LAB_PREFIX}router" link add r0 type veth peer name eth0 netns "$SYSTEM_LEADER"
+    ip -n "${LAB_PREFIX}router" link set r0 master br0 up
+    nsenter --target="$SYSTEM_LEADER" --net ip link set eth0 up
+    until state=$(system_run systemctl is-system-running 2>/dev/null); [ "$state" = running ] || [ "$state" = degraded ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || fail "the system is $state after 60 s: $(system_run systemctl --failed --no-legend 2>&1)"
+        sleep 0.2
+    done
+}
+
+# system_run CMD…: runs CMD inside the booted system (every namespace of
+# its PID 1, a clean environment), as root.
+system_run() {
+    nsenter --target="$SYSTEM_LEADER" --all env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+}
+
+# system_poweroff: powers the container off (killing it after 30 s) and
+# removes its cgroups; the overlay stays for the next system_boot.
+system_poweroff() {
+    local deadline dir
+    [ -n "$SYSTEM_NSPAWN" ] || return 0
+    if kill -0 "$SYSTEM_NSPAWN" 2>/dev/null; then
+        system_run systemctl poweroff >/dev/null 2>&1
+        deadline=$(( $(date +%s) + 30 ))
+        while kill -0 "$SYSTEM_NSPAWN" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+        kill -KILL "$SYSTEM_NSPAWN" 2>/dev/null || true
+    fi
+    wait "$SYSTEM_NSPAWN" 2>/dev/null || true
+    SYSTEM_NSPAWN=
+    for dir in $(system_cgroup_dirs); do
+        [ ! -d "$dir" ] || find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
+}
+
+system_cleanup() {
+    set +e
+    system_poweroff
+    mountpoint -q "$SYSTEM_ROOT" && umount "$SYSTEM_ROOT"
+    lab_cleanup
+}
+trap system_cleanup EXIT
+
+# system_install: installs the package (the newest .deb scripts/package
+# built) with apt, as an administrator would; prints apt's output on failure.
+system_install() {
+    local deb
+    deb=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.build/package" && ls pvd_*_*.deb 2>/dev/null | head -n 1)
+    [ -n "$deb" ] || fail "no package: run scripts/package first (scripts/test does)"
+    system_run dpkg -i "/mnt/package/$deb" >"$LAB_DIR/install.log" 2>&1 || fail "dpkg -i $deb: $(cat "$LAB_DIR/install.log")"
+}
+
+# system_unit_is UNIT STATE [SECONDS]: waits until systemctl is-active UNIT says STATE.
+system_unit_is() {
+    lab_wait "${3:-10}" system_unit_state_is "$1" "$2"
+}
+system_unit_state_is() { [ "$(system_run systemctl is-active "$1")" = "$2" ]; }
+
+# system_property UNIT PROPERTY: one property of a unit (systemctl show --value).
+system_property() { system_run systemctl show --value -p "$2" "$1"; }
+
+# system_pvdd_cpu_ticks: user and system CPU time pvdd has used, in clock ticks.
+system_pvdd_cpu_ticks() {
+    local pid
+    pid=$(system_property pvdd MainPID)
+    [ "$pid" -gt 0 ] || fail "pvdd does not run"
+    system_run cat "/proc/$pid/stat" | awk '{print $14 + $15}'
+}
+
+# system_pvdd_idle SECONDS: pvdd uses less than 1 % of a core over SECONDS
+# (a guard against any busy loop), every scenario's last check.
+system_pvdd_idle() {
+    local before after hz
+    hz=$(getconf CLK_TCK)
+    before=$(system_pvdd_cpu_ticks)
+    sleep "$1"
+    after=$(system_pvdd_cpu_ticks)
+    [ $(( (after - before) * 100 )) -lt $(( $1 * hz )) ] ||
+        fail "pvdd used $(( after - before )) ticks of CPU in $1 s while idle (1 % is $(( $1 * hz / 100 )))"
+}
+
+# system_journal UNIT: the unit's journal of this boot.
+system_journal() { system_run journalctl -b --no-pager -o cat -u "$1"; }
