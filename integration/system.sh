@@ -210,3 +210,26 @@ system_pvdd_idle() {
 
 # system_journal UNIT: the unit's journal of this boot.
 system_journal() { system_run journalctl -b --no-pager -o cat -u "$1"; }
+
+# system_newer_package: a newer build of the package (its version + "+1"),
+# repacked from scripts/package's .deb, at /var/tmp/pvd-newer.deb inside.
+system_newer_package() {
+    local deb tree=$LAB_DIR/newer
+    deb=$(ls "$(dirname "${BASH_SOURCE[0]}")"/../.build/package/pvd_*_*.deb | head -n 1)
+    dpkg-deb -R "$deb" "$tree"
+    sed -i 's/^Version: \(.*\)$/Version: \1+1/' "$tree/DEBIAN/control"
+    dpkg-deb --root-owner-group -b "$tree" "$SYSTEM_ROOT/var/tmp/pvd-newer.deb" >/dev/null
+}
+
+# system_tunnel_program: a stand-in tunnel program for pvd's hook contract
+# (a tun device with no peer, the hook, then it waits) at
+# /usr/local/sbin/pvd-test-tunnel inside.
+system_tunnel_program() {
+    install -D -m 755 /dev/stdin "$SYSTEM_ROOT/usr/local/sbin/pvd-test-tunnel" <<'PROGRAM'
+#!/bin/sh
+ip tuntap add dev "$PVD_TUNNEL_DEVICE" mode tun || exit 1
+PVD_TUNNEL_EVENT=up PVD_TUNNEL_ADDRESSES=10.5.0.2/24,fd00:5::2/64 PVD_TUNNEL_DNS=10.5.0.1 PVD_TUNNEL_SERVER=192.0.2.77 $PVD_HOOK || exit 1
+trap 'exit 0' TERM
+while :; do sleep 0.2; done
+PROGRAM
+}

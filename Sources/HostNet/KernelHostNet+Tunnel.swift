@@ -113,6 +113,18 @@ extension KernelHostNet {
         }
     }
 
+    /// Deletes the tunnel device a client left in its domain when it ended
+    /// (a persistent tun device outlives its program), so that the next
+    /// client's device, of the same name, can move in.
+    public func detachTunnel(from name: String) throws(SystemError) {
+        let namespace = DomainNaming.namespace(ofDomain: name)
+        let device = try KernelHostNet.tunnelDevice(for: name)
+        let fd = try Namespaces.openDescriptor(namespace)
+        defer { close(fd) }
+        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
+        if try inside.link(named: device) != nil { try inside.deleteLink(device) }
+    }
+
     /// Runs `change`; a route that exists already is what was wanted.
     private func ignoringExisting(_ change: () throws(SystemError) -> Void) throws(SystemError) {
         do { try change() } catch  where error.code == -NLE_EXIST {}

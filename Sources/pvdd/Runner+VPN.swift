@@ -157,6 +157,7 @@ extension Runner {
         }
         vpn.tunnel = nil
         unlink(statusFile(name, vpn.client))
+        do { try host.detachTunnel(from: name) } catch { logger.error("domain \(name): \(error)") }
         catalog.vpns[name] = vpn
         logger.warning("domain \(name): \(vpn.client.rawValue) exited (\(status)), starting it again in \(Int(delay)) s; see \(clientLog(name))")
         saveState()

@@ -16,6 +16,7 @@ system_run pvd add spare --uplink eth0 --address 2001:db8:1::11 --router fe80::1
 made() { system_run pvd list | lab_has "^corp " && system_run ip link show | lab_has " pvh"; }
 lab_wait 15 made || fail "no domains to remove: $(system_run pvd list 2>&1)"
 system_run nft list tables | lab_has "pvd" || fail "pvd made no nft table: $(system_run nft list tables)"
+system_pvdd_idle 5
 
 system_run dpkg --purge pvd >"$LAB_DIR/purge.log" 2>&1 || fail "dpkg --purge: $(cat "$LAB_DIR/purge.log")"
 lab_lacks "pvd" system_run ip netns list || fail "namespaces left: $(system_run ip netns list)"

@@ -22,3 +22,4 @@ cp "$LAB_DIR/pvdd.yaml" "$SYSTEM_ROOT/etc/pvd/pvdd.yaml"
 system_run systemctl reset-failed pvdd
 system_run systemctl restart pvdd
 system_unit_is pvdd active 10 || fail "pvdd did not start with its file mended: $(system_journal pvdd | tail -n 20)"
+system_pvdd_idle 5
