@@ -144,7 +144,9 @@ extension KernelHostNet {
     static let dyingGroup: UInt32 = 0x7064_DEAD
 
     public func remove(_ names: [String]) throws(SystemError) {
+        // A socket inside a namespace keeps it alive: these go first.
         for name in names { tunnelSockets[name] = nil }
+        willRemove?(names)
         var firstError: SystemError?
         func attempt(_ work: () throws(SystemError) -> Void) {
             do { try work() } catch { firstError = firstError ?? error }

@@ -38,6 +38,9 @@ public final class KernelHostNet: HostNetworking {
     /// Sends a Router Solicitation on an interface whose RA-learnt default
     /// route the kernel dropped when forwarding was turned on (NDP does it).
     public var solicitRouters: ((String) -> Void)?
+    /// Told before domains are removed, to close what it holds inside them
+    /// (a ``LinkMonitor`` of a domain's namespace keeps the namespace alive).
+    public var willRemove: (([String]) -> Void)?
 
     let host: NetlinkSocket
     /// Sockets inside VPN domains, kept for ``tunnel(in:)``.
@@ -50,9 +53,17 @@ public final class KernelHostNet: HostNetworking {
     // MARK: Apply
 
     public func apply(_ spec: DomainSpec) throws(SystemError) {
+        _ = try repair(spec)
+    }
+
+    /// ``apply(_:)``, returning what it changed: nothing when the kernel
+    /// already matches `spec`, otherwise what another program had removed
+    /// or changed and was put back ("add route …", "set link … up").
+    public func repair(_ spec: DomainSpec) throws(SystemError) -> [String] {
         let transaction = Transaction(failAtStep: failAtStep)
         do {
             try apply(spec, transaction)
+            return transaction.changes
         } catch {
             let undoFailures = transaction.rollback()
             guard !undoFailures.isEmpty else { throw error }
@@ -60,6 +71,15 @@ public final class KernelHostNet: HostNetworking {
             combined.reason += "; undoing also failed: " + undoFailures.map(\.description).joined(separator: "; ")
             throw combined
         }
+    }
+
+    /// A ``LinkMonitor`` of the domain `name`'s own namespace, to hear of
+    /// what another program removes there.
+    public static func monitor(ofDomain name: String) throws(SystemError) -> LinkMonitor {
+        let namespace = DomainNaming.namespace(ofDomain: name)
+        let fd = try Namespaces.openDescriptor(namespace)
+        defer { close(fd) }
+        return try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try LinkMonitor() }
     }
 
     private func apply(_ spec: DomainSpec, _ transaction: Transaction) throws(SystemError) {

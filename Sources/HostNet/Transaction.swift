@@ -26,6 +26,9 @@ final class Transaction {
         undos.append(("\(name) \(object)", undo))
     }
 
+    /// What the steps done changed, in order ("add route …").
+    var changes: [String] { undos.map(\.description) }
+
     /// Undoes every step done, newest first; returns the undos that failed.
     func rollback() -> [SystemError] {
         var failures: [SystemError] = []

@@ -46,6 +46,8 @@ final class Runner {
     var management: [String: ManagementConnection] = [:]
     /// The D-Bus service; nil when there is no system bus.
     var bus: DaemonBus?
+    /// What another program took from pvd's domains, to put back (Runner+Repair.swift).
+    var repairs = Repairs()
 
     init(files: ConfigurationFiles, readFiles: @escaping () throws(ConfigurationError) -> ConfigurationFiles) throws {
         settings = files.settings
@@ -125,6 +127,7 @@ final class Runner {
     func run() -> Int32 {
         do {
             host.solicitRouters = { [unowned self] interface in self.solicit(interface) }
+            host.willRemove = { [unowned self] names in self.stopWatching(names) }
             try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
             try loop.watch(links.descriptor) { [unowned self] in
                 // A link that comes (back) up gets a solicitation as soon as its link-local
@@ -132,6 +135,7 @@ final class Runner {
                 let news = self.links.receive()
                 for uplink in news.ready where self.listens(on: uplink) { self.solicit(uplink) }
                 if news.ipv4Changed { self.followIPv4() }
+                if news.somethingTaken { self.somethingTaken(inDomain: nil) }
             }
             if let prober {
                 try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
@@ -300,6 +304,7 @@ final class Runner {
 
     private func expire() {
         let now = loop.now
+        repairIfDue(at: now)
         advanceAdditionalInformation(at: now)
         restartDueVPNs(at: now)
         connectManagement(at: now)
@@ -356,11 +361,14 @@ final class Runner {
 
     /// Sets the one timer to the next thing due: an expiry, the lingering
     /// domains' check, an additional-information fetch or expiry, a VPN
-    /// restart, a management socket to connect to.
+    /// restart, a management socket to connect to, a repair. Every handler
+    /// that changes domains ends here, so the domains' namespaces are
+    /// watched from here too.
     func rearm(at now: Double) {
+        watchDomains(at: now)
         let next = [
             catalog.table.nextExpiry(after: now), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
-            management.values.compactMap(\.nextAttempt).min(),
+            management.values.compactMap(\.nextAttempt).min(), repairs.due,
         ].compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }

@@ -7,7 +7,10 @@ import PvDCore
 /// passed duplicate address detection — the moment the kernel itself sends its
 /// Router Solicitation (a solicitation sent at carrier-up would leave from the
 /// unspecified address, or not at all). Also tells when IPv4 addresses or
-/// routes changed (an uplink's own IPv4 decides whether domains get any).
+/// routes changed (an uplink's own IPv4 decides whether domains get any), and
+/// when something was taken away — a link deleted or set down, an address or
+/// route deleted, a forwarding or proxy setting changed (netconf) — which
+/// may be what pvd made (another program, or a person with `ip`).
 /// Watch ``descriptor`` and call ``receive()`` when it is readable.
 public final class LinkMonitor {
     private let socket: OpaquePointer
@@ -26,6 +29,8 @@ public final class LinkMonitor {
             ("join IPv6 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_IFADDR.rawValue))),
             ("join IPv4 address notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_IFADDR.rawValue))),
             ("join IPv4 route notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV4_ROUTE.rawValue))),
+            ("join IPv6 route notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_ROUTE.rawValue))),
+            ("join IPv6 netconf notifications", nl_socket_add_membership(socket, Int32(RTNLGRP_IPV6_NETCONF.rawValue))),
             ("make netlink socket non-blocking", nl_socket_set_nonblocking(socket)),
         ] where result < 0 {
             nl_socket_free(socket)
@@ -37,15 +42,25 @@ public final class LinkMonitor {
 
     public var descriptor: Int32 { nl_socket_get_fd(socket) }
 
-    /// Reads the waiting notifications; returns the names of the links that
-    /// became ready since, and whether any IPv4 address or route changed.
-    public func receive() -> (ready: [String], ipv4Changed: Bool) {
+    /// What the notifications read by one ``receive()`` said.
+    public struct News {
+        /// The links that became ready to solicit routers.
+        public var ready: [String]
+        /// Whether any IPv4 address or route changed.
+        public var ipv4Changed: Bool
+        /// Whether anything was deleted or set down, or a setting changed.
+        public var somethingTaken: Bool
+    }
+
+    /// Reads the waiting notifications.
+    public func receive() -> News {
         while nl_recvmsgs_default(socket) >= 0 {}
         defer {
             state.becameReady.removeAll()
             state.ipv4Changed = false
+            state.somethingTaken = false
         }
-        return (state.becameReady.compactMap(LinkMonitor.name(ofIndex:)), state.ipv4Changed)
+        return News(ready: state.becameReady.compactMap(LinkMonitor.name(ofIndex:)), ipv4Changed: state.ipv4Changed, somethingTaken: state.somethingTaken)
     }
 
     /// The names of the links of the calling thread's namespace now.
@@ -74,6 +89,7 @@ private final class LinkStates {
     var usable: [Int32: Set<String>] = [:]
     var becameReady: [Int32] = []
     var ipv4Changed = false
+    var somethingTaken = false
 
     func link(_ index: Int32, running: Bool) {
         if !running { usable[index] = nil }
@@ -90,6 +106,11 @@ private final class LinkStates {
 
 private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let message, let context else { return Int32(NL_OK.rawValue) }
+    switch Int32(nlmsg_hdr(message).pointee.nlmsg_type) {
+    case Int32(RTM_DELLINK), Int32(RTM_DELADDR), Int32(RTM_DELROUTE), Int32(RTM_NEWNETCONF):
+        Unmanaged<LinkStates>.fromOpaque(context).takeUnretainedValue().somethingTaken = true
+    default: break
+    }
     nl_msg_parse(
         message,
         { object, context in
@@ -101,8 +122,9 @@ private func messageReceived(_ message: OpaquePointer?, _ context: UnsafeMutable
                 let flags = rtnl_link_get_flags(object)
                 let running = type == Int32(RTM_NEWLINK) && flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0
                 states.link(rtnl_link_get_ifindex(object), running: running)
+                if flags & UInt32(IFF_UP) == 0 { states.somethingTaken = true }
             case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
-                states.ipv4Changed = true  // only the IPv4 route group is joined
+                if rtnl_route_get_family(object) == UInt8(AF_INET) { states.ipv4Changed = true }
             case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
                 if rtnl_addr_get_family(object) == AF_INET { states.ipv4Changed = true }
                 guard rtnl_addr_get_family(object) == AF_INET6, rtnl_addr_get_scope(object) == Int32(RT_SCOPE_LINK.rawValue),

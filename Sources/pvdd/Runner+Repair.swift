@@ -1,0 +1,88 @@
+import HostNet
+import PvDCore
+
+/// pvdd keeps what it made as it made it. When something is deleted or set
+/// down, or a forwarding setting changes — in the host's namespace or in a
+/// domain's — by another program (NetworkManager, a person with `ip`), the
+/// domains concerned are applied again shortly after: HostNet changes only
+/// what differs from the domain's spec, and what it put back is logged.
+/// pvdd's own changes are heard too; applying again then finds nothing to do.
+extension Runner {
+    /// What is to be applied again, and the namespaces watched.
+    struct Repairs {
+        /// When to look; nil: nothing was taken.
+        var due: Double?
+        /// The domains something was taken from in their own namespaces.
+        var domains: Set<String> = []
+        /// Whether something was taken in the host's namespace.
+        var everyDomain = false
+        /// A monitor in each kept domain's namespace, with its watch on the loop.
+        var monitors: [String: (monitor: LinkMonitor, watch: ObjectIdentifier)] = [:]
+    }
+
+    /// How long after the first change pvdd looks: changes come in bursts
+    /// (a link set down takes its routes with it).
+    static let repairDelay = 0.2
+
+    /// Something was taken in a domain's namespace, or (`domain` nil) in the
+    /// host's, where any domain may have lost something.
+    func somethingTaken(inDomain domain: String?) {
+        if let domain { repairs.domains.insert(domain) } else { repairs.everyDomain = true }
+        guard repairs.due == nil else { return }
+        repairs.due = loop.now + Runner.repairDelay
+        rearm(at: loop.now)
+    }
+
+    /// Applies again the domains something was taken from, once their time has come.
+    func repairIfDue(at now: Double) {
+        guard let due = repairs.due, due <= now else { return }
+        let names: Set<String>? = repairs.everyDomain ? nil : repairs.domains
+        repairs.due = nil
+        repairs.domains = []
+        repairs.everyDomain = false
+        for spec in keptSpecs(at: now) where names?.contains(spec.name) ?? true {
+            do {
+                let changes = try host.repair(spec)
+                if !changes.isEmpty {
+                    logger.warning("domain \(spec.name): put back what another program changed: \(changes.joined(separator: "; "))")
+                }
+            } catch {
+                logger.error("domain \(spec.name): \(error)")
+            }
+        }
+    }
+
+    /// The domains whose kernel state HostNet keeps: static and learnt ones
+    /// (a VPN domain's tunnel is its client's).
+    func keptSpecs(at now: Double) -> [DomainSpec] {
+        let learnt = catalog.table.specs(at: now).filter { !catalog.reservedNames.contains($0.name) }
+        return catalog.statics.values.sorted { $0.name < $1.name } + learnt
+    }
+
+    /// One monitor in each kept domain's namespace: made for a domain that
+    /// has none yet, dropped for one that is no longer kept.
+    func watchDomains(at now: Double) {
+        let names = Set(keptSpecs(at: now).map(\.name))
+        stopWatching(repairs.monitors.keys.filter { !names.contains($0) })
+        for name in names.sorted() where repairs.monitors[name] == nil && host.namespaceExists(DomainNaming.namespace(ofDomain: name)) {
+            do {
+                let monitor = try KernelHostNet.monitor(ofDomain: name)
+                let watch = try loop.watchUntilStopped(monitor.descriptor) { [unowned self] in
+                    if monitor.receive().somethingTaken { self.somethingTaken(inDomain: name) }
+                }
+                repairs.monitors[name] = (monitor, watch)
+            } catch {
+                logger.error("domain \(name): cannot watch its namespace: \(error)")
+            }
+        }
+    }
+
+    /// Closes the monitors of `names` (before their namespaces go: a socket
+    /// inside keeps a namespace alive).
+    func stopWatching(_ names: [String]) {
+        for name in names {
+            guard let entry = repairs.monitors.removeValue(forKey: name) else { continue }
+            loop.stopWatching(entry.watch)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+# pvdd keeps what it made as it made it: a domain's address or default route
+# deleted inside its namespace, its host route deleted and its host-side link
+# set down — by another program, here `ip` — are each back within 2 s, and
+# pvdd's log says what it put back. Nothing is changed while nobody touches
+# anything.
+# forwarding-paths: both
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+P=$LAB_PREFIX
+
+lab_two_routers 1
+lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_radvd_plain 1
+lab_dbus
+printf 'uplinks: [up0]\nstate: %s/state.json\nduplicate-address-detection: false\nadditional-information: {fetch: false}\n%s\n' \
+    "$LAB_DIR" "${PVD_FORWARDING:+ipv6-forwarding: $PVD_FORWARDING}" >"$LAB_DIR/pvdd.yaml"
+lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
+pvdd=$LAB_LAST_PID
+name() { "$PVD" list | awk '$1 ~ /^up0-/ {print $1}'; }
+lab_wait 10 name || fail "pvdd did not learn r1's domain: $("$PVD" list 2>&1)"
+domain=$(name)
+ns=pvd-$domain
+has_address() { ip -n "$ns" -6 -o addr show dev pvd0 scope global | lab_has "2001:db8:1:"; }
+lab_wait 10 has_address || fail "the domain has no address: $(ip -n "$ns" addr)"
+address=$(ip -n "$ns" -6 -o addr show dev pvd0 scope global | awk '{print $4}' | cut -d/ -f1)
+host_link=$(ip -n "${P}host" -o link show | awk -F': ' '$2 ~ /^pvh/ {print $2}' | cut -d@ -f1)
+[ -n "$host_link" ] || fail "no host-side link: $(ip -n "${P}host" -o link show)"
+reaches() { ip netns exec "$ns" ping -c 1 -W 1 2001:db8:ff::1 >/dev/null; }
+lab_wait 10 reaches || fail "the domain does not reach the server"
+lab_no_kernel_change host sleep 1
+
+# back_within_2s WHAT CHECK…: after a change made by hand, CHECK holds again within 2 s.
+back_within_2s() {
+    local what=$1 start
+    shift
+    start=$(date +%s%N)
+    lab_wait 2 "$@" || fail "$what was not put back within 2 s: $(tail -n 5 "$LAB_DIR/pvdd.log")"
+    echo "$what: back in $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
+}
+ip -n "$ns" -6 addr del "$address/128" dev pvd0
+back_within_2s "the domain's address" has_address
+default_route() { ip -n "$ns" -6 route show default | lab_has "via fe80::1 dev pvd0"; }
+ip -n "$ns" -6 route del default
+back_within_2s "the domain's default route" default_route
+host_route() { ip -n "${P}host" -6 route show "$address" | lab_has "dev $host_link"; }
+ip -n "${P}host" -6 route del "$address" dev "$host_link"
+back_within_2s "the host route to the domain's address" host_route
+link_up() { ip -n "${P}host" -o link show "$host_link" | lab_has "[<,]UP[,>]"; }
+ip -n "${P}host" link set "$host_link" down
+back_within_2s "the host-side link" link_up
+lab_wait 5 reaches || fail "the domain does not reach the server after the repairs"
+grep -q "put back what another program changed" "$LAB_DIR/pvdd.log" || fail "pvdd did not log its repairs: $(cat "$LAB_DIR/pvdd.log")"
+lab_no_kernel_change host sleep 1
+lab_pvdd_stop "$pvdd"
