@@ -233,3 +233,51 @@ trap 'exit 0' TERM
 while :; do sleep 0.2; done
 PROGRAM
 }
+
+# system_uplink_managed_by MANAGER: NetworkManager or systemd-networkd
+# manages eth0 (IPv6 autoconfiguration from RAs, no IPv4), started now.
+system_uplink_managed_by() {
+    case $1 in
+        NetworkManager)
+            install -D -m 600 /dev/stdin "$SYSTEM_ROOT/etc/NetworkManager/system-connections/uplink.nmconnection" <<'KEYFILE'
+[connection]
+id=uplink
+type=ethernet
+interface-name=eth0
+[ipv4]
+method=disabled
+[ipv6]
+method=auto
+addr-gen-mode=eui64
+KEYFILE
+            ;;
+        systemd-networkd)
+            install -D -m 644 /dev/stdin "$SYSTEM_ROOT/etc/systemd/network/50-uplink.network" <<'NETWORK'
+[Match]
+Name=eth0
+[Network]
+IPv6AcceptRA=yes
+LinkLocalAddressing=ipv6
+NETWORK
+            ;;
+        *) fail "no such network manager: $1" ;;
+    esac
+    system_run systemctl enable --quiet --now "$1"
+}
+
+# system_host_autoconfigured: eth0 has its own SLAAC address in
+# 2001:db8:1::/64 and a default route learnt from the router.
+system_host_autoconfigured() {
+    system_run ip -6 -o addr show dev eth0 scope global | lab_has "inet6 2001:db8:1:" &&
+        system_run ip -6 route show default dev eth0 | lab_has "via fe80::"
+}
+
+# system_corp_usable: waits (15 s at most) until pvdd has the PvD
+# corp.example.com as the domain corp, active, and a program in it reaches
+# the router's DNS server.
+system_corp_usable() {
+    active() { system_run pvd list | lab_has "^corp  *explicit  *ra  *active"; }
+    lab_wait 15 active || fail "corp is not active: $(system_run pvd list 2>&1) $(system_journal pvdd | tail -n 20)"
+    reaches_dns() { system_run pvd exec --quiet corp -- ping -c 1 -W 1 2001:db8:1::53; }
+    lab_wait 10 reaches_dns || fail "corp does not reach its DNS server: $(system_run pvd show corp 2>&1)"
+}

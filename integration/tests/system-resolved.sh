@@ -15,10 +15,7 @@ system_announce --pvd-id corp.example.com --prefix 2001:db8:1::/64 --rdnss 2001:
 system_dns www.corp.test 2001:db8:ff::80
 system_install
 system_unit_is pvdd active 10 || fail "pvdd is not active after the install: $(system_journal pvdd | tail -n 20)"
-active() { system_run pvd list | lab_has "^corp  *explicit  *ra  *active"; }
-lab_wait 15 active || fail "corp is not active: $(system_run pvd list 2>&1)"
-reaches_dns() { system_run pvd exec --quiet corp -- ping -c 1 -W 1 2001:db8:1::53; }
-lab_wait 10 reaches_dns || fail "corp does not reach its DNS server"
+system_corp_usable
 
 inside=$(system_run pvd exec corp -- cat /etc/resolv.conf) || fail "pvd exec with resolved's relative link: $inside"
 grep -qx "nameserver 2001:db8:1::53" <<<"$inside" || fail "the domain's resolv.conf: $inside"
