@@ -23,7 +23,10 @@ extension Runner {
             catalog.vpns[name]?.tunnel = status
             if status?.phase == .connected { catalog.vpns[name]?.failure = nil }  // a client that failed before has connected since
         }
-        guard let state = catalog.state(of: name, at: now) else { return nil }
+        guard var state = catalog.state(of: name, at: now) else { return nil }
+        if [.explicit, .implicit, .static].contains(kind), !repairs.forwardDrops.isEmpty {
+            state.reason += "; what it sends is dropped by " + repairs.forwardDrops.map(\.description).joined(separator: ", ")
+        }
         var view = DomainView(
             name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
             namespace: kind == .namespace ? name : DomainNaming.namespace(ofDomain: name))

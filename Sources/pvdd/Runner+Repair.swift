@@ -18,7 +18,15 @@ extension Runner {
         var everyDomain = false
         /// A monitor in each kept domain's namespace, with its watch on the loop.
         var monitors: [String: (monitor: LinkMonitor, watch: ObjectIdentifier)] = [:]
+        /// Other tables' chains that drop what the host forwards, found when
+        /// domains were last applied: shown in routed domains' states.
+        var forwardDrops: [ForwardDropChain] = []
+        /// When to read the chains again (a firewall may come at any time).
+        var nextFirewallLook: Double?
     }
+
+    /// How often the chains are read again while there are routed domains.
+    static let firewallLookInterval = 30.0
 
     /// How long after the first change pvdd looks: changes come in bursts
     /// (a link set down takes its routes with it).
@@ -35,6 +43,7 @@ extension Runner {
 
     /// Applies again the domains something was taken from, once their time has come.
     func repairIfDue(at now: Double) {
+        if let look = repairs.nextFirewallLook, look <= now { lookForFirewalls() }
         guard let due = repairs.due, due <= now else { return }
         let names: Set<String>? = repairs.everyDomain ? nil : repairs.domains
         repairs.due = nil
@@ -49,6 +58,24 @@ extension Runner {
             } catch {
                 logger.error("domain \(spec.name): \(error)")
             }
+        }
+        lookForFirewalls()
+    }
+
+    /// Reads the host's nftables chains again: a firewall whose forward
+    /// chain drops by default cuts every routed domain off, and pvd's own
+    /// table cannot let the traffic through it (docs/host.md says what to add).
+    func lookForFirewalls() {
+        repairs.nextFirewallLook = keptSpecs(at: loop.now).isEmpty ? nil : loop.now + Runner.firewallLookInterval
+        let found: [ForwardDropChain]
+        do { found = try host.forwardDropChains() } catch {
+            logger.error("\(error)")
+            return
+        }
+        guard found != repairs.forwardDrops else { return }
+        repairs.forwardDrops = found
+        if !found.isEmpty {
+            logger.warning("what domains send is dropped by \(found.map(\.description).joined(separator: ", ")); see docs/host.md, \"A firewall\"")
         }
     }
 

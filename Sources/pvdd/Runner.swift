@@ -152,6 +152,7 @@ final class Runner {
             _ = catalog.table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
             adopt()
             do { try applyFileDeclared(declaredInFiles) } catch { logger.error("domains declared in files: \(error.message)") }
+            lookForFirewalls()
             do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
             EventLoop.notifyReady()
             logger.info("listening on \(uplinks.map { $0.sorted().joined(separator: ", ") } ?? "every interface")")
@@ -337,7 +338,10 @@ final class Runner {
         catalog.rememberLearntKeys()
         if !catalog.lingering.isEmpty, nextLingerCheck == nil { nextLingerCheck = now + Runner.lingerCheck }
         let failures = catalog.table.push(changed, to: host, at: now)
-        if !changed.isEmpty { saveState() }
+        if !changed.isEmpty {
+            saveState()
+            lookForFirewalls()
+        }
         for name in changed.sorted() where !quiet || failures[name] != nil {
             if let failure = failures[name] {
                 logger.error("domain \(name): \(failure)")
@@ -368,7 +372,7 @@ final class Runner {
         watchDomains(at: now)
         let next = [
             catalog.table.nextExpiry(after: now), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
-            management.values.compactMap(\.nextAttempt).min(), repairs.due,
+            management.values.compactMap(\.nextAttempt).min(), repairs.due, repairs.nextFirewallLook,
         ].compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }

@@ -26,3 +26,43 @@ struct ForwardFilterTests {
         #expect(!Nftables.isPlainInterfaceName("a b") && Nftables.isPlainInterfaceName("eth0.100"))
     }
 }
+
+/// Another table's forward chain that drops by default, as `nft list chains` shows it.
+struct ForwardDropChainTests {
+    @Test func findsOtherTablesForwardDropChains() {
+        let listing = """
+            table ip6 pvd {
+            \tchain forward {
+            \t\ttype filter hook forward priority filter; policy drop;
+            \t}
+            }
+            table inet filter {
+            \tchain input {
+            \t\ttype filter hook input priority filter; policy drop;
+            \t}
+            \tchain forward {
+            \t\ttype filter hook forward priority filter; policy drop;
+            \t}
+            \tchain output {
+            \t\ttype filter hook output priority filter; policy accept;
+            \t}
+            }
+            table ip filter {
+            \tchain FORWARD {
+            \t\ttype filter hook forward priority filter; policy drop;
+            \t}
+            }
+            table ip6 filter {
+            \tchain FORWARD {
+            \t\ttype filter hook forward priority filter; policy accept;
+            \t}
+            }
+            """
+        #expect(ForwardDropChain.parse(listing) == [ForwardDropChain(family: "inet", table: "filter", chain: "forward")])
+        #expect(
+            ForwardDropChain.parse(listing, ipv4: true).map(\.description) == [
+                "nftables table inet filter (chain forward, policy drop)", "nftables table ip filter (chain FORWARD, policy drop)",
+            ])
+        #expect(ForwardDropChain.parse("").isEmpty)
+    }
+}
