@@ -13,10 +13,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Debian packages of the image: what pvd depends on and recommends, the
-# network managers and resolver the scenarios run beside it (installed,
-# disabled until a scenario enables them), and the VPN programs.
+# network managers, resolver and firewall the scenarios run beside it (installed,
+# disabled until a scenario enables them), the VPN programs, and netbase
+# (/etc/protocols, which firewalld needs).
 SYSTEM_PACKAGES=(systemd systemd-sysv dbus iproute2 libndp0 libnl-route-3-200 libcap2-bin curl ca-certificates nftables
-    polkitd libpam-systemd procps iputils-ping wireguard-tools wireguard-go network-manager systemd-resolved)
+    polkitd libpam-systemd procps iputils-ping wireguard-tools wireguard-go network-manager systemd-resolved firewalld netbase)
 SYSTEM_CACHE=${PVD_SYSTEM_CACHE:-/var/cache/pvd-system}
 SYSTEM_NAME=${LAB_PREFIX}sys
 SYSTEM_ROOT=$LAB_DIR/system-root
@@ -50,7 +51,7 @@ system_image() {
             >"$SYSTEM_CACHE/debootstrap.log" 2>&1 || { tail -n 20 "$SYSTEM_CACHE/debootstrap.log" >&2; exit 1; }
         # A plain Debian 12 host: no network manager or resolver running
         # until a scenario starts one; resolv.conf a file.
-        chroot "$staging" systemctl disable --quiet NetworkManager.service systemd-resolved.service 2>/dev/null
+        chroot "$staging" systemctl disable --quiet NetworkManager.service systemd-resolved.service firewalld.service 2>/dev/null
         chroot "$staging" systemctl mask --quiet console-getty.service
         rm -f "$staging/etc/resolv.conf"
         echo "nameserver 2001:db8:1::53" >"$staging/etc/resolv.conf"

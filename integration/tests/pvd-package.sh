@@ -31,7 +31,7 @@ for entry in "-rwxr-xr-x ./usr/bin/pvd" "-rwxr-xr-x ./usr/sbin/pvdd" "-rwxr-xr-x
     "-rw-r--r-- ./usr/share/man/man7/org.pvd1.7.gz" "-rw-r--r-- ./usr/share/bash-completion/completions/pvd" \
     "-rw-r--r-- ./usr/share/zsh/vendor-completions/_pvd" "-rw-r--r-- ./usr/share/fish/vendor_completions.d/pvd.fish" \
     "-rw-r--r-- ./usr/share/doc/pvd/copyright" "-rw-r--r-- ./usr/share/doc/pvd/labs/two-routers.yaml" \
-    "-rw-r--r-- ./usr/lib/tmpfiles.d/pvd.conf" "-rw-r--r-- ./lib/udev/rules.d/86-pvd.rules"; do
+    "-rw-r--r-- ./usr/lib/tmpfiles.d/pvd.conf" "-rw-r--r-- ./lib/udev/rules.d/86-pvd.rules" "-rw-r--r-- ./usr/lib/firewalld/zones/pvd.xml"; do
     grep -qxF -- "$entry" "$LAB_DIR/contents" || fail "the package lacks $entry: $(cat "$LAB_DIR/contents")"
 done
 ls "$repo"/.build/package/pvd-dbgsym_"$version"_*.deb >/dev/null || fail "no debug symbols package"
