@@ -6,8 +6,9 @@
 PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
 # Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
 # for RFC 8801 additional information; nft for IPv4 NAT; openvpn, wireguard-tools
-# and wireguard-go (kernels without WireGuard, as here), openconnect for VPN domains.
-PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguard-go openconnect)
+# and wireguard-go (kernels without WireGuard, as here), openconnect for VPN domains;
+# xdg-dbus-proxy, through which pvd exec gives programs the system bus.
+PVD_RUN_PACKAGES=(curl ca-certificates nftables openvpn wireguard-tools wireguard-go openconnect xdg-dbus-proxy)
 # Testing and the lab: scapy for independent packets, python3-dbus for calls
 # pvd itself would not make (a document over 1 MiB), radvd as a real router,
 # tcpdump for captures, iproute2/procps/util-linux for namespaces and nsenter,

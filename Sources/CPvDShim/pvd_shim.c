@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include "pvd_shim.h"
 
 const int pvd_clone_newnet = CLONE_NEWNET;
@@ -54,4 +55,8 @@ int pvd_mount_in(int mntns, const char *source, const char *target, const char *
 
 int pvd_umount_in(int mntns, const char *target, int flags) {
     return run_in_mount_namespace(mntns, NULL, target, NULL, (unsigned long)flags, 1);
+}
+
+int pvd_open_path_directory(const char *path) {
+    return open(path, O_PATH | O_DIRECTORY);
 }

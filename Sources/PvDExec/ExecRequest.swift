@@ -189,14 +189,21 @@ public struct ExecRequest: Equatable {
             try DomainEntry.enter(namespace: fd, named: namespace)
             elsewhere = search?.pids().first { ProcessTable.process($0, isOutsideNamespace: fd) }
             close(fd)
+            let realBus: Int32?
             switch target {
-            case .root: break
-            case .caller: try DomainEntry.become(uid: getuid(), gid: getgid(), groups: .kept)
+            case .root:
+                realBus = try SystemBusFilter.prepare(owner: 0, group: 0)
+            case .caller:
+                realBus = try SystemBusFilter.prepare(owner: getuid(), group: getgid())
+                try DomainEntry.become(uid: getuid(), gid: getgid(), groups: .kept)
             case .sudoUser(let uid, let user):
+                realBus = try SystemBusFilter.prepare(owner: uid, group: user.gid)
                 try DomainEntry.become(uid: uid, gid: user.gid, groups: .set(user.groups))
                 // The user's own environment, as `sudo -i` or `runuser` gives it.
                 for (key, value) in [("HOME", user.home), ("USER", user.name), ("LOGNAME", user.name), ("SHELL", user.shell)] { setenv(key, value, 1) }
             }
+            // The proxy runs as the program's user, so the bus sees the program's credentials.
+            if let realBus { _ = try SystemBusFilter.start(realBus: realBus) }
         } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }

@@ -27,6 +27,11 @@ int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *sav
  * caller did not have (setuid, file capabilities). */
 unsigned long pvd_is_secure_exec(void);
 
+/* open(path, O_PATH | O_DIRECTORY) (O_PATH needs _GNU_SOURCE): a handle on
+ * a directory that can name files below it through /proc/self/fd, even once
+ * the path is covered by a mount; not close-on-exec. */
+int pvd_open_path_directory(const char *path);
+
 /* pidfd_open(2) (no glibc wrapper in Debian 12): a descriptor that becomes
  * readable when the process exits, also for a process that is not a child. */
 int pvd_pidfd_open(int pid);
