@@ -157,9 +157,23 @@ system_poweroff() {
         kill -KILL "$SYSTEM_NSPAWN" 2>/dev/null || true
     fi
     wait "$SYSTEM_NSPAWN" 2>/dev/null || true
+    # The container's PID 1 outlives a killed nspawn; killing it ends every
+    # process of its PID namespace.
+    if [ -n "$SYSTEM_LEADER" ] && kill -0 "$SYSTEM_LEADER" 2>/dev/null; then
+        kill -KILL "$SYSTEM_LEADER" 2>/dev/null || true
+        lab_wait 10 system_cgroups_empty || echo "the container's processes did not end" >&2
+    fi
     SYSTEM_NSPAWN=
     for dir in $(system_cgroup_dirs); do
         [ ! -d "$dir" ] || find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
+}
+
+# system_cgroups_empty: no process is left in the container's cgroups.
+system_cgroups_empty() {
+    local dir
+    for dir in $(system_cgroup_dirs); do
+        [ ! -d "$dir" ] || [ -z "$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] || return 1
     done
 }
 
@@ -281,4 +295,31 @@ system_corp_usable() {
     lab_wait 15 active || fail "corp is not active: $(system_run pvd list 2>&1) $(system_journal pvdd | tail -n 20)"
     reaches_dns() { system_run pvd exec --quiet corp -- ping -c 1 -W 1 2001:db8:1::53; }
     lab_wait 10 reaches_dns || fail "corp does not reach its DNS server: $(system_run pvd show corp 2>&1)"
+}
+
+# system_wireguard_peer: a WireGuard peer (Debian's wireguard-go) in the
+# router's namespace at [2001:db8:1::1]:51820 with 10.7.0.1 and fd00:7::1 on
+# its tunnel, and a client configuration for it at /etc/pvd/home.conf inside
+# (root's, mode 600).
+system_wireguard_peer() {
+    local peer=${LAB_PREFIX}w
+    (umask 077; wg genkey >"$LAB_DIR/server.key"; wg genkey >"$LAB_DIR/client.key")
+    lab_bg router "$LAB_DIR/peer.log" wireguard-go -f "$peer"
+    lab_wait 5 test -S "/var/run/wireguard/$peer.sock" || fail "wireguard-go made no $peer: $(cat "$LAB_DIR/peer.log")"
+    lab_in router wg set "$peer" private-key "$LAB_DIR/server.key" listen-port 51820 \
+        peer "$(wg pubkey <"$LAB_DIR/client.key")" allowed-ips 10.7.0.2/32,fd00:7::2/128
+    ip -n "${LAB_PREFIX}router" addr add 10.7.0.1/24 dev "$peer"
+    ip -n "${LAB_PREFIX}router" addr add fd00:7::1/64 dev "$peer" nodad
+    ip -n "${LAB_PREFIX}router" link set "$peer" up
+    install -D -m 600 /dev/stdin "$SYSTEM_ROOT/etc/pvd/home.conf" <<CONF
+[Interface]
+PrivateKey = $(cat "$LAB_DIR/client.key")
+Address = 10.7.0.2/24, fd00:7::2/64
+
+[Peer]
+PublicKey = $(wg pubkey <"$LAB_DIR/server.key")
+Endpoint = [2001:db8:1::1]:51820
+AllowedIPs = 0.0.0.0/0, ::/0
+PersistentKeepalive = 1
+CONF
 }

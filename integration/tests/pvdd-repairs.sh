@@ -27,7 +27,17 @@ host_link=$(ip -n "${P}host" -o link show | awk -F': ' '$2 ~ /^pvh/ {print $2}' 
 [ -n "$host_link" ] || fail "no host-side link: $(ip -n "${P}host" -o link show)"
 reaches() { ip netns exec "$ns" ping -c 1 -W 1 2001:db8:ff::1 >/dev/null; }
 lab_wait 10 reaches || fail "the domain does not reach the server"
-lab_no_kernel_change host sleep 1
+# no_change_while_idle: for 2 s nothing touches the domains, and pvdd changes
+# no link, address, route or rule (neighbour probes are the kernel's own).
+no_change_while_idle() {
+    local log=$LAB_DIR/monitor.log monitor
+    lab_bg host "$log" ip -6 monitor link address route rule
+    monitor=$LAB_LAST_PID
+    sleep 2
+    lab_stop "$monitor"
+    [ ! -s "$log" ] || fail "pvdd changed the kernel while nothing happened: $(cat "$log")"
+}
+no_change_while_idle
 
 # back_within_2s WHAT CHECK…: after a change made by hand, CHECK holds again within 2 s.
 back_within_2s() {
@@ -50,5 +60,5 @@ ip -n "${P}host" link set "$host_link" down
 back_within_2s "the host-side link" link_up
 lab_wait 5 reaches || fail "the domain does not reach the server after the repairs"
 grep -q "put back what another program changed" "$LAB_DIR/pvdd.log" || fail "pvdd did not log its repairs: $(cat "$LAB_DIR/pvdd.log")"
-lab_no_kernel_change host sleep 1
+no_change_while_idle
 lab_pvdd_stop "$pvdd"
