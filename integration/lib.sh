@@ -216,6 +216,25 @@ CONF
     lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 }
 
+# lab_pvdd_one_router [RADVD-CONF]: lab_two_routers 1 with r1 running radvd
+# (plain RAs, or RADVD-CONF), a private bus, and pvdd on up0 (no DAD, no
+# additional information, the runner's forwarding path); returns once pvdd
+# learnt r1's implicit domain, whose name is in LAB_DOMAIN and pvdd's pid
+# in LAB_PVDD.
+lab_pvdd_one_router() {
+    lab_two_routers 1
+    lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+    if [ $# -gt 0 ]; then lab_radvd r1 "$1"; else lab_radvd_plain 1; fi
+    lab_dbus
+    printf 'uplinks: [up0]\nstate: %s/state.json\nduplicate-address-detection: false\nadditional-information: {fetch: false}\n%s\n' \
+        "$LAB_DIR" "${PVD_FORWARDING:+ipv6-forwarding: $PVD_FORWARDING}" >"$LAB_DIR/pvdd.yaml"
+    lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
+    LAB_PVDD=$LAB_LAST_PID
+    implicit_domain() { "$PVD" list | awk '$1 ~ /^up0-/ {print $1}' | lab_has .; }
+    lab_wait 10 implicit_domain || fail "pvdd did not learn r1's domain: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
+    LAB_DOMAIN=$("$PVD" list | awk '$1 ~ /^up0-/ {print $1}')
+}
+
 # lab_pvdd_cleanup: `pvdd --cleanup` with the options of the last lab_pvdd,
 # in the host namespace: removes everything that pvdd made.
 LAB_PVDD_ARGS=()

@@ -323,3 +323,46 @@ AllowedIPs = 0.0.0.0/0, ::/0
 PersistentKeepalive = 1
 CONF
 }
+
+# system_beside_manager MANAGER READY: the lab of the network-manager
+# scenarios: a PvD announced also to PvD-unaware hosts (--outside), a DNS
+# responder, MANAGER (system_uplink_managed_by) configuring the uplink
+# until READY (a command) holds and the host has autoconfigured; then the
+# package installed and corp usable, and the host's default route back (the
+# kernel drops RA-learnt defaults when the uplink's forwarding goes on; the
+# router's answer to pvdd's solicitation brings it back, docs/host.md).
+# The host's own address is in SYSTEM_HOST_ADDRESS.
+system_beside_manager() {
+    local manager=$1 ready=$2 start
+    system_announce --pvd-id corp.example.com --outside --prefix 2001:db8:1::/64 --rdnss 2001:db8:1::53
+    system_dns www.corp.test 2001:db8:ff::80
+    system_uplink_managed_by "$manager"
+    lab_wait 30 "$ready" || fail "$manager did not configure the uplink: $(system_run ip -6 addr show dev eth0)"
+    lab_wait 30 system_host_autoconfigured || fail "the host did not autoconfigure: $(system_run ip -6 addr show dev eth0; system_run ip -6 route)"
+    SYSTEM_HOST_ADDRESS=$(system_run ip -6 -o addr show dev eth0 scope global | awk '{print $4}')
+    system_install
+    system_unit_is pvdd active 10 || fail "pvdd is not active after the install: $(system_journal pvdd | tail -n 20)"
+    system_corp_usable
+    start=$(date +%s%N)
+    lab_wait 10 system_host_autoconfigured || fail "the host's default route did not come back: $(system_run ip -6 route)"
+    echo "the host's autoconfiguration after pvdd's first domain: $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
+}
+
+# system_soak SECONDS CHECK: every 10 s for SECONDS, corp answers DNS from
+# inside, the host keeps its address and default route, and CHECK (a
+# command, given the check's number) holds.
+system_soak() {
+    local seconds=$1 check=$2 end checks=0 answer
+    end=$(( $(date +%s) + seconds ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        answer=$(system_run pvd exec --quiet corp -- getent ahostsv6 www.corp.test) || fail "check $checks: no DNS answer in corp"
+        grep -q "^2001:db8:ff::80 " <<<"$answer" || fail "check $checks: the answer: $answer"
+        system_host_autoconfigured || fail "check $checks: the host lost its autoconfiguration: $(system_run ip -6 addr show dev eth0; system_run ip -6 route)"
+        system_run ip -6 -o addr show dev eth0 scope global | lab_has "$SYSTEM_HOST_ADDRESS" ||
+            fail "check $checks: the host's address $SYSTEM_HOST_ADDRESS changed"
+        "$check" "$checks"
+        checks=$((checks + 1))
+        sleep 10
+    done
+    echo "$checks checks over $seconds s" >&2
+}

@@ -6,19 +6,9 @@
 # the state.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
-lab_two_routers 1
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-lab_radvd_plain 1
-lab_dbus
-printf 'uplinks: [up0]\nstate: %s/state.json\nduplicate-address-detection: false\nadditional-information: {fetch: false}\n' \
-    "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
-lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
-pvdd=$LAB_LAST_PID
-name() { "$PVD" list | awk '$1 ~ /^up0-/ {print $1}'; }
-lab_wait 10 name || fail "pvdd did not learn r1's domain: $("$PVD" list 2>&1)"
-domain=$(name)
+lab_pvdd_one_router
+domain=$LAB_DOMAIN
 reaches() { ip netns exec "pvd-$domain" ping -c 1 -W 1 2001:db8:ff::1 >/dev/null 2>&1; }
 lab_wait 10 reaches || fail "the domain does not reach the server"
 lab_lacks "dropped by" "$PVD" show "$domain" || fail "a state names a firewall before there is one: $("$PVD" show "$domain")"
@@ -44,4 +34,4 @@ lab_wait 5 reaches || fail "the documented rules did not let the domain through"
 lab_in host nft delete table inet hostfw
 cleared() { "$PVD" show "$domain" | lab_lacks "dropped by" cat; }
 lab_wait 40 cleared || fail "the state still names a firewall that is gone: $("$PVD" show "$domain")"
-lab_pvdd_stop "$pvdd"
+lab_pvdd_stop "$LAB_PVDD"

@@ -8,18 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 P=$LAB_PREFIX
 
-lab_two_routers 1
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-lab_radvd_plain 1
-lab_dbus
-printf 'uplinks: [up0]\nstate: %s/state.json\nduplicate-address-detection: false\nadditional-information: {fetch: false}\n%s\n' \
-    "$LAB_DIR" "${PVD_FORWARDING:+ipv6-forwarding: $PVD_FORWARDING}" >"$LAB_DIR/pvdd.yaml"
-lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
-pvdd=$LAB_LAST_PID
-name() { "$PVD" list | awk '$1 ~ /^up0-/ {print $1}'; }
-lab_wait 10 name || fail "pvdd did not learn r1's domain: $("$PVD" list 2>&1)"
-domain=$(name)
-ns=pvd-$domain
+lab_pvdd_one_router
+ns=pvd-$LAB_DOMAIN
 has_address() { ip -n "$ns" -6 -o addr show dev pvd0 scope global | lab_has "2001:db8:1:"; }
 lab_wait 10 has_address || fail "the domain has no address: $(ip -n "$ns" addr)"
 address=$(ip -n "$ns" -6 -o addr show dev pvd0 scope global | awk '{print $4}' | cut -d/ -f1)
@@ -61,4 +51,4 @@ back_within_2s "the host-side link" link_up
 lab_wait 5 reaches || fail "the domain does not reach the server after the repairs"
 grep -q "put back what another program changed" "$LAB_DIR/pvdd.log" || fail "pvdd did not log its repairs: $(cat "$LAB_DIR/pvdd.log")"
 no_change_while_idle
-lab_pvdd_stop "$pvdd"
+lab_pvdd_stop "$LAB_PVDD"

@@ -8,8 +8,6 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-lab_two_routers 1
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 cat >"$LAB_DIR/radvd.conf" <<'CONF'
 interface lan0 {
     AdvSendAdvert on;
@@ -20,14 +18,9 @@ interface lan0 {
     RDNSS 2001:db8:1::53 { };
 };
 CONF
-lab_radvd r1 "$LAB_DIR/radvd.conf"
-lab_dbus
-printf 'uplinks: [up0]\nstate: %s/state.json\nduplicate-address-detection: false\nadditional-information: {fetch: false}\n' \
-    "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
-lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
-pvdd=$LAB_LAST_PID
-learnt() { "$PVD" list | lab_has "^up0-"; }
-lab_wait 10 learnt || fail "pvdd did not learn r1's domain: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
+lab_pvdd_one_router "$LAB_DIR/radvd.conf"
+pvdd=$LAB_PVDD
+learnt() { "$PVD" list | lab_has "^$LAB_DOMAIN "; }
 
 ticks() { awk '{print $14 + $15}' "/proc/$pvdd/stat"; }
 hz=$(getconf CLK_TCK)
