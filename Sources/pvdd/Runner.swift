@@ -251,8 +251,8 @@ final class Runner {
                 }
             }
         }
-        push(changed, at: now)
         reportLimits(at: now)
+        push(changed, at: now)
     }
 
     /// Answers to pvd's probes: a domain whose new address another node owns
@@ -305,6 +305,7 @@ final class Runner {
 
     private func expire() {
         let now = loop.now
+        reportLimits(at: now)
         repairIfDue(at: now)
         advanceAdditionalInformation(at: now)
         restartDueVPNs(at: now)
@@ -373,6 +374,8 @@ final class Runner {
         let next = [
             catalog.table.nextExpiry(after: now), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
             management.values.compactMap(\.nextAttempt).min(), repairs.due, repairs.nextFirewallLook,
+            // Refusals counted since the last report are reported when its 10 s are up, RAs or not.
+            catalog.table.counters != reportedCounters ? max(lastLimitReport + 10, now) : nil,
         ].compactMap { $0 }.min()
         do {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
