@@ -50,9 +50,7 @@ extension KernelHostNet {
         let ping = KernelHostNet.domainPingGroupRange()
         try Namespaces.create(name)
         do {
-            let fd = try Namespaces.openDescriptor(name)
-            defer { close(fd) }
-            try Namespaces.run(in: fd, name: name) { () throws(SystemError) in
+            try Namespaces.run(inNamed: name) { () throws(SystemError) in
                 try KernelHostNet.setPingGroupRange(ping)
                 try NetlinkSocket(namespace: name).setLink("lo", up: true)
             }

@@ -32,9 +32,7 @@ extension KernelHostNet {
     /// that domain's objects only.
     func observe(name: String) throws(SystemError) -> Observed {
         let namespace = DomainNaming.namespace(ofDomain: name)
-        let fd = try Namespaces.openDescriptor(namespace)
-        defer { close(fd) }
-        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
+        let inside = try NetlinkSocket.inside(namespace)
         let domainLink = try inside.link(named: DomainNaming.domainLink)
         // Only a pvhXXXX link is a domain's host side: anything else (an uplink
         // a macvlan hangs off) must never be taken for one and deleted.
@@ -240,9 +238,7 @@ extension KernelHostNet {
             // Cut the domain off the link now, even if a process keeps its namespace alive.
             attempt { () throws(SystemError) in
                 let namespace = naming.namespace
-                let fd = try Namespaces.openDescriptor(namespace)
-                defer { close(fd) }
-                let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
+                let inside = try NetlinkSocket.inside(namespace)
                 try inside.deleteLink(DomainNaming.domainLink)
             }
         }

@@ -40,10 +40,8 @@ extension KernelHostNet {
             try transaction.step(
                 "create namespace", namespace, { () throws(SystemError) in try Namespaces.create(namespace) },
                 undo: { () throws(SystemError) in try Namespaces.delete(namespace) })
-            let fd = try Namespaces.openDescriptor(namespace)
-            defer { close(fd) }
             let ping = KernelHostNet.domainPingGroupRange()
-            try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in
+            try Namespaces.run(inNamed: namespace) { () throws(SystemError) in
                 try KernelHostNet.setPingGroupRange(ping)
                 for key in ["all", "default"] { try Sysctl.write(Sysctl.ipv6(key, "accept_ra"), "0") }
                 try NetlinkSocket(namespace: namespace).setLink("lo", up: true)
@@ -119,9 +117,7 @@ extension KernelHostNet {
     public func detachTunnel(from name: String) throws(SystemError) {
         let namespace = DomainNaming.namespace(ofDomain: name)
         let device = try KernelHostNet.tunnelDevice(for: name)
-        let fd = try Namespaces.openDescriptor(namespace)
-        defer { close(fd) }
-        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
+        let inside = try NetlinkSocket.inside(namespace)
         if try inside.link(named: device) != nil { try inside.deleteLink(device) }
     }
 
@@ -141,9 +137,7 @@ extension KernelHostNet {
     public func tunnel(in name: String) -> TunnelReadback? {
         let namespace = DomainNaming.namespace(ofDomain: name)
         if tunnelSockets[name] == nil {
-            guard let fd = try? Namespaces.openDescriptor(namespace) else { return nil }
-            defer { close(fd) }
-            tunnelSockets[name] = try? Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
+            tunnelSockets[name] = try? NetlinkSocket.inside(namespace)
         }
         guard let inside = tunnelSockets[name], let link = try? inside.links().first(where: { $0.name.hasPrefix("pvt") }) else { return nil }
         let ipv4 = (try? inside.ipv4Addresses().filter { $0.interfaceIndex == link.index }.map { $0.octets.map(String.init).joined(separator: ".") }) ?? []

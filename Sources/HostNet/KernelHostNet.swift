@@ -76,10 +76,7 @@ public final class KernelHostNet: HostNetworking {
     /// A ``LinkMonitor`` of the domain `name`'s own namespace, to hear of
     /// what another program removes there.
     public static func monitor(ofDomain name: String) throws(SystemError) -> LinkMonitor {
-        let namespace = DomainNaming.namespace(ofDomain: name)
-        let fd = try Namespaces.openDescriptor(namespace)
-        defer { close(fd) }
-        return try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try LinkMonitor() }
+        try Namespaces.run(inNamed: DomainNaming.namespace(ofDomain: name)) { () throws(SystemError) in try LinkMonitor() }
     }
 
     private func apply(_ spec: DomainSpec, _ transaction: Transaction) throws(SystemError) {
@@ -227,9 +224,7 @@ public final class KernelHostNet: HostNetworking {
     /// The slot of the host link whose veth peer is `pvd0` in `namespace`, if any.
     func existingSlot(of namespace: String) throws(SystemError) -> UInt16? {
         guard Namespaces.exists(namespace) else { return nil }
-        let fd = try Namespaces.openDescriptor(namespace)
-        defer { close(fd) }
-        let inside = try Namespaces.run(in: fd, name: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
+        let inside = try NetlinkSocket.inside(namespace)
         guard let domainLink = try inside.link(named: DomainNaming.domainLink),
             let hostLink = try host.link(index: domainLink.peerIndex)
         else { return nil }

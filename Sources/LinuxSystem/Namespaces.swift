@@ -115,6 +115,14 @@ public enum Namespaces {
         return fd
     }
 
+    /// Runs `body` on a new thread that has entered the named namespace
+    /// (`/run/netns/NAME`), and waits for it.
+    public static func run<T>(inNamed name: String, _ body: () throws(SystemError) -> T) throws(SystemError) -> T {
+        let fd = try openDescriptor(name)
+        defer { close(fd) }
+        return try run(in: fd, name: name, body)
+    }
+
     /// Runs `body` on a new thread that has entered the namespace open at `fd`,
     /// and waits for it. `setns` is per thread, so the caller's thread (and any
     /// Swift concurrency pool thread) never changes namespace.

@@ -1,5 +1,6 @@
 import CNetlinkRoute
 import Glibc
+import LinuxSystem
 import PvDCore
 import PvDWire
 
@@ -143,6 +144,11 @@ final class NetlinkSocket {
             visit(current)
             object = nl_cache_get_next(current)
         }
+    }
+
+    /// A socket inside the named namespace (made on a thread that entered it).
+    static func inside(_ namespace: String) throws(SystemError) -> NetlinkSocket {
+        try Namespaces.run(inNamed: namespace) { () throws(SystemError) in try NetlinkSocket(namespace: namespace) }
     }
 
     // MARK: Links
