@@ -18,8 +18,9 @@ extension Runner {
         var everyDomain = false
         /// A monitor in each kept domain's namespace, with its watch on the loop.
         var monitors: [String: (monitor: LinkMonitor, watch: ObjectIdentifier)] = [:]
-        /// Other tables' chains that drop what the host forwards, found when
-        /// domains were last applied: shown in routed domains' states.
+        /// Other tables' chains that drop what the host forwards, read at
+        /// start, with the first routed domain and every 30 s while there are
+        /// any: shown in routed domains' states.
         var forwardDrops: [ForwardDropChain] = []
         /// When to read the chains again (a firewall may come at any time).
         var nextFirewallLook: Double?
@@ -59,14 +60,13 @@ extension Runner {
                 logger.error("domain \(spec.name): \(error)")
             }
         }
-        lookForFirewalls()
     }
 
     /// Reads the host's nftables chains again: a firewall whose forward
     /// chain drops by default cuts every routed domain off, and pvd's own
     /// table cannot let the traffic through it (docs/host.md says what to add).
     func lookForFirewalls() {
-        repairs.nextFirewallLook = keptSpecs(at: loop.now).isEmpty ? nil : loop.now + Runner.firewallLookInterval
+        repairs.nextFirewallLook = keptNames().isEmpty ? nil : loop.now + Runner.firewallLookInterval
         let found: [ForwardDropChain]
         do { found = try host.forwardDropChains() } catch {
             logger.error("\(error)")
@@ -86,10 +86,15 @@ extension Runner {
         return catalog.statics.values.sorted { $0.name < $1.name } + learnt
     }
 
+    /// The names of ``keptSpecs(at:)``, without computing the specs.
+    func keptNames() -> Set<String> {
+        Set(catalog.statics.keys).union(catalog.table.domains.values.map(\.name).filter { !catalog.reservedNames.contains($0) })
+    }
+
     /// One monitor in each kept domain's namespace: made for a domain that
     /// has none yet, dropped for one that is no longer kept.
-    func watchDomains(at now: Double) {
-        let names = Set(keptSpecs(at: now).map(\.name))
+    func watchDomains() {
+        let names = keptNames()
         stopWatching(repairs.monitors.keys.filter { !names.contains($0) })
         for name in names.sorted() where repairs.monitors[name] == nil && host.namespaceExists(DomainNaming.namespace(ofDomain: name)) {
             do {

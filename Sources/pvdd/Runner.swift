@@ -341,7 +341,8 @@ final class Runner {
         let failures = catalog.table.push(changed, to: host, at: now)
         if !changed.isEmpty {
             saveState()
-            lookForFirewalls()
+            // The first routed domain: look now; then every 30 s (Runner+Repair.swift).
+            if repairs.nextFirewallLook == nil, !keptNames().isEmpty { lookForFirewalls() }
         }
         for name in changed.sorted() where !quiet || failures[name] != nil {
             if let failure = failures[name] {
@@ -370,7 +371,7 @@ final class Runner {
     /// that changes domains ends here, so the domains' namespaces are
     /// watched from here too.
     func rearm(at now: Double) {
-        watchDomains(at: now)
+        watchDomains()
         let next = [
             catalog.table.nextExpiry(after: now), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
             management.values.compactMap(\.nextAttempt).min(), repairs.due, repairs.nextFirewallLook,
