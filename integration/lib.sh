@@ -235,6 +235,23 @@ lab_pvdd_one_router() {
     LAB_DOMAIN=$("$PVD" list | awk '$1 ~ /^up0-/ {print $1}')
 }
 
+# lab_wireguard_peer NAME: a WireGuard peer (Debian's wireguard-go, device
+# ${LAB_PREFIX}w) in namespace NAME listening on port 51820, with 10.7.0.1/24
+# and fd00:7::1/64 on its tunnel and one client, 10.7.0.2 and fd00:7::2; the
+# keys are $LAB_DIR/server.key and client.key (made the first time). Its pid
+# is in LAB_LAST_PID; call it again to start it anew.
+lab_wireguard_peer() {
+    local peer=${LAB_PREFIX}w
+    [ -e "$LAB_DIR/server.key" ] || (umask 077 && wg genkey >"$LAB_DIR/server.key" && wg genkey >"$LAB_DIR/client.key")
+    lab_bg "$1" "$LAB_DIR/peer.log" wireguard-go -f "$peer"
+    lab_wait 5 test -S "/var/run/wireguard/$peer.sock" || fail "wireguard-go made no $peer: $(cat "$LAB_DIR/peer.log")"
+    lab_in "$1" wg set "$peer" private-key "$LAB_DIR/server.key" listen-port 51820 \
+        peer "$(wg pubkey <"$LAB_DIR/client.key")" allowed-ips 10.7.0.2/32,fd00:7::2/128
+    ip -n "$LAB_PREFIX$1" addr add 10.7.0.1/24 dev "$peer"
+    ip -n "$LAB_PREFIX$1" addr add fd00:7::1/64 dev "$peer" nodad
+    ip -n "$LAB_PREFIX$1" link set "$peer" up
+}
+
 # lab_pvdd_cleanup: `pvdd --cleanup` with the options of the last lab_pvdd,
 # in the host namespace: removes everything that pvdd made.
 LAB_PVDD_ARGS=()

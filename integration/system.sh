@@ -302,15 +302,7 @@ system_corp_usable() {
 # its tunnel, and a client configuration for it at /etc/pvd/home.conf inside
 # (root's, mode 600).
 system_wireguard_peer() {
-    local peer=${LAB_PREFIX}w
-    (umask 077; wg genkey >"$LAB_DIR/server.key"; wg genkey >"$LAB_DIR/client.key")
-    lab_bg router "$LAB_DIR/peer.log" wireguard-go -f "$peer"
-    lab_wait 5 test -S "/var/run/wireguard/$peer.sock" || fail "wireguard-go made no $peer: $(cat "$LAB_DIR/peer.log")"
-    lab_in router wg set "$peer" private-key "$LAB_DIR/server.key" listen-port 51820 \
-        peer "$(wg pubkey <"$LAB_DIR/client.key")" allowed-ips 10.7.0.2/32,fd00:7::2/128
-    ip -n "${LAB_PREFIX}router" addr add 10.7.0.1/24 dev "$peer"
-    ip -n "${LAB_PREFIX}router" addr add fd00:7::1/64 dev "$peer" nodad
-    ip -n "${LAB_PREFIX}router" link set "$peer" up
+    lab_wireguard_peer router
     install -D -m 600 /dev/stdin "$SYSTEM_ROOT/etc/pvd/home.conf" <<CONF
 [Interface]
 PrivateKey = $(cat "$LAB_DIR/client.key")

@@ -20,22 +20,10 @@ lab_netns host
 lab_openvpn_server up0
 # The WireGuard peer beside the OpenVPN server, and a network behind it.
 peer=${P}w
-umask 077
-wg genkey >"$LAB_DIR/server.key"
-wg pubkey <"$LAB_DIR/server.key" >"$LAB_DIR/server.pub"
-wg genkey >"$LAB_DIR/client.key"
-wg pubkey <"$LAB_DIR/client.key" >"$LAB_DIR/client.pub"
-umask 022
 ip -n "${P}vpn" addr add 203.0.113.1/32 dev lo
 start_peer() {
-    lab_bg vpn "$LAB_DIR/peer.log" wireguard-go -f "$peer"
+    lab_wireguard_peer vpn
     peer_pid=$LAB_LAST_PID
-    lab_wait 5 test -S "/var/run/wireguard/$peer.sock" || fail "wireguard-go made no $peer: $(cat "$LAB_DIR/peer.log")"
-    lab_in vpn wg set "$peer" private-key "$LAB_DIR/server.key" listen-port 51820 \
-        peer "$(cat "$LAB_DIR/client.pub")" allowed-ips 10.7.0.2/32,fd00:7::2/128
-    ip -n "${P}vpn" addr add 10.7.0.1/24 dev "$peer"
-    ip -n "${P}vpn" addr add fd00:7::1/64 dev "$peer" nodad
-    ip -n "${P}vpn" link set "$peer" up
 }
 start_peer
 # Both servers share namespace "vpn": there, each tunnel reaches only its own network.
@@ -55,7 +43,7 @@ Address = 10.7.0.2/24, fd00:7::2/64
 DNS = 10.7.0.1, home.test
 
 [Peer]
-PublicKey = $(cat "$LAB_DIR/server.pub")
+PublicKey = $(wg pubkey <"$LAB_DIR/server.key")
 Endpoint = 192.0.2.1:51820
 AllowedIPs = 0.0.0.0/0, ::/0
 PersistentKeepalive = 1
