@@ -29,6 +29,9 @@ public struct DomainTable: Sendable {
     private var buckets: [String: (tokens: Double, at: Seconds)] = [:]
     /// The desired state last reported for each domain, to tell what changed.
     private var published: [PvDKey: DomainSpec] = [:]
+    /// The time of the last ``expire(at:)``: whatever runs out at or before
+    /// it has been dealt with.
+    private var expiredThrough: Seconds = -.infinity
     /// Addresses to solicit, by uplink, since the last ``takeProbes()``.
     var pendingProbes: [String: Set<IPv6Address>] = [:]
 
@@ -173,6 +176,7 @@ public struct DomainTable: Sendable {
     /// than the grace period. Returns the names whose desired state changed
     /// (removed ones included).
     public mutating func expire(at now: Seconds) -> Set<String> {
+        expiredThrough = max(expiredThrough, now)
         var changed: Set<String> = []
         for (key, var domain) in domains {
             for (address, until) in domain.probing where until <= now {
@@ -220,15 +224,17 @@ public struct DomainTable: Sendable {
         return last.isFinite ? last + gracePeriod : nil
     }
 
-    /// The next time after `now` at which something of the table runs out.
-    /// Times already past are not offered: a router whose default lifetime
-    /// ended while its prefixes stay valid (router lifetime 0) keeps its
-    /// past `defaultUntil`, and a timer armed for it would fire at once, for
-    /// ever.
-    public func nextExpiry(after now: Seconds) -> Seconds? {
+    /// When ``expire(at:)`` has something to do next: the earliest time at
+    /// which something of the table runs out that the last expiry did not
+    /// deal with yet. It may be past already (a probe ended while other
+    /// events came first): the caller's timer then fires at once. Times the
+    /// last expiry dealt with are not offered again: a router with lifetime 0
+    /// whose prefixes stay valid keeps its past `defaultUntil`, and a timer
+    /// armed for it would fire at once, for ever.
+    public func nextExpiry() -> Seconds? {
         var next: Seconds?
         func consider(_ time: Seconds) {
-            guard time > now else { return }
+            guard time > expiredThrough else { return }
             next = min(next ?? time, time)
         }
         for domain in domains.values {

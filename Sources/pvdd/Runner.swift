@@ -373,7 +373,7 @@ final class Runner {
     func rearm(at now: Double) {
         watchDomains()
         let next = [
-            catalog.table.nextExpiry(after: now), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
+            catalog.table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
             management.values.compactMap(\.nextAttempt).min(), repairs.due, repairs.nextFirewallLook,
             // Refusals counted since the last report are reported when its 10 s are up, RAs or not.
             catalog.table.counters != reportedCounters ? max(lastLimitReport + 10, now) : nil,

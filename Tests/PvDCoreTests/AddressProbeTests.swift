@@ -27,7 +27,7 @@ struct AddressProbeTests {
         let again = table.takeProbes()
         #expect(probes == ["eth0": [address(attempt: 0)]])
         #expect(again.isEmpty, "each address is probed once")
-        #expect(table.nextExpiry(after: 0) == 1)
+        #expect(table.nextExpiry() == 1)
         let early = table.expire(at: 0.5)
         let done = table.expire(at: 1)
         #expect(early.isEmpty)
@@ -62,7 +62,7 @@ struct AddressProbeTests {
         }
         _ = unlucky.expire(at: 5)
         #expect(unlucky.specs(at: 5).first?.addresses == [], "no address in a prefix where every try was taken")
-        #expect(unlucky.nextExpiry(after: 5) != 1.1, "nothing left to probe")
+        #expect(unlucky.nextExpiry() != 1.1, "nothing left to probe")
     }
 
     @Test func verifiedAddressesAndConflictsSurviveARestart() throws {

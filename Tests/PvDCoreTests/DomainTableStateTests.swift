@@ -30,7 +30,7 @@ struct DomainTableStateTests {
         #expect(restored.specs(at: 200) == table.specs(at: 200))
         #expect(restored.state == table.state)
         #expect(restored.ipv4Domains(on: "eth0") == ["corp.example.com"])
-        #expect(restored.nextExpiry(after: 0) == table.nextExpiry(after: 0))
+        #expect(restored.nextExpiry() == table.nextExpiry())
     }
 
     @Test func dnsOrderSurvivesTheStateFile() throws {
