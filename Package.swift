@@ -76,13 +76,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Sources/PvDHostNetTool"),
 
+        // Test doubles shared by the unit tests; no program links them.
+        .target(name: "PvDFakes", dependencies: ["PvDCore"], path: "Tests/Fakes"),
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
-        .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore"]),
+        .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore", "PvDFakes"]),
         .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
         .testTarget(name: "BusWireTests", dependencies: ["BusWire"]),
-        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire"]),
+        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire", "CNetlinkRoute"]),
         .testTarget(name: "PvDExecTests", dependencies: ["PvDExec"]),
-        .testTarget(name: "pvddTests", dependencies: ["pvdd"]),
+        .testTarget(name: "pvddTests", dependencies: ["pvdd", "PvDFakes", "PvDConfig", "HostNet", "NDP"]),
         .testTarget(name: "PvDCLITests", dependencies: ["pvd-cli"]),
     ],
     swiftLanguageModes: [.v6]

@@ -76,6 +76,11 @@ public final class NeighborProber {
 public struct NeighborAnswer: Equatable, Sendable {
     public var target: IPv6Address
     public var interface: String
+
+    public init(target: IPv6Address, interface: String) {
+        self.target = target
+        self.interface = interface
+    }
 }
 
 private final class AnswerInbox {

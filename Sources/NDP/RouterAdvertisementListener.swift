@@ -9,6 +9,12 @@ public struct ReceivedRouterAdvertisement: Sendable {
     public var message: [UInt8]
     public var source: IPv6Address
     public var interface: String
+
+    public init(message: [UInt8], source: IPv6Address, interface: String) {
+        self.message = message
+        self.source = source
+        self.interface = interface
+    }
 }
 
 /// Receives RAs on every interface through libndp (which has already checked

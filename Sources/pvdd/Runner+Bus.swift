@@ -23,13 +23,13 @@ final class DaemonBus: BusObjectHandler {
     /// its tunnel from the kernel.
     private var lastView: (batch: BusPropertyBatch, view: DomainView)?
 
-    init(runner: Runner) throws(BusError) {
+    init(runner: Runner, loop: EventLoop) throws(BusError) {
         self.runner = runner
         connection = try BusConnection.system(trustEnvironment: true)
         try connection.add(PvDBusAPI.manager, at: PvDBusAPI.managerPath, handler: self)
         try connection.add(PvDBusAPI.domain, at: PvDBusAPI.domainPrefix, fallback: true, handler: self)
         // Below RAs, timers and signals: a flood of calls never delays them.
-        try connection.attach(to: runner.loop, priority: 10)
+        try connection.attach(to: loop, priority: 10)
         try connection.requestName(PvDBusAPI.busName)
         do {
             publishedRoot = try KernelHostNet.publishOwnNamespace(as: DaemonBus.rootNamespace)

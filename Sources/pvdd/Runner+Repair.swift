@@ -17,7 +17,7 @@ extension Runner {
         /// Whether something was taken in the host's namespace.
         var everyDomain = false
         /// A monitor in each kept domain's namespace, with its watch on the loop.
-        var monitors: [String: (monitor: LinkMonitor, watch: ObjectIdentifier)] = [:]
+        var monitors: [String: (monitor: any LinkEventSource, watch: ObjectIdentifier)] = [:]
         /// Other tables' chains that drop what the host forwards, read at
         /// start, with the first routed domain and every 30 s while there are
         /// any: shown in routed domains' states.
@@ -98,7 +98,7 @@ extension Runner {
         stopWatching(repairs.monitors.keys.filter { !names.contains($0) })
         for name in names.sorted() where repairs.monitors[name] == nil && host.namespaceExists(DomainNaming.namespace(ofDomain: name)) {
             do {
-                let monitor = try KernelHostNet.monitor(ofDomain: name)
+                let monitor = try host.monitor(ofDomain: name)
                 let watch = try loop.watchUntilStopped(monitor.descriptor) { [unowned self] in
                     if monitor.receive().somethingTaken { self.somethingTaken(inDomain: name) }
                 }

@@ -97,7 +97,7 @@ extension Runner {
             case .openVPN:
                 let directory = String(vpn.config[..<vpn.config.lastIndex(of: "/")!])
                 unlink(managementSocket(name))
-                pid = try ChildProcess.spawnLogging(
+                pid = try launcher.spawnLogging(
                     Runner.openVPN,
                     [
                         "--cd", directory, "--config", vpn.config, "--dev", try KernelHostNet.tunnelDevice(for: name), "--dev-type", "tun",
@@ -107,16 +107,16 @@ extension Runner {
                     ], log: clientLog(name))
                 management[name] = ManagementConnection(path: managementSocket(name), nextAttempt: loop.now + 0.1)
             case .wireGuard:
-                pid = try ChildProcess.spawnLogging(own, ["wireguard-up", name, vpn.config, stateDirectory], log: clientLog(name))
+                pid = try launcher.spawnLogging(own, ["wireguard-up", name, vpn.config, stateDirectory], log: clientLog(name))
             case .openConnect:
-                pid = try ChildProcess.spawnLogging(
+                pid = try launcher.spawnLogging(
                     Runner.openConnect,
                     ["--interface", try KernelHostNet.tunnelDevice(for: name), "--script", "'\(own)' vpn-hook"]
                         + OpenConnectSettings.arguments(server: vpn.config, options: vpn.options),
                     log: clientLog(name), input: OpenConnectSettings.stdinFile(vpn.options) ?? "/dev/null",
                     environment: ["PVD_DOMAIN": name, "PVD_STATE_DIRECTORY": stateDirectory])
             case .command:
-                pid = try ChildProcess.spawnLogging(
+                pid = try launcher.spawnLogging(
                     vpn.config, [], log: clientLog(name),
                     environment: [
                         "PVD_DOMAIN": name, "PVD_STATE_DIRECTORY": stateDirectory, "PVD_TUNNEL_DEVICE": try KernelHostNet.tunnelDevice(for: name),

@@ -22,14 +22,16 @@ final class Runner {
     /// `statePath` split into its directory and file name (validated absolute).
     var stateDirectory: String { String(statePath[..<statePath.lastIndex(of: "/")!]) }
     var stateFile: String { String(statePath[statePath.index(after: statePath.lastIndex(of: "/")!)...]) }
-    let loop: EventLoop
-    let listener: RouterAdvertisementListener
-    let links: LinkMonitor
+    let loop: any DaemonLoop
+    let listener: any RouterAdvertisementSource
+    let links: any LinkEventSource
     /// Duplicate address detection on the uplinks; nil when the settings turn it off.
-    let prober: NeighborProber?
+    let prober: (any AddressProber)?
     /// How long a new address is probed: one solicitation, RFC 4862's RetransTimer.
     static let addressProbeTime = 1.0
-    let host: KernelHostNet
+    let host: any DaemonHost
+    let launcher: any ProcessLauncher
+    let connectBus: ((Runner) throws(BusError) -> DaemonBus)?
     /// Every domain of every kind (PvDCore's DomainCatalog).
     var catalog: DomainCatalog
     var malformed = 0
@@ -49,18 +51,20 @@ final class Runner {
     /// What another program took from pvd's domains, to put back (Runner+Repair.swift).
     var repairs = Repairs()
 
-    init(files: ConfigurationFiles, readFiles: @escaping () throws(ConfigurationError) -> ConfigurationFiles) throws {
+    /// A daemon on `parts` (``DaemonParts/kernel(_:)`` on a real host), with
+    /// the saved state read back; nothing changes before ``start()``.
+    init(files: ConfigurationFiles, readFiles: @escaping () throws(ConfigurationError) -> ConfigurationFiles, parts: DaemonParts) {
         settings = files.settings
         declaredInFiles = files.declared
         self.readFiles = readFiles
         uplinks = settings.uplinks.isEmpty ? nil : Set(settings.uplinks)
-        EventLoop.blockChildSignal()  // before any thread starts, so that every thread has it blocked
-        loop = try EventLoop()
-        listener = try RouterAdvertisementListener()
-        links = try LinkMonitor()
-        prober = settings.duplicateAddressDetection ? try NeighborProber() : nil
-        host = try KernelHostNet()
-        host.forwarding = settings.forwarding
+        loop = parts.loop
+        listener = parts.listener
+        links = parts.links
+        prober = parts.prober
+        host = parts.host
+        launcher = parts.launcher
+        connectBus = parts.connectBus
         catalog = DomainCatalog(table: Runner.emptyTable(settings))
         do {
             if let bytes = try HostFiles.readOwnFile(settings.statePath, limit: SavedState.maximumBytes) {
@@ -124,42 +128,51 @@ final class Runner {
         }
     }
 
+    /// Starts, then runs the loop until a signal stops it.
     func run() -> Int32 {
         do {
-            host.solicitRouters = { [unowned self] interface in self.solicit(interface) }
-            host.willRemove = { [unowned self] names in self.stopWatching(names) }
-            try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
-            try loop.watch(links.descriptor) { [unowned self] in
-                // A link that comes (back) up gets a solicitation as soon as its link-local
-                // address is usable, so its routers answer at once.
-                let news = self.links.receive()
-                for uplink in news.ready where self.listens(on: uplink) { self.solicit(uplink) }
-                if news.ipv4Changed { self.followIPv4() }
-                if news.somethingTaken { self.somethingTaken(inDomain: nil) }
-            }
-            if let prober {
-                try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
-            }
-            try loop.onSignals([SIGTERM, SIGINT, SIGHUP]) { [unowned self] signal in
-                if signal == SIGHUP {
-                    do { try self.reload() } catch { logger.error("reload: \(error)") }
-                } else {
-                    self.stop(signal)
-                }
-            }
-            let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
-            present.sorted().forEach(solicit)
-            _ = catalog.table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
-            adopt()
-            do { try applyFileDeclared(declaredInFiles) } catch { logger.error("domains declared in files: \(error.message)") }
-            lookForFirewalls()
-            do { bus = try DaemonBus(runner: self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
+            try start()
             EventLoop.notifyReady()
             logger.info("listening on \(uplinks.map { $0.sorted().joined(separator: ", ") } ?? "every interface")")
             return try loop.run()
         } catch {
             logger.error("\(error)")
             return 1
+        }
+    }
+
+    /// Watches the event sources, solicits routers, adopts the saved state,
+    /// applies the declared domains and offers the D-Bus API.
+    func start() throws(SystemError) {
+        host.solicitRouters = { [unowned self] interface in self.solicit(interface) }
+        host.willRemove = { [unowned self] names in self.stopWatching(names) }
+        try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
+        try loop.watch(links.descriptor) { [unowned self] in
+            // A link that comes (back) up gets a solicitation as soon as its link-local
+            // address is usable, so its routers answer at once.
+            let news = self.links.receive()
+            for uplink in news.ready where self.listens(on: uplink) { self.solicit(uplink) }
+            if news.ipv4Changed { self.followIPv4() }
+            if news.somethingTaken { self.somethingTaken(inDomain: nil) }
+        }
+        if let prober {
+            try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
+        }
+        try loop.onSignals([SIGTERM, SIGINT, SIGHUP]) { [unowned self] signal in
+            if signal == SIGHUP {
+                do { try self.reload() } catch { logger.error("reload: \(error)") }
+            } else {
+                self.stop(signal)
+            }
+        }
+        let present = uplinks.map { Array($0) } ?? LinkMonitor.interfaceNames().filter(listens(on:))
+        present.sorted().forEach(solicit)
+        _ = catalog.table.setIPv4Uplinks(ipv4Uplinks(), at: loop.now)
+        adopt()
+        do { try applyFileDeclared(declaredInFiles) } catch { logger.error("domains declared in files: \(error.message)") }
+        lookForFirewalls()
+        if let connectBus {
+            do { bus = try connectBus(self) } catch { logger.warning("no D-Bus API (org.pvd1): \(error)") }
         }
     }
 
@@ -229,7 +242,7 @@ final class Runner {
         push(catalog.table.setIPv4Uplinks(uplinks, at: now), at: now)
     }
 
-    private func receive() {
+    func receive() {
         let received: [ReceivedRouterAdvertisement]
         do { received = try listener.receive() } catch {
             logger.error("\(error)")
@@ -257,7 +270,7 @@ final class Runner {
 
     /// Answers to pvd's probes: a domain whose new address another node owns
     /// moves on to its next one.
-    private func receiveNeighborAdvertisements(_ prober: NeighborProber) {
+    func receiveNeighborAdvertisements(_ prober: any AddressProber) {
         let answers: [NeighborAnswer]
         do { answers = try prober.receive() } catch {
             logger.error("\(error)")
@@ -303,7 +316,7 @@ final class Runner {
         lastLimitReport = now
     }
 
-    private func expire() {
+    func expire() {
         let now = loop.now
         reportLimits(at: now)
         repairIfDue(at: now)
@@ -417,7 +430,7 @@ final class Runner {
     /// SIGTERM and SIGINT: everything stays as it is — domains, namespaces,
     /// VPN clients, the programs inside — for the next pvdd to adopt
     /// (`pvdd --cleanup` removes it all).
-    private func stop(_ signal: Int32) {
+    func stop(_ signal: Int32) {
         bus?.close()
         saveState()
         for fetch in fetches.values { fetch.kill() }

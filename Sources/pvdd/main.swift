@@ -98,7 +98,7 @@ struct Daemon: ParsableCommand {
         }
         if cleanup { throw ExitCode(Runner.cleanup(files.settings)) }
         let daemon: Runner
-        do { daemon = try Runner(files: files, readFiles: readFiles) } catch {
+        do { daemon = Runner(files: files, readFiles: readFiles, parts: try DaemonParts.kernel(files.settings)) } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }

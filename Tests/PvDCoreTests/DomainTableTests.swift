@@ -1,3 +1,4 @@
+import PvDFakes
 import PvDWire
 import Testing
 

@@ -50,6 +50,12 @@ public final class LinkMonitor {
         public var ipv4Changed: Bool
         /// Whether anything was deleted or set down, or a setting changed.
         public var somethingTaken: Bool
+
+        public init(ready: [String] = [], ipv4Changed: Bool = false, somethingTaken: Bool = false) {
+            self.ready = ready
+            self.ipv4Changed = ipv4Changed
+            self.somethingTaken = somethingTaken
+        }
     }
 
     /// Reads the waiting notifications.
