@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "pvdd",
             dependencies: [
-                "PvDCore", "PvDConfig", "PvDWire", "BusWire", "PvDExec", "LinuxSystem", "UserDatabase", "HostNet", "NDP", "Systemd",
+                "PvDCore", "PvDConfig", "PvDWire", "BusWire", "LinuxSystem", "UserDatabase", "HostNet", "NDP", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -76,16 +76,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Sources/PvDHostNetTool"),
 
-        // Test doubles shared by the unit tests; no program links them.
-        .target(name: "PvDFakes", dependencies: ["PvDCore"], path: "Tests/Fakes"),
+        // Test doubles and the fuzz corpora, shared by the unit tests; no program links them.
+        .target(name: "TestSupport", dependencies: ["PvDCore"], path: "Tests/Support"),
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
-        .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore", "PvDFakes"]),
-        .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig"]),
+        .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore", "PvDWire", "TestSupport"]),
+        .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig", "PvDCore", "PvDWire", "BusWire", "TestSupport"]),
         .testTarget(name: "BusWireTests", dependencies: ["BusWire"]),
-        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire", "CNetlinkRoute"]),
+        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire", "LinuxSystem", "CNetlinkRoute"]),
         .testTarget(name: "PvDExecTests", dependencies: ["PvDExec"]),
-        .testTarget(name: "pvddTests", dependencies: ["pvdd", "PvDFakes", "PvDConfig", "HostNet", "NDP"]),
-        .testTarget(name: "PvDCLITests", dependencies: ["pvd-cli"]),
+        .testTarget(
+            name: "pvddTests", dependencies: ["pvdd", "TestSupport", "BusWire", "PvDConfig", "PvDCore", "PvDWire", "LinuxSystem", "HostNet", "NDP"]),
+        .testTarget(name: "PvDCLITests", dependencies: ["pvd-cli", "BusWire", "PvDWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

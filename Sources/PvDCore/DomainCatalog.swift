@@ -54,7 +54,7 @@ public struct VPNEntry: Equatable, Sendable {
 /// namespaces; where each comes from; whether a name is taken; the declared
 /// state, its plan and its undo; and the state document pvdd saves. Pure: the
 /// host is reached only through ``HostNetworking``, so the daemon's decisions
-/// are tested against InMemoryHostNet (Tests/Fakes).
+/// are tested against InMemoryHostNet (Tests/Support).
 public struct DomainCatalog: Sendable {
     public var table: DomainTable {
         didSet { table.reservedNames = reservedNames }

@@ -1,7 +1,7 @@
 import PvDWire
 
 /// The effectful seam between the domain model and the kernel. HostNet's
-/// kernel implementation and the tests' InMemoryHostNet (Tests/Fakes) both conform, so the model's
+/// kernel implementation and the tests' InMemoryHostNet (Tests/Support) both conform, so the model's
 /// reconciliation is tested without root against the fake.
 public protocol HostNetworking {
     /// Makes `spec` real, creating or changing whatever differs. All or nothing:

@@ -2,76 +2,15 @@ import BusWire
 import CSystemd
 import Glibc
 
-/// Who made a method call, from the bus's credentials of the connection
-/// (never from the message's arguments). The uid is asked of the bus only
-/// when a handler needs it: with dbus-daemon that is a round trip the loop
-/// waits for, which calls anyone may make (ListDomains) need not cost.
-public struct BusCaller {
-    private let lookUp: () throws(BusError) -> uid_t
-    /// Whether polkit authorized the method's action (``BusObjectHandler/action(for:)``);
-    /// false for root, who needs no authorization, and for methods without an action.
-    public let authorized: Bool
-    /// Why polkit could not be asked, when it could not (it is not running, say).
-    public let authorizationProblem: String?
-
-    public init(uid: uid_t, authorized: Bool = false) {
-        lookUp = { uid }
-        self.authorized = authorized
-        authorizationProblem = nil
-    }
-
-    init(lookUp: @escaping () throws(BusError) -> uid_t, authorized: Bool, problem: String?) {
-        self.lookUp = lookUp
-        self.authorized = authorized
-        authorizationProblem = problem
-    }
-
-    /// The caller's effective uid.
-    public func uid() throws(BusError) -> uid_t { try lookUp() }
-}
-
-/// The property reads that belong together: those of one incoming Get or
-/// GetAll (sd-bus reads a GetAll's properties one by one), or of one
-/// PropertiesChanged emission. What a handler worked out for an object may be
-/// reused within a batch, never across batches.
-public struct BusPropertyBatch: Equatable, Sendable {
-    let sender: String
-    let cookie: UInt64
-    let emission: UInt64
-}
-
-/// What serves an interface's methods and properties.
-public protocol BusObjectHandler: AnyObject {
-    /// Runs method `member` on the object at `path`; the reply's values.
-    func call(_ member: String, path: String, arguments: [BusValue], caller: BusCaller) throws(BusError) -> [BusValue]
-    /// The value of property `name` of the object at `path`, read in `batch`.
-    func property(_ name: String, path: String, batch: BusPropertyBatch) throws(BusError) -> BusValue
-    /// Whether an object exists at `path` (for objects under a prefix).
-    func exists(path: String) -> Bool
-    /// The object paths under a prefix, for introspection.
-    func children(of prefix: String) -> [String]
-    /// How long a method call took, from reading its arguments to sending the answer.
-    func finished(_ member: String, seconds: Double)
-    /// The polkit action a caller other than root needs for method `member`,
-    /// or nil. The connection asks polkit (without waiting on the loop)
-    /// before the handler runs, and tells it the answer in ``BusCaller``.
-    func action(for member: String) -> String?
-}
-
-extension BusObjectHandler {
-    public func finished(_ member: String, seconds: Double) {}
-    public func action(for member: String) -> String? { nil }
-}
-
 /// An sd-bus connection: the daemon's service side and the command line's
 /// client side. Every sd-bus call stays in here and in BusValue.swift.
 public final class BusConnection {
-    private let bus: OpaquePointer
+    let bus: OpaquePointer
     private var registrations: [Registration] = []
     /// PropertiesChanged emissions so far: each one's reads are a batch of their own.
     private var emissions: UInt64 = 0
     /// Method calls waiting for polkit's answer; beyond ``maximumPendingAuthorizations`` a call is refused.
-    fileprivate var pendingAuthorizations = 0
+    var pendingAuthorizations = 0
     static let maximumPendingAuthorizations = 64
 
     /// The system bus; its address from DBUS_SYSTEM_BUS_ADDRESS when
@@ -169,25 +108,6 @@ public final class BusConnection {
         guard result >= 0 else { throw BusError.system("announce changed properties of \(path)", -result) }
     }
 
-    /// Calls `handler` with every signal from `sender` (interface, member,
-    /// path, arguments) until it returns false.
-    public func watchSignals(from sender: String, _ handler: @escaping (String, String, String, [BusValue]) -> Bool) throws(BusError) {
-        let watcher = SignalWatcher(handler)
-        var slot: OpaquePointer?
-        let result = sd_bus_add_match(
-            bus, &slot, "type='signal',sender='\(sender)'", signalReceived,
-            Unmanaged.passUnretained(watcher).toOpaque())
-        guard result >= 0 else { throw BusError.system("watch signals of \(sender)", -result) }
-        defer { sd_bus_slot_unref(slot) }
-        while watcher.going {
-            let processed = sd_bus_process(bus, nil)
-            guard processed >= 0 else { throw BusError.system("read the bus", -processed) }
-            if processed > 0 { continue }
-            let waited = sd_bus_wait(bus, UInt64.max)
-            guard waited >= 0 || waited == -EINTR else { throw BusError.system("wait on the bus", -waited) }
-        }
-    }
-
     /// The batch the property read going on now belongs to: the incoming
     /// message being answered, if any, and the emissions so far.
     fileprivate func currentPropertyBatch() -> BusPropertyBatch {
@@ -227,7 +147,7 @@ public final class BusConnection {
 
 /// One served interface: its vtable (sd-bus keeps pointing at it, so it and
 /// its strings live as long as the connection) and its handler.
-private final class Registration {
+final class Registration {
     unowned let handler: BusObjectHandler
     unowned let connection: BusConnection
     let vtable: UnsafeMutablePointer<sd_bus_vtable>
@@ -303,7 +223,7 @@ private final class Registration {
     }
 }
 
-private func registration(_ context: UnsafeMutableRawPointer?) -> Registration {
+func registration(_ context: UnsafeMutableRawPointer?) -> Registration {
     Unmanaged<Registration>.fromOpaque(context!).takeUnretainedValue()
 }
 
@@ -348,7 +268,7 @@ private func senderUID(_ message: OpaquePointer) throws(BusError) -> uid_t {
 
 /// Reads the arguments, runs the handler and sends its reply or its named
 /// error. `uid`: the caller's, when it was asked of the bus already.
-private func answer(_ message: OpaquePointer, registration: Registration, authorized: Bool, problem: String?, uid: uid_t? = nil) -> Int32 {
+func answer(_ message: OpaquePointer, registration: Registration, authorized: Bool, problem: String?, uid: uid_t? = nil) -> Int32 {
     let member = sd_bus_message_get_member(message).map { String(cString: $0) } ?? ""
     let path = sd_bus_message_get_path(message).map { String(cString: $0) } ?? ""
     var start = timespec()
@@ -383,73 +303,6 @@ private func answer(_ message: OpaquePointer, registration: Registration, author
         let sent = sd_bus_reply_method_error(message, &named)
         return sent < 0 ? sent : 1
     }
-}
-
-/// A method call waiting for polkit.
-private final class PendingAuthorization {
-    let message: OpaquePointer
-    let registration: Registration
-
-    init(_ message: OpaquePointer, _ registration: Registration) {
-        self.message = sd_bus_message_ref(message)
-        self.registration = registration
-        registration.connection.pendingAuthorizations += 1
-    }
-
-    deinit {
-        registration.connection.pendingAuthorizations -= 1
-        sd_bus_message_unref(message)
-    }
-}
-
-/// Asks polkit's CheckAuthorization about the caller's unique bus name
-/// (the subject polkit recommends: it cannot be reused by another process)
-/// without waiting: the call is answered when polkit's reply comes. With
-/// the caller's ALLOW_INTERACTIVE_AUTHORIZATION flag polkit may ask the
-/// user's authentication agent (for at most 5 minutes).
-private func authorize(_ message: OpaquePointer, action: String, registration: Registration) -> Int32 {
-    let connection = registration.connection
-    guard connection.pendingAuthorizations < BusConnection.maximumPendingAuthorizations else {
-        return answer(message, registration: registration, authorized: false, problem: "too many calls wait for polkit")
-    }
-    let sender = sd_bus_message_get_sender(message).map { String(cString: $0) } ?? ""
-    let interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0
-    var call: OpaquePointer?
-    var result = sd_bus_message_new_method_call(
-        sd_bus_message_get_bus(message), &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-        "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization")
-    guard result >= 0, let call else { return answer(message, registration: registration, authorized: false, problem: "cannot ask polkit (\(-result))") }
-    defer { sd_bus_message_unref(call) }
-    do throws(BusError) {
-        try BusMessage(message: call).append([
-            .structure([.string("system-bus-name"), .array(elementSignature: "{sv}", [.dictEntry(.string("name"), .variant(.string(sender)))])]),
-            .string(action), .array(elementSignature: "{ss}", []), .uint32(interactive ? 1 : 0), .string(""),
-        ])
-    } catch {
-        return answer(message, registration: registration, authorized: false, problem: "cannot ask polkit: \(error.message)")
-    }
-    let pending = Unmanaged.passRetained(PendingAuthorization(message, registration))
-    result = sd_bus_call_async(sd_bus_message_get_bus(message), nil, call, polkitAnswered, pending.toOpaque(), interactive ? 300_000_000 : 25_000_000)
-    guard result >= 0 else {
-        pending.release()
-        return answer(message, registration: registration, authorized: false, problem: "cannot ask polkit (\(-result))")
-    }
-    return 1
-}
-
-/// polkit's reply: `(bba{ss})`, is_authorized first; an error means no.
-private func polkitAnswered(_ reply: OpaquePointer?, _ context: UnsafeMutableRawPointer?, _ returned: UnsafeMutablePointer<sd_bus_error>?) -> Int32 {
-    let pending = Unmanaged<PendingAuthorization>.fromOpaque(context!).takeRetainedValue()
-    guard let reply else { return 0 }
-    if let error = sd_bus_message_get_error(reply), let name = error.pointee.name {
-        let text = error.pointee.message.map { String(cString: $0) } ?? ""
-        _ = answer(pending.message, registration: pending.registration, authorized: false, problem: "polkit answered \(String(cString: name)): \(text)")
-        return 0
-    }
-    var authorized = false
-    if case .structure(let fields)? = try? BusMessage(message: reply).readAll().first, case .boolean(let yes)? = fields.first { authorized = yes }
-    _ = answer(pending.message, registration: pending.registration, authorized: authorized, problem: authorized ? nil : "polkit did not authorize it")
-    return 0
 }
 
 private func propertyRead(
@@ -492,25 +345,5 @@ private func enumerateNodes(
     for (index, child) in children.enumerated() { list[index] = strdup(child) }
     list[children.count] = nil
     nodes.pointee = list
-    return 0
-}
-
-private final class SignalWatcher {
-    let handler: (String, String, String, [BusValue]) -> Bool
-    var going = true
-    init(_ handler: @escaping (String, String, String, [BusValue]) -> Bool) { self.handler = handler }
-}
-
-private func signalReceived(
-    _ message: OpaquePointer?, _ context: UnsafeMutableRawPointer?,
-    _ returned: UnsafeMutablePointer<sd_bus_error>?
-) -> Int32 {
-    guard let message, let context else { return 0 }
-    let watcher = Unmanaged<SignalWatcher>.fromOpaque(context).takeUnretainedValue()
-    func text(_ pointer: UnsafePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
-    let arguments = (try? BusMessage(message: message).readAll()) ?? []
-    watcher.going = watcher.handler(
-        text(sd_bus_message_get_interface(message)), text(sd_bus_message_get_member(message)),
-        text(sd_bus_message_get_path(message)), arguments)
     return 0
 }

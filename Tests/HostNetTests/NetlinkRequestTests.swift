@@ -1,4 +1,3 @@
-import Foundation
 import PvDCore
 import PvDWire
 import Testing

@@ -1,5 +1,5 @@
-import PvDFakes
 import PvDWire
+import TestSupport
 import Testing
 
 @testable import PvDCore

@@ -3,8 +3,8 @@ import HostNet
 import LinuxSystem
 import NDP
 import PvDCore
-import PvDFakes
 import PvDWire
+import TestSupport
 
 @testable import pvdd
 

@@ -1,0 +1,23 @@
+import ArgumentParser
+import BusWire
+import PvDWire
+import Systemd
+
+struct List: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "List the domains.")
+    @Flag(help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").") var json = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        var rows = [["NAME", "KIND", "FROM", "STATE", "UPLINKS", "ADDRESSES"]]
+        var objects: [JSONValue] = []
+        for domain in try client.domains() {
+            let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
+            objects.append(domainJSON(properties))
+            rows.append([
+                domain.name, domain.kind, properties["Origin"].map(text) ?? "-", properties["State"].map(text) ?? "-",
+                properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-",
+            ])
+        }
+        if json { printLine(JSONValue.array(objects).serialized) } else { printTable(rows) }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import BusWire
+import Glibc
+import PvDWire
+import Systemd
+
+struct Monitor: DaemonCommand {
+    static let configuration = CommandConfiguration(abstract: "Print domain events as they happen.")
+    @Flag(help: "JSON, one object per event.") var json = false
+
+    func run(with client: PvDClient) throws(BusError) {
+        try client.connection.watchSignals(from: PvDBusAPI.busName) { interface, member, path, arguments in
+            if json {
+                printLine(
+                    JSONValue.object([
+                        JSONMember("event", .string(member)), JSONMember("path", .string(path)),
+                        JSONMember("arguments", .array(arguments.map(jsonValue))),
+                    ]).serialized)
+            } else if member == "PropertiesChanged", let name = PvDBusAPI.domainName(ofPath: path) {
+                // What changed, in the domain's own words: its state and why.
+                let properties = Dictionary((try? client.properties(of: path)) ?? [], uniquingKeysWith: { first, _ in first })
+                let state = properties[PvDBusAPI.Property.state.rawValue].map(text) ?? "-"
+                let reason = properties[PvDBusAPI.Property.stateReason.rawValue].map(text) ?? "-"
+                printLine("\(Monitor.now())  changed  \(name)  \(state): \(reason)")
+            } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
+                printLine("\(Monitor.now())  \(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added  " : "removed")  \(name)")
+            }
+            return true
+        }
+    }
+}
+
+extension Monitor {
+    /// The local time, `HH:MM:SS`.
+    static func now() -> String {
+        var clock = time(nil)
+        var parts = tm()
+        localtime_r(&clock, &parts)
+        var buffer = [CChar](repeating: 0, count: 16)
+        strftime(&buffer, buffer.count, "%H:%M:%S", &parts)
+        return String(cBuffer: buffer)
+    }
+}
