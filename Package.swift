@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "PvDWire"),
         .target(name: "BusWire"),
         .target(name: "PvDCore", dependencies: ["PvDWire"]),
+        // `pvd lab` and `pvd announce`: a lab's topology and plan, what a router announces.
+        .target(name: "PvDLab", dependencies: ["PvDCore", "PvDWire"]),
         // Reads the YAML configuration files into PvDCore values.
         .target(name: "PvDConfig", dependencies: ["PvDCore", "PvDWire", .product(name: "Yams", package: "Yams")]),
 
@@ -62,11 +64,11 @@ let package = Package(
         .executableTarget(
             name: "pvd-cli",
             dependencies: [
-                "PvDWire", "BusWire", "PvDCore", "PvDConfig", "PvDExec", "LinuxSystem", "UserDatabase", "Systemd", "NDP",
+                "PvDWire", "BusWire", "PvDCore", "PvDConfig", "PvDExec", "PvDLab", "LinuxSystem", "UserDatabase", "Systemd", "NDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Sources/PvDCLI"),
         // pvdd's helper that fetches PvD additional information inside a domain.
-        .executableTarget(name: "pvd-fetch", dependencies: ["PvDExec"], path: "Sources/PvDFetch"),
+        .executableTarget(name: "pvd-fetch", dependencies: ["PvDExec", "LinuxSystem"], path: "Sources/PvDFetch"),
         .executableTarget(name: "pvd-bench", dependencies: ["PvDWire"], path: "Sources/PvDBench"),
         // Drives HostNet directly for integration tests and its benchmark.
         .executableTarget(
@@ -80,6 +82,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PvDCore"], path: "Tests/Support"),
         .testTarget(name: "PvDWireTests", dependencies: ["PvDWire"], exclude: ["scapy_vectors.py"]),
         .testTarget(name: "PvDCoreTests", dependencies: ["PvDCore", "PvDWire", "TestSupport"]),
+        .testTarget(name: "PvDLabTests", dependencies: ["PvDLab", "PvDCore", "PvDWire"]),
         .testTarget(name: "PvDConfigTests", dependencies: ["PvDConfig", "PvDCore", "PvDWire", "BusWire", "TestSupport"]),
         .testTarget(name: "BusWireTests", dependencies: ["BusWire"]),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "PvDCore", "PvDWire", "LinuxSystem", "CNetlinkRoute"]),

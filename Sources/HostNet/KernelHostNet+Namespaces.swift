@@ -21,7 +21,7 @@ extension KernelHostNet {
             guard stat(Paths.namespace(name), &file) == 0, stat(Paths.namespaces, &directory) == 0, file.st_dev == directory.st_dev else {
                 throw SystemError(
                     step: "publish namespace", object: Paths.namespace(name),
-                    reason: "it is another network namespace (another pvdd?)", code: EEXIST)
+                    reason: "it is another network namespace (another pvdd?)", code: .errno(EEXIST))
             }
             try Namespaces.delete(name)
         }
@@ -45,7 +45,7 @@ extension KernelHostNet {
     /// A new namespace /run/netns/NAME with `lo` up and nothing else.
     public func createBareNamespace(_ name: String) throws(SystemError) {
         guard !Namespaces.exists(name) else {
-            throw SystemError(step: "create namespace", object: Paths.namespace(name), reason: "it exists already", code: EEXIST)
+            throw SystemError(step: "create namespace", object: Paths.namespace(name), reason: "it exists already", code: .errno(EEXIST))
         }
         let ping = KernelHostNet.domainPingGroupRange()
         try Namespaces.create(name)

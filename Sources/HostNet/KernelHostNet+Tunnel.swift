@@ -30,7 +30,7 @@ extension KernelHostNet {
             let namespace = DomainNaming.namespace(ofDomain: name)
             if registry.contains(name), Namespaces.exists(namespace) { return }
             guard !Namespaces.exists(namespace) else {
-                throw SystemError(step: "create namespace", object: namespace, reason: "it exists but is not a domain of this host", code: EEXIST)
+                throw SystemError(step: "create namespace", object: namespace, reason: "it exists but is not a domain of this host", code: .errno(EEXIST))
             }
             try transaction.step(
                 "register domain", "\(registry.directory)/\(name)",
@@ -80,7 +80,7 @@ extension KernelHostNet {
                 return try NetlinkSocket(namespace: namespace)
             }
             guard let link = try inside.link(named: device) else {
-                throw SystemError(step: "find link", object: "\(device) in \(namespace)", reason: "not in the host nor in the domain", code: -ENODEV)
+                throw SystemError(step: "find link", object: "\(device) in \(namespace)", reason: "not in the host nor in the domain", code: .errno(ENODEV))
             }
             try inside.setLink(device, up: true, mtu: settings.mtu)
             let wanted4 = settings.ipv4.map { [KernelIPv4Address(interfaceIndex: link.index, octets: $0.octets, prefixLength: $0.length)] } ?? []
@@ -123,7 +123,7 @@ extension KernelHostNet {
 
     /// Runs `change`; a route that exists already is what was wanted.
     private func ignoringExisting(_ change: () throws(SystemError) -> Void) throws(SystemError) {
-        do { try change() } catch  where error.code == -NLE_EXIST {}
+        do { try change() } catch  where error.code == .netlink(NLE_EXIST) {}
     }
 
     /// Whether the kernel's WireGuard is loaded (else pvd uses wireguard-go).

@@ -84,7 +84,7 @@ public final class KernelHostNet: HostNetworking {
             throw SystemError(step: "check domain name", object: spec.name, reason: error.description)
         }
         guard let uplink = try host.link(named: spec.uplink) else {
-            throw SystemError(step: "find uplink", object: spec.uplink, reason: "no such link", code: -ENODEV)
+            throw SystemError(step: "find uplink", object: spec.uplink, reason: "no such link", code: .errno(ENODEV))
         }
         var parts = [
             UplinkPart(
@@ -100,7 +100,7 @@ public final class KernelHostNet: HostNetworking {
                     reason: "a domain has up to \(DomainNaming.maximumUplinks) distinct uplinks, and a macvlan domain one")
             }
             guard let link = try host.link(named: other.uplink) else {
-                throw SystemError(step: "find uplink", object: other.uplink, reason: "no such link", code: -ENODEV)
+                throw SystemError(step: "find uplink", object: other.uplink, reason: "no such link", code: .errno(ENODEV))
             }
             parts.append(
                 UplinkPart(
@@ -110,7 +110,7 @@ public final class KernelHostNet: HostNetworking {
         if spec.attachment == .macvlan, !host.supportsMacvlan() {
             throw SystemError(
                 step: "attach", object: "\(spec.name) by macvlan on \(spec.uplink)",
-                reason: "this kernel has no macvlan; use the routed attachment", code: EOPNOTSUPP)
+                reason: "this kernel has no macvlan; use the routed attachment", code: .errno(EOPNOTSUPP))
         }
         let registry = try DomainRegistry()
         if let registered = registry.uplink(of: spec.name), registered != spec.uplink {
@@ -125,7 +125,7 @@ public final class KernelHostNet: HostNetworking {
             guard !Namespaces.exists(namespace) else {
                 throw SystemError(
                     step: "create namespace", object: namespace,
-                    reason: "it exists but is not a domain of this host", code: EEXIST)
+                    reason: "it exists but is not a domain of this host", code: .errno(EEXIST))
             }
             try transaction.step(
                 "register domain", "\(registry.directory)/\(spec.name)",
@@ -274,7 +274,7 @@ public final class KernelHostNet: HostNetworking {
     /// (DomainTable's probes in pvdd, `pvd-hostnet apply --dad`).
     func checkNewAddresses(_ addresses: [IPv6Address]) throws(SystemError) {
         for address in addresses where isLocalAddress(address) {
-            throw SystemError(step: "check address", object: "\(address)", reason: "already in use by the host", code: EADDRINUSE)
+            throw SystemError(step: "check address", object: "\(address)", reason: "already in use by the host", code: .errno(EADDRINUSE))
         }
     }
 }

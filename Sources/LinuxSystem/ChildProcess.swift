@@ -100,11 +100,46 @@ public struct ChildProcess {
 
     /// Waits for the child to end (for short helpers run in place); its wait status.
     public func waitForExit() throws(SystemError) -> Int32 {
+        try ChildProcess.wait(pid)
+    }
+
+    /// Waits for the child `pid` to end, through EINTR; its wait status.
+    public static func wait(_ pid: pid_t) throws(SystemError) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw systemError("wait for", "process \(pid)") }
         }
         return status
+    }
+
+    /// The wait status of the child `pid` when it has ended, nil while it runs.
+    public static func exitStatus(of pid: pid_t) -> Int32? {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == pid ? status : nil
+    }
+
+    /// How ``wait(for:timeout:until:)`` ended.
+    public enum Readiness: Equatable {
+        /// `ready` said so.
+        case ready
+        /// The child ended first, with this wait status.
+        case exited(Int32)
+        /// Neither within the time.
+        case timedOut
+    }
+
+    /// Looks every 50 ms, for at most `timeout` seconds, whether the child
+    /// `pid` is `ready` (a line in its log) or has ended: for programs that
+    /// say they are ready only in their output.
+    public static func wait(for pid: pid_t, timeout: Double, until ready: () -> Bool) -> Readiness {
+        var exited: Int32?
+        let ended = pollUntil(seconds: timeout) {
+            if ready() { return true }
+            exited = exitStatus(of: pid)
+            return exited != nil
+        }
+        guard ended else { return .timedOut }
+        return exited.map { .exited($0) } ?? .ready
     }
 
     /// Stops the child (SIGKILL); its exit is still reported to the watcher.

@@ -23,12 +23,8 @@ public enum Sysctl {
     }
 
     public static func write(_ path: String, _ value: String) throws(SystemError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError("open sysctl", path) }
-        defer { close(fd) }
-        var text = value + "\n"
-        let written = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written >= 0 else { throw systemError("set sysctl", "\(path)=\(value)") }
+        let file = try FileDescriptor.open(path, O_WRONLY, what: "open sysctl")
+        do { try file.write(Array("\(value)\n".utf8)) } catch { throw error.relabeled("set sysctl", "\(path)=\(value)") }
     }
 }
 
@@ -45,23 +41,17 @@ public enum HostFiles {
     /// The file's text (its first `limit` bytes), or nil (errno set) when it
     /// cannot be opened or read (a symlink is not followed).
     public static func read(_ path: String, limit: Int = .max) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return readAll(fd, limit: limit).map { String(decoding: $0.prefix(limit), as: UTF8.self) }
+        guard let file = try? FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW), let bytes = try? file.readAll(limit: limit) else { return nil }
+        return String(decoding: bytes.prefix(limit), as: UTF8.self)
     }
 
     /// The last `bytes` of a file as text (a log that grows for ever is never
     /// read whole), or nil when it cannot be read (a symlink is not followed).
     public static func readTail(_ path: String, bytes: Int) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: bytes)
-        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, bytes, max(0, Int(info.st_size) - bytes)) }
-        return count < 0 ? nil : String(decoding: buffer.prefix(count), as: UTF8.self)
+        guard let file = try? FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW), let info = try? file.status(),
+            lseek(file.rawValue, off_t(max(0, Int(info.st_size) - bytes)), SEEK_SET) >= 0, let tail = try? file.read(upTo: bytes)
+        else { return nil }
+        return String(decoding: tail, as: UTF8.self)
     }
 
     /// Moves a log to `path.1` (replacing the one there) when it has grown
@@ -80,15 +70,14 @@ public enum HostFiles {
     /// password) also readable by no other user and no group but root's. Nil
     /// when there is no file; an error says which condition failed.
     public static func readOwnFile(_ path: String, limit: Int, secret: Bool = false) throws(SystemError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            if errno == ELOOP { throw SystemError(step: "trust", object: path, reason: "a symlink; name the file itself", code: ELOOP) }
-            throw systemError("open", path)
+        let file: FileDescriptor
+        do { file = try FileDescriptor.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) } catch {
+            if error.code == .errno(ENOENT) { return nil }
+            if error.code == .errno(ELOOP) { throw SystemError(step: "trust", object: path, reason: "a symlink; name the file itself", code: error.code) }
+            throw error
         }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw systemError("inspect", path) }
+        guard fstat(file.rawValue, &info) == 0 else { throw systemError("inspect", path) }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw SystemError(step: "trust", object: path, reason: "not a regular file")
         }
@@ -106,25 +95,7 @@ public enum HostFiles {
         guard info.st_size <= limit else {
             throw SystemError(step: "trust", object: path, reason: "\(info.st_size) bytes; at most \(limit) are read")
         }
-        guard let data = readAll(fd, limit: limit) else { throw systemError("read", path) }
-        return data
-    }
-
-    /// What `fd` holds up to its end, or, when that is more than `limit`
-    /// bytes, the first `limit + 1` (so the caller can tell); nil (errno set)
-    /// when a read fails. A device or pipe that never ends is cut off there.
-    public static func readAll(_ fd: Int32, limit: Int) -> [UInt8]? {
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while data.count <= limit {
-            let room = limit - data.count
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, room < $0.count ? room + 1 : $0.count) }
-            if count < 0, errno == EINTR { continue }
-            if count < 0 { return nil }
-            if count == 0 { break }
-            data += chunk[0..<count]
-        }
-        return data
+        do { return try file.readAll(limit: limit) } catch { throw error.relabeled("read", path) }
     }
 
     /// The names in `directory` (not `.` and `..`); empty when it cannot be read.

@@ -27,7 +27,7 @@ public final class InstanceLock {
             var buffer = [UInt8](repeating: 0, count: 32)
             let count = pread(fd, &buffer, buffer.count, 0)
             close(fd)
-            guard failure == EWOULDBLOCK else { throw SystemError(step: "lock", object: path, reason: String(cString: strerror(failure)), code: failure) }
+            guard failure == EWOULDBLOCK else { throw systemError("lock", path, errno: failure) }
             let pid = String(decoding: buffer.prefix(max(0, count)).filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self)
             return .failure(InstanceHeld(pid: pid.isEmpty ? "unknown" : pid, lockFile: path))
         }

@@ -45,7 +45,7 @@ public enum Programs {
     public static func exec(_ name: String, argv: [String]) -> Never {
         let program = find(name) ?? name
         execv(program, argv.map { strdup($0) } + [nil])
-        printError("cannot run \(program): \(String(cString: strerror(errno)))")
+        printError(systemError("run", program).description)
         exit(127)
     }
 }

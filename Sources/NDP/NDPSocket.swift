@@ -55,7 +55,7 @@ final class NDPSocket {
             type, on: interface, object,
             fill: { message throws(SystemError) in
                 guard payload.count <= ndp_msg_payload_maxlen(message), let buffer = ndp_msg_payload(message) else {
-                    throw SystemError(step: "build", object: object, reason: "\(payload.count) octets do not fit one message", code: EMSGSIZE)
+                    throw SystemError(step: "build", object: object, reason: "\(payload.count) octets do not fit one message", code: .errno(EMSGSIZE))
                 }
                 payload.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: payload.count) }
                 ndp_msg_payload_len_set(message, payload.count)

@@ -4,6 +4,7 @@ import LinuxSystem
 import NDP
 import PvDConfig
 import PvDCore
+import PvDLab
 import PvDWire
 
 /// Set by SIGTERM and SIGINT: `pvd announce` sends its last RA and ends.
@@ -172,7 +173,7 @@ struct Announce: ParsableCommand {
             do {
                 try sendAll(messages)
                 break
-            } catch  where (error.code == ENETUNREACH || error.code == EADDRNOTAVAIL) && waited < 10 {
+            } catch  where (error.code == .errno(ENETUNREACH) || error.code == .errno(EADDRNOTAVAIL)) && waited < 10 {
                 usleep(200_000)
                 waited += 0.2
             } catch {

@@ -24,7 +24,7 @@ struct Apply: DaemonCommand {
             "Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
                 + "stays across restarts, and have pvdd reload (as root).", valueName: "name"))
     var saveAs: String?
-    @Option(help: "The drop-in directory for --save-as.") var directory = "/etc/pvd/\(ConfigurationFiles.dropInDirectory)"
+    @Option(help: "The drop-in directory for --save-as.") var directory = "\(Paths.configuration)/\(ConfigurationFiles.dropInDirectory)"
 
     func run(with client: PvDClient) throws(BusError) {
         let text: String

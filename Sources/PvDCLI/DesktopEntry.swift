@@ -23,7 +23,7 @@ struct DesktopEntryCommand: ParsableCommand {
         let own = (getenv("XDG_DATA_HOME").map { String(cString: $0) } ?? "\(home)/.local/share") + "/applications"
         let target = "\(own)/pvd-\(name)-\(id).desktop"
         if remove {
-            guard unlink(target) == 0 else { throw ValidationError("no launcher \(target): \(String(cString: strerror(errno)))") }
+            guard unlink(target) == 0 else { throw ValidationError("no launcher: \(systemError("remove", target))") }
             printLine("removed \(target)")
             return
         }

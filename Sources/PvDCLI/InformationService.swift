@@ -1,6 +1,7 @@
 import Glibc
 import LinuxSystem
 import PvDCore
+import PvDLab
 import PvDWire
 
 /// A PvD's additional information (RFC 8801 §4) served at
@@ -62,30 +63,28 @@ struct InformationService {
         let service = InformationService(pid: pid, directory: directory)
         // s_server says ACCEPT once it listens; it ends at once on a bad
         // certificate or an address it cannot bind.
-        for _ in 0..<100 {
-            if HostFiles.read(log)?.contains("ACCEPT") == true { return service }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                let reason = HostFiles.readTail(log, bytes: 2000) ?? ""
-                remove(directory)
-                throw CommandFailure("the information server for \(id) on \(listen) did not start: \(reason)")
-            }
-            usleep(50_000)
+        switch ChildProcess.wait(for: pid, timeout: 5, until: { HostFiles.read(log)?.contains("ACCEPT") == true }) {
+        case .ready:
+            return service
+        case .exited:
+            let reason = HostFiles.readTail(log, bytes: 2000) ?? ""
+            remove(directory)
+            throw CommandFailure("the information server for \(id) on \(listen) did not start: \(reason)")
+        case .timedOut:
+            service.stop()
+            throw CommandFailure("the information server for \(id) on \(listen) did not start within 5 s")
         }
-        service.stop()
-        throw CommandFailure("the information server for \(id) on \(listen) did not start within 5 s")
     }
 
     /// Stops the server and removes its directory.
     func stop() {
         kill(pid, SIGTERM)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        _ = try? ChildProcess.wait(pid)
         InformationService.remove(directory)
     }
 
     private static func absolute(_ path: String) throws -> String {
-        guard let resolved = realpath(path, nil) else { throw CommandFailure("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard let resolved = realpath(path, nil) else { throw CommandFailure(systemError("read", path).description) }
         defer { free(resolved) }
         return String(cString: resolved)
     }

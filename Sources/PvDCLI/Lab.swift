@@ -3,6 +3,7 @@ import Glibc
 import LinuxSystem
 import PvDConfig
 import PvDCore
+import PvDLab
 import PvDWire
 
 /// `pvd lab up|down|status FILE`: IPv6 labs of network namespaces from YAML
@@ -133,16 +134,16 @@ struct LabRunner {
             ["--net=\(Paths.namespace(program.namespace))", "--", try LabRunner.executable("setsid"), try LabRunner.executable(program.arguments[0])]
             + program.arguments.dropFirst()
         let pid = try ChildProcess.spawnLogging(try LabRunner.executable("nsenter"), arguments, log: log, environment: program.environment)
-        for _ in 0..<200 {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                throw CommandFailure("\(program.name) ended at once: \(HostFiles.readTail(log, bytes: 2000) ?? "")")
-            }
-            guard let ready = program.ready else { return }
-            if HostFiles.readTail(log, bytes: 64 * 1024)?.contains(ready) == true { return }
-            usleep(50_000)
+        let readiness = ChildProcess.wait(for: pid, timeout: program.ready == nil ? 0.05 : 10) {
+            guard let ready = program.ready else { return false }
+            return HostFiles.readTail(log, bytes: 64 * 1024)?.contains(ready) == true
         }
-        throw CommandFailure("\(program.name) did not get ready within 10 s: \(HostFiles.readTail(log, bytes: 2000) ?? "")")
+        switch readiness {
+        case .ready: return
+        case .exited: throw CommandFailure("\(program.name) ended at once: \(HostFiles.readTail(log, bytes: 2000) ?? "")")
+        case .timedOut where program.ready == nil: return
+        case .timedOut: throw CommandFailure("\(program.name) did not get ready within 10 s: \(HostFiles.readTail(log, bytes: 2000) ?? "")")
+        }
     }
 
     /// The lab's namespaces that exist now, by name.
@@ -171,7 +172,7 @@ struct LabRunner {
         for signal in [SIGTERM, SIGKILL] {
             let processes = ProcessTable.processes(inNamespaces: inodes)
             for process in processes { kill(process.pid, signal) }
-            for _ in 0..<50 where !ProcessTable.processes(inNamespaces: inodes).isEmpty { usleep(100_000) }
+            _ = pollUntil(seconds: 5) { ProcessTable.processes(inNamespaces: inodes).isEmpty }
         }
         let directory = "\(Paths.labs)/\(name)"
         for namespace in present {
@@ -242,8 +243,7 @@ struct LabRunner {
         let file = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { unlink(file) }
         guard let pid = try? ChildProcess.spawnLogging(path, Array(command.dropFirst()), log: file, environment: environment) else { return "" }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        _ = try? ChildProcess.wait(pid)
         let text = HostFiles.read(file, limit: 64 * 1024) ?? ""
         return text.hasSuffix("\n") ? String(text.dropLast()) : text
     }

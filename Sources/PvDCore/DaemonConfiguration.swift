@@ -162,12 +162,14 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 
     public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
 
-    static func members(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONMember] {
+    /// The mapping's members in order; an error naming `path` when it is not one.
+    public static func members(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [JSONMember] {
         guard case .object(let members) = value else { throw ConfigurationError(path, "must be a mapping") }
         return members
     }
 
-    static func object(_ value: JSONValue, at path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: JSONValue] {
+    /// The mapping's values by key; an error for a key not in `allowed`.
+    public static func object(_ value: JSONValue, at path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         for member in try members(value, at: path) {
             let here = path.isEmpty ? member.key : "\(path).\(member.key)"
@@ -179,22 +181,26 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
         return result
     }
 
-    static func string(_ value: JSONValue, at path: String) throws(ConfigurationError) -> String {
+    /// The value as a string, or an error naming `path`.
+    public static func string(_ value: JSONValue, at path: String) throws(ConfigurationError) -> String {
         guard case .string(let text) = value else { throw ConfigurationError(path, "must be a string") }
         return text
     }
 
-    static func strings(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [String] {
+    /// The value as a list of strings, or an error naming `path`.
+    public static func strings(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [String] {
         guard case .array(let items) = value else { throw ConfigurationError(path, "must be a list") }
         return try items.map { item throws(ConfigurationError) in try string(item, at: path) }
     }
 
-    static func bool(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Bool {
+    /// The value as true or false, or an error naming `path`.
+    public static func bool(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Bool {
         guard case .bool(let flag) = value else { throw ConfigurationError(path, "must be true or false") }
         return flag
     }
 
-    static func number(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Double {
+    /// The value as a finite number, or an error naming `path`.
+    public static func number(_ value: JSONValue, at path: String) throws(ConfigurationError) -> Double {
         switch value {
         case .integer(let number): return Double(number)
         case .number(let number) where number.isFinite: return number
@@ -203,7 +209,7 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
     }
 
     /// 1 to 15 bytes, no '/', whitespace or ':' (what the kernel accepts as a link name).
-    static func interfaceName(_ name: String, at path: String) throws(ConfigurationError) -> String {
+    public static func interfaceName(_ name: String, at path: String) throws(ConfigurationError) -> String {
         guard (1...15).contains(name.utf8.count), name != ".", name != "..",
             name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") })
         else {

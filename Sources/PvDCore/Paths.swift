@@ -4,6 +4,10 @@ public enum Paths {
     public static let namespaces = "/run/netns"
     /// Each namespace's own files (resolv.conf, nsswitch.conf), bound over /etc inside it.
     public static let namespaceFiles = "/etc/netns"
+    /// pvd's configuration: `pvdd.yaml` and the drop-in directory `domains.d`.
+    public static let configuration = "/etc/pvd"
+    /// pvdd's configuration file.
+    public static let configurationFile = "\(configuration)/pvdd.yaml"
     /// pvd's runtime directory: the lock, the state file, the host and uplink records.
     public static let runtime = "/run/pvd"
     /// `pvd lab`'s labs, a directory each: configurations, certificates, logs.

@@ -10,14 +10,28 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     public var object: String
     /// The kernel's or library's message.
     public var reason: String
-    /// errno, or the negated libnl error code; 0 when the error is pvd's own.
-    public var code: Int32
+    /// What the kernel or library said, as a number; nil when the error is pvd's own.
+    public var code: Code?
 
-    public init(step: String, object: String, reason: String, code: Int32 = 0) {
+    /// A number from the kernel or a library, kept apart by where it came from.
+    public enum Code: Equatable, Sendable {
+        /// An errno value (EEXIST, ENODEV, …).
+        case errno(Int32)
+        /// A libnl error number (NLE_EXIST, …; libnl returns them negated).
+        case netlink(Int32)
+    }
+
+    public init(step: String, object: String, reason: String, code: Code? = nil) {
         self.step = step
         self.object = object
         self.reason = reason
         self.code = code
+    }
+
+    /// The same failure told as `step` on `object` (a read of a descriptor
+    /// is the caller's "read /etc/pvd/pvdd.yaml").
+    public func relabeled(_ step: String, _ object: String) -> SystemError {
+        SystemError(step: step, object: object, reason: reason, code: code)
     }
 
     public var description: String { object.isEmpty ? "\(step): \(reason)" : "\(step) \(object): \(reason)" }

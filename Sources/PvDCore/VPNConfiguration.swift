@@ -251,7 +251,8 @@ public struct WireGuardConfiguration: Equatable, Sendable {
 }
 
 extension StringProtocol {
-    func trimmingWhitespace() -> String {
+    /// Without spaces, tabs and carriage returns at either end.
+    public func trimmingWhitespace() -> String {
         String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
     }
 }

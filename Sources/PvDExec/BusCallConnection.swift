@@ -1,5 +1,6 @@
 import BusWire
 import Glibc
+import LinuxSystem
 
 /// A connection to a D-Bus bus that makes method calls in the wire format
 /// itself (``BusWireMessage``), without libsystemd: `pvd exec` asks pvdd
@@ -8,7 +9,7 @@ import Glibc
 /// the bus checks the socket's credentials), descriptor passing and Hello
 /// go out with the first call in one write; replies are read in order.
 public final class BusCallConnection {
-    private let socket: Int32
+    private let socket: FileDescriptor
     private var received: [UInt8] = []
     /// Descriptors received so far (SCM_RIGHTS), oldest first.
     private var descriptors: [Int32] = []
@@ -23,24 +24,8 @@ public final class BusCallConnection {
         guard let target = BusAddress(address) else {
             throw BusError("org.freedesktop.DBus.Error.BadAddress", "no unix:path= or unix:abstract= in the bus address \(address)")
         }
-        guard target.socketPath.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
-            throw BusError("org.freedesktop.DBus.Error.BadAddress", "bus socket path longer than a socket address holds")
-        }
-        socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard socket >= 0 else { throw Self.systemFailure("create a socket", errno) }
-        var timeout = timeval(tv_sec: Self.timeoutSeconds, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: target.socketPath) }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + target.socketPath.count + 1)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, length) }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(socket)
-            throw Self.systemFailure("connect to \(String(decoding: target.socketPath, as: UTF8.self))", code)
+        do { socket = try UnixSocket.connect(target.socketPath, receiveTimeout: Self.timeoutSeconds) } catch {
+            throw BusError("org.freedesktop.DBus.Error.Failed", error.description)
         }
         // The uid as text, hex-encoded byte by byte: decimal digits are 0x30…0x39.
         pending = Array("\0AUTH EXTERNAL ".utf8)
@@ -53,7 +38,6 @@ public final class BusCallConnection {
     }
 
     deinit {
-        close(socket)
         for descriptor in descriptors { close(descriptor) }
     }
 
@@ -64,7 +48,7 @@ public final class BusCallConnection {
         defer { pending = [] }
         var sent = 0
         while sent < pending.count {
-            let count = pending[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = pending[sent...].withUnsafeBytes { Glibc.send(socket.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { throw Self.systemFailure("send to the bus", errno) }
             sent += count
@@ -154,7 +138,7 @@ public final class BusCallConnection {
                     header.msg_iovlen = 1
                     header.msg_control = controlBytes.baseAddress
                     header.msg_controllen = controlBytes.count
-                    let count = recvmsg(socket, &header, Int32(MSG_CMSG_CLOEXEC))
+                    let count = recvmsg(socket.rawValue, &header, Int32(MSG_CMSG_CLOEXEC))
                     if count >= 0 { collectDescriptors(header) }
                     return count
                 }
@@ -186,6 +170,6 @@ public final class BusCallConnection {
     }
 
     private static func systemFailure(_ step: String, _ code: Int32) -> BusError {
-        BusError("org.freedesktop.DBus.Error.Failed", "\(step): \(String(cString: strerror(code)))")
+        BusError("org.freedesktop.DBus.Error.Failed", systemError(step, "", errno: code).description)
     }
 }

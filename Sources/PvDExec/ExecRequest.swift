@@ -161,7 +161,7 @@ public struct ExecRequest: Equatable {
     }
 
     private static func privilegeHint(_ error: SystemError) -> String {
-        error.code == EPERM ? " (pvd exec needs root, sudo, or the file capability scripts/install gives it)" : ""
+        error.code == .errno(EPERM) ? " (pvd exec needs root, sudo, or the file capability scripts/install gives it)" : ""
     }
 
     private func enterAndExec(_ lookUpUser: UserLookup?) throws(ExecFailure) -> Never {
@@ -223,7 +223,7 @@ public struct ExecRequest: Equatable {
         let argv = command.map { strdup($0) } + [nil]
         execvp(program, argv)
         let failure = errno
-        throw ExecFailure("cannot run \(program): \(String(cString: strerror(failure)))", status: failure == ENOENT ? 127 : 126)
+        throw ExecFailure(systemError("run", program, errno: failure).description, status: failure == ENOENT ? 127 : 126)
     }
 }
 

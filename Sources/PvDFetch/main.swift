@@ -7,6 +7,7 @@
 // Kept apart from pvdd so that the TLS client never runs as root or in the
 // daemon's namespaces, and a hang or crash in it costs one fetch.
 import Glibc
+import LinuxSystem
 import PvDExec
 
 /// Writes one line to stderr and ends with `status`.
@@ -42,4 +43,4 @@ if arguments.count == 4 { curlArguments += ["--cacert", arguments[3]] }
 curlArguments += ["--", arguments[2]]
 let argv = curlArguments.map { strdup($0) } + [nil]
 execve(curl, argv, [strdup("PATH=/usr/bin:/bin"), nil])
-fail("cannot run \(curl): \(String(cString: strerror(errno)))", 4)
+fail(systemError("run", curl).description, 4)

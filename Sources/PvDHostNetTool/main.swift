@@ -26,7 +26,7 @@ func checkAddresses(of spec: DomainSpec, present: DomainSpec?, prober: NeighborP
         let new = addresses.filter { !existing.contains($0) }
         guard !new.isEmpty, let taken = try prober.answered(new, on: uplink).min() else { continue }
         throw SystemError(
-            step: "duplicate address detection", object: "\(taken) on \(uplink)", reason: "another node answers for it", code: EADDRINUSE)
+            step: "duplicate address detection", object: "\(taken) on \(uplink)", reason: "another node answers for it", code: .errno(EADDRINUSE))
     }
 }
 

@@ -1,11 +1,12 @@
 import BusWire
 import CSystemd
 import Glibc
+import LinuxSystem
 
 extension BusError {
     /// A failed sd-bus call of pvd's own: what it was doing and the errno.
     static func system(_ step: String, _ code: Int32) -> BusError {
-        BusError("org.freedesktop.DBus.Error.Failed", "\(step): \(String(cString: strerror(code)))")
+        BusError("org.freedesktop.DBus.Error.Failed", systemError(step, "", errno: code).description)
     }
 }
 

@@ -278,7 +278,8 @@ extension Runner {
 /// state and byte counts, read on the event loop.
 final class ManagementConnection {
     let path: String
-    var fd: Int32 = -1
+    /// The socket, once connected.
+    var socket: FileDescriptor?
     var watch: ObjectIdentifier?
     var buffer: [UInt8] = []
     /// When to try connecting (the client makes the socket shortly after it starts); nil once connected.
@@ -295,30 +296,18 @@ extension Runner {
     /// there yet is tried again in 0.2 s, for as long as its client runs.
     func connectManagement(at now: Double) {
         for (name, connection) in management.sorted(by: { $0.key < $1.key }) where (connection.nextAttempt ?? .infinity) <= now {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            guard fd >= 0 else { continue }
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(connection.path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-                close(fd)
-                logger.error("domain \(name): the management socket's path \(connection.path) is too long")
-                connection.nextAttempt = nil
+            let socket: FileDescriptor
+            do { socket = try UnixSocket.connect(Array(connection.path.utf8), nonBlocking: true) } catch {
+                // Not there yet (the client makes it shortly after it starts); a path too long never will be.
+                connection.nextAttempt = error.code == nil ? nil : now + 0.2
+                if error.code == nil { logger.error("domain \(name): \(error)") }
                 continue
             }
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            guard connected == 0 else {
-                close(fd)
-                connection.nextAttempt = now + 0.2
-                continue
-            }
-            connection.fd = fd
+            let fd = socket.rawValue
+            // A new socket's buffer takes these few bytes at once.
+            try? socket.write(Array("state on\nbytecount 5\nstate\n".utf8))
+            connection.socket = consume socket
             connection.nextAttempt = nil
-            let request = "state on\nbytecount 5\nstate\n"
-            _ = request.withCString { write(fd, $0, strlen($0)) }
             do { connection.watch = try loop.watchUntilStopped(fd) { [unowned self] in self.readManagement(name) } } catch {
                 logger.error("domain \(name): \(error)")
                 closeManagement(name)
@@ -329,18 +318,23 @@ extension Runner {
     /// Reads what the client sent: whole lines change the domain's tunnel
     /// status; a line longer than the bound is dropped, never kept growing.
     private func readManagement(_ name: String) {
-        guard let connection = management[name], connection.fd >= 0 else { return }
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        let count = chunk.withUnsafeMutableBytes { read(connection.fd, $0.baseAddress, $0.count) }
-        if count < 0, errno == EAGAIN || errno == EINTR { return }
-        guard count > 0 else {
+        guard let connection = management[name] else { return }
+        let chunk: [UInt8]
+        do {
+            guard let read = try connection.socket?.read(upTo: 16384) else { return }
+            chunk = read
+        } catch {
+            if error.code != .errno(EAGAIN) { closeManagement(name) }
+            return
+        }
+        guard !chunk.isEmpty else {
             closeManagement(name)
             return
         }
-        connection.buffer += chunk[0..<count]
+        connection.buffer += chunk
         let before = catalog.vpns[name]?.tunnel
         while let newline = connection.buffer.firstIndex(of: 0x0A) {
-            let line = String(decoding: connection.buffer[..<newline], as: UTF8.self).trimmingCharacters(in: "\r")
+            let line = String(decoding: connection.buffer[..<newline], as: UTF8.self).trimmingWhitespace()
             connection.buffer.removeSubrange(...newline)
             catalog.vpns[name]?.tunnel?.apply(openVPNManagementLine: line)
         }
@@ -357,14 +351,6 @@ extension Runner {
     func closeManagement(_ name: String) {
         guard let connection = management.removeValue(forKey: name) else { return }
         if let watch = connection.watch { loop.stopWatching(watch) }
-        if connection.fd >= 0 { close(connection.fd) }
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Character) -> String {
-        var text = self
-        while text.last == set { text.removeLast() }
-        return text
+        connection.socket = nil
     }
 }

@@ -125,7 +125,7 @@ enum VPNHelper {
         if !KernelHostNet.hasWireGuardModule || run("/sbin/ip", ["link", "add", device, "type", "wireguard"], scratch: directory) != 0 {
             log("pvdd wireguard-up: no kernel WireGuard; starting \(Runner.wireGuardGo)\n")
             do { userspace = try ChildProcess.spawnLogging(Runner.wireGuardGo, ["-f", device], log: nil) } catch { fail("\(error)") }
-            guard waitFor(seconds: 5, { access("/var/run/wireguard/\(device).sock", F_OK) == 0 }) else {
+            guard pollUntil(seconds: 5, { access("/var/run/wireguard/\(device).sock", F_OK) == 0 }) else {
                 kill(userspace!, SIGTERM)
                 fail("\(Runner.wireGuardGo) made no \(device) within 5 s")
             }
@@ -157,12 +157,9 @@ enum VPNHelper {
                 _ = try? HostFiles.remove(directory: directory, name: status)
                 stop(nil)
             }
-            if signal == SIGCHLD, let pid = userspace {
-                var exitStatus: Int32 = 0
-                if waitpid(pid, &exitStatus, WNOHANG) == pid {
-                    _ = try? HostFiles.remove(directory: directory, name: status)
-                    fail("\(Runner.wireGuardGo) ended (status \(exitStatus))")
-                }
+            if signal == SIGCHLD, let pid = userspace, let exitStatus = ChildProcess.exitStatus(of: pid) {
+                _ = try? HostFiles.remove(directory: directory, name: status)
+                fail("\(Runner.wireGuardGo) ended (status \(exitStatus))")
             }
         }
     }
@@ -176,7 +173,7 @@ enum VPNHelper {
             guard let pid = ProcessTable.first(where: { _, pid in HostFiles.read("/proc/\(pid)/cmdline") == wanted }), let number = pid_t(pid) else { return }
             log("pvdd wireguard-up: stopping a wireguard-go left for \(device) (pid \(pid))\n")
             kill(number, SIGTERM)
-            if !waitFor(seconds: 2, { kill(number, 0) != 0 }) { kill(number, SIGKILL) }
+            if !pollUntil(seconds: 2, { kill(number, 0) != 0 }) { kill(number, SIGKILL) }
         }
     }
 
@@ -202,13 +199,5 @@ enum VPNHelper {
     static func log(_ text: String) {
         var text = text
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-    }
-
-    static func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
-        for _ in 0..<Int(seconds * 20) {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
     }
 }

@@ -16,7 +16,7 @@ struct Daemon: ParsableCommand {
         discussion: "Settings come from the configuration file; the options below override it.",
         version: PvDVersion.string)
 
-    static let defaultConfigFile = "/etc/pvd/pvdd.yaml"
+    static let defaultConfigFile = Paths.configurationFile
 
     @Option(help: ArgumentHelp("The YAML configuration file (absent at the default path: every default).", valueName: "file"))
     var config: String = Daemon.defaultConfigFile
@@ -44,7 +44,7 @@ struct Daemon: ParsableCommand {
     func readFiles() throws(ConfigurationError) -> ConfigurationFiles {
         let text = HostFiles.read(config, limit: YAMLLimits.maximumBytes + 1)
         if text == nil, config != Daemon.defaultConfigFile || access(config, F_OK) == 0 {
-            throw ConfigurationError(config, "cannot read it (\(String(cString: strerror(errno))))")
+            throw ConfigurationError(config, "cannot read it (\(systemError("read", config).reason))")
         }
         let directory = config.lastIndex(of: "/").map { String(config[..<$0]) } ?? "."
         let dropInDirectory = "\(directory)/\(ConfigurationFiles.dropInDirectory)"
@@ -52,7 +52,7 @@ struct Daemon: ParsableCommand {
         for name in HostFiles.entries(of: dropInDirectory).sorted() where ConfigurationFiles.isDropIn(name) {
             let path = "\(dropInDirectory)/\(name)"
             guard let text = HostFiles.read(path, limit: YAMLLimits.maximumBytes + 1) else {
-                throw ConfigurationError(path, "cannot read it (\(String(cString: strerror(errno))))")
+                throw ConfigurationError(path, "cannot read it (\(systemError("read", path).reason))")
             }
             dropIns.append((path, text))
         }

@@ -110,7 +110,7 @@ struct NetlinkRequestTests {
             try socket(transport).addAddress(entry, on: "pvd0")
             Issue.record("the refusal was not reported")
         } catch {
-            #expect(error.step == "add address" && error.object == "2001:db8:1::5/128 on pvd0 in test" && error.code == -6)
+            #expect(error.step == "add address" && error.object == "2001:db8:1::5/128 on pvd0 in test" && error.code == .netlink(6))
             #expect(error.reason == "Object exists")
         }
         #expect(transport.requests.count == 1)

@@ -40,7 +40,7 @@ final class NetlinkSocket {
     deinit { nl_socket_free(socket) }
 
     static func error(_ code: Int32, _ step: String, _ object: String) -> SystemError {
-        SystemError(step: step, object: object, reason: String(cString: nl_geterror(code)), code: code)
+        SystemError(step: step, object: object, reason: String(cString: nl_geterror(code)), code: .netlink(-code))
     }
 
     func check(_ result: Int32, _ step: String, _ object: @autoclosure () -> String) throws(SystemError) {

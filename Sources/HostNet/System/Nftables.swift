@@ -14,7 +14,7 @@ enum Nftables {
         guard access(program, X_OK) == 0 else {
             throw SystemError(
                 step: step, object: object, reason: "\(program) is missing: install Debian's nftables package",
-                code: ENOENT)
+                code: .errno(ENOENT))
         }
         let child = try ChildProcess.spawn(program, [script], scratch: "/run")
         let status = try child.waitForExit()

@@ -1,7 +1,8 @@
+import PvDCore
 import PvDWire
 import Testing
 
-@testable import PvDCore
+@testable import PvDLab
 
 /// `pvd lab`'s topology and what `up` makes of it, without a kernel.
 struct LabTopologyTests {

@@ -1,3 +1,4 @@
+import PvDCore
 import PvDWire
 
 /// What `pvd lab up` makes, in order: directories and files, then commands

@@ -1,7 +1,8 @@
+import PvDCore
 import PvDWire
 import Testing
 
-@testable import PvDCore
+@testable import PvDLab
 
 /// What `pvd announce` sends, without a network.
 struct RouterAnnouncementTests {

@@ -1,3 +1,4 @@
+import PvDCore
 import PvDWire
 
 /// A lab of network namespaces for `pvd lab` (docs/labs.md): Ethernet links,

@@ -1,3 +1,4 @@
+import PvDCore
 import PvDWire
 
 /// What `pvd announce` sends: options for every host, and PvDs, each in an
