@@ -4,6 +4,10 @@
 # (default pvdt<pid>-), so a test only ever touches what it made itself.
 
 LAB_PREFIX=${LAB_PREFIX:-pvdt$$-}
+# The prefix, short, as tests write it in names: "${P}host".
+P=$LAB_PREFIX
+# integration/, where the Python helpers are (scapy_ra.py, polkit_agent.py, …).
+LAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_NAMESPACES=()
 LAB_PIDS=()
 LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}XXXX")
@@ -106,19 +110,35 @@ lab_hostnet() {
     nsenter --net="/run/netns/$ns" "$PVD_HOSTNET" "$@"
 }
 
+# lab_monitor_mark NAME LOG N: a marker route (2001:db8:ffff:N::/64) added
+# and deleted in namespace NAME until the `ip monitor` writing LOG reports
+# it: the monitor is listening, and every change before it is in LOG.
+# Marker lines are `lab_unmarked`'s to leave out.
+lab_monitor_mark() {
+    local ns=$LAB_PREFIX$1 log=$2 marker="2001:db8:ffff:$3::/64"
+    marked() {
+        ip -n "$ns" -6 route add unreachable "$marker" && ip -n "$ns" -6 route del unreachable "$marker"
+        grep -q "^Deleted unreachable $marker" "$log"
+    }
+    lab_wait 10 marked || fail "ip monitor did not report the marker route $marker: $(cat "$log")"
+}
+
+# lab_unmarked LOG: LOG without lab_monitor_mark's marker routes.
+lab_unmarked() { grep -v "unreachable 2001:db8:ffff:" "$1" || true; }
+
 # lab_no_kernel_change NAME CMD…: runs CMD and fails the test if namespace
 # NAME's kernel sends any link, address, route, rule or neighbour change
-# message meanwhile (`ip monitor` prints nothing).
+# message meanwhile (`ip monitor` reports nothing between two markers).
 lab_no_kernel_change() {
     local ns=$1 log=$LAB_DIR/monitor-$1 monitor
     shift
     lab_bg "$ns" "$log" ip -6 monitor link address route rule neigh
     monitor=$LAB_LAST_PID
-    sleep 0.3
+    lab_monitor_mark "$ns" "$log" 1
     "$@"
-    sleep 0.5
+    lab_monitor_mark "$ns" "$log" 2
     lab_stop "$monitor"
-    [ ! -s "$log" ] || fail "$* changed the kernel: $(cat "$log")"
+    [ -z "$(lab_unmarked "$log")" ] || fail "$* changed the kernel: $(lab_unmarked "$log")"
 }
 
 # lab_ping_unbroken LOG MINIMUM: the `ping -n` output in LOG has at least
@@ -143,21 +163,68 @@ lab_wait() {
     done
 }
 
+# What lab_capture_stop sends to know a capture has written everything
+# sent before it: UDP to port 9 of this group, which every lab_capture
+# filter lets in and lab_no_packets leaves out.
+LAB_MARK_GROUP=ff02::9:7076
+LAB_MARK_FILTER="udp and dst port 9 and ip6 dst $LAB_MARK_GROUP"
+declare -A LAB_CAPTURES=()
+
 # lab_capture NAME IFACE FILE [FILTER]: tcpdump of FILTER (default: ICMPv6)
-# on IFACE in NAME into FILE, returning once tcpdump is listening.
+# on IFACE in NAME into FILE, returning once tcpdump is listening; stop it
+# with lab_capture_stop.
 lab_capture() {
     local log=$LAB_DIR/tcpdump-$1-$2.log
     # --immediate-mode: without it packets arrive in blocks and the last ones are lost on kill.
-    lab_bg "$1" "$log" tcpdump -n -U --immediate-mode -i "$2" -w "$3" "${4:-icmp6}"
+    lab_bg "$1" "$log" tcpdump -n -U --immediate-mode -i "$2" -w "$3" "(${4:-icmp6}) or ($LAB_MARK_FILTER)"
+    LAB_CAPTURES[$LAB_LAST_PID]="$1 $2 $3"
     lab_wait 10 grep -q "listening on" "$log" || { cat "$log" >&2; return 1; }
 }
 
+# lab_capture_stop PID: stops the capture PID once a marker sent out of its
+# interface after everything else is in its file (no sleep to guess when
+# the last packets are written).
+lab_capture_stop() {
+    local ns iface file
+    read -r ns iface file <<<"${LAB_CAPTURES[$1]}"
+    marked() {
+        lab_in "$ns" /usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.sendto(b"pvd-capture-mark", (sys.argv[1], 9, 0, socket.if_nametoindex(sys.argv[2])))' "$LAB_MARK_GROUP" "$iface"
+        [ -n "$(tcpdump -n -r "$file" "$LAB_MARK_FILTER" 2>/dev/null)" ]
+    }
+    lab_wait 5 marked || fail "the capture on $iface in $ns never wrote its marker"
+    lab_stop "$1"
+}
+
+# lab_pcap_has FILE FILTER: the capture FILE holds a packet FILTER matches.
+lab_pcap_has() { [ -n "$(tcpdump -n -r "$1" "$2" 2>/dev/null)" ]; }
+
+# lab_more_replies LOG N: waits (up to 10 s) until the `ping` writing LOG
+# has N more replies than when called: the program carried on.
+lab_more_replies() {
+    local log=$1 want
+    want=$(($(grep -c "bytes from" "$log" || true) + $2))
+    more() { [ "$(grep -c "bytes from" "$log" || true)" -ge "$want" ]; }
+    lab_wait 10 more || fail "no $2 more replies in $log: $(tail -n 3 "$log")"
+}
+
 # lab_no_packets FILE MESSAGE: fails the test with MESSAGE and the packets
-# when the capture FILE holds any.
+# when the capture FILE holds any but lab_capture_stop's markers; a
+# capture that cannot be read fails too.
 lab_no_packets() {
     local packets
-    packets=$(tcpdump -n -r "$1" 2>/dev/null)
+    packets=$(tcpdump -n -r "$1" "not ($LAB_MARK_FILTER)" 2>"$LAB_DIR/no-packets.err") || fail "$2: cannot read $1: $(cat "$LAB_DIR/no-packets.err")"
     [ -z "$packets" ] || fail "$2: $packets"
+}
+
+# lab_file_lacks FILE GREP-ARGS…: FILE exists and no line of it matches
+# (`grep -q GREP-ARGS… FILE`). A missing file fails, where `! grep -q` passes.
+lab_file_lacks() {
+    local file=$1
+    shift
+    [ -f "$file" ] || fail "$file is missing"
+    ! grep -q "$@" "$file"
 }
 
 # lab_radvd NAME CONF: radvd in namespace NAME (forwarding on there, as radvd needs).
@@ -313,6 +380,21 @@ lab_as_nobody() {
         mount -t tmpfs tmpfs /run && mkdir /run/dbus && touch /run/dbus/system_bus_socket &&
         mount --bind "$0" /run/dbus/system_bus_socket &&
         exec setpriv --reuid=nobody --regid=nogroup --init-groups -- "$@"' "$LAB_DIR/bus.socket" "$@"
+}
+
+# lab_call METHOD ARGS…: a call to pvdd's org.pvd1.Manager on the system
+# bus (busctl's syntax: signature, then arguments).
+lab_call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
+
+# lab_listed_domains: the names of the domains pvdd lists, sorted, on one line.
+lab_listed_domains() {
+    "$PVD" list --json | /usr/bin/python3 -c 'import json, sys; print(" ".join(sorted(d["name"] for d in json.load(sys.stdin))))'
+}
+
+# lab_kernel_domains: the names of the domains the host's kernel has (read
+# back by HostNet), sorted, on one line.
+lab_kernel_domains() {
+    lab_hostnet host list | /usr/bin/python3 -c 'import json, sys; print(" ".join(sorted(json.loads(l)["name"] for l in sys.stdin)))'
 }
 
 # lab_has GREP-ARGS…: like `grep -q`, but reads all of stdin first, so that

@@ -6,8 +6,6 @@
 # changes nothing; `pvd list` says so when pvdd is not running.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 for tool in busctl gdbus dbus-monitor dbus-daemon; do
     command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"
 done
@@ -39,20 +37,19 @@ lab_wait 5 busctl --system status org.pvd1 || fail "org.pvd1 is not on the bus: 
 [ "$(stat -L -c %i /run/netns/rootns)" = "$(stat -L -c %i "/run/netns/${P}host")" ] || fail "/run/netns/rootns is not pvdd's namespace"
 
 # Introspection: the org.pvd1 interfaces as the repository has them.
-call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
 pvd_interfaces() { /usr/bin/python3 -c 'import re,sys; print("".join(re.findall(r" <interface name=\"org\.pvd1\.[^\"]+\">.*?</interface>\n", sys.stdin.read(), re.S)), end="")'; }
-pvd_interfaces <"$here/../scripts/system/org.pvd1.xml" >"$LAB_DIR/expected.xml"
+pvd_interfaces <"$LAB_HERE/../scripts/system/org.pvd1.xml" >"$LAB_DIR/expected.xml"
 
 # A learnt domain: corp.example.com from r2.
-lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 3 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
+lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 3 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
 corp=/org/pvd1/domain/corp_2eexample_2ecom
-lab_wait 5 busctl --system introspect org.pvd1 "$corp" || fail "no object for corp: $(call ListDomains)"
+lab_wait 5 busctl --system introspect org.pvd1 "$corp" || fail "no object for corp: $(lab_call ListDomains)"
 { busctl --system introspect --xml-interface org.pvd1 /org/pvd1; busctl --system introspect --xml-interface org.pvd1 "$corp"; } \
     | pvd_interfaces >"$LAB_DIR/actual.xml"
 diff -u "$LAB_DIR/expected.xml" "$LAB_DIR/actual.xml" >&2 || fail "the running daemon's interfaces differ from scripts/system/org.pvd1.xml"
 
-[ "$(call ListDomains)" = "a(sso) 1 \"corp.example.com\" \"explicit\" \"$corp\"" ] || fail "ListDomains: $(call ListDomains)"
-[ "$(call GetDomain s corp)" = "o \"$corp\"" ] || fail "GetDomain by prefix: $(call GetDomain s corp)"
+[ "$(lab_call ListDomains)" = "a(sso) 1 \"corp.example.com\" \"explicit\" \"$corp\"" ] || fail "ListDomains: $(lab_call ListDomains)"
+[ "$(lab_call GetDomain s corp)" = "o \"$corp\"" ] || fail "GetDomain by prefix: $(lab_call GetDomain s corp)"
 prop() { busctl --system get-property org.pvd1 "$corp" org.pvd1.Domain "$1"; }
 [ "$(prop Name)" = 's "corp.example.com"' ] && [ "$(prop Kind)" = 's "explicit"' ] && [ "$(prop PvDId)" = 's "corp.example.com"' ] \
     && [ "$(prop Sequence)" = "q 3" ] && [ "$(prop Flags)" = 'a{sb} 2 "H" false "L" true' ] && [ "$(prop Uplinks)" = 'as 1 "up0"' ] \
@@ -65,11 +62,11 @@ case $(prop Routers) in 'as 1 "fe80::'*) ;; *) fail "Routers: $(prop Routers)" ;
 case $(prop Lifetime) in "t 17"*|"t 18"*) ;; *) fail "Lifetime: $(prop Lifetime)" ;; esac
 busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain | lab_has '"Name" s "corp.example.com"' \
     || fail "GetAll: $(busctl --system call org.pvd1 "$corp" org.freedesktop.DBus.Properties GetAll s org.pvd1.Domain)"
-[ "$(call GetState)" = "s \"# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\\ndomains: []\\nvpns: []\\nnamespaces: []\\n\"" ] \
-    || fail "GetState: $(call GetState)"
-case $(call OpenDomain s corp) in 'hss '*' "corp.example.com" "pvd-corp.example.com"') ;; *) fail "OpenDomain: $(call OpenDomain s corp)" ;; esac
+[ "$(lab_call GetState)" = "s \"# Declared state of pvd: static domains, VPN domains and namespaces (pvd apply takes this back)\\ndomains: []\\nvpns: []\\nnamespaces: []\\n\"" ] \
+    || fail "GetState: $(lab_call GetState)"
+case $(lab_call OpenDomain s corp) in 'hss '*' "corp.example.com" "pvd-corp.example.com"') ;; *) fail "OpenDomain: $(lab_call OpenDomain s corp)" ;; esac
 # A new sequence number changes the domain: PropertiesChanged.
-lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 4 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
+lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 4 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
 lab_wait 3 grep -q "path=$corp; interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" "$LAB_DIR/monitor.log" \
     || fail "no PropertiesChanged for corp: $(cat "$LAB_DIR/monitor.log") $(cat "$LAB_DIR/pvdd.log")"
 [ "$(prop Sequence)" = "q 4" ] || fail "Sequence after the change: $(prop Sequence)"
@@ -92,26 +89,26 @@ grep -q '"event":"DomainAdded","path":"/org/pvd1","arguments":\["corp.example.co
 
 # A static domain, added and removed.
 static=${P}static
-call AddDomain 'sa{sv}' "$static" 4 uplink s up0 addresses as 1 2001:db8:9::5 routers as 1 fe80::12 dns as 1 2001:db8:9::53 >/dev/null
+lab_call AddDomain 'sa{sv}' "$static" 4 uplink s up0 addresses as 1 2001:db8:9::5 routers as 1 fe80::12 dns as 1 2001:db8:9::53 >/dev/null
 ip netns list | lab_has "^pvd-$static\b" || fail "AddDomain made no namespace"
 grep -qx "nameserver 2001:db8:9::53" "/etc/netns/pvd-$static/resolv.conf" || fail "the static domain's resolv.conf"
 [ "$(ip -n "pvd-$static" -6 -o addr show dev pvd0 scope global | awk '{print $4}')" = "2001:db8:9::5/128" ] || fail "the static domain's address"
-static_path=$(call GetDomain s "$static" | cut -d'"' -f2)
+static_path=$(lab_call GetDomain s "$static" | cut -d'"' -f2)
 # An address another domain has: refused naming that domain, not with the kernel's "File exists".
 answer=$("$PVD" add "${static}2" --uplink up0 --address 2001:db8:9::5 2>&1) && fail "a second domain took $static's address"
 grep -q "2001:db8:9::5 is domain $static's address already" <<<"$answer" || fail "the refusal: $answer"
 answer=$("$PVD" add "${static}3" --uplink up0 --address 2001:db8:9::5/64 2>&1) && fail "an address with a prefix length was taken"
 grep -q "without a prefix length" <<<"$answer" || fail "the refusal of an address with a length: $answer"
 [ "$(busctl --system get-property org.pvd1 "$static_path" org.pvd1.Domain Kind)" = 's "static"' ] || fail "the static domain's kind"
-call RemoveDomain s "$static"
+lab_call RemoveDomain s "$static"
 lab_lacks "^pvd-$static\b" ip netns list || fail "RemoveDomain left the namespace"
 
 # The NetworkManager fork: a bare namespace with lo up, as an object path.
 nm=${P}nm
-reply=$(call AddNetworkNamespace s "$nm")
+reply=$(lab_call AddNetworkNamespace s "$nm")
 [ "$reply" = "o \"/org/pvd1/domain/$(echo "$nm" | sed 's/-/_2d/g')\"" ] || fail "AddNetworkNamespace: $reply"
 ip -n "$nm" link show lo | lab_has "state UNKNOWN\|LOOPBACK,UP" || fail "lo is not up in $nm: $(ip -n "$nm" link show lo)"
-call RemoveDomain s "$nm"
+lab_call RemoveDomain s "$nm"
 [ ! -e "/run/netns/$nm" ] || fail "RemoveDomain left /run/netns/$nm"
 for signal in "member=DomainAdded" "string \"$static\"" "member=DomainRemoved" "string \"$nm\""; do
     grep -q "$signal" "$LAB_DIR/monitor.log" || fail "no signal with $signal: $(cat "$LAB_DIR/monitor.log")"
@@ -124,10 +121,10 @@ domains:
 namespaces: [${P}ns1]
 YAML
 state=$(cat "$LAB_DIR/state.yaml")
-[ "$(call ApplyState sb "$state" true)" = "as 2 \"add domain ${P}lab\" \"add namespace ${P}ns1\"" ] \
-    || fail "ApplyState dry run: $(call ApplyState sb "$state" true)"
+[ "$(lab_call ApplyState sb "$state" true)" = "as 2 \"add domain ${P}lab\" \"add namespace ${P}ns1\"" ] \
+    || fail "ApplyState dry run: $(lab_call ApplyState sb "$state" true)"
 [ ! -e "/run/netns/pvd-${P}lab" ] && [ ! -e "/run/netns/${P}ns1" ] || fail "a dry run changed something"
-call ApplyState sb "$state" false >/dev/null
+lab_call ApplyState sb "$state" false >/dev/null
 [ -e "/run/netns/pvd-${P}lab" ] && [ -e "/run/netns/${P}ns1" ] || fail "ApplyState did not make the domain and the namespace"
 "$PVD" show --yaml >"$LAB_DIR/shown.yaml"
 grep -q "name: \"${P}lab\"" "$LAB_DIR/shown.yaml" && grep -q "namespaces: \[\"${P}ns1\"\]" "$LAB_DIR/shown.yaml" \
@@ -163,12 +160,12 @@ printf 'domains: []\nnamespaces: []\n' >"$LAB_DIR/empty-state.yaml"
 [ ! -e "/run/netns/${P}ns1" ] && [ ! -e "/run/netns/pvd-${P}lab" ] || fail "applying an empty state left things"
 
 # A second PvD, which the access section does not give to nobody.
-lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.org 1 2001:db8:1::/64 2001:db8:1::53 --no-http
+lab_in r1 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.org 1 2001:db8:1::/64 2001:db8:1::53 --no-http
 lab_wait 5 busctl --system introspect org.pvd1 /org/pvd1/domain/corp_2eexample_2eorg || fail "no domain corp.example.org"
 
 # Errors: each named, and nothing changed. (gdbus prints the error's name
 # and can send a{sv}; dbus-send cannot.)
-snapshot() { lab_host_state; call ListDomains; ls /run/netns; }
+snapshot() { lab_host_state; lab_call ListDomains; ls /run/netns; }
 snapshot >"$LAB_DIR/before-errors"
 expect_error() {
     local name=$1 who=$2 method=$3

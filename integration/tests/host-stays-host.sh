@@ -17,7 +17,6 @@
 # forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 [ -x /usr/sbin/nft ] || fail "nft is missing: scripts/setup.sh installs nftables"
 
 lab_netns host
@@ -62,8 +61,7 @@ through_host() {
     lab_in r1 ping -6 -c 3 -i 0.2 -W 1 -I 2001:db8:1::1 2001:db8:30::1 >/dev/null 2>&1 || true
     lab_in r1 ping -6 -c 3 -i 0.2 -W 1 -I 2001:db8:1::1 2001:db8:2::1 >/dev/null 2>&1 || true
     lab_in r2 ping -6 -c 3 -i 0.2 -W 1 -I 2001:db8:2::1 2001:db8:1::1 >/dev/null 2>&1 || true
-    sleep 0.3
-    lab_stop "$c1"; lab_stop "$c2"; lab_stop "$c3"
+    lab_capture_stop "$c1"; lab_capture_stop "$c2"; lab_capture_stop "$c3"
     local far r1_to_r2 r2_to_r1
     far=$(tcpdump -n -r "$LAB_DIR/$1-r3.pcap" 'src 2001:db8:1::1 and icmp6 and ip6[40] == 128' 2>/dev/null | wc -l)
     r1_to_r2=$(tcpdump -n -r "$LAB_DIR/$1-r2.pcap" 'src 2001:db8:1::1 and icmp6 and ip6[40] == 128' 2>/dev/null | wc -l)
@@ -102,19 +100,7 @@ host_state() {
 host_state >"$LAB_DIR/before"
 lab_bg host "$LAB_DIR/monitor.log" ip -6 monitor route
 monitor=$LAB_LAST_PID
-# monitor_mark N: a marker route added and deleted until the monitor reports
-# it: the monitor is listening, and every route change before it is logged (a
-# sleep was not enough on a slow CI machine).
-monitor_mark() {
-    local marker="2001:db8:ffff:$1::/64"
-    marked() {
-        ip -n "${P}host" -6 route add unreachable "$marker" && ip -n "${P}host" -6 route del unreachable "$marker"
-        sleep 0.05
-        grep -q "^Deleted unreachable $marker" "$LAB_DIR/monitor.log"
-    }
-    lab_wait 10 marked || fail "ip monitor did not report the marker route $marker: $(cat "$LAB_DIR/monitor.log")"
-}
-monitor_mark 1
+lab_monitor_mark host "$LAB_DIR/monitor.log" 1
 
 lab_pvdd "$LAB_DIR/pvdd.log" "up0, up1" --uplink up0 --uplink up1 --state "$LAB_DIR/state.json"
 pvdd=$LAB_LAST_PID
@@ -154,9 +140,9 @@ lab_wait 2 ipv4_is "$d0" false || fail "up0 lost its default route but its domai
 ip -n "${P}host" addr del 192.0.2.10/24 dev up0
 
 lab_pvdd_stop "$pvdd"
-monitor_mark 2
+lab_monitor_mark host "$LAB_DIR/monitor.log" 2
 lab_stop "$monitor"
-! grep -E '^Deleted default .*proto ra' "$LAB_DIR/monitor.log" \
+lab_file_lacks "$LAB_DIR/monitor.log" -E '^Deleted default .*proto ra' \
     || fail "an RA-learnt default route of the host was deleted while pvdd ran: $(grep Deleted "$LAB_DIR/monitor.log")"
 host_route fe80::13 side0 \
     || fail "side0's default route is gone after pvdd stopped: $(ip -n "${P}host" -6 route show default); monitor: $(cat "$LAB_DIR/monitor.log")"

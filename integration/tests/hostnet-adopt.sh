@@ -6,7 +6,6 @@
 # routing tables; the kept domain keeps working.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 H=${P}host
 
 lab_two_routers
@@ -20,12 +19,14 @@ ip netns exec "pvd-${P}d1" ping -6 -n -i 0.1 2001:db8:ff::1 >"$LAB_DIR/ping.log"
 ping_pid=$!
 LAB_PIDS+=("$ping_pid")
 lab_wait 10 grep -q "bytes from" "$LAB_DIR/ping.log" || fail "d1 cannot reach the server"
-sleep 0.5
+lab_more_replies "$LAB_DIR/ping.log" 5
 
 # "Restart": fresh processes read back and re-apply.
 lab_hostnet host list >"$LAB_DIR/second.json"
 diff "$LAB_DIR/first.json" "$LAB_DIR/second.json" || fail "read back differs between processes"
 lab_no_kernel_change host lab_hostnet host apply "$LAB_DIR/domains.json"
+# The program carried on after it all.
+lab_more_replies "$LAB_DIR/ping.log" 5
 kill -INT "$ping_pid"
 wait "$ping_pid" || true
 lab_ping_unbroken "$LAB_DIR/ping.log" 10

@@ -4,7 +4,6 @@
 # router) and then used.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
 lab_two_routers
 lab_host_state >"$LAB_DIR/before"
@@ -21,8 +20,7 @@ spec 2001:db8:1::77 >"$LAB_DIR/free.json"
 lab_capture r1 lan0 "$LAB_DIR/r1.pcap"
 capture=$LAB_LAST_PID
 lab_hostnet host apply --dad "$LAB_DIR/free.json" || fail "a free address was refused"
-sleep 0.3
-lab_stop "$capture"
+lab_capture_stop "$capture"
 tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | lab_has "neighbor solicitation, who has 2001:db8:1::77" \
     || fail "no Neighbor Solicitation for the new address reached the link"
 ip netns exec "pvd-${P}d3" ping -6 -c 1 -W 2 2001:db8:ff::1 >/dev/null || fail "d3 cannot reach the server"

@@ -4,7 +4,6 @@
 # back as macvlan, and removing it restores the host.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
 lab_two_routers
 if ! lab_hostnet host features | lab_has -x "macvlan: yes"; then
@@ -28,8 +27,7 @@ address=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1
 lab_capture r1 lan0 "$LAB_DIR/r1.pcap"
 capture=$LAB_LAST_PID
 ip netns exec "pvd-${P}m1" ping -6 -c 2 -i 0.2 -W 2 2001:db8:ff::1 >/dev/null || fail "m1 cannot reach the server"
-sleep 0.3
-lab_stop "$capture"
+lab_capture_stop "$capture"
 domain_mac=$(ip -n "pvd-${P}m1" -o link show pvd0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 host_mac=$(ip -n "${P}host" -o link show up0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 [ "$domain_mac" != "$host_mac" ] || fail "the macvlan has the uplink's MAC address"

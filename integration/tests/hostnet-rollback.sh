@@ -8,7 +8,6 @@
 # resolv.conf goes, a bad name.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
 lab_two_routers
 lab_host_state >"$LAB_DIR/empty"

@@ -12,7 +12,6 @@
 # names another PvD, and stops serving when it stops.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
 # decode HEX: scapy's view of the RA, one fact per line.
 decode() {
@@ -126,10 +125,14 @@ lab_in r1 sysctl -qw net.ipv6.conf.all.forwarding=1
 ip -n "${P}r1" addr add 2001:db8:1::1/64 dev lan0 nodad
 r1_link_local() { ip -n "${P}r1" -6 -o addr show dev lan0 scope link | lab_has fe80; }
 lab_wait 5 r1_link_local || fail "r1 has no link-local address to send from"
+# pvdd starts after r1's first RA is out: it learns from the answer to its solicitation.
+lab_capture host up0 "$LAB_DIR/first-ra.pcap" "icmp6 and ip6[40] == 134"
+first_ra=$LAB_LAST_PID
 lab_bg r1 "$LAB_DIR/announce.log" "$PVD" announce --interface lan0 --pvd-id corp.example.com --outside --prefix 2001:db8:1::/64 \
     --rdnss 2001:db8:1::53 --interval 300
 announcer=$LAB_LAST_PID
-sleep 1.5
+lab_wait 10 lab_pcap_has "$LAB_DIR/first-ra.pcap" "icmp6 and ip6[40] == 134" || fail "r1 sent no first RA: $(cat "$LAB_DIR/announce.log")"
+lab_capture_stop "$first_ra"
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0
 start=$(date +%s%N)
 corp() { lab_hostnet host list | /usr/bin/python3 -c 'import json,sys

@@ -10,14 +10,12 @@
 # desktop-entry makes the user a "Firefox ESR (corp)" launcher and removes it.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 for tool in Xvfb xdpyinfo weston wayland-info firefox-esr; do
     command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"
 done
 
 lab_pvdd_corp_for_nobody
-lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
+lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
 corp_up() { "$PVD" list | lab_has "^corp.example.com .*active"; }
 lab_wait 5 corp_up || fail "no corp domain: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
 caps=$LAB_DIR/pvd
@@ -73,12 +71,12 @@ requests=$(grep -c '"GET /index.html' "$LAB_DIR/http.log" || true)
 [ "$requests" = 1 ] || fail "the page was asked for $requests times: $(cat "$LAB_DIR/http.log")"
 grep -q "^$address - .*\"GET /index.html" "$LAB_DIR/http.log" || fail "the request did not come from corp's address $address: $(cat "$LAB_DIR/http.log")"
 kill -0 "$outside" 2>/dev/null || fail "the Firefox outside ended"
-! grep -q "index.html" "$LAB_DIR/outside.log" || fail "the Firefox outside took the page: $(cat "$LAB_DIR/outside.log")"
+lab_file_lacks "$LAB_DIR/outside.log" "index.html" || fail "the Firefox outside took the page: $(cat "$LAB_DIR/outside.log")"
 
 # A launcher for Firefox in corp, from Firefox's own desktop entry, and gone again.
 launcher=$(user "$PVD" desktop-entry corp firefox-esr) || fail "pvd desktop-entry: $launcher"
 [ "$launcher" = "$home/.local/share/applications/pvd-corp-firefox-esr.desktop" ] || fail "the launcher's path: $launcher"
 grep -q "^Name=Firefox ESR (corp)$" "$launcher" && grep -q "^Exec=.*/pvd exec corp -- /usr/lib/firefox-esr/firefox-esr %u$" "$launcher" \
-    && ! grep -q "DBusActivatable\|TryExec" "$launcher" || fail "the launcher: $(cat "$launcher")"
+    && lab_file_lacks "$launcher" "DBusActivatable\|TryExec" || fail "the launcher: $(cat "$launcher")"
 [ "$(stat -c %U "$launcher")" = nobody ] || fail "the launcher is not the user's"
 user "$PVD" desktop-entry corp firefox-esr --remove >/dev/null && [ ! -e "$launcher" ] || fail "pvd desktop-entry --remove left $launcher"

@@ -13,14 +13,12 @@
 # domain (a user their own).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 for tool in setcap setpriv unshare gdbus; do command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"; done
 
 lab_pvdd_corp_for_nobody
-lab_bg r2 "$LAB_DIR/dns.log" /usr/bin/python3 "$here/dns_responder.py" 2001:db8:2::53 "*.corp.test" 2001:db8:ff::1
-lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
-lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 other.example.com 1 2001:db8:1::/64 2001:db8:1::53 --no-http
+lab_bg r2 "$LAB_DIR/dns.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:2::53 "*.corp.test" 2001:db8:ff::1
+lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
+lab_in r1 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 other.example.com 1 2001:db8:1::/64 2001:db8:1::53 --no-http
 both() { [ "$("$PVD" list --json | /usr/bin/python3 -c 'import json,sys; print(sum(1 for d in json.load(sys.stdin) if d["addresses"]))')" = 2 ]; }
 lab_wait 5 both || fail "no two domains: $("$PVD" list 2>&1) $(cat "$LAB_DIR/pvdd.log")"
 

@@ -8,8 +8,6 @@
 # the certificate does not hold).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 
 lab_two_routers 1
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
@@ -23,8 +21,8 @@ openssl x509 -req -in "$LAB_DIR/server.csr" -CA "$LAB_DIR/ca.pem" -CAkey "$LAB_D
     -out "$LAB_DIR/server.pem" -days 2 -extfile "$LAB_DIR/san" 2>/dev/null
 chmod 644 "$LAB_DIR/ca.pem"
 
-lab_bg r1 "$LAB_DIR/https.log" /usr/bin/python3 "$here/pvd_info_server.py" 2001:db8:1::1 "$LAB_DIR/server.pem" "$LAB_DIR/server.key"
-lab_bg r1 "$LAB_DIR/dns.log" /usr/bin/python3 "$here/dns_responder.py" 2001:db8:1::53 "*.example.com" 2001:db8:1::1
+lab_bg r1 "$LAB_DIR/https.log" /usr/bin/python3 "$LAB_HERE/pvd_info_server.py" 2001:db8:1::1 "$LAB_DIR/server.pem" "$LAB_DIR/server.key"
+lab_bg r1 "$LAB_DIR/dns.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:1::53 "*.example.com" 2001:db8:1::1
 lab_wait 10 grep -q listening "$LAB_DIR/https.log" || fail "no HTTPS server: $(cat "$LAB_DIR/https.log")"
 lab_wait 10 grep -q listening "$LAB_DIR/dns.log" || fail "no DNS server: $(cat "$LAB_DIR/dns.log")"
 
@@ -41,7 +39,7 @@ CONF
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
 for n in $names untrusted; do
-    lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 "$n.example.com" 1 2001:db8:1::/64 2001:db8:1::53 --delay 0
+    lab_in r1 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 "$n.example.com" 1 2001:db8:1::/64 2001:db8:1::53 --delay 0
 done
 
 # status NAME: the additional-information status of domain ${P}NAME in the state file.

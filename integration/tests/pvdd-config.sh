@@ -5,8 +5,6 @@
 # naming the key.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 
 lab_two_routers
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
@@ -40,11 +38,10 @@ CONF
 lab_pvdd "$LAB_DIR/pvdd.log" "every interface" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
 lab_radvd_plain 1
-lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 10 2001:db8:2::/64 2001:db8:2::53
-names() { lab_hostnet host list | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["name"] for l in sys.stdin)))'; }
-two_domains() { [ "$(names | wc -w)" -eq 2 ]; }
-lab_wait 5 two_domains || fail "not two domains: $(names); $(cat "$LAB_DIR/pvdd.log")"
-read -r first second <<<"$(names)"
+lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 10 2001:db8:2::/64 2001:db8:2::53
+two_domains() { [ "$(lab_kernel_domains | wc -w)" -eq 2 ]; }
+lab_wait 5 two_domains || fail "not two domains: $(lab_kernel_domains); $(cat "$LAB_DIR/pvdd.log")"
+read -r first second <<<"$(lab_kernel_domains)"
 [ "$first" = "${P}corp" ] || fail "the explicit PvD is named $first, not by its alias ${P}corp"
 case $second in up0-fe80-*) ;; *) fail "the implicit PvD is named $second" ;; esac
 ip netns list | lab_has "^pvd-${P}corp\b" || fail "no namespace pvd-${P}corp"

@@ -6,13 +6,11 @@
 # works end to end.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 name=${P}dad.example.com
 
 lab_two_routers 1
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-send() { lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 "$name" 1 2001:db8:1::/64 2001:db8:1::53 --no-http; }
+send() { lab_in r1 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 "$name" 1 2001:db8:1::/64 2001:db8:1::53 --no-http; }
 addresses() {
     lab_hostnet host list | /usr/bin/python3 -c 'import json,sys
 for line in sys.stdin:
@@ -52,12 +50,12 @@ send
 lab_wait 5 addressed || fail "no address after the conflict: $(cat "$LAB_DIR/pvdd-2.log")"
 second=$(addresses)
 kill "$watcher"
-lab_stop "$capture"
+lab_capture_stop "$capture"
 
 grep -q "domain $name: $first is in use on up0; trying another address in 2001:db8:1::/64" "$LAB_DIR/pvdd-2.log" \
     || fail "no conflict logged: $(cat "$LAB_DIR/pvdd-2.log")"
 [ "$second" != "$first" ] || fail "the domain took $first, which r1 owns"
-! grep -qw "$first" "$LAB_DIR/seen" || fail "the domain had $first for a while"
+lab_file_lacks "$LAB_DIR/seen" -w "$first" || fail "the domain had $first for a while"
 case $second in 2001:db8:1:*) ;; *) fail "the new address $second is not in 2001:db8:1::/64" ;; esac
 tcpdump -n -r "$LAB_DIR/r1.pcap" 2>/dev/null | lab_has "neighbor solicitation, who has $first" \
     || fail "no solicitation for $first on the link"

@@ -4,8 +4,6 @@
 # legitimate PvD that was there before still served and reachable.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 SECONDS_OF_FLOOD=${PVD_FLOOD_SECONDS:-30}
 
 lab_two_routers
@@ -16,12 +14,12 @@ list() { lab_hostnet host list; }
 corp_present() { local out; out=$(list); grep -q '"name":"corp.example.com"' <<<"$out"; }
 
 # The legitimate PvD, refreshed every second by r1 all through the flood.
-lab_bg r1 "$LAB_DIR/legit.log" /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:1::/64 2001:db8:1::53 \
+lab_bg r1 "$LAB_DIR/legit.log" /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:1::/64 2001:db8:1::53 \
     --count $((SECONDS_OF_FLOOD + 15)) --interval 1
 lab_wait 10 corp_present || fail "the legitimate PvD did not come up"
 rss_before=$(ps -o rss= -p "$(pgrep -f "^$PVDD .*--state $LAB_DIR" | head -n 1)")
 
-lab_in r2 /usr/bin/python3 "$here/flood_ras.py" lan0 "$SECONDS_OF_FLOOD" 4000 >"$LAB_DIR/flood.log"
+lab_in r2 /usr/bin/python3 "$LAB_HERE/flood_ras.py" lan0 "$SECONDS_OF_FLOOD" 4000 >"$LAB_DIR/flood.log"
 echo "$(cat "$LAB_DIR/flood.log")" >&2
 sent=$(grep -o 'sent [0-9]*' "$LAB_DIR/flood.log" | cut -d' ' -f2)
 [ "$sent" -ge $((SECONDS_OF_FLOOD * 2000)) ] || fail "the flood sent only $sent RAs"

@@ -11,8 +11,6 @@
 # `pvdd --cleanup` the host is as before pvdd first started.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 command -v openvpn >/dev/null || fail "openvpn is missing: scripts/setup.sh installs it"
 
 lab_two_routers 1
@@ -40,16 +38,14 @@ namespaces: [labns.example]
 CONF
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$etc/pvdd.yaml"
 pvdd=$LAB_LAST_PID
-call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
-prop() { busctl --system get-property org.pvd1 "$(call GetDomain s "$1" | cut -d'"' -f2)" org.pvd1.Domain "$2" | cut -d'"' -f2; }
+prop() { busctl --system get-property org.pvd1 "$(lab_call GetDomain s "$1" | cut -d'"' -f2)" org.pvd1.Domain "$2" | cut -d'"' -f2; }
 lab_radvd_plain 1
 implicit=up0-fe80-0-11
-call AddDomain sa{sv} runtime.example 2 uplink s up0 addresses as 1 2001:db8:1::f3 >/dev/null
-call AddNetworkNamespace s rtns.example >/dev/null
-names() { "$PVD" list --json | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(d["name"] for d in json.load(sys.stdin))))'; }
+lab_call AddDomain sa{sv} runtime.example 2 uplink s up0 addresses as 1 2001:db8:1::f3 >/dev/null
+lab_call AddNetworkNamespace s rtns.example >/dev/null
 all="dropped.example filed.example labns.example rtns.example runtime.example $implicit vpn.example"
-everything() { [ "$(names)" = "$all" ] && [ "$(prop vpn.example State)" = connected ]; }
-lab_wait 15 everything || fail "not every domain: $(names) $(prop vpn.example State) $(cat "$LAB_DIR/pvdd.log")"
+everything() { [ "$(lab_listed_domains)" = "$all" ] && [ "$(prop vpn.example State)" = connected ]; }
+lab_wait 15 everything || fail "not every domain: $(lab_listed_domains) $(prop vpn.example State) $(cat "$LAB_DIR/pvdd.log")"
 
 # Where each comes from, and what each says.
 for pair in filed.example:file dropped.example:file labns.example:file vpn.example:file runtime.example:runtime \
@@ -76,7 +72,7 @@ if nsenter --net="/run/netns/${P}host" "$PVDD" --config "$etc/pvdd.yaml" >"$LAB_
 second=$(( ($(date +%s%N) - start) / 1000000 ))
 grep -q "already running.*pid $pvdd" "$LAB_DIR/second.log" || fail "the second pvdd said: $(cat "$LAB_DIR/second.log")"
 [ "$second" -lt 2000 ] || fail "the second pvdd took $second ms to give up"
-kill -0 "$pvdd" && [ "$(names)" = "$all" ] || fail "the second pvdd disturbed the first"
+kill -0 "$pvdd" && [ "$(lab_listed_domains)" = "$all" ] || fail "the second pvdd disturbed the first"
 
 # 20 kill -9 cycles: nothing changes.
 for cycle in $(seq 1 20); do
@@ -89,7 +85,7 @@ for cycle in $(seq 1 20); do
     [ "$(pgrep -f "PVD_DOMAIN vpn.example")" = "$client" ] || fail "cycle $cycle: the VPN client was replaced"
     grep -q "client $client still runs; keeping it" "$LAB_DIR/pvdd-$cycle.log" || fail "cycle $cycle: the client was not adopted"
 done
-[ "$(names)" = "$all" ] || fail "after the cycles: $(names)"
+[ "$(lab_listed_domains)" = "$all" ] || fail "after the cycles: $(lab_listed_domains)"
 
 # A restart: SIGTERM leaves everything, the next pvdd adopts it; the program loses at most one ping.
 kill -TERM "$pvdd"
@@ -97,7 +93,7 @@ wait "$pvdd" || fail "pvdd exited with status $?"
 grep -q "left in place" "$LAB_DIR/pvdd-20.log" || fail "SIGTERM: $(tail -3 "$LAB_DIR/pvdd-20.log")"
 lab_pvdd "$LAB_DIR/pvdd-restart.log" "up0" --config "$etc/pvdd.yaml"
 pvdd=$LAB_LAST_PID
-sleep 1
+lab_more_replies "$LAB_DIR/ping.log" 10
 lab_stop "$ping"
 lost=$(/usr/bin/python3 -c '
 import re, sys
@@ -110,28 +106,28 @@ inodes | diff "$LAB_DIR/inodes" - >&2 || fail "the restart made a namespace anew
 # Reload: a new drop-in adds, a removed one removes, a broken one changes nothing.
 printf 'namespaces: [more.example]\n' >"$etc/domains.d/20-more.yaml"
 [ "$("$PVD" reload)" = reloaded ] || fail "pvd reload"
-[ -e /run/netns/more.example ] && [ "$(prop more.example Origin)" = file ] || fail "the new drop-in's namespace: $(names)"
+[ -e /run/netns/more.example ] && [ "$(prop more.example Origin)" = file ] || fail "the new drop-in's namespace: $(lab_listed_domains)"
 rm "$etc/domains.d/10-lab.yaml"
 kill -HUP "$pvdd"
 gone() { [ ! -e /run/netns/labns.example ] && [ ! -e /run/netns/pvd-dropped.example ]; }
-lab_wait 5 gone || fail "SIGHUP did not remove the removed drop-in's domains: $(names)"
+lab_wait 5 gone || fail "SIGHUP did not remove the removed drop-in's domains: $(lab_listed_domains)"
 kill -0 "$pvdd" || fail "SIGHUP stopped pvdd"
 printf 'domains:\n  - {name: broken.example}\n' >"$etc/domains.d/30-broken.yaml"
-before_broken=$(names)
+before_broken=$(lab_listed_domains)
 out=$("$PVD" reload 2>&1) && fail "a broken drop-in was taken: $out"
 grep -q "30-broken.yaml" <<<"$out" || fail "the refusal does not name the file: $out"
-[ "$(names)" = "$before_broken" ] && kill -0 "$pvdd" || fail "a refused reload changed something"
+[ "$(lab_listed_domains)" = "$before_broken" ] && kill -0 "$pvdd" || fail "a refused reload changed something"
 rm "$etc/domains.d/30-broken.yaml"
 
 # The other states: a VPN that keeps failing, a withdrawn and a lingering domain.
 # pvdd's own checks pass it; OpenVPN refuses it, and the state says so in OpenVPN's words.
 printf 'client\nremote 192.0.2.1\nca ca.crt\nnot-an-option yes\n' >"$LAB_DIR/bad.conf"
 chmod 600 "$LAB_DIR/bad.conf"
-call AddDomain sa{sv} badvpn.example 1 openvpn s "$LAB_DIR/bad.conf" >/dev/null
+lab_call AddDomain sa{sv} badvpn.example 1 openvpn s "$LAB_DIR/bad.conf" >/dev/null
 failed() { [ "$(prop badvpn.example State)" = failed ]; }
 lab_wait 12 failed || fail "the failing VPN says $(prop badvpn.example State): $(prop badvpn.example StateReason)"
 prop badvpn.example StateReason | lab_has "Options error.*openvpn-badvpn.example.log" || fail "failed: $(prop badvpn.example StateReason)"
-lab_in r1 /usr/bin/python3 "$here/scapy_ra.py" send lan0 linger.example 1 2001:db8:7::/64 2001:db8:7::53 --router-lifetime 3 --valid 3
+lab_in r1 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 linger.example 1 2001:db8:7::/64 2001:db8:7::53 --router-lifetime 3 --valid 3
 lab_wait 3 test -e /run/netns/pvd-linger.example || fail "no linger.example"
 ip netns exec pvd-linger.example sleep 60 &
 inside=$!

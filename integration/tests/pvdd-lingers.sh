@@ -3,7 +3,6 @@
 # the program ends, the domain goes.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
 
 lab_two_routers
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
@@ -13,7 +12,7 @@ pvdd=$LAB_LAST_PID
 corp_namespace() { ip netns list | lab_has '^pvd-corp.example.com'; }
 no_corp_namespace() { ! corp_namespace; }
 
-lab_in r2 /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 \
+lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 \
     --router-lifetime 2 --valid 2
 lab_wait 5 corp_namespace || fail "corp did not come up"
 ip netns exec pvd-corp.example.com sleep 60 &

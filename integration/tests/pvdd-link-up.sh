@@ -8,7 +8,6 @@ lab_two_routers
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0 --state "$LAB_DIR/state/pvdd.json"
 pvdd=$LAB_LAST_PID
-sleep 1
 lab_capture r1 lan0 "$LAB_DIR/r1.pcap"
 capture=$LAB_LAST_PID
 # Only the host's: the bridge ports in "lan" solicit too when their carrier flips.
@@ -21,5 +20,5 @@ sleep 0.5
 ip -n "${LAB_PREFIX}host" link set up0 up
 solicited() { [ "$(solicitations)" -ge 1 ]; }
 lab_wait 5 solicited || fail "no Router Solicitation after the uplink came back up"
-lab_stop "$capture"
+lab_capture_stop "$capture"
 lab_pvdd_stop "$pvdd"

@@ -11,8 +11,6 @@
 # forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 
 lab_two_routers 2
 lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
@@ -20,7 +18,7 @@ for i in $(seq 0 31); do ip -n "${P}server" addr add "2001:db8:ff::1$(printf %02
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --uplink up0 --state "$LAB_DIR/state.json"
 pvdd=$LAB_LAST_PID
 
-send() { lab_in "$1" /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com 1 "${@:2}"; }
+send() { lab_in "$1" /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 1 "${@:2}"; }
 send r1 2001:db8:1::/64 2001:db8:1::54,ff02::1,2001:db8:1::53 --dnssl z1.test,a1.test
 send r2 2001:db8:2::/64 2001:db8:2::53
 corp_addresses() { ip -n pvd-corp.example.com -6 -o addr show dev pvd0 scope global | awk '{print $4}' | cut -d/ -f1 | sort; }
@@ -42,8 +40,7 @@ flows() {
                 || echo "no reply from 2001:db8:ff::1$(printf %02x "$i") to $source" >&2
         done
     done
-    sleep 0.3
-    lab_stop "$c1"; lab_stop "$c2"
+    lab_capture_stop "$c1"; lab_capture_stop "$c2"
     local router prefix counts=()
     for router in r1 r2; do
         for prefix in 1 2; do

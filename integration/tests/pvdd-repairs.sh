@@ -6,7 +6,6 @@
 # forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
 lab_pvdd_one_router
 ns=pvd-$LAB_DOMAIN

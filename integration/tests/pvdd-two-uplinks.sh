@@ -7,8 +7,6 @@
 # forwarding-paths: both
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
-P=$LAB_PREFIX
 
 lab_two_routers 2
 # r3 on a link of its own to the host's second uplink, routing to the server.
@@ -36,7 +34,7 @@ start_pvdd() {
     lab_pvdd "$LAB_DIR/pvdd-$1.log" "up0, up1" --uplink up0 --uplink up1 --state "$state"
     pvdd=$LAB_LAST_PID
 }
-send() { lab_in "$1" /usr/bin/python3 "$here/scapy_ra.py" send lan0 corp.example.com "${@:2}" --no-http; }
+send() { lab_in "$1" /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com "${@:2}" --no-http; }
 corp() { lab_hostnet host list | /usr/bin/python3 -c 'import json,sys
 for line in sys.stdin:
     d = json.loads(line)
@@ -68,9 +66,8 @@ lab_capture r3 lan0 "$LAB_DIR/r3.pcap"
 capture3=$LAB_LAST_PID
 ip netns exec pvd-corp.example.com ping -6 -c 1 -W 2 -I "$address2" 2001:db8:ff::1 >/dev/null || fail "no reply from $address2"
 ip netns exec pvd-corp.example.com ping -6 -c 1 -W 2 -I "$address3" 2001:db8:ff::1 >/dev/null || fail "no reply from $address3"
-sleep 0.3
-lab_stop "$capture2"
-lab_stop "$capture3"
+lab_capture_stop "$capture2"
+lab_capture_stop "$capture3"
 [ "$(echo_requests "$LAB_DIR/r2.pcap" "$address2")" -eq 1 ] && [ "$(echo_requests "$LAB_DIR/r2.pcap" "$address3")" -eq 0 ] \
     || fail "r2 saw: $(tcpdump -n -r "$LAB_DIR/r2.pcap" 2>/dev/null)"
 [ "$(echo_requests "$LAB_DIR/r3.pcap" "$address3")" -eq 1 ] && [ "$(echo_requests "$LAB_DIR/r3.pcap" "$address2")" -eq 0 ] \

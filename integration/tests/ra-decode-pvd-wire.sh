@@ -4,13 +4,12 @@
 # hand it over) must decode to the same JSON.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
 
 lab_netns router
 lab_netns host
 lab_link router r0 host h0
 lab_capture host any "$LAB_DIR/pvd.pcap"
-lab_in router /usr/bin/python3 "$here/scapy_ra.py" send r0 corp.example.com 42 2001:db8:42::/64 2001:db8:42::53 --count 2
+lab_in router /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send r0 corp.example.com 42 2001:db8:42::/64 2001:db8:42::53 --count 2
 captured() { "$PVD" ra decode --pcap "$LAB_DIR/pvd.pcap" | lab_has 'pvd corp.example.com'; }
 lab_wait 10 captured \
     || fail "no PvD RA captured"

@@ -23,11 +23,13 @@ nm_check() {
     local devices
     activated || fail "check $1: the uplink connection is $(system_run nmcli -g GENERAL.STATE connection show uplink)"
     devices=$(system_run nmcli -t -f DEVICE,STATE device)
+    lab_has -E "^pv[hdt][^:]*:" <<<"$devices" || fail "check $1: NetworkManager lists no pvd link: $devices"
     ! grep -E "^pv[hdt][^:]*:" <<<"$devices" | grep -vq ":unmanaged$" || fail "check $1: NetworkManager manages a pvd link: $devices"
 }
 system_soak "$soak" nm_check
 connection >"$LAB_DIR/connection-after"
 diff "$LAB_DIR/connection-before" "$LAB_DIR/connection-after" >&2 || fail "NetworkManager's connection changed"
 system_run journalctl -b --no-pager -o cat -u NetworkManager >"$LAB_DIR/nm.log"
+[ -s "$LAB_DIR/nm.log" ] || fail "no NetworkManager journal"
 ! grep -E "\((pv[hdt][^)]*)\): (state change|Activation|dhcp)" "$LAB_DIR/nm.log" >&2 || fail "NetworkManager acted on a pvd link (above)"
 system_pvdd_idle 5

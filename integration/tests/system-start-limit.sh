@@ -16,8 +16,9 @@ restarts=$(system_property pvdd NRestarts)
 [ "$(system_property pvdd Result)" = start-limit-hit ] || [ "$(system_property pvdd Result)" = exit-code ] ||
     fail "pvdd ended with $(system_property pvdd Result)"
 system_journal pvdd | lab_has "grace-period" || fail "the journal does not say what is wrong: $(system_journal pvdd | tail -n 20)"
-sleep 5
-[ "$(system_property pvdd NRestarts)" = "$restarts" ] && system_unit_state_is pvdd failed || fail "pvdd kept restarting"
+failed() { system_unit_state_is pvdd failed; }
+lab_wait 10 failed || fail "pvdd is $(system_property pvdd ActiveState), not failed"
+[ "$(system_property pvdd NRestarts)" = "$restarts" ] || fail "pvdd kept restarting"
 cp "$LAB_DIR/pvdd.yaml" "$SYSTEM_ROOT/etc/pvd/pvdd.yaml"
 system_run systemctl reset-failed pvdd
 system_run systemctl restart pvdd

@@ -58,7 +58,7 @@ system_unit_is pvdd active 10 || fail "pvdd is not active after the upgrade: $(s
 [ "$(system_property pvdd NRestarts)" = 0 ] || fail "pvdd restarted $(system_property pvdd NRestarts) times"
 system_run dpkg-query -W -f='${Version}' pvd | lab_has "+1$" || fail "the newer package is not installed"
 client_restarts "after the upgrade"
-sleep 1
+lab_more_replies "$SYSTEM_ROOT/var/tmp/ping.log" 5
 system_run systemctl stop pinger
 lab_ping_unbroken "$SYSTEM_ROOT/var/tmp/ping.log" 20 || fail "the program in corp lost packets: $(system_run journalctl -b --no-pager -o short-precise -u pvdd | tail -n 40)"
 system_pvdd_idle 5

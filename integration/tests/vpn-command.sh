@@ -6,7 +6,6 @@
 # the state the program reports. A program others may change is refused.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 
 lab_netns host
 lab_netns peer
@@ -27,17 +26,16 @@ lab_dbus
 printf 'uplinks: [up0]\nstate: %s/state/pvdd.json\n' "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
-call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
 name=${P}tun
 ns=pvd-$name
 
 cp "$LAB_DIR/tunnel" "$LAB_DIR/open-tunnel"
 chmod 777 "$LAB_DIR/open-tunnel"
-answer=$(call AddDomain 'sa{sv}' "$name" 1 command s "$LAB_DIR/open-tunnel" 2>&1) && fail "a program others may change was taken"
+answer=$(lab_call AddDomain 'sa{sv}' "$name" 1 command s "$LAB_DIR/open-tunnel" 2>&1) && fail "a program others may change was taken"
 grep -q "writable by its group or others" <<<"$answer" || fail "the refusal: $answer"
 
-call AddDomain 'sa{sv}' "$name" 1 command s "$LAB_DIR/tunnel" >/dev/null
-path=$(call GetDomain s "$name" | cut -d'"' -f2)
+lab_call AddDomain 'sa{sv}' "$name" 1 command s "$LAB_DIR/tunnel" >/dev/null
+path=$(lab_call GetDomain s "$name" | cut -d'"' -f2)
 property() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain "$1"; }
 connected() { [ "$(property State)" = 's "connected"' ]; }
 lab_wait 10 connected || fail "not connected: $(property StateReason) $(cat "$LAB_DIR/state/command-$name.log" 2>&1)"
@@ -58,7 +56,7 @@ for want in "198.18.0.0/15" "2001:db8:55::/48" "10.5.0.1" "tun.test" "10.5.0.2" 
     grep -q "$want" <<<"$show" || fail "pvd show has no $want: $show"
 done
 
-call RemoveDomain s "$name" >/dev/null
+lab_call RemoveDomain s "$name" >/dev/null
 gone() { ! pgrep -f "$LAB_DIR/tunnel" >/dev/null; }
 lab_wait 5 gone || fail "RemoveDomain left the program running"
 [ ! -e "/run/netns/$ns" ] || fail "RemoveDomain left the namespace"

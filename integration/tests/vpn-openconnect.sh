@@ -9,7 +9,6 @@
 # the host as it was.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 for program in openconnect ocserv ocpasswd; do command -v $program >/dev/null || fail "$program is missing: scripts/setup.sh installs it"; done
 
 lab_netns host
@@ -100,8 +99,7 @@ lab_capture host up0 "$LAB_DIR/up0.pcap" \
 capture=$LAB_LAST_PID
 ip netns exec "$ns" ping -c 3 -i 0.3 -W 1 203.0.113.9 >/dev/null 2>&1 && fail "the domain reached the server's network without a server"
 ip netns exec "$ns" ping -c 2 -i 0.3 -W 1 192.0.2.1 >/dev/null 2>&1 && fail "the domain reached the uplink's network"
-sleep 0.3
-lab_stop "$capture"
+lab_capture_stop "$capture"
 lab_no_packets "$LAB_DIR/up0.pcap" "traffic left outside the tunnel"
 not_connected() { ! connected; }
 lab_wait 15 not_connected || fail "the state still says connected with the server gone: $(property StateReason)"

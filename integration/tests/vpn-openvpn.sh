@@ -9,7 +9,6 @@
 # SIGTERM leaves nothing behind.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 command -v openvpn >/dev/null || fail "openvpn is missing: scripts/setup.sh installs it"
 
 lab_netns host
@@ -24,9 +23,8 @@ CONF
 lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
 name=${P}vpn
-call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
-call AddDomain 'sa{sv}' "$name" 1 openvpn s "$LAB_DIR/client.conf" >/dev/null
-path=$(call GetDomain s "$name" | cut -d'"' -f2)
+lab_call AddDomain 'sa{sv}' "$name" 1 openvpn s "$LAB_DIR/client.conf" >/dev/null
+path=$(lab_call GetDomain s "$name" | cut -d'"' -f2)
 state() { busctl --system get-property org.pvd1 "$path" org.pvd1.Domain State; }
 [ "$(busctl --system get-property org.pvd1 "$path" org.pvd1.Domain Kind)" = 's "vpn"' ] || fail "the domain's kind: $(cat "$LAB_DIR/pvdd.log")"
 connected() { [ "$(state)" = 's "connected"' ]; }
@@ -51,14 +49,12 @@ ip netns exec "${P}host" ss -nua | lab_has "192.0.2.10:\|0.0.0.0:\|\*:" || fail 
 # The server goes away: nothing from the domain leaves through the uplink.
 pkill -f "openvpn --dev tun --ifconfig 10.8.0.1" || true
 # Anything of the domain's: its tunnel addresses, or the pings below.
-lab_bg host "$LAB_DIR/up0-ip.log" tcpdump -n -U --immediate-mode -i up0 -w "$LAB_DIR/up0-ip.pcap" \
-    "ip and (host 10.8.0.2 or host 10.8.0.1 or icmp[icmptype] == icmp-echo)"
-lab_wait 10 grep -q "listening on" "$LAB_DIR/up0-ip.log" || fail "tcpdump did not start"
+lab_capture host up0 "$LAB_DIR/up0-ip.pcap" "ip and (host 10.8.0.2 or host 10.8.0.1 or icmp[icmptype] == icmp-echo)" || fail "tcpdump did not start"
+leak_capture=$LAB_LAST_PID
 ip netns exec "$ns" ping -c 2 -i 0.3 -W 1 192.0.2.1 >/dev/null 2>&1 && fail "the domain reached the uplink's network without the tunnel"
 ip netns exec "$ns" ping -c 1 -W 1 10.8.0.1 >/dev/null 2>&1 && fail "the server answered after it stopped"
-sleep 0.3
-[ -z "$(tcpdump -n -r "$LAB_DIR/up0-ip.pcap" 2>/dev/null)" ] \
-    || fail "the domain's traffic left through up0: $(tcpdump -n -r "$LAB_DIR/up0-ip.pcap" 2>/dev/null)"
+lab_capture_stop "$leak_capture"
+lab_no_packets "$LAB_DIR/up0-ip.pcap" "the domain's traffic left through up0"
 
 # The server comes back and the client dies: pvdd starts a new client, which connects.
 lab_bg vpn "$LAB_DIR/server2.log" openvpn --dev tun --ifconfig 10.8.0.1 10.8.0.2 --secret "$LAB_DIR/static.key" \

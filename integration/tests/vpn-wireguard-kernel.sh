@@ -7,4 +7,4 @@ if [ ! -d /sys/module/wireguard ]; then
     exit 77
 fi
 . "$(dirname "$0")/vpn-wireguard.sh"
-! grep -q "no kernel WireGuard" "$LAB_DIR/state/wireguard-${LAB_PREFIX}home.log" || fail "pvdd used wireguard-go although the module is loaded"
+lab_file_lacks "$LAB_DIR/state/wireguard-${LAB_PREFIX}home.log" "no kernel WireGuard" || fail "pvdd used wireguard-go although the module is loaded"

@@ -10,7 +10,6 @@
 # SIGTERM leave the host as it was; a killed helper is replaced.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-P=$LAB_PREFIX
 for program in wireguard-go wg openvpn; do command -v $program >/dev/null || fail "$program is missing: scripts/setup.sh installs it"; done
 if [ -d /sys/module/wireguard ]; then
     echo "note: the kernel's WireGuard is loaded; pvdd uses it, not wireguard-go" >&2
@@ -62,24 +61,23 @@ lab_dbus
 printf 'uplinks: [up0, up1]\nstate: %s/state/pvdd.json\n' "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
 lab_pvdd "$LAB_DIR/pvdd.log" "up0, up1" --config "$LAB_DIR/pvdd.yaml"
 pvdd=$LAB_LAST_PID
-call() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager "$@"; }
 
 # A private key others may read, or a wg-quick file that runs commands, is refused.
 cp "$LAB_DIR/home.conf" "$LAB_DIR/open.conf"
 chmod 644 "$LAB_DIR/open.conf"
-answer=$(call AddDomain 'sa{sv}' "${P}open" 1 wireguard s "$LAB_DIR/open.conf" 2>&1) && fail "a readable private key was taken"
+answer=$(lab_call AddDomain 'sa{sv}' "${P}open" 1 wireguard s "$LAB_DIR/open.conf" 2>&1) && fail "a readable private key was taken"
 grep -q "chmod 600" <<<"$answer" || fail "the refusal: $answer"
 sed "/^DNS/a PostUp = touch $LAB_DIR/ran" "$LAB_DIR/home.conf" >"$LAB_DIR/hook.conf"
 chmod 600 "$LAB_DIR/hook.conf"
-answer=$(call AddDomain 'sa{sv}' "${P}hook" 1 wireguard s "$LAB_DIR/hook.conf" 2>&1) && fail "a PostUp command was taken"
+answer=$(lab_call AddDomain 'sa{sv}' "${P}hook" 1 wireguard s "$LAB_DIR/hook.conf" 2>&1) && fail "a PostUp command was taken"
 grep -q "runs a command as root" <<<"$answer" || fail "the refusal: $answer"
 [ ! -e "$LAB_DIR/ran" ] && [ ! -e "/run/netns/pvd-${P}open" ] && [ ! -e "/run/netns/pvd-${P}hook" ] || fail "a refused configuration made something"
 
 wgname=${P}home
 ovname=${P}corp
-call AddDomain 'sa{sv}' "$wgname" 1 wireguard s "$LAB_DIR/home.conf" >/dev/null
+lab_call AddDomain 'sa{sv}' "$wgname" 1 wireguard s "$LAB_DIR/home.conf" >/dev/null
 "$PVD" add "$ovname" --openvpn "$LAB_DIR/client.conf" >/dev/null
-state() { busctl --system get-property org.pvd1 "$(call GetDomain s "$1" | cut -d'"' -f2)" org.pvd1.Domain "${2:-State}"; }
+state() { busctl --system get-property org.pvd1 "$(lab_call GetDomain s "$1" | cut -d'"' -f2)" org.pvd1.Domain "${2:-State}"; }
 wg_up() { [ "$(state "$wgname")" = 's "connected"' ]; }
 lab_wait 20 wg_up || fail "the WireGuard domain did not come up: $(state "$wgname") $(state "$wgname" StateReason) $(cat "$LAB_DIR/state/wireguard-$wgname.log")"
 state "$wgname" StateReason | lab_has "latest handshake with 192.0.2.1:51820 at " || fail "the state's reason: $(state "$wgname" StateReason)"
@@ -123,8 +121,7 @@ lab_capture host up0 "$LAB_DIR/up0.pcap" \
 capture=$LAB_LAST_PID
 reach "$wgname" 203.0.113.1 && fail "the WireGuard domain reached the peer's network without the peer"
 reach "$wgname" 192.0.2.1 && fail "the WireGuard domain reached the uplink's network"
-sleep 0.3
-lab_stop "$capture"
+lab_capture_stop "$capture"
 lab_no_packets "$LAB_DIR/up0.pcap" "traffic left outside the tunnel"
 start_peer
 back() { reach "$wgname" 203.0.113.1; }
@@ -137,8 +134,8 @@ again() { local now; now=$(pgrep -f "wireguard-up $wgname") && [ "$now" != "$hel
 lab_wait 30 again || fail "no new helper after the first was killed: $(state "$wgname" StateReason) $(tail -5 "$LAB_DIR/state/wireguard-$wgname.log")"
 [ "$(pgrep -fc "wireguard-go -f pvt")" = 1 ] || fail "not one wireguard-go for the domain: $(pgrep -fa wireguard-go)"
 
-call RemoveDomain s "$wgname" >/dev/null
-call RemoveDomain s "$ovname" >/dev/null
+lab_call RemoveDomain s "$wgname" >/dev/null
+lab_call RemoveDomain s "$ovname" >/dev/null
 [ ! -e "/run/netns/$wgns" ] || fail "RemoveDomain left the namespace"
 gone() { ! pgrep -f "wireguard-up $wgname" >/dev/null && ! pgrep -f "PVD_DOMAIN $ovname" >/dev/null; }
 lab_wait 5 gone || fail "RemoveDomain left a client: $(pgrep -fa 'wireguard|openvpn')"
