@@ -181,19 +181,24 @@ lab_capture() {
     lab_wait 10 grep -q "listening on" "$log" || { cat "$log" >&2; return 1; }
 }
 
-# lab_capture_stop PID: stops the capture PID once a marker sent out of its
-# interface after everything else is in its file (no sleep to guess when
-# the last packets are written).
-lab_capture_stop() {
+# lab_capture_sync PID: returns once a marker sent out of the capture PID's
+# interface is in its file: everything sent before is there too.
+lab_capture_sync() {
     local ns iface file
     read -r ns iface file <<<"${LAB_CAPTURES[$1]}"
     marked() {
         lab_in "$ns" /usr/bin/python3 -c 'import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.sendto(b"pvd-capture-mark", (sys.argv[1], 9, 0, socket.if_nametoindex(sys.argv[2])))' "$LAB_MARK_GROUP" "$iface"
-        [ -n "$(tcpdump -n -r "$file" "$LAB_MARK_FILTER" 2>/dev/null)" ]
+        lab_pcap_has "$file" "$LAB_MARK_FILTER"
     }
     lab_wait 5 marked || fail "the capture on $iface in $ns never wrote its marker"
+}
+
+# lab_capture_stop PID: stops the capture PID once everything sent before
+# is in its file (no sleep to guess when the last packets are written).
+lab_capture_stop() {
+    lab_capture_sync "$1"
     lab_stop "$1"
 }
 
@@ -263,6 +268,17 @@ lab_pvdd() {
     LAB_PVDD_ARGS=("$@")
     lab_bg host "$log" "$PVDD" "$@"
     lab_wait 10 grep -q "listening on $where" "$log" || fail "pvdd did not start: $(cat "$log")"
+}
+
+# lab_vpn_host: what the VPN tests start from: the host's state in
+# $LAB_DIR/before, a private system bus, and pvdd on up0 keeping its state
+# and its clients' logs in $LAB_DIR/state; pvdd's pid in LAB_PVDD.
+lab_vpn_host() {
+    lab_host_state >"$LAB_DIR/before"
+    lab_dbus
+    printf 'uplinks: [up0]\nstate: %s/state/pvdd.json\n' "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
+    lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+    LAB_PVDD=$LAB_LAST_PID
 }
 
 # lab_pvdd_corp_for_nobody: the lab of pvd exec's tests: lab_two_routers,

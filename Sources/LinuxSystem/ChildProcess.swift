@@ -10,9 +10,12 @@ public struct ChildProcess {
     private let output: Int32
     private let errors: Int32
 
-    /// Starts `path` with `arguments`, stdin from /dev/null, the default signal
-    /// mask and dispositions, and output and errors kept for ``collect(limit:)``.
-    public static func spawn(_ path: String, _ arguments: [String], scratch directory: String) throws(SystemError) -> ChildProcess {
+    /// Starts `path` with `arguments`, stdin from /dev/null, this environment
+    /// plus `environment`, the default signal mask and dispositions, and
+    /// output and errors kept for ``collect(limit:)``.
+    public static func spawn(
+        _ path: String, _ arguments: [String], scratch directory: String, environment: [String: String] = [:]
+    ) throws(SystemError) -> ChildProcess {
         let output = try temporaryFile(in: directory)
         let errors: Int32
         do { errors = try temporaryFile(in: directory) } catch {
@@ -20,7 +23,7 @@ public struct ChildProcess {
             throw error
         }
         do {
-            let pid = try launch(path, arguments) { actions in
+            let pid = try launch(path, arguments, environment: environment) { actions in
                 posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
                 posix_spawn_file_actions_adddup2(&actions, output, 1)
                 posix_spawn_file_actions_adddup2(&actions, errors, 2)
@@ -31,6 +34,18 @@ public struct ChildProcess {
             close(errors)
             throw error
         }
+    }
+
+    /// Runs `path` to its end (``spawn(_:_:scratch:environment:)``): its wait
+    /// status, nil when it could not start, and what it wrote to stdout and
+    /// stderr, each at most `limit` bytes.
+    public static func run(
+        _ path: String, _ arguments: [String], scratch directory: String, environment: [String: String] = [:], limit: Int = 65536
+    ) -> (status: Int32?, output: [UInt8], errors: [UInt8]) {
+        guard let child = try? spawn(path, arguments, scratch: directory, environment: environment) else { return (nil, [], []) }
+        let status = try? child.waitForExit()
+        let (output, errors) = child.collect(limit: limit)
+        return (status, output, errors)
     }
 
     /// Starts `path` with `arguments` for the long run: stdin from `input`

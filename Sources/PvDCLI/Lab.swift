@@ -236,15 +236,8 @@ struct LabRunner {
     /// What a command prints (stdout, then stderr), for status.
     static func output(_ command: [String], environment: [String: String] = [:]) -> String {
         guard let path = try? executable(command[0]) else { return "(no \(command[0]))" }
-        var template = Array("/tmp/pvd-lab-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { return "" }
-        close(fd)
-        let file = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { unlink(file) }
-        guard let pid = try? ChildProcess.spawnLogging(path, Array(command.dropFirst()), log: file, environment: environment) else { return "" }
-        _ = try? ChildProcess.wait(pid)
-        let text = HostFiles.read(file, limit: 64 * 1024) ?? ""
+        let ran = ChildProcess.run(path, Array(command.dropFirst()), scratch: "/tmp", environment: environment)
+        let text = String(decoding: ran.output + ran.errors, as: UTF8.self)
         return text.hasSuffix("\n") ? String(text.dropLast()) : text
     }
 }

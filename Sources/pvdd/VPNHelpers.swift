@@ -180,19 +180,15 @@ enum VPNHelper {
     /// Runs a program to its end, its output into the log; its exit status
     /// (127 when it cannot start).
     static func run(_ path: String, _ arguments: [String], scratch: String) -> Int32 {
-        guard let child = try? ChildProcess.spawn(path, arguments, scratch: scratch) else { return 127 }
-        let status = (try? child.waitForExit()) ?? 127
-        let (output, errors) = child.collect(limit: 4096)
-        log(String(decoding: output + errors, as: UTF8.self))
-        return status
+        let ran = ChildProcess.run(path, arguments, scratch: scratch, limit: 4096)
+        log(String(decoding: ran.output + ran.errors, as: UTF8.self))
+        return ran.status ?? 127
     }
 
     /// A program's standard output, when it ends with status 0.
     static func output(_ path: String, _ arguments: [String], scratch: String) -> String? {
-        guard let child = try? ChildProcess.spawn(path, arguments, scratch: scratch) else { return nil }
-        let status = try? child.waitForExit()
-        let output = child.collect(limit: 65536).output
-        return status == 0 ? String(decoding: output, as: UTF8.self) : nil
+        let ran = ChildProcess.run(path, arguments, scratch: scratch)
+        return ran.status == 0 ? String(decoding: ran.output, as: UTF8.self) : nil
     }
 
     /// Writes to stderr, which is the helper's log.

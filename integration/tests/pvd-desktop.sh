@@ -59,7 +59,9 @@ lab_bg host "$LAB_DIR/outside.log" env HOME="$home" setpriv --reuid=nobody --reg
 outside=$LAB_LAST_PID
 firefox_up() { pgrep -u nobody -f "firefox-esr --headless about:blank" >/dev/null; }
 lab_wait 20 firefox_up || fail "Firefox did not start outside: $(cat "$LAB_DIR/outside.log")"
-sleep 2
+# It holds its profile (the one a program inside must not share).
+profile_locked() { compgen -G "$home/.config/mozilla/firefox/*/.parentlock" >/dev/null || compgen -G "$home/.mozilla/firefox/*/.parentlock" >/dev/null; }
+lab_wait 20 profile_locked || fail "Firefox outside holds no profile: $(find "$home" -maxdepth 4 2>&1 | head -n 20)"
 address=$(ip -n pvd-corp.example.com -6 -o addr show dev pvd0 scope global | awk '{print $4}' | cut -d/ -f1)
 shot=$LAB_DIR/shot.png
 touch "$shot" && chown nobody "$shot"

@@ -22,6 +22,7 @@ LAB_PIDS+=("$program")
 lab_wait 10 grep -q "domain corp.example.com: kept while programs run inside" "$LAB_DIR/pvdd.log" \
     || fail "corp was not kept for its program: $(cat "$LAB_DIR/pvdd.log")"
 corp_namespace || fail "corp's namespace went while a program ran inside"
+# A window, not a wait: pvdd looks at a lingering domain every 2 s.
 sleep 2
 corp_namespace || fail "corp's namespace went while a program ran inside"
 kill "$program"

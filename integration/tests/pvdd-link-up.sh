@@ -13,10 +13,9 @@ capture=$LAB_LAST_PID
 # Only the host's: the bridge ports in "lan" solicit too when their carrier flips.
 host_ll=$(ip -n "${LAB_PREFIX}host" -6 -o addr show dev up0 scope link | awk '{print $4}' | cut -d/ -f1)
 solicitations() { tcpdump -n -r "$LAB_DIR/r1.pcap" "icmp6 and ip6[40] == 133 and src $host_ll" 2>/dev/null | wc -l; }
-sleep 0.5
+lab_capture_sync "$capture"
 [ "$(solicitations)" -eq 0 ] || fail "a solicitation before the link went down"
 ip -n "${LAB_PREFIX}host" link set up0 down
-sleep 0.5
 ip -n "${LAB_PREFIX}host" link set up0 up
 solicited() { [ "$(solicitations)" -ge 1 ]; }
 lab_wait 5 solicited || fail "no Router Solicitation after the uplink came back up"

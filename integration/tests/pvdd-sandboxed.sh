@@ -19,8 +19,9 @@ is_namespace() { ip netns exec "${LAB_PREFIX}box" true 2>/dev/null; }
 # The control: no option, the namespace is mounted only in pvdd's own mount namespace.
 "${sandboxed[@]}" --config "$LAB_DIR/pvdd.yaml" >"$LAB_DIR/control.log" 2>&1 &
 pid=$!
-lab_wait 10 test -e "/run/netns/${LAB_PREFIX}box" || fail "pvdd made no namespace: $(cat "$LAB_DIR/control.log")"
-sleep 0.5
+# pvdd says it listens once its declared namespaces are made and mounted.
+lab_wait 10 grep -q "listening on" "$LAB_DIR/control.log" || fail "pvdd did not start: $(cat "$LAB_DIR/control.log")"
+[ -e "/run/netns/${LAB_PREFIX}box" ] || fail "pvdd made no namespace: $(cat "$LAB_DIR/control.log")"
 ! is_namespace || fail "the control: a sandboxed pvdd's namespace was seen outside without --host-mount-namespace"
 kill -TERM "$pid"; wait "$pid" || true
 "${sandboxed[@]}" --cleanup --config "$LAB_DIR/pvdd.yaml" >/dev/null 2>&1 || true

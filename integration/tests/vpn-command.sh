@@ -21,11 +21,8 @@ trap 'exit 0' TERM
 while :; do sleep 0.2; done
 PROGRAM
 chmod 755 "$LAB_DIR/tunnel"
-lab_host_state >"$LAB_DIR/before"
-lab_dbus
-printf 'uplinks: [up0]\nstate: %s/state/pvdd.json\n' "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
-lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
-pvdd=$LAB_LAST_PID
+lab_vpn_host
+pvdd=$LAB_PVDD
 name=${P}tun
 ns=pvd-$name
 

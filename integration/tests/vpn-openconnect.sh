@@ -55,11 +55,8 @@ start_server
 pin=pin-sha256:$(openssl x509 -in "$LAB_DIR/pki/server.crt" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
 printf 'secret-words\n' >"$LAB_DIR/corp.pass"
 chmod 600 "$LAB_DIR/corp.pass"
-lab_host_state >"$LAB_DIR/before"
-lab_dbus
-printf 'uplinks: [up0]\nstate: %s/state/pvdd.json\n' "$LAB_DIR" >"$LAB_DIR/pvdd.yaml"
-lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
-pvdd=$LAB_LAST_PID
+lab_vpn_host
+pvdd=$LAB_PVDD
 name=${P}corp
 ns=pvd-$name
 
