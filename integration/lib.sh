@@ -123,8 +123,12 @@ lab_monitor_mark() {
     lab_wait 10 marked || fail "ip monitor did not report the marker route $marker: $(cat "$log")"
 }
 
-# lab_unmarked LOG: LOG without lab_monitor_mark's marker routes.
-lab_unmarked() { grep -v "unreachable 2001:db8:ffff:" "$1" || true; }
+# lab_unmarked LOG: LOG without lab_monitor_mark's marker routes (a missing
+# LOG fails the test).
+lab_unmarked() {
+    [ -f "$1" ] || fail "$1 is missing"
+    grep -v "unreachable 2001:db8:ffff:" "$1" || true
+}
 
 # lab_no_kernel_change NAME CMD…: runs CMD and fails the test if namespace
 # NAME's kernel sends any link, address, route, rule or neighbour change
@@ -138,7 +142,7 @@ lab_no_kernel_change() {
     "$@"
     lab_monitor_mark "$ns" "$log" 2
     lab_stop "$monitor"
-    [ -z "$(lab_unmarked "$log")" ] || fail "$* changed the kernel: $(lab_unmarked "$log")"
+    lab_silent lab_unmarked "$log" || fail "$* changed the kernel: $(lab_unmarked "$log")"
 }
 
 # lab_ping_unbroken LOG MINIMUM: the `ping -n` output in LOG has at least
@@ -420,6 +424,22 @@ lab_has() {
     local input
     input=$(cat)
     grep -q "$@" <<<"$input"
+}
+
+# lab_silent CMD…: CMD succeeds and prints nothing on stdout. A failing CMD
+# fails the test: `[ -z "$(CMD)" ]` would pass when CMD failed.
+lab_silent() {
+    local output
+    output=$("$@") || fail "$* failed (status $?)"
+    [ -z "$output" ]
+}
+
+# lab_sockets_in NAMESPACE SS-OPTIONS…: the sockets `ss` lists in the named
+# namespace, without its heading.
+lab_sockets_in() {
+    local ns=$1
+    shift
+    ip netns exec "$ns" ss "$@" | tail -n +2
 }
 
 # lab_lacks PATTERN CMD…: CMD succeeds and no line of its output (stdout and

@@ -13,9 +13,7 @@ struct DomainRegistry {
     let directory: String
 
     init() throws(SystemError) {
-        var info = stat()
-        guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
-        directory = "\(DomainRegistry.root)/\(info.st_ino)"
+        directory = "\(DomainRegistry.root)/\(try Namespaces.ownInode())"
     }
 
     func contains(_ name: String) -> Bool { access("\(directory)/\(name)", F_OK) == 0 }

@@ -44,9 +44,7 @@ struct UplinkRecord {
     }
 
     private static func namespaceInode() throws(SystemError) -> UInt {
-        var info = stat()
-        guard stat("/proc/thread-self/ns/net", &info) == 0 else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
-        return UInt(info.st_ino)
+        UInt(try Namespaces.ownInode())
     }
 
     /// The saved original values, by sysctl path.

@@ -34,6 +34,19 @@ public enum Namespaces {
         return umount2(target, Int32(MNT_DETACH)) == 0 ? 0 : errno
     }
 
+    /// The inode of the calling thread's network namespace.
+    public static func ownInode() throws(SystemError) -> ino_t {
+        guard let inode = inode("/proc/thread-self/ns/net") else { throw systemError("identify namespace", "/proc/thread-self/ns/net") }
+        return inode
+    }
+
+    /// The inode of a namespace file (`/run/netns/NAME`, `/proc/self/ns/net`):
+    /// how /proc names the namespace a process is in. Nil when it is not there.
+    public static func inode(_ path: String) -> ino_t? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_ino : nil
+    }
+
     public static func exists(_ name: String) -> Bool {
         var info = stat()
         return lstat(Paths.namespace(name), &info) == 0

@@ -52,6 +52,12 @@ public enum Programs {
 
 /// Writes `pvd: MESSAGE` as one line to stderr.
 public func printError(_ message: String) {
-    var line = "pvd: \(message)\n"
-    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    writeStandardError("pvd: \(message)\n")
+}
+
+/// Writes `text` to stderr as it is, in one write (a line stays whole in a
+/// log others append to).
+public func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -184,19 +184,19 @@ struct Announce: ParsableCommand {
         signal(SIGTERM) { _ in stopRequested = 1 }
         signal(SIGINT) { _ in stopRequested = 1 }
         var fast = 2  // RFC 4861 §6.2.4: MAX_INITIAL_RTR_ADVERTISEMENTS is 3
-        var lastSent = Announce.now()
+        var lastSent = SystemClock.monotonic
         var next = lastSent + nextInterval(fast: fast > 0)
         while stopRequested == 0 {
             var descriptor = pollfd(fd: sender.descriptor, events: Int16(POLLIN), revents: 0)
-            let wait = Int32(max(0, min(0.2, next - Announce.now())) * 1000)
+            let wait = Int32(max(0, min(0.2, next - SystemClock.monotonic)) * 1000)
             if poll(&descriptor, 1, wait) > 0, (try? sender.receiveSolicitations()) ?? 0 > 0 {
                 // An answer within MAX_RA_DELAY_TIME (0.5 s), at most one per MIN_DELAY_BETWEEN_RAS (3 s).
-                next = min(next, max(lastSent + 3, Announce.now() + Double.random(in: 0...0.5)))
+                next = min(next, max(lastSent + 3, SystemClock.monotonic + Double.random(in: 0...0.5)))
             }
-            guard Announce.now() >= next else { continue }
+            guard SystemClock.monotonic >= next else { continue }
             // One lost RA is not the end of a router (an interface briefly down): say so, go on.
             do { try sendAll(messages) } catch { printError("\(error)") }
-            lastSent = Announce.now()
+            lastSent = SystemClock.monotonic
             fast -= 1
             next = lastSent + nextInterval(fast: fast > 0)
         }
@@ -212,9 +212,4 @@ struct Announce: ParsableCommand {
         return fast ? min(random, 16) : random
     }
 
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
 }

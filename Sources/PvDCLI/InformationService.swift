@@ -30,9 +30,7 @@ struct InformationService {
             guard information.identifier == id else {
                 throw CommandFailure("\(server.file) is for \(information.identifier), not for \(id)")
             }
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            guard information.expires > now.tv_sec else {
+            guard information.expires > SystemClock.unixTime else {
                 throw CommandFailure("\(server.file) expired at \(RFC3339.format(information.expires))")
             }
         } catch let error as AdditionalInformationError {
@@ -40,9 +38,7 @@ struct InformationService {
         }
         // One directory per namespace, interface and PvD, used again after a
         // crash; `pvd lab down` removes its namespaces' (Paths.announcements).
-        var namespace = stat()
-        stat("/proc/self/ns/net", &namespace)
-        let directory = "\(Paths.announcements)/\(interface)/\(namespace.st_ino)-\(id)"
+        let directory = "\(Paths.announcements)/\(interface)/\(Namespaces.inode("/proc/self/ns/net") ?? 0)-\(id)"
         let response =
             "HTTP/1.0 200 OK\r\nContent-Type: application/pvd+json\r\nContent-Length: \(document.count)\r\nCache-Control: no-cache\r\n\r\n"
             + text

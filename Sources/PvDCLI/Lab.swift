@@ -76,9 +76,7 @@ struct LabRunner {
         self.topology = topology
         self.pvdd = try LabRunner.pvddPath(pvdd)
         guard let pvd = Programs.ownPath else { throw CommandFailure("cannot find pvd's own program") }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        plan = topology.plan(now: Int64(now.tv_sec), tools: LabTools(pvd: pvd, pvdd: self.pvdd))
+        plan = topology.plan(now: SystemClock.unixTime, tools: LabTools(pvd: pvd, pvdd: self.pvdd))
     }
 
     /// The program's path: as given when absolute, else found in ``searchPath``.
@@ -158,8 +156,7 @@ struct LabRunner {
     static func inodes(of namespaces: [String]) -> [ino_t: String] {
         var result: [ino_t: String] = [:]
         for namespace in namespaces {
-            var info = stat()
-            if stat(Paths.namespace(namespace), &info) == 0 { result[info.st_ino] = namespace }
+            if let inode = Namespaces.inode(Paths.namespace(namespace)) { result[inode] = namespace }
         }
         return result
     }

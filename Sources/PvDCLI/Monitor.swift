@@ -1,6 +1,6 @@
 import ArgumentParser
 import BusWire
-import Glibc
+import LinuxSystem
 import PvDWire
 import Systemd
 
@@ -21,23 +21,11 @@ struct Monitor: DaemonCommand {
                 let properties = Dictionary((try? client.properties(of: path)) ?? [], uniquingKeysWith: { first, _ in first })
                 let state = properties[PvDBusAPI.Property.state.rawValue].map(text) ?? "-"
                 let reason = properties[PvDBusAPI.Property.stateReason.rawValue].map(text) ?? "-"
-                printLine("\(Monitor.now())  changed  \(name)  \(state): \(reason)")
+                printLine("\(SystemClock.localTimeOfDay())  changed  \(name)  \(state): \(reason)")
             } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
-                printLine("\(Monitor.now())  \(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added  " : "removed")  \(name)")
+                printLine("\(SystemClock.localTimeOfDay())  \(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added  " : "removed")  \(name)")
             }
             return true
         }
-    }
-}
-
-extension Monitor {
-    /// The local time, `HH:MM:SS`.
-    static func now() -> String {
-        var clock = time(nil)
-        var parts = tm()
-        localtime_r(&clock, &parts)
-        var buffer = [CChar](repeating: 0, count: 16)
-        strftime(&buffer, buffer.count, "%H:%M:%S", &parts)
-        return String(cBuffer: buffer)
     }
 }

@@ -23,11 +23,9 @@ public enum DomainEntry {
         let naming: DomainNaming
         do { naming = try DomainNaming(name: name) } catch { throw SystemError(step: "enter domain", object: name, reason: error.description) }
         let path = Paths.namespace(naming.namespace)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError("open namespace", path) }
-        defer { close(fd) }
+        let namespace = try FileDescriptor.open(path, O_RDONLY, what: "open namespace")
         try privateMounts()
-        try enter(namespace: fd, named: naming.namespace)
+        try enter(namespace: namespace.rawValue, named: naming.namespace)
     }
 
     /// Gives the process a mount namespace of its own, `/` a recursive slave:
@@ -106,9 +104,7 @@ public enum DomainEntry {
                 directory += "/" + part
                 _ = mkdir(directory, 0o755)
             }
-            let fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw systemError("create", target) }
-            close(fd)
+            try FileDescriptor.open(target, O_WRONLY | O_CREAT, what: "create").close()
         }
         guard mount(source, target, nil, UInt(MS_BIND), nil) == 0 else {
             throw systemError("bind the domain's resolv.conf", "\(source) over \(target)")

@@ -34,49 +34,43 @@ public enum SystemBusFilter {
     public static func prepare(owner uid: uid_t, group gid: gid_t) throws(SystemError) -> Int32? {
         guard access(proxy, X_OK) == 0, access("\(directory)/\(socketName)", F_OK) == 0 else { return nil }
         // Not close-on-exec: the proxy inherits it (the program does not: it is closed before).
-        let real = pvd_open_path_directory(directory)
-        guard real >= 0 else { throw systemError("open the system bus's directory", directory) }
+        let opened = pvd_open_path_directory(directory)
+        guard opened >= 0 else { throw systemError("open the system bus's directory", directory) }
+        let real = FileDescriptor(taking: opened)
         guard mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "size=16k,mode=755,uid=\(uid),gid=\(gid)") == 0 else {
-            let error = systemError("cover the system bus", directory)
-            close(real)
-            throw error
+            throw systemError("cover the system bus", directory)
         }
-        return real
+        return real.release()
     }
 
     /// As the program's user: starts the proxy on the real bus (`real`, from
     /// ``prepare(owner:group:)``, closed here) and returns once it listens.
     /// The returned descriptor stays open in the program and whatever it
     /// starts (not close-on-exec): the proxy ends when its last copy closes.
-    public static func start(realBus real: Int32) throws(SystemError) -> Int32 {
-        defer { close(real) }
+    public static func start(realBus: Int32) throws(SystemError) -> Int32 {
+        let real = FileDescriptor(taking: realBus)
         // The proxy gets the write end (and writes a byte there once it
         // listens); it ends when every copy of the read end is closed, so
         // the read end is the program's alone.
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw systemError("make a pipe", "for xdg-dbus-proxy") }
-        let (keep, proxyEnd) = (ends[0], ends[1])
-        _ = fcntl(keep, F_SETFD, FD_CLOEXEC)
+        let keep = FileDescriptor(taking: ends[0])
+        let proxyEnd = FileDescriptor(taking: ends[1])
+        _ = fcntl(keep.rawValue, F_SETFD, FD_CLOEXEC)
         let arguments =
             [
-                "--fd=\(proxyEnd)", "unix:path=/proc/self/fd/\(real)/\(socketName)", "\(directory)/\(socketName)", "--filter",
+                "--fd=\(proxyEnd.rawValue)", "unix:path=/proc/self/fd/\(real.rawValue)/\(socketName)", "\(directory)/\(socketName)", "--filter",
             ] + allowed.map { "--talk=\($0)" }
-        let pid: pid_t
-        do { pid = try ChildProcess.spawnLogging(proxy, arguments, log: nil) } catch {
-            close(keep)
-            close(proxyEnd)
-            throw error
-        }
-        close(proxyEnd)
+        let pid = try ChildProcess.spawnLogging(proxy, arguments, log: nil)
+        proxyEnd.close()
+        real.close()
         // The proxy writes a byte once it listens.
-        var poll = pollfd(fd: keep, events: Int16(POLLIN), revents: 0)
-        var byte: UInt8 = 0
-        guard Glibc.poll(&poll, 1, startTimeout) == 1, read(keep, &byte, 1) == 1 else {
+        var poll = pollfd(fd: keep.rawValue, events: Int16(POLLIN), revents: 0)
+        guard Glibc.poll(&poll, 1, startTimeout) == 1, (try? keep.read(upTo: 1))?.count == 1 else {
             kill(pid, SIGKILL)
-            close(keep)
             throw SystemError(step: "start xdg-dbus-proxy", object: directory, reason: "it did not listen within \(startTimeout) ms")
         }
-        _ = fcntl(keep, F_SETFD, 0)  // the program inherits it
-        return keep
+        _ = fcntl(keep.rawValue, F_SETFD, 0)  // the program inherits it
+        return keep.release()
     }
 }

@@ -42,7 +42,7 @@ extension Runner {
             } catch {
                 logger.error("domain \(name): cannot fetch additional information: \(error)")
                 information.started(name, at: now)
-                information.finished(name, .failure("\(error)"), at: now, unixTime: Int64(time(nil)), random: Runner.random)
+                information.finished(name, .failure("\(error)"), at: now, unixTime: SystemClock.unixTime, random: Runner.random)
             }
         }
         rearm(at: now)
@@ -55,7 +55,7 @@ extension Runner {
         fetches[name] = nil
         let outcome = Runner.outcome(status: status, body: body, errors: errors)
         let before = information.entries[name]?.status
-        if information.finished(name, outcome, at: now, unixTime: Int64(time(nil)), random: Runner.random),
+        if information.finished(name, outcome, at: now, unixTime: SystemClock.unixTime, random: Runner.random),
             let entry = information.entries[name], entry.status != before
         {
             if entry.status == "valid" {

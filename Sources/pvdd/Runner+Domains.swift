@@ -66,8 +66,7 @@ extension Runner {
         var namespaces: [ino_t: String] = [:]
         for name in names {
             let namespace = catalog.kind(of: name) == .namespace ? name : DomainNaming.namespace(ofDomain: name)
-            var file = stat()
-            if stat(Paths.namespace(namespace), &file) == 0 { namespaces[file.st_ino] = name }
+            if let inode = Namespaces.inode(Paths.namespace(namespace)) { namespaces[inode] = name }
         }
         guard !namespaces.isEmpty else { return [] }
         return ProcessTable.processes(inNamespaces: namespaces).map {

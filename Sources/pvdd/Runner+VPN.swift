@@ -246,7 +246,7 @@ extension Runner {
         let status = HostFiles.read(statusFile(name, vpn.client)) ?? ""
         switch vpn.client {
         case .openVPN: return vpn.tunnel
-        case .wireGuard: return TunnelStatus(wireGuardStatus: status, now: Int64(time(nil)))
+        case .wireGuard: return TunnelStatus(wireGuardStatus: status, now: SystemClock.unixTime)
         case .openConnect, .command:
             var tunnel = TunnelStatus(hookStatus: status)
             if let device {

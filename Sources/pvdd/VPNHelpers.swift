@@ -19,8 +19,7 @@ enum VPNHelper {
     }
 
     static func fail(_ message: String) -> Never {
-        var line = "pvdd \(CommandLine.arguments.dropFirst().first ?? ""): \(message)\n"
-        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        writeStandardError("pvdd \(CommandLine.arguments.dropFirst().first ?? ""): \(message)\n")
         exit(1)
     }
 
@@ -86,7 +85,7 @@ enum VPNHelper {
     /// Writes the tunnel's phase to `CLIENT-NAME.status` in PVD_STATE_DIRECTORY, where pvdd reads it, and exits.
     private static func record(_ phase: TunnelStatus.Phase, of client: VPNClient, server: String?, _ env: [String: String]) -> Never {
         let name = domain(env)
-        let line = TunnelStatus.hookStatusLine(phase, at: Int64(time(nil)), server: server ?? "")
+        let line = TunnelStatus.hookStatusLine(phase, at: SystemClock.unixTime, server: server ?? "")
         do { try HostFiles.writeAtomically(directory: env["PVD_STATE_DIRECTORY"]!, name: "\(client.rawValue)-\(name).status", contents: line) } catch {
             fail("\(error)")
         }
@@ -193,7 +192,6 @@ enum VPNHelper {
 
     /// Writes to stderr, which is the helper's log.
     static func log(_ text: String) {
-        var text = text
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        writeStandardError(text)
     }
 }

@@ -17,6 +17,7 @@ final class FakeLoop: DaemonLoop {
     private var watches: [Int32: () -> Void] = [:]
     private var stoppable: [ObjectIdentifier: Int32] = [:]
     private var exits: [pid_t: (Int32) -> Void] = [:]
+    private var tokens: [Token] = []
     /// Set when the timer fired again and again without the clock moving:
     /// the daemon armed it for a time already past (the 100 % CPU spin).
     private(set) var spun = false
@@ -32,7 +33,9 @@ final class FakeLoop: DaemonLoop {
 
     func watchUntilStopped(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
         watches[descriptor] = handler
-        let id = ObjectIdentifier(Token())
+        let token = Token()
+        tokens.append(token)  // kept, so that no later watch gets its identifier
+        let id = ObjectIdentifier(token)
         stoppable[id] = descriptor
         return id
     }
@@ -100,18 +103,10 @@ final class FakeLoop: DaemonLoop {
     private final class Token {}
 }
 
-/// Hands out descriptor numbers no real file has, one per fake source.
-enum FakeDescriptors {
-    nonisolated(unsafe) private static var next: Int32 = 10_000
-    static func make() -> Int32 {
-        next += 1
-        return next
-    }
-}
-
 /// RAs a test queues; solicitations the daemon sent.
 final class FakeRouterAdvertisements: RouterAdvertisementSource {
-    let descriptor = FakeDescriptors.make()
+    /// A number no real file has here: the fake loop only matches it.
+    let descriptor: Int32 = 1
     var queued: [ReceivedRouterAdvertisement] = []
     private(set) var solicited: [String] = []
 
@@ -125,7 +120,9 @@ final class FakeRouterAdvertisements: RouterAdvertisementSource {
 
 /// Link news a test queues.
 final class FakeLinks: LinkEventSource {
-    let descriptor = FakeDescriptors.make()
+    let descriptor: Int32
+
+    init(descriptor: Int32 = 2) { self.descriptor = descriptor }
     var news = LinkMonitor.News()
 
     func receive() -> LinkMonitor.News {
@@ -136,7 +133,7 @@ final class FakeLinks: LinkEventSource {
 
 /// Probes the daemon sent; answers a test queues (another node has the address).
 final class FakeProber: AddressProber {
-    let descriptor = FakeDescriptors.make()
+    let descriptor: Int32 = 3
     private(set) var solicited: [IPv6Address] = []
     var answers: [NeighborAnswer] = []
 
@@ -158,6 +155,7 @@ final class FakeHost: DaemonHost {
     private(set) var detached: [String] = []
     /// The monitors made inside domains, by domain.
     private(set) var monitors: [String: FakeLinks] = [:]
+    private var nextMonitor: Int32 = 100
 
     func apply(_ spec: DomainSpec) throws(SystemError) { try memory.apply(spec) }
 
@@ -191,7 +189,8 @@ final class FakeHost: DaemonHost {
     func tunnel(in name: String) -> TunnelReadback? { nil }
 
     func monitor(ofDomain name: String) throws(SystemError) -> any LinkEventSource {
-        let monitor = FakeLinks()
+        nextMonitor += 1
+        let monitor = FakeLinks(descriptor: nextMonitor)
         monitors[name] = monitor
         return monitor
     }

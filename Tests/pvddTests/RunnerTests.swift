@@ -1,5 +1,6 @@
 import Glibc
 import HostNet
+import LinuxSystem
 import NDP
 import PvDConfig
 import PvDCore
@@ -19,6 +20,8 @@ final class DaemonUnderTest {
     let host: FakeHost
     let launcher = FakeLauncher()
     let directory: String
+    /// Whether this daemon made `directory` (and removes it when it goes).
+    private let ownsDirectory: Bool
     let runner: Runner
     /// What readFiles returns at the next reload.
     var nextFiles: String
@@ -28,6 +31,7 @@ final class DaemonUnderTest {
     /// finds (a new one when nil).
     init(_ yaml: String = "", directory: String? = nil, host: FakeHost? = nil, now: Double = 1000) throws {
         self.directory = try directory ?? DaemonUnderTest.temporaryDirectory()
+        ownsDirectory = directory == nil
         self.host = host ?? FakeHost()
         loop = FakeLoop(now: now)
         let text = "uplinks: [eth0]\nstate: \(self.directory)/state.json\nadditional-information: {fetch: false}\n" + yaml
@@ -40,6 +44,12 @@ final class DaemonUnderTest {
             try ConfigurationFiles(main: ("\(self.directory)/pvdd.yaml", self.nextFiles), dropIns: [])
         }
         try runner.start()
+    }
+
+    deinit {
+        guard ownsDirectory else { return }
+        for name in HostFiles.entries(of: directory) { unlink("\(directory)/\(name)") }
+        rmdir(directory)
     }
 
     static func temporaryDirectory() throws -> String {
@@ -213,10 +223,12 @@ struct RunnerTests {
         try first.hear(RA.plain(RA.options(dns: "2001:db8:1::53")), from: 1)
         let before = try #require(first.applied(implicit))
         let changes = first.host.memory.changes
-        let second = try DaemonUnderTest("duplicate-address-detection: false\n", directory: first.directory, host: first.host, now: first.loop.now + 5)
-        #expect(second.applied(implicit) == before)
-        #expect(second.host.memory.changes == changes, "nothing was changed")
-        #expect(second.loop.timerTime != nil, "the adopted domain's lifetimes are followed")
+        try withExtendedLifetime(first) {  // it owns the state's directory
+            let second = try DaemonUnderTest("duplicate-address-detection: false\n", directory: first.directory, host: first.host, now: first.loop.now + 5)
+            #expect(second.applied(implicit) == before)
+            #expect(second.host.memory.changes == changes, "nothing was changed")
+            #expect(second.loop.timerTime != nil, "the adopted domain's lifetimes are followed")
+        }
     }
 
     @Test func aRestartRemovesWhatNoDomainOwns() throws {

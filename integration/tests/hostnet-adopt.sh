@@ -50,7 +50,7 @@ remaining=$(lab_hostnet host list)
 lab_lacks "pvd-${P}d1" ip netns list || fail "d1's namespace is still there"
 ! ip -n "$H" link show pvh1bee >/dev/null 2>&1 || fail "stray link pvh1bee is still there"
 lab_lacks "pvh1bee" ip -n "$H" -6 rule show || fail "stray rule is still there"
-[ -z "$(ip -n "$H" -6 route show table $((0x70641bee)) 2>/dev/null)" ] || fail "stray table is still there"
+lab_silent ip -n "$H" -6 route show table $((0x70641bee)) || fail "stray table is still there"
 ip netns exec "pvd-${P}d2" ping -6 -c 1 -W 2 2001:db8:ff::1 >/dev/null || fail "d2 broke during cleanup"
 
 lab_hostnet host cleanup

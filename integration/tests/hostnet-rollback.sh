@@ -84,7 +84,7 @@ ln -s "$LAB_DIR/elsewhere" "/etc/netns/pvd-${P}d5"
 lab_host_state >"$LAB_DIR/before"
 sed "s/${P}d2/${P}d5/" "$LAB_DIR/d2.json" >"$LAB_DIR/symlink.json"
 expect_refused "$LAB_DIR/symlink.json" "open directory /etc/netns/pvd-${P}d5: Too many levels of symbolic links"
-[ -z "$(ls -A "$LAB_DIR/elsewhere")" ] || fail "something was written through the symlink"
+lab_silent ls -A "$LAB_DIR/elsewhere" || fail "something was written through the symlink"
 rm "/etc/netns/pvd-${P}d5"
 lab_host_state >"$LAB_DIR/before"
 

@@ -83,7 +83,7 @@ ip -n "$ns" -4 route show 203.0.113.0/24 | lab_has "dev pvt" || fail "the split 
 grep -qx "nameserver 10.6.0.1" "/etc/netns/$ns/resolv.conf" && grep -qx "search oc.test" "/etc/netns/$ns/resolv.conf" \
     || fail "the domain's resolv.conf: $(cat "/etc/netns/$ns/resolv.conf")"
 ip netns exec "$ns" ping -c 2 -i 0.3 -W 2 203.0.113.9 >/dev/null || fail "no ping through the tunnel"
-[ -z "$(ip netns exec "$ns" ss -nta | tail -n +2)" ] || fail "a socket inside the domain: $(ip netns exec "$ns" ss -nta)"
+lab_silent lab_sockets_in "$ns" -nta || fail "a socket inside the domain: $(ip netns exec "$ns" ss -nta)"
 ip netns exec "${P}host" ss -nt | lab_has "192.0.2.1:4443" || fail "no OpenConnect connection in the host namespace"
 show=$("$PVD" show "$name")
 for want in "203.0.113.0/24" "10.6.0.1" "oc.test" "connected to 192.0.2.1"; do grep -q "$want" <<<"$show" || fail "pvd show has no $want: $show"; done
