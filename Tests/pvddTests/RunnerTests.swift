@@ -270,31 +270,25 @@ struct RunnerTests {
         daemon.runner.catalog.vpns["work"] = VPNEntry(client: .command, config: "/usr/local/bin/tunnel")
         daemon.runner.resumeVPN("work")
         #expect(daemon.host.memory.tunnelDomains == ["work"])
-        func lastPid() -> pid_t { daemon.launcher.record.nextPid }
         #expect(daemon.launcher.record.launches.map(\.program) == ["/usr/local/bin/tunnel"])
         #expect(daemon.launcher.record.launches.first?.environment["PVD_DOMAIN"] == "work")
-
-        daemon.loop.advance(by: 3)
-        daemon.loop.childExits(lastPid(), status: 1)
-        #expect(daemon.host.detached == ["work"])
-        #expect(daemon.runner.catalog.vpns["work"]?.pid == nil)
-        daemon.loop.advance(by: 4.9)
-        #expect(daemon.launcher.record.launches.count == 1)
-        daemon.loop.advance(by: 0.1)
-        #expect(daemon.launcher.record.launches.count == 2, "started again after 5 s")
-
-        daemon.loop.advance(by: 1)
-        daemon.loop.childExits(lastPid(), status: 1)
+        /// The client runs for `seconds`, ends, and is started again `delay` seconds later, not before.
+        func runs(for seconds: Double, thenRestartsAfter delay: Double, _ comment: Comment) {
+            let launched = daemon.launcher.record.launches.count
+            daemon.loop.advance(by: seconds)
+            daemon.loop.childExits(daemon.launcher.record.nextPid, status: 1)
+            #expect(daemon.runner.catalog.vpns["work"]?.pid == nil)
+            daemon.loop.advance(by: delay - 0.1)
+            #expect(daemon.launcher.record.launches.count == launched, comment)
+            daemon.loop.advance(by: 0.1)
+            #expect(daemon.launcher.record.launches.count == launched + 1, comment)
+        }
+        runs(for: 3, thenRestartsAfter: 5, "a first short run: 5 s")
+        #expect(daemon.host.detached == ["work"], "its tunnel left the domain")
+        #expect(daemon.runner.catalog.vpns["work"]?.failure == nil)
+        runs(for: 1, thenRestartsAfter: 10, "a second short run in a row: 10 s")
         #expect(daemon.runner.catalog.vpns["work"]?.failure != nil, "failed after two short runs in a row")
-        daemon.loop.advance(by: 9.9)
-        #expect(daemon.launcher.record.launches.count == 2)
-        daemon.loop.advance(by: 0.1)
-        #expect(daemon.launcher.record.launches.count == 3, "then after 10 s")
-
-        daemon.loop.advance(by: 120)
-        daemon.loop.childExits(lastPid(), status: 0)
-        daemon.loop.advance(by: 5)
-        #expect(daemon.launcher.record.launches.count == 4, "a long run starts the back-off again at 5 s")
+        runs(for: 120, thenRestartsAfter: 5, "a long run starts the back-off again at 5 s")
         #expect(!daemon.loop.spun)
     }
 }
