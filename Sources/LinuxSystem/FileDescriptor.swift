@@ -22,13 +22,6 @@ public struct FileDescriptor: ~Copyable {
         return FileDescriptor(taking: fd)
     }
 
-    /// Opens `name` in this directory with `flags` (O_CLOEXEC is added).
-    public func open(at name: String, _ flags: Int32, mode: mode_t = 0o644, what: String = "open") throws(SystemError) -> FileDescriptor {
-        let fd = openat(rawValue, name, flags | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw systemError(what, name) }
-        return FileDescriptor(taking: fd)
-    }
-
     /// At most `count` bytes from the current offset; empty at the end.
     public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

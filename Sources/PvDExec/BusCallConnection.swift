@@ -25,7 +25,8 @@ public final class BusCallConnection {
             throw BusError("org.freedesktop.DBus.Error.BadAddress", "no unix:path= or unix:abstract= in the bus address \(address)")
         }
         do { socket = try UnixSocket.connect(target.socketPath, receiveTimeout: Self.timeoutSeconds) } catch {
-            throw BusError("org.freedesktop.DBus.Error.Failed", error.description)
+            // No errno: the path is longer than a socket address holds.
+            throw BusError("org.freedesktop.DBus.Error.\(error.code == nil ? "BadAddress" : "Failed")", error.description)
         }
         // The uid as text, hex-encoded byte by byte: decimal digits are 0x30…0x39.
         pending = Array("\0AUTH EXTERNAL ".utf8)
