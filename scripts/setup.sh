@@ -3,8 +3,8 @@
 # with --no-install-recommends). Nothing else needs installing by hand.
 
 # Building: pkg-config and the C libraries behind the system-library modules.
-PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev)
-# Running: curl (with the system's CAs), which pvd-fetch runs inside a domain
+PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev libyaml-dev)
+# Running: curl (with the system's CAs), which `pvd fetch-information` runs inside a domain
 # for RFC 8801 additional information; nft for IPv4 NAT; openvpn, wireguard-tools
 # and wireguard-go (kernels without WireGuard, as here), openconnect for VPN domains;
 # xdg-dbus-proxy, through which pvd exec gives programs the system bus.

@@ -27,7 +27,7 @@ public enum Programs {
 
     /// pvd's program `name`: beside the running one (a build directory), or
     /// where the package and scripts/install put it — PREFIX/bin/pvd,
-    /// PREFIX/sbin/pvdd, PREFIX/libexec/pvd/pvd-cli and pvd-fetch. Nil when
+    /// PREFIX/sbin/pvdd and PREFIX/libexec/pvd/pvd-cli. Nil when
     /// there is none.
     public static func find(_ name: String) -> String? {
         guard let own = ownPath, let slash = own.lastIndex(of: "/") else { return nil }

@@ -9,7 +9,7 @@ import PvDWire
 /// is pvd's duplicate address detection for domain addresses, which live
 /// behind the host (proxied), so the kernel's own DAD never runs on the link
 /// for them. The daemon uses ``solicit(_:on:)`` and ``receive()`` from its
-/// event loop; ``answered(_:on:wait:)`` waits on its own.
+/// event loop; ``answered(_:on:waitSeconds:)`` waits on its own.
 ///
 /// libndp sends from the interface's link-local address (the kernel chooses
 /// the source of its raw socket), not from `::` as RFC 4862 DAD does; any owner
@@ -43,22 +43,21 @@ public final class NeighborProber {
         return inbox.received
     }
 
-    /// The targets that some node on `interface` answered for within `wait`.
+    /// The targets that some node on `interface` answered for within `waitSeconds`.
     public func answered(
         _ targets: [IPv6Address], on interface: String,
-        wait: Duration = .seconds(1)
+        waitSeconds: Double = 1
     ) throws(SystemError) -> Set<IPv6Address> {
         guard !targets.isEmpty else { return [] }
         try solicit(targets, on: interface)
         let wanted = Set(targets)
         var answered: Set<IPv6Address> = []
-        let clock = ContinuousClock()
-        let deadline = clock.now + wait
+        let deadline = SystemClock.monotonic + waitSeconds
         var descriptor = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         while answered.count < wanted.count {
-            let left = deadline - clock.now
-            guard left > .zero else { break }
-            let milliseconds = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let left = deadline - SystemClock.monotonic
+            guard left > 0 else { break }
+            let milliseconds = Int32(left * 1000) + 1
             let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0, errno == EINTR { continue }
             guard ready >= 0 else { throw systemError("wait for advertisements", interface, errno: errno) }

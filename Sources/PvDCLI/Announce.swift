@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import NDP
@@ -12,102 +12,131 @@ nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
 
 /// `pvd announce`: a router for labs that sends RFC 8801 PvD options, which
 /// no router daemon Debian ships can.
-struct Announce: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Send Router Advertisements with an RFC 8801 PvD option (a router for IPv6 labs).",
+struct Announce: CommandLineCommand {
+    static let command = Command(
+        "announce", abstract: "Send Router Advertisements with an RFC 8801 PvD option (a router for IPv6 labs).",
         discussion: """
             With --pvd-id the prefixes, DNS, routes and MTU go inside the PvD option (--outside repeats them outside \
             too, for PvD-unaware hosts). Sends on --interface with RFC 4861's timing (three fast RAs first, then \
             every 200 to 600 s, or every --interval seconds), answers Router Solicitations, and on SIGTERM or \
             SIGINT sends a last RA with router lifetime 0. --dry-run --hex prints each RA as one line of hex, \
             the form pvd ra decode reads, and sends nothing.
-            """)
+            """,
+        options: [
+            .value("interface", help: "The interface to send on (its link-layer address goes in the RA).", completion: .interface),
+            .flag("dry-run", help: "Print the RA instead of sending it."),
+            .flag("hex", help: "With --dry-run: as one line of hex from the ICMPv6 type octet on."),
+            .value("interval", "seconds", help: "Seconds between RAs (default: RFC 4861's random 200 to 600 s, the first three at most 16 s apart)."),
+            .flag("once", help: "Send one RA and end."),
+            .value("pvd-id", "fqdn", help: "The PvD ID (an FQDN): the options go inside a PvD option."),
+            .value("sequence", "number", help: "The PvD's sequence number."),
+            .flag("h", help: "The H flag: additional information at https://<PvD ID>/.well-known/pvd."),
+            .flag("l", help: "The L flag: the PvD offers IPv4 (DHCPv4)."),
+            .value("delay", "number", help: "The PvD option's Delay (0 to 15)."),
+            .flag("ra-header", help: "The R flag: the RA header inside the PvD option too."),
+            .value("prefix", help: "A prefix, on-link and for autoconfiguration (repeat for more).", repeats: true),
+            .value("rdnss", "address", help: "A DNS server (repeat for more).", repeats: true),
+            .value("dnssl", "domain", help: "A DNS search domain (repeat for more).", repeats: true),
+            .value("route", "prefix", help: "A route (RFC 4191; repeat for more).", repeats: true),
+            .value("mtu", "bytes", help: "The link's MTU."),
+            .value("router-lifetime", "seconds", help: "Seconds the router is a default router (0: it is not)."),
+            .flag("outside", help: "Also put the prefixes, DNS, routes and MTU outside the PvD option, for PvD-unaware hosts."),
+            .value("info", "file", help: "With --pvd-id: serve this JSON file as the PvD's additional information (sets --h).", completion: .file),
+            .value("certificate", "file", help: "With --info: the certificate (PEM) for the PvD ID.", completion: .file),
+            .value("key", "file", help: "With --info: its private key (PEM).", completion: .file),
+            .value("info-address", "address", help: "With --info: the address to listen on, port 443 (default: every address)."),
+            .value(
+                "config", "file", help: "The announcement as YAML: several PvDs (an RA each) and options outside them (docs/labs.md).",
+                completion: .file),
+            .value("link-mtu", "bytes", help: "With --dry-run: the link MTU an RA must fit (default 1500; sending uses the interface's)."),
+        ],
+        action: action)
 
-    @Option(help: "The interface to send on (its link-layer address goes in the RA).") var interface: String?
-    @Flag(help: "Print the RA instead of sending it.") var dryRun = false
-    @Flag(help: "With --dry-run: as one line of hex from the ICMPv6 type octet on.") var hex = false
-    @Option(help: "Seconds between RAs (default: RFC 4861's random 200 to 600 s, the first three at most 16 s apart).") var interval: Double?
-    @Flag(help: "Send one RA and end.") var once = false
-    @Option(name: .customLong("pvd-id"), help: "The PvD ID (an FQDN): the options go inside a PvD option.") var pvdID: String?
-    @Option(help: "The PvD's sequence number.") var sequence: UInt16 = 0
-    @Flag(name: .customLong("h"), help: "The H flag: additional information at https://<PvD ID>/.well-known/pvd.") var http = false
-    @Flag(name: .customLong("l"), help: "The L flag: the PvD offers IPv4 (DHCPv4).") var legacy = false
-    @Option(help: "The PvD option's Delay (0 to 15).") var delay: UInt8 = 0
-    @Flag(name: .customLong("ra-header"), help: "The R flag: the RA header inside the PvD option too.") var raHeader = false
-    @Option(name: .customLong("prefix"), help: "A prefix, on-link and for autoconfiguration (repeat for more).") var prefixes: [String] = []
-    @Option(name: .customLong("rdnss"), help: "A DNS server (repeat for more).") var dnsServers: [String] = []
-    @Option(name: .customLong("dnssl"), help: "A DNS search domain (repeat for more).") var searchDomains: [String] = []
-    @Option(name: .customLong("route"), help: "A route (RFC 4191; repeat for more).") var routes: [String] = []
-    @Option(help: "The link's MTU.") var mtu: UInt32?
-    @Option(name: .customLong("router-lifetime"), help: "Seconds the router is a default router (0: it is not).") var routerLifetime: UInt16?
-    @Flag(help: "Also put the prefixes, DNS, routes and MTU outside the PvD option, for PvD-unaware hosts.") var outside = false
-    @Option(help: "With --pvd-id: serve this JSON file as the PvD's additional information (sets --h).") var info: String?
-    @Option(help: "With --info: the certificate (PEM) for the PvD ID.") var certificate: String?
-    @Option(help: "With --info: its private key (PEM).") var key: String?
-    @Option(name: .customLong("info-address"), help: "With --info: the address to listen on, port 443 (default: every address).")
-    var infoAddress: String?
-    @Option(help: "The announcement as YAML: several PvDs (an RA each) and options outside them (docs/labs.md).") var config: String?
-    @Option(name: .customLong("link-mtu"), help: "With --dry-run: the link MTU an RA must fit (default 1500; sending uses the interface's).")
-    var linkMTU: Int?
+    let interface, pvdID, info, certificate, key, infoAddress, config: String?
+    let dryRun, hex, once, http, legacy, raHeader, outside: Bool
+    let interval: Double?
+    let sequence: UInt16
+    let delay: UInt8
+    let prefixes, dnsServers, searchDomains, routes: [String]
+    let mtu: UInt32?
+    let routerLifetime: UInt16?
+    let linkMTU: Int?
 
-    func validate() throws {
-        if dryRun, !hex { throw ValidationError("--dry-run prints hex: add --hex") }
-        if !dryRun, interface == nil { throw ValidationError("where to send? --interface IF (or --dry-run --hex)") }
+    init(_ arguments: Arguments) throws(UsageError) {
+        (interface, pvdID, info) = (arguments.value("interface"), arguments.value("pvd-id"), arguments.value("info"))
+        (certificate, key, infoAddress) = (arguments.value("certificate"), arguments.value("key"), arguments.value("info-address"))
+        config = arguments.value("config")
+        (dryRun, hex, once, outside) = (arguments.flag("dry-run"), arguments.flag("hex"), arguments.flag("once"), arguments.flag("outside"))
+        (http, legacy, raHeader) = (arguments.flag("h"), arguments.flag("l"), arguments.flag("ra-header"))
+        interval = try arguments.value("interval", as: Double.self)
+        sequence = try arguments.value("sequence", as: UInt16.self) ?? 0
+        delay = try arguments.value("delay", as: UInt8.self) ?? 0
+        (prefixes, dnsServers) = (arguments.values("prefix"), arguments.values("rdnss"))
+        (searchDomains, routes) = (arguments.values("dnssl"), arguments.values("route"))
+        mtu = try arguments.value("mtu", as: UInt32.self)
+        routerLifetime = try arguments.value("router-lifetime", as: UInt16.self)
+        linkMTU = try arguments.value("link-mtu", as: Int.self)
+        try validate()
+    }
+
+    private func validate() throws(UsageError) {
+        if dryRun, !hex { throw UsageError("--dry-run prints hex: add --hex") }
+        if !dryRun, interface == nil { throw UsageError("where to send? --interface IF (or --dry-run --hex)") }
         if let interface, interface.isEmpty || interface.utf8.count > 15 || interface.contains("/") || interface.hasPrefix(".") {
-            throw ValidationError("--interface \(interface) is not an interface name")
+            throw UsageError("--interface \(interface) is not an interface name")
         }
-        if delay > 15 { throw ValidationError("--delay is 0 to 15") }
+        if delay > 15 { throw UsageError("--delay is 0 to 15") }
         if pvdID == nil, http || legacy || raHeader || outside || sequence != 0 || delay != 0 || info != nil {
-            throw ValidationError("--h, --l, --ra-header, --outside, --sequence, --delay and --info go with --pvd-id")
+            throw UsageError("--h, --l, --ra-header, --outside, --sequence, --delay and --info go with --pvd-id")
         }
         if (info == nil) != (certificate == nil) || (info == nil) != (key == nil) || (info == nil && infoAddress != nil) {
-            throw ValidationError("--info needs --certificate and --key (and --info-address goes with them)")
+            throw UsageError("--info needs --certificate and --key (and --info-address goes with them)")
         }
         if config != nil, pvdID != nil || !prefixes.isEmpty || !dnsServers.isEmpty || !searchDomains.isEmpty || !routes.isEmpty || mtu != nil {
-            throw ValidationError("--config holds the PvDs and options: give them there, not as options too")
+            throw UsageError("--config holds the PvDs and options: give them there, not as options too")
         }
-        if let interval, !(interval >= 0.05) { throw ValidationError("--interval is a number of seconds, at least 0.05") }
-        if let linkMTU, !(1280...65535).contains(linkMTU) { throw ValidationError("--link-mtu is 1280 to 65535") }
+        if let interval, !(interval >= 0.05) { throw UsageError("--interval is a number of seconds, at least 0.05") }
+        if let linkMTU, !(1280...65535).contains(linkMTU) { throw UsageError("--link-mtu is 1280 to 65535") }
         if try announcement().pvds.contains(where: { $0.information != nil }), once, !dryRun {
-            throw ValidationError("the additional information is served while pvd announce runs: not with --once")
+            throw UsageError("the additional information is served while pvd announce runs: not with --once")
         }
     }
 
     /// The announcement: from --config, or from the options.
-    func announcement() throws -> RouterAnnouncement {
+    func announcement() throws(UsageError) -> RouterAnnouncement {
         var result = RouterAnnouncement()
         if let config {
             let text: String
             do { text = String(decoding: try readFile(config, limit: YAMLLimits.maximumBytes), as: UTF8.self) } catch {
-                throw ValidationError(error.description)
+                throw UsageError(error.description)
             }
-            do { result = try RouterAnnouncement(json: try YAMLDocument.parse(text)) } catch { throw ValidationError("\(config): \(error)") }
+            do { result = try RouterAnnouncement(json: try YAMLDocument.parse(text)) } catch { throw UsageError("\(config): \(error)") }
         } else {
             var options = RouterAnnouncement.Options()
             for text in prefixes {
-                guard let prefix = IPv6Prefix(text) else { throw ValidationError("--prefix \(text) is not an IPv6 prefix (2001:db8:1::/64)") }
+                guard let prefix = IPv6Prefix(text) else { throw UsageError("--prefix \(text) is not an IPv6 prefix (2001:db8:1::/64)") }
                 options.prefixes.append(prefix)
             }
             for text in dnsServers {
-                guard let address = IPv6Address(text) else { throw ValidationError("--rdnss \(text) is not an IPv6 address") }
+                guard let address = IPv6Address(text) else { throw UsageError("--rdnss \(text) is not an IPv6 address") }
                 options.dnsServers.append(address)
             }
             for text in searchDomains {
-                do { options.searchDomains.append(try DomainName(text)) } catch { throw ValidationError("--dnssl \(text): \(error)") }
+                do { options.searchDomains.append(try DomainName(text)) } catch { throw UsageError("--dnssl \(text): \(error)") }
             }
             for text in routes {
-                guard let prefix = IPv6Prefix(text) else { throw ValidationError("--route \(text) is not an IPv6 prefix") }
+                guard let prefix = IPv6Prefix(text) else { throw UsageError("--route \(text) is not an IPv6 prefix") }
                 options.routes.append(prefix)
             }
             options.mtu = mtu
             if let pvdID {
                 var pvd: RouterAnnouncement.PvD
-                do { pvd = RouterAnnouncement.PvD(id: try DomainName(pvdID)) } catch { throw ValidationError("--pvd-id \(pvdID): \(error)") }
+                do { pvd = RouterAnnouncement.PvD(id: try DomainName(pvdID)) } catch { throw UsageError("--pvd-id \(pvdID): \(error)") }
                 (pvd.sequence, pvd.http, pvd.legacy, pvd.delay, pvd.raHeader, pvd.options) = (sequence, http, legacy, delay, raHeader, options)
                 if let info, let certificate, let key {
                     pvd.information = .init(file: info, certificate: certificate, key: key)
                     if let infoAddress {
-                        guard let address = IPv6Address(infoAddress) else { throw ValidationError("--info-address \(infoAddress) is not an IPv6 address") }
+                        guard let address = IPv6Address(infoAddress) else { throw UsageError("--info-address \(infoAddress) is not an IPv6 address") }
                         pvd.information?.address = address
                     }
                     pvd.http = true
@@ -125,20 +154,20 @@ struct Announce: ParsableCommand {
     /// The RAs in wire form, and the last ones (router lifetime 0) sent on
     /// stopping: with the interface's link-layer address and split to its
     /// MTU when sending. The announcement and the interface are read once.
-    func messages(of announcement: RouterAnnouncement) throws -> (regular: [[UInt8]], last: [[UInt8]]) {
-        let address = try interface.map { try Announce.linkLayerAddress(of: $0) }
+    func messages(of announcement: RouterAnnouncement) throws(UsageError) -> (regular: [[UInt8]], last: [[UInt8]]) {
+        let address = try interface.map { name throws(UsageError) in try Announce.linkLayerAddress(of: name) }
         let mtu = linkMTU ?? interface.flatMap { LinuxSystem.interfaceMTU(of: $0) } ?? 1500
         func encoded(_ lifetime: UInt16?) throws(EncodeError) -> [[UInt8]] {
             try announcement.advertisements(routerLifetime: lifetime, linkMTU: mtu, linkLayerAddress: address).map { ra throws(EncodeError) in try ra.encoded()
             }
         }
-        do { return (try encoded(nil), try encoded(0)) } catch { throw ValidationError("\(error)") }
+        do { return (try encoded(nil), try encoded(0)) } catch { throw UsageError("\(error)") }
     }
 
     /// The interface's link-layer address.
-    static func linkLayerAddress(of interface: String) throws -> [UInt8] {
-        guard if_nametoindex(interface) != 0 else { throw ValidationError("there is no interface \(interface) in this network namespace") }
-        guard let octets = LinuxSystem.linkLayerAddress(of: interface) else { throw ValidationError("\(interface) has no Ethernet address") }
+    static func linkLayerAddress(of interface: String) throws(UsageError) -> [UInt8] {
+        guard if_nametoindex(interface) != 0 else { throw UsageError("there is no interface \(interface) in this network namespace") }
+        guard let octets = LinuxSystem.linkLayerAddress(of: interface) else { throw UsageError("\(interface) has no Ethernet address") }
         return octets
     }
 

@@ -1,5 +1,5 @@
-import ArgumentParser
 import BusWire
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import PvDConfig
@@ -7,24 +7,37 @@ import PvDCore
 import Systemd
 
 struct Apply: DaemonCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Make the declared state (static domains, VPN domains and namespaces) that of FILE, all or nothing.",
+    static let command = Command(
+        "apply", abstract: "Make the declared state (static domains, VPN domains and namespaces) that of FILE, all or nothing.",
         discussion: """
             Applying is root's, or a user's whom polkit authorizes (org.pvd1.manage-domains). --dry-run, --check and \
             --diff are worked out by pvd itself and work for everyone. For configuration management (Ansible, Salt, \
             Puppet): --check changes nothing and exits 0 when the declared state is already FILE's, 2 when applying \
             would change it, 1 on an error (docs/fleet.md).
-            """)
-    @Argument(help: "A YAML file, as pvd show --yaml prints.") var file: String
-    @Flag(help: "Only show what would change.") var dryRun = false
-    @Flag(help: "Change nothing; exit 0 when nothing would change, 2 when something would, 1 on an error.") var check = false
-    @Flag(help: "Show the declared state's lines FILE removes (-) and adds (+), before applying (if at all).") var diff = false
-    @Option(
-        help: ArgumentHelp(
-            "Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
-                + "stays across restarts, and have pvdd reload (as root).", valueName: "name"))
-    var saveAs: String?
-    @Option(help: "The drop-in directory for --save-as.") var directory = "\(Paths.configuration)/\(ConfigurationFiles.dropInDirectory)"
+            """,
+        arguments: [Argument("file", help: "A YAML file, as pvd show --yaml prints.", completion: .file)],
+        options: [
+            .flag("dry-run", help: "Only show what would change."),
+            .flag("check", help: "Change nothing; exit 0 when nothing would change, 2 when something would, 1 on an error."),
+            .flag("diff", help: "Show the declared state's lines FILE removes (-) and adds (+), before applying (if at all)."),
+            .value(
+                "save-as", "name",
+                help: "Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
+                    + "stays across restarts, and have pvdd reload (as root)."),
+            .value("directory", help: "The drop-in directory for --save-as.", completion: .directory),
+        ],
+        action: action)
+    let file: String
+    let dryRun, check, diff: Bool
+    let saveAs: String?
+    let directory: String
+
+    init(_ arguments: Arguments) {
+        file = arguments.argument("file") ?? ""
+        (dryRun, check, diff) = (arguments.flag("dry-run"), arguments.flag("check"), arguments.flag("diff"))
+        saveAs = arguments.value("save-as")
+        directory = arguments.value("directory") ?? "\(Paths.configuration)/\(ConfigurationFiles.dropInDirectory)"
+    }
 
     func run(with client: PvDClient) throws(BusError) {
         let text: String

@@ -1,14 +1,29 @@
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import PvDCore
 
-// What every command shares: how a failure is told, and reading input files.
+// What every command shares: how it is made from its command line, how a
+// failure is told, and reading input files.
+
+/// A command of `pvd`: made from what its command line gave, then run.
+protocol CommandLineCommand {
+    /// The command's name, options, arguments and help.
+    static var command: Command { get }
+    /// Reads the command line; a usage error when it does not fit.
+    init(_ arguments: Arguments) throws(UsageError)
+    func run() throws
+}
+
+extension CommandLineCommand {
+    /// The ``Command/action`` of every command: read, then run.
+    static func action(_ arguments: Arguments) throws { try Self(arguments).run() }
+}
 
 /// Reports a usage or input problem on stderr and exits with status 2.
-func failure(_ message: String) -> ExitCode {
+func failure(_ message: String) -> ExitStatus {
     printError(message)
-    return ExitCode(2)
+    return ExitStatus(2)
 }
 
 /// A command that could not do its work (not a usage error): told in one line, exit status 1.
@@ -21,7 +36,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 func reportingFailures(_ body: () throws -> Void) throws {
     do { try body() } catch let error as CommandFailure {
         printError(error.description)
-        throw ExitCode(1)
+        throw ExitStatus(1)
     }
 }
 

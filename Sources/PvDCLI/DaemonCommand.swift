@@ -1,5 +1,5 @@
-import ArgumentParser
 import BusWire
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import PvDExec
@@ -8,7 +8,7 @@ import Systemd
 
 /// What every command that talks to pvdd shares: the connection and how a
 /// failure is told (one line, exit status 1).
-protocol DaemonCommand: ParsableCommand {
+protocol DaemonCommand: CommandLineCommand {
     func run(with client: PvDClient) throws(BusError)
 }
 
@@ -18,7 +18,7 @@ extension DaemonCommand {
             try run(with: try PvDClient(trustEnvironment: isTrustedCaller))
         } catch {
             printError(error.message)
-            throw ExitCode(1)
+            throw ExitStatus(1)
         }
     }
 }

@@ -1,29 +1,41 @@
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import LinuxSystem
 
 /// `pvd desktop-entry NAME APP`: a launcher for APP inside domain NAME,
 /// made from APP's own desktop entry, in the user's applications directory.
-struct DesktopEntryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "desktop-entry",
-        abstract: "Write a launcher (\"Firefox (corp)\") that starts an application inside a domain; --remove takes it away.")
-    @Argument(help: "The domain.") var name: String
-    @Argument(help: "The application: its desktop entry's name (firefox-esr, or firefox-esr.desktop).") var app: String
-    @Flag(help: "Remove the launcher instead.") var remove = false
+struct DesktopEntryCommand: CommandLineCommand {
+    static let command = Command(
+        "desktop-entry",
+        abstract: "Write a launcher (\"Firefox (corp)\") that starts an application inside a domain; --remove takes it away.",
+        arguments: [
+            Argument("name", help: "The domain."),
+            Argument("app", help: "The application: its desktop entry's name (firefox-esr, or firefox-esr.desktop)."),
+        ],
+        options: [.flag("remove", help: "Remove the launcher instead.")], action: action)
+    let name, app, id: String
+    let remove: Bool
+
+    init(_ arguments: Arguments) throws(UsageError) {
+        (name, app, remove) = (arguments.argument("name") ?? "", arguments.argument("app") ?? "", arguments.flag("remove"))
+        guard !name.isEmpty, !name.contains("/"), !name.contains(where: { $0.isNewline || $0 == " " }) else {
+            throw UsageError("\(name) is not a domain's name")
+        }
+        id = app.hasSuffix(".desktop") ? String(app.dropLast(".desktop".count)) : app
+        guard !id.isEmpty, !id.contains("/") else { throw UsageError("\(app) is not an application's name") }
+    }
 
     func run() throws {
-        guard !name.isEmpty, !name.contains("/"), !name.contains(where: { $0.isNewline || $0 == " " }) else {
-            throw ValidationError("\(name) is not a domain's name")
-        }
-        let id = app.hasSuffix(".desktop") ? String(app.dropLast(".desktop".count)) : app
-        guard !id.isEmpty, !id.contains("/") else { throw ValidationError("\(app) is not an application's name") }
+        try reportingFailures { try write() }
+    }
+
+    private func write() throws(CommandFailure) {
         let home = getenv("HOME").map { String(cString: $0) } ?? ""
-        guard home.hasPrefix("/") else { throw ValidationError("HOME is not set") }
+        guard home.hasPrefix("/") else { throw CommandFailure("HOME is not set") }
         let own = (getenv("XDG_DATA_HOME").map { String(cString: $0) } ?? "\(home)/.local/share") + "/applications"
         let target = "\(own)/pvd-\(name)-\(id).desktop"
         if remove {
-            guard unlink(target) == 0 else { throw ValidationError("no launcher: \(systemError("remove", target))") }
+            guard unlink(target) == 0 else { throw CommandFailure("no launcher: \(systemError("remove", target))") }
             printLine("removed \(target)")
             return
         }
@@ -31,7 +43,7 @@ struct DesktopEntryCommand: ParsableCommand {
         let dirs = searched.split(separator: ":").map { "\($0)/applications" }
         let candidates: [String] = ([own] + dirs).map { "\($0)/\(id).desktop" }
         guard let source = candidates.first(where: { access($0, R_OK) == 0 }), let text = HostFiles.read(source) else {
-            throw ValidationError("no desktop entry \(id).desktop in \(([own] + dirs).joined(separator: ", "))")
+            throw CommandFailure("no desktop entry \(id).desktop in \(([own] + dirs).joined(separator: ", "))")
         }
         let pvd = Programs.find("pvd") ?? "pvd"
         var path = ""
@@ -42,7 +54,7 @@ struct DesktopEntryCommand: ParsableCommand {
         do {
             try HostFiles.writeAtomically(directory: own, name: "pvd-\(name)-\(id).desktop", contents: DesktopEntry.inDomain(text, domain: name, pvd: pvd))
         } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         printLine(target)
     }

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import PvDExec
@@ -7,39 +7,45 @@ import UserDatabase
 /// `pvd exec`'s help and the argument orders `pvd` does not read itself
 /// (``ExecRequest/parse(_:)``): the request goes back to `pvd`, which holds
 /// the file capabilities, unless root runs it here.
-struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run a command inside a domain, as the calling user.",
+struct Exec: CommandLineCommand {
+    static let command = Command(
+        "exec", abstract: "Run a command inside a domain, as the calling user.",
         discussion: """
             Works for root, through sudo (CMD runs as the user who ran sudo, with their HOME, USER, LOGNAME and \
             SHELL, unless --as-root), and for other users when pvd has the file capability scripts/install gives \
             it and pvdd.yaml's access section lets them use the domain. Without CMD, your shell. A browser pvd \
             knows (Firefox, Chromium, Chrome) gets a profile of its own for the domain, so that it does not hand \
             the page to an instance running outside; add others in ~/.config/pvd/browsers.
-            """)
+            """,
+        arguments: [Argument("name", help: "The domain's name, or an unambiguous start of it.")],
+        options: [
+            .flag("as-root", help: "Under sudo, keep running as root."),
+            .flag("quiet", short: "q", help: "No note about the program running outside the domain."),
+        ],
+        rest: Argument("command", help: "The command and its arguments (after --); none: your shell.", optional: true, repeats: true),
+        action: action)
+    let request: ExecRequest
 
-    @Flag(help: "Under sudo, keep running as root.") var asRoot = false
-    @Flag(name: [.customLong("quiet"), .customShort("q")], help: "No note about the program running outside the domain.") var quiet = false
-    @Argument(help: "The domain's name, or an unambiguous start of it.") var name: String
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --); none: your shell.") var command: [String] = []
-
-    func run() throws {
-        var command = command
-        var asRoot = asRoot
-        var quiet = quiet
+    init(_ arguments: Arguments) throws(UsageError) {
+        let name = arguments.argument("name") ?? ""
+        var command = arguments.rest
+        var asRoot = arguments.flag("as-root")
+        var quiet = arguments.flag("quiet")
         // pvd exec's own options may also follow NAME; anything else before -- is a mistake worth a hint.
         while let word = command.first, word.hasPrefix("-"), word != "--" {
             switch word {
             case "--as-root": asRoot = true
             case "--quiet", "-q": quiet = true
             default:
-                throw ValidationError("\(word) is not an option of pvd exec; the command goes after --: pvd exec \(name) -- CMD \(word) …")
+                throw UsageError("\(word) is not an option of pvd exec; the command goes after --: pvd exec \(name) -- CMD \(word) …")
             }
             command.removeFirst()
         }
         if command.first == "--" { command.removeFirst() }
-        ExecRequest(asRoot: asRoot, quiet: quiet, name: name, command: command).runHere()
+        request = ExecRequest(asRoot: asRoot, quiet: quiet, name: name, command: command)
     }
+
+    func run() throws { request.runHere() }
 }
 
 extension ExecRequest {

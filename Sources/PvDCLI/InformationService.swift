@@ -59,7 +59,7 @@ struct InformationService {
         let service = InformationService(pid: pid, directory: directory)
         // s_server says ACCEPT once it listens; it ends at once on a bad
         // certificate or an address it cannot bind.
-        switch ChildProcess.wait(for: pid, timeout: 5, until: { HostFiles.read(log)?.contains("ACCEPT") == true }) {
+        switch ChildProcess.wait(for: pid, timeout: 5, until: { HostFiles.read(log)?.contains(text: "ACCEPT") == true }) {
         case .ready:
             return service
         case .exited:

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import PvDConfig
@@ -9,28 +9,40 @@ import PvDWire
 /// `pvd lab up|down|status FILE`: IPv6 labs of network namespaces from YAML
 /// (docs/labs.md). Nothing in the host's own namespace changes: the bridges
 /// live in the lab's `NAME-links` namespace.
-struct Lab: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Labs of network namespaces: links, routers sending PvD RAs, hosts with and without pvdd (docs/labs.md).",
-        subcommands: [LabUp.self, LabDown.self, LabStatus.self])
+enum Lab {
+    static let command = Command(
+        "lab", abstract: "Labs of network namespaces: links, routers sending PvD RAs, hosts with and without pvdd (docs/labs.md).",
+        subcommands: [LabUp.command, LabDown.command, LabStatus.command])
 }
 
-struct LabUp: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "up", abstract: "Make the lab: namespaces, links, routers, DNS and information servers, hosts, pvdd, VPN servers.")
-    @Argument(help: "The lab's YAML file.") var file: String
-    @Option(help: "The pvdd to run on hosts with pvdd (default: the one installed with pvd).") var pvdd: String?
+struct LabUp: CommandLineCommand {
+    static let command = Command(
+        "up", abstract: "Make the lab: namespaces, links, routers, DNS and information servers, hosts, pvdd, VPN servers.",
+        arguments: [Argument("file", help: "The lab's YAML file.", completion: .file)],
+        options: [.value("pvdd", "file", help: "The pvdd to run on hosts with pvdd (default: the one installed with pvd).", completion: .file)],
+        action: action)
+    let file: String
+    let pvdd: String?
+
+    init(_ arguments: Arguments) { (file, pvdd) = (arguments.argument("file") ?? "", arguments.value("pvdd")) }
 
     func run() throws {
         try reportingFailures { try LabRunner(topology: try LabRunner.topology(file), pvdd: pvdd).up() }
     }
 }
 
-struct LabDown: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "down", abstract: "Remove what the lab made (what exists now, also after a crash): programs, pvdd's domains, namespaces, files.")
-    @Argument(help: "The lab's YAML file, or the lab's name.") var lab: String
-    @Option(help: "The pvdd whose --cleanup removes a host's domains (default: the one installed with pvd).") var pvdd: String?
+struct LabDown: CommandLineCommand {
+    static let command = Command(
+        "down", abstract: "Remove what the lab made (what exists now, also after a crash): programs, pvdd's domains, namespaces, files.",
+        arguments: [Argument("lab", help: "The lab's YAML file, or the lab's name.", completion: .file)],
+        options: [
+            .value("pvdd", "file", help: "The pvdd whose --cleanup removes a host's domains (default: the one installed with pvd).", completion: .file)
+        ],
+        action: action)
+    let lab: String
+    let pvdd: String?
+
+    init(_ arguments: Arguments) { (lab, pvdd) = (arguments.argument("lab") ?? "", arguments.value("pvdd")) }
 
     func run() throws {
         try reportingFailures {
@@ -41,10 +53,13 @@ struct LabDown: ParsableCommand {
     }
 }
 
-struct LabStatus: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show the lab: each node's addresses, default routes and programs, and each pvdd host's domains.")
-    @Argument(help: "The lab's YAML file.") var file: String
+struct LabStatus: CommandLineCommand {
+    static let command = Command(
+        "status", abstract: "Show the lab: each node's addresses, default routes and programs, and each pvdd host's domains.",
+        arguments: [Argument("file", help: "The lab's YAML file.", completion: .file)], action: action)
+    let file: String
+
+    init(_ arguments: Arguments) { file = arguments.argument("file") ?? "" }
 
     func run() throws {
         try reportingFailures { try LabRunner.status(try LabRunner.topology(file)) }
@@ -107,7 +122,7 @@ struct LabRunner {
         } catch {
             printError("pvd lab up \(topology.name): \(error); taking down what was made")
             LabRunner.down(name: topology.name, pvdd: pvdd)
-            throw ExitCode(1)
+            throw ExitStatus(1)
         }
         print("lab \(topology.name) is up: namespaces \(topology.namespaces.joined(separator: " "))")
         print("files and logs: \(topology.directory)")
@@ -134,7 +149,7 @@ struct LabRunner {
         let pid = try ChildProcess.spawnLogging(try LabRunner.executable("nsenter"), arguments, log: log, environment: program.environment)
         let readiness = ChildProcess.wait(for: pid, timeout: program.ready == nil ? 0.05 : 10) {
             guard let ready = program.ready else { return false }
-            return HostFiles.readTail(log, bytes: 64 * 1024)?.contains(ready) == true
+            return HostFiles.readTail(log, bytes: 64 * 1024)?.contains(text: ready) == true
         }
         switch readiness {
         case .ready: return

@@ -1,11 +1,14 @@
-import ArgumentParser
 import BusWire
+import CommandSyntax
 import PvDWire
 import Systemd
 
 struct List: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "List the domains.")
-    @Flag(help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").") var json = false
+    static let command = Command(
+        "list", abstract: "List the domains.", options: [.flag("json", help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").")], action: action)
+    let json: Bool
+
+    init(_ arguments: Arguments) { json = arguments.flag("json") }
 
     func run(with client: PvDClient) throws(BusError) {
         var rows = [["NAME", "KIND", "FROM", "STATE", "UPLINKS", "ADDRESSES"]]

@@ -1,12 +1,15 @@
-import ArgumentParser
 import BusWire
+import CommandSyntax
 import LinuxSystem
 import PvDWire
 import Systemd
 
 struct Monitor: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Print domain events as they happen.")
-    @Flag(help: "JSON, one object per event.") var json = false
+    static let command = Command(
+        "monitor", abstract: "Print domain events as they happen.", options: [.flag("json", help: "JSON, one object per event.")], action: action)
+    let json: Bool
+
+    init(_ arguments: Arguments) { json = arguments.flag("json") }
 
     func run(with client: PvDClient) throws(BusError) {
         try client.connection.watchSignals(from: PvDBusAPI.busName) { interface, member, path, arguments in

@@ -1,13 +1,17 @@
-import ArgumentParser
 import BusWire
+import CommandSyntax
 import PvDWire
 import Systemd
 
 struct ProcessList: DaemonCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ps", abstract: "The programs running in the domains (yours; root sees everyone's).")
-    @Argument(help: "A domain's name, or an unambiguous start of it; none: every domain.") var name: String?
-    @Flag(help: "JSON: an array of {domain, pid, user, command}.") var json = false
+    static let command = Command(
+        "ps", abstract: "The programs running in the domains (yours; root sees everyone's).",
+        arguments: [Argument("name", help: "A domain's name, or an unambiguous start of it; none: every domain.", optional: true)],
+        options: [.flag("json", help: "JSON: an array of {domain, pid, user, command}.")], action: action)
+    let name: String?
+    let json: Bool
+
+    init(_ arguments: Arguments) { (name, json) = (arguments.argument("name"), arguments.flag("json")) }
 
     func run(with client: PvDClient) throws(BusError) {
         guard case .array(_, let items)? = try client.manager(.listPrograms, [.string(name ?? "")]).first else { return }

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandSyntax
 import LinuxSystem
 import PvDWire
 
@@ -7,27 +7,27 @@ import PvDWire
 #endif
 
 /// `pvd ra decode`: prints RAs given as hex or found in a capture file.
-struct RADecode: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "decode",
-        abstract: "Decode an RA given as hex (argument or stdin) or every RA in a pcap/pcapng file.",
+struct RADecode: CommandLineCommand {
+    static let command = Command(
+        "decode", abstract: "Decode an RA given as hex (argument or stdin) or every RA in a pcap/pcapng file.",
         discussion: """
             The hex is the ICMPv6 message from its type octet (86) on, as libndp \
             delivers it; white space, ':' and '-' between digits are ignored. The \
             checksum is not verified. Malformed input exits with status 2.
-            """)
+            """,
+        arguments: [Argument("hex", help: "The RA as hex. Read from stdin when absent.", optional: true)],
+        options: [
+            .value("pcap", "file", help: "Decode every RA in this pcap or pcapng file (Ethernet, Linux cooked).", completion: .file),
+            .flag("json", help: "Print one JSON object per RA."),
+        ],
+        action: action)
+    let hex: String?
+    let pcapFile: String?
+    let json: Bool
 
-    @Argument(help: "The RA as hex. Read from stdin when absent.")
-    var hex: String?
-
-    @Option(name: .customLong("pcap"), help: "Decode every RA in this pcap or pcapng file (Ethernet, Linux cooked).")
-    var pcapFile: String?
-
-    @Flag(help: "Print one JSON object per RA.")
-    var json = false
-
-    func validate() throws {
-        if hex != nil, pcapFile != nil { throw ValidationError("give either hex or --pcap, not both") }
+    init(_ arguments: Arguments) throws(UsageError) {
+        (hex, pcapFile, json) = (arguments.argument("hex"), arguments.value("pcap"), arguments.flag("json"))
+        if hex != nil, pcapFile != nil { throw UsageError("give either hex or --pcap, not both") }
     }
 
     func run() throws {
@@ -58,7 +58,7 @@ struct RADecode: ParsableCommand {
                 printError("\(prefix)malformed RA: \(error)")
             }
         }
-        if failed { throw ExitCode(2) }
+        if failed { throw ExitStatus(2) }
     }
 
     /// The RA's JSON, with `packet` and `source` first when it came from a capture, and `notes` last.

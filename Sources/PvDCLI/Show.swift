@@ -1,18 +1,25 @@
-import ArgumentParser
 import BusWire
+import CommandSyntax
 import Glibc
 import PvDWire
 import Systemd
 
 struct Show: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one domain, or with --yaml the declared state.")
-    @Argument(help: "The domain's name (or its PvD ID), or an unambiguous start of it.") var name: String?
-    @Flag(help: "JSON: one domain (docs/dbus-api.md, \"JSON\").") var json = false
-    @Flag(help: "The declared state (static domains and namespaces), as pvd apply takes it.") var yaml = false
+    static let command = Command(
+        "show", abstract: "Show one domain, or with --yaml the declared state.",
+        arguments: [Argument("name", help: "The domain's name (or its PvD ID), or an unambiguous start of it.", optional: true)],
+        options: [
+            .flag("json", help: "JSON: one domain (docs/dbus-api.md, \"JSON\")."),
+            .flag("yaml", help: "The declared state (static domains and namespaces), as pvd apply takes it."),
+        ],
+        action: action)
+    let name: String?
+    let json, yaml: Bool
 
-    func validate() throws {
-        if yaml, name != nil || json { throw ValidationError("--yaml shows the whole declared state: no NAME, no --json") }
-        if !yaml, name == nil { throw ValidationError("which domain? pvd show NAME (or pvd show --yaml)") }
+    init(_ arguments: Arguments) throws(UsageError) {
+        (name, json, yaml) = (arguments.argument("name"), arguments.flag("json"), arguments.flag("yaml"))
+        if yaml, name != nil || json { throw UsageError("--yaml shows the whole declared state: no NAME, no --json") }
+        if !yaml, name == nil { throw UsageError("which domain? pvd show NAME (or pvd show --yaml)") }
     }
 
     func run(with client: PvDClient) throws(BusError) {
@@ -31,8 +38,12 @@ struct Show: DaemonCommand {
 }
 
 struct Status: DaemonCommand {
-    static let configuration = CommandConfiguration(abstract: "Routers, addresses, DNS and lifetimes of every domain.")
-    @Flag(help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").") var json = false
+    static let command = Command(
+        "status", abstract: "Routers, addresses, DNS and lifetimes of every domain.",
+        options: [.flag("json", help: "JSON: an array of domains (docs/dbus-api.md, \"JSON\").")], action: action)
+    let json: Bool
+
+    init(_ arguments: Arguments) { json = arguments.flag("json") }
 
     func run(with client: PvDClient) throws(BusError) {
         var objects: [JSONValue] = []

@@ -119,7 +119,7 @@ extension DomainNaming {
     /// Whether `name` has the form of an implicit domain's name
     /// (`<interface>-fe80-…`, from a link-local router address).
     public static func looksImplicit(_ name: String) -> Bool {
-        !name.contains(".") && (name.contains("-fe80-") || name.hasSuffix("-fe80"))
+        !name.contains(".") && (name.contains(text: "-fe80-") || name.hasSuffix("-fe80"))
     }
 
     /// Why `name` cannot be an alias, or nil when it can.

@@ -14,6 +14,8 @@ public enum Paths {
     public static let labs = "/run/pvd-lab"
     /// `pvd announce`'s information servers: `<interface>/<netns inode>-<PvD ID>/`.
     public static let announcements = "/run/pvd-announce"
+    /// The word after `pvd` that runs pvdd's helper for additional information (PvDExec's `InformationFetch`).
+    public static let fetchInformationCommand = "fetch-information"
 
     /// The file of the named network namespace `name`.
     public static func namespace(_ name: String) -> String { "\(namespaces)/\(name)" }

@@ -41,7 +41,7 @@ public struct BrowserProfile: Equatable {
         }
         let directory = "\(home)/.local/share/pvd/profiles/\(domain)/\(name)"
         self.directory = directory
-        self.command = [program] + option.map { $0.replacing("{profile}", with: directory) } + command.dropFirst()
+        self.command = [program] + option.map { $0.replacing(text: "{profile}", with: directory) } + command.dropFirst()
     }
 
     /// The user's own additions (`~/.config/pvd/browsers`).
@@ -49,7 +49,8 @@ public struct BrowserProfile: Equatable {
         var table: [String: [String]] = [:]
         for line in (HostFiles.read("\(home)/.config/pvd/browsers") ?? "").split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
-            guard let program = words.first, !program.hasPrefix("#"), words.count > 1, words.dropFirst().contains(where: { $0.contains("{profile}") }) else {
+            guard let program = words.first, !program.hasPrefix("#"), words.count > 1, words.dropFirst().contains(where: { $0.contains(text: "{profile}") })
+            else {
                 continue
             }
             table[program] = Array(words.dropFirst())

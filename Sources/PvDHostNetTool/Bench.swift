@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import PvDCore
 import PvDWire
@@ -7,20 +7,34 @@ import PvDWire
 /// then does the same work with an equivalent script of `ip` commands, and
 /// reports total and per-domain times for each N. Run it in a scratch "host"
 /// namespace whose uplink has a router at `--router`.
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Time bringing up and tearing down N domains, HostNet against an equivalent ip script.")
+struct Bench {
+    static let command = Command(
+        "bench", abstract: "Time bringing up and tearing down N domains, HostNet against an equivalent ip script.",
+        options: [
+            .value("uplink", help: "The uplink in this namespace."),
+            .value("router", "address", help: "The router's link-local address on the uplink (default fe80::1)."),
+            .value("counts", "n", help: "Numbers of domains (default 1 10 100 500).", takesSeveral: true),
+            .value("output", "file", help: "Also write the report to this file."),
+            .value("scratch", "directory", help: "Directory for the generated scripts (default /tmp)."),
+            .value("name-prefix", "prefix", help: "Prefix of the benchmark's domain names (default bench-)."),
+        ],
+        action: { try Bench($0).run() })
 
-    @Option(help: "The uplink in this namespace.") var uplink: String
-    @Option(help: "The router's link-local address on the uplink.") var router: String = "fe80::1"
-    @Option(parsing: .upToNextOption, help: "Numbers of domains.") var counts: [Int] = [1, 10, 100, 500]
-    @Option(help: "Also write the report to this file.") var output: String?
-    @Option(help: "Directory for the generated scripts.") var scratch: String = "/tmp"
-    @Option(help: "Prefix of the benchmark's domain names.") var namePrefix: String = "bench-"
+    let uplink, router, scratch, namePrefix: String
+    let counts: [Int]
+    let output: String?
 
-    func validate() throws {
-        guard counts.allSatisfy({ (1...4096).contains($0) }) else { throw ValidationError("counts must be 1 to 4096") }
-        guard IPv6Address(router) != nil else { throw ValidationError("--router must be an IPv6 address") }
+    init(_ arguments: Arguments) throws(UsageError) {
+        guard let uplink = arguments.value("uplink") else { throw UsageError("which uplink? --uplink IF") }
+        self.uplink = uplink
+        router = arguments.value("router") ?? "fe80::1"
+        let counts = try arguments.values("counts", as: Int.self)
+        self.counts = counts.isEmpty ? [1, 10, 100, 500] : counts
+        output = arguments.value("output")
+        scratch = arguments.value("scratch") ?? "/tmp"
+        namePrefix = arguments.value("name-prefix") ?? "bench-"
+        guard self.counts.allSatisfy({ (1...4096).contains($0) }) else { throw UsageError("counts must be 1 to 4096") }
+        guard IPv6Address(router) != nil else { throw UsageError("--router must be an IPv6 address") }
     }
 
     /// Domain `index` of a run: its own /64, the router, one DNS server.

@@ -1,4 +1,4 @@
-import ArgumentParser
+import CommandSyntax
 import LinuxSystem
 import PvDCore
 import PvDWire
@@ -8,13 +8,13 @@ import PvDWire
 /// secret from "secret" or a fixed test secret).
 func spec(fromJSON json: JSONValue) throws -> DomainSpec {
     var spec: DomainSpec
-    do { spec = try DomainSpec(json: json) } catch { throw ValidationError("\(error)") }
+    do { spec = try DomainSpec(json: json) } catch { throw UsageError("\(error)") }
     let secret: [UInt8]
     if case .string(let text) = json["secret"] { secret = Array(text.utf8) } else { secret = Array("pvd-hostnet".utf8) }
     if case .array(let items) = json["prefixes"] {
         for item in items {
             guard case .string(let text) = item, let prefix = IPv6Prefix(text) else {
-                throw ValidationError("\"prefixes\": \(item) is not a prefix")
+                throw UsageError("\"prefixes\": \(item) is not a prefix")
             }
             spec.addresses.append(StableAddress.address(in: prefix, domain: spec.name, secret: secret))
         }

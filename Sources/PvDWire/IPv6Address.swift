@@ -106,8 +106,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses RFC 4291 text (`2001:db8::1`, `::ffff:192.0.2.1`); nil when malformed.
     public init?(_ text: some StringProtocol) {
         let text = String(text)
-        let gap = text.firstRange(of: "::")
-        if let gap, text[gap.upperBound...].contains("::") { return nil }
+        let gap = text.range(ofText: "::")
+        if let gap, text[gap.upperBound...].contains(text: "::") { return nil }
         let headText = gap.map { text[..<$0.lowerBound] } ?? text[...]
         let tailText = gap.map { text[$0.upperBound...] } ?? ""
         guard let head = IPv6Address.groups(headText, allowIPv4: gap == nil),

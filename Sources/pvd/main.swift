@@ -8,9 +8,11 @@ import PvDExec
 // It runs `pvd exec` itself; everything else, and `pvd exec` by root for
 // the user behind sudo (whose groups need the user database's modules),
 // goes to pvd-cli (beside it, or in PREFIX/libexec/pvd), which the exec
-// starts without capabilities.
+// starts without capabilities. `pvd fetch-information` is pvdd's helper
+// for additional information (root only; see InformationFetch).
 
 let arguments = CommandLine.arguments
+if arguments.count > 1, arguments[1] == InformationFetch.command { InformationFetch.run(Array(arguments.dropFirst(2))) }
 if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),
     !request.needsUserDatabase
 {

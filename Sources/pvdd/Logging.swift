@@ -1,40 +1,33 @@
 import Glibc
-import Logging
 
 /// The daemon's log: one line per event on stderr. Under systemd (stderr is the
 /// journal stream named by `JOURNAL_STREAM`) each line starts with its syslog
-/// priority, `<3>` to `<7>`, which journald turns into the entry's priority
+/// priority, `<2>` to `<6>`, which journald turns into the entry's priority
 /// (sd-daemon(3)); elsewhere it starts with `pvdd:` and the level.
-struct StderrLogHandler: LogHandler {
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+struct DaemonLog: Sendable {
+    /// syslog's priorities, the ones pvdd uses.
+    enum Level: Int {
+        case critical = 2
+        case error = 3
+        case warning = 4
+        case info = 6
+    }
+
     let journal: Bool
 
-    init(journal: Bool) { self.journal = journal }
+    func critical(_ message: @autoclosure () -> String) { log(.critical, message()) }
+    func error(_ message: @autoclosure () -> String) { log(.error, message()) }
+    func warning(_ message: @autoclosure () -> String) { log(.warning, message()) }
+    func info(_ message: @autoclosure () -> String) { log(.info, message()) }
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+    /// The line as written: with its priority for the journal, with `pvdd:` and the level elsewhere.
+    func line(_ level: Level, _ message: String) -> String {
+        journal ? "<\(level.rawValue)>\(message)\n" : "pvdd: \(level == .info ? "" : "\(level): ")\(message)\n"
     }
 
-    func log(event: LogEvent) {
-        let level = event.level
-        var text =
-            journal
-            ? "<\(StderrLogHandler.priority(level))>\(event.message)\n"
-            : "pvdd: \(level == .info ? "" : "\(level): ")\(event.message)\n"
+    private func log(_ level: Level, _ message: String) {
+        var text = line(level, message)
         text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    }
-
-    static func priority(_ level: Logger.Level) -> Int {
-        switch level {
-        case .trace, .debug: 7
-        case .info: 6
-        case .notice: 5
-        case .warning: 4
-        case .error: 3
-        case .critical: 2
-        }
     }
 
     /// True when stderr is the journal stream systemd connected (its device
@@ -47,9 +40,5 @@ struct StderrLogHandler: LogHandler {
     }
 }
 
-/// The daemon's logger; `LoggingSystem.bootstrap` runs once, before first use.
-let logger: Logger = {
-    let journal = StderrLogHandler.stderrIsJournal
-    LoggingSystem.bootstrap { _ in StderrLogHandler(journal: journal) }
-    return Logger(label: "pvdd")
-}()
+/// The daemon's log, told once at start whether stderr is the journal.
+let logger = DaemonLog(journal: DaemonLog.stderrIsJournal)

@@ -5,7 +5,7 @@ import PvDWire
 
 /// RFC 8801 §4: fetching `https://<PvD ID>/.well-known/pvd` through the domain
 /// itself. The schedule is PvDCore's ``AdditionalInformationTable``; each fetch
-/// is a `pvd-fetch` child (beside the pvdd binary) whose exit sd-event reports.
+/// is a `pvd fetch-information` child whose exit sd-event reports.
 extension Runner {
     /// Fetches running at once, at most.
     static let concurrentFetches = 4
@@ -33,7 +33,7 @@ extension Runner {
         for name in information.due(at: now) where fetches.count < Runner.concurrentFetches {
             guard let entry = information.entries[name] else { continue }
             let url = "https://\(entry.id.description.lowercased())/.well-known/pvd"
-            let arguments = [name, url] + (settings.certificateAuthorityFile.map { [$0] } ?? [])
+            let arguments = [Paths.fetchInformationCommand, name, url] + (settings.certificateAuthorityFile.map { [$0] } ?? [])
             do {
                 let child = try ChildProcess.spawn(Runner.fetchHelper, arguments, scratch: stateDirectory)
                 try loop.onExit(of: child.pid) { [unowned self] status in self.fetchEnded(name, child, status: status) }
@@ -68,7 +68,7 @@ extension Runner {
         startDueFetches(at: now)
     }
 
-    /// What a `pvd-fetch` run means: its exit status (curl's), stdout (the body)
+    /// What a `pvd fetch-information` run means: its exit status (curl's), stdout (the body)
     /// and stderr (curl's error, then `HTTP <status>`).
     static func outcome(status: Int32, body: [UInt8], errors: [UInt8]) -> AdditionalInformationTable.Outcome {
         let lines = String(decoding: errors, as: UTF8.self).split(separator: "\n").map(String.init)
@@ -80,9 +80,9 @@ extension Runner {
         return .failure(message.hasPrefix("curl: ") ? String(message.dropFirst(6)) : message)
     }
 
-    /// `pvd-fetch`, installed beside `pvdd`.
+    /// `pvd`, whose `fetch-information` fetches (``InformationFetch``).
     static var fetchHelper: String {
-        Programs.find("pvd-fetch") ?? "/usr/libexec/pvd/pvd-fetch"
+        Programs.find("pvd") ?? "/usr/bin/pvd"
     }
 
     /// A uniformly random number in 0...upper.

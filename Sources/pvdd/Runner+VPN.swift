@@ -171,7 +171,7 @@ extension Runner {
         guard let text = HostFiles.readTail(path, bytes: 8192) else { return nil }
         let lines = text.split(separator: "\n").map(String.init)
         let line =
-            lines.last { $0.contains("Options error:") } ?? lines.last { $0.contains("ERROR:") || $0.contains("Cannot") }
+            lines.last { $0.contains(text: "Options error:") } ?? lines.last { $0.contains(text: "ERROR:") || $0.contains(text: "Cannot") }
             ?? lines.last { $0.hasPrefix("pvdd ") }
         return line.map { String($0.prefix(300)) }
     }

@@ -2,42 +2,49 @@
 // namespace per provisioning domain in step with them (docs/design.md, "The
 // daemon's flow"): libndp RA → PvDWire → DomainTable → HostNet, all on one
 // sd-event loop with the expiry timer and the signals.
-import ArgumentParser
+import CommandSyntax
 import Glibc
 import LinuxSystem
 import PvDConfig
 import PvDCore
 import PvDWire
 
-struct Daemon: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pvdd",
-        abstract: "Turn every provisioning domain learnt from Router Advertisements into a network namespace.",
+struct Daemon {
+    static let command = Command(
+        "pvdd", abstract: "Turn every provisioning domain learnt from Router Advertisements into a network namespace.",
         discussion: "Settings come from the configuration file; the options below override it.",
-        version: PvDVersion.string)
+        options: [
+            .value("config", "file", help: "The YAML configuration file (absent at the default path: every default).", completion: .file),
+            .value(
+                "uplink", help: "An interface to learn provisioning domains on (repeat for more; replaces the file's list).", repeats: true,
+                completion: .interface),
+            .flag("cleanup", help: "Remove every domain, namespace, VPN client and host change pvd made in this network namespace, then exit."),
+            .value("grace-period", "seconds", help: "Seconds a domain without routers is kept before it is removed."),
+            .value("state", "file", help: "Where the daemon keeps what it learnt, to carry on after a restart.", completion: .file),
+            .value(
+                "host-mount-namespace", "path",
+                help: "Publish namespaces under /run/netns in this mount namespace (the unit: /proc/1/ns/mnt, the host's, as pvdd runs in systemd's sandbox).",
+                completion: .file),
+        ],
+        version: PvDVersion.string,
+        action: { try Daemon($0).run() })
 
     static let defaultConfigFile = Paths.configurationFile
 
-    @Option(help: ArgumentHelp("The YAML configuration file (absent at the default path: every default).", valueName: "file"))
-    var config: String = Daemon.defaultConfigFile
+    let config: String
+    let uplinks: [String]
+    let cleanup: Bool
+    let gracePeriod: Double?
+    let state: String?
+    let hostMountNamespace: String?
 
-    @Option(name: .customLong("uplink"), help: "An interface to learn provisioning domains on (repeat for more; replaces the file's list).")
-    var uplinks: [String] = []
-
-    @Flag(help: "Remove every domain, namespace, VPN client and host change pvd made in this network namespace, then exit.")
-    var cleanup = false
-
-    @Option(help: "Seconds a domain without routers is kept before it is removed.")
-    var gracePeriod: Double?
-
-    @Option(help: "Where the daemon keeps what it learnt, to carry on after a restart.")
-    var state: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Publish namespaces under /run/netns in this mount namespace (the unit: /proc/1/ns/mnt, the host's, as pvdd runs in systemd's sandbox).",
-            valueName: "path"))
-    var hostMountNamespace: String?
+    init(_ arguments: Arguments) throws(UsageError) {
+        config = arguments.value("config") ?? Daemon.defaultConfigFile
+        uplinks = arguments.values("uplink")
+        cleanup = arguments.flag("cleanup")
+        gracePeriod = try arguments.value("grace-period", as: Double.self)
+        (state, hostMountNamespace) = (arguments.value("state"), arguments.value("host-mount-namespace"))
+    }
 
     /// The configuration file and its drop-ins (domains.d/*.yaml beside it),
     /// with the command line's settings on top.
@@ -74,36 +81,36 @@ struct Daemon: ParsableCommand {
     func run() throws {
         _ = Programs.ownPath  // read now, before an upgrade can replace the file (the VPN hook's path)
         let files: ConfigurationFiles
-        do { files = try readFiles() } catch { throw ValidationError("\(error)") }
+        do { files = try readFiles() } catch { throw UsageError("\(error)") }
         let lock: InstanceLock
         do {
             switch try InstanceLock.acquire() {
             case .success(let held): lock = held
             case .failure(let other):
                 logger.critical("\(other)")
-                throw ExitCode(1)
+                throw ExitStatus(1)
             }
-        } catch let error as ExitCode {
+        } catch let error as ExitStatus {
             throw error
         } catch {
             logger.critical("cannot start: \(error)")
-            throw ExitCode(1)
+            throw ExitStatus(1)
         }
         defer { withExtendedLifetime(lock) {} }
         if let hostMountNamespace {
             do { try Namespaces.makeMounts(in: hostMountNamespace) } catch {
                 logger.critical("cannot start: \(error)")
-                throw ExitCode(1)
+                throw ExitStatus(1)
             }
         }
-        if cleanup { throw ExitCode(Runner.cleanup(files.settings)) }
+        if cleanup { throw ExitStatus(Runner.cleanup(files.settings)) }
         let daemon: Runner
         do { daemon = Runner(files: files, readFiles: readFiles, parts: try DaemonParts.kernel(files.settings)) } catch {
             logger.critical("cannot start: \(error)")
-            throw ExitCode(1)
+            throw ExitStatus(1)
         }
         let code = daemon.run()
-        if code != 0 { throw ExitCode(code) }
+        if code != 0 { throw ExitStatus(code) }
     }
 }
 
@@ -118,4 +125,4 @@ func hostSecret() -> [UInt8] {
 // vpn-hook`; `pvdd wireguard-up` is a WireGuard domain's client process.
 if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "vpn-hook" { VPNHelper.hook() }
 if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == "wireguard-up" { VPNHelper.wireGuardUp() }
-Daemon.main()
+Daemon.command.main()

@@ -1,5 +1,6 @@
 # The Debian package (scripts/package; scripts/test builds it first): its
-# contents, lintian clean (what it overrides is justified in
+# contents, its weight (no binary linking Foundation, FoundationEssentials or
+# ICU; the .deb at most 10 MB, installed at most 30 MB), lintian clean (what it overrides is justified in
 # debian/pvd.lintian-overrides), each manual page rendered by man without a
 # warning, each shell's completion loaded; then installed for real with
 # dpkg — in a mount namespace of the test's own, where /usr, /etc and /var
@@ -23,7 +24,7 @@ version=$(dpkg-deb -f "$deb" Version)
 # Contents.
 dpkg-deb -c "$deb" | awk '{print $1, $6}' >"$LAB_DIR/contents"
 for entry in "-rwxr-xr-x ./usr/bin/pvd" "-rwxr-xr-x ./usr/sbin/pvdd" "-rwxr-xr-x ./usr/libexec/pvd/pvd-cli" \
-    "-rwxr-xr-x ./usr/libexec/pvd/pvd-fetch" "-rw-r--r-- ./etc/pvd/pvdd.yaml" "-rw-r--r-- ./lib/systemd/system/pvdd.service" \
+    "-rw-r--r-- ./etc/pvd/pvdd.yaml" "-rw-r--r-- ./lib/systemd/system/pvdd.service" \
     "-rw-r--r-- ./lib/systemd/system/pvd-announce@.service" "-rw-r--r-- ./usr/share/dbus-1/system.d/org.pvd1.conf" \
     "-rw-r--r-- ./usr/share/dbus-1/interfaces/org.pvd1.xml" "-rw-r--r-- ./usr/share/polkit-1/actions/org.pvd1.policy" \
     "-rw-r--r-- ./usr/lib/NetworkManager/conf.d/pvd.conf" "-rw-r--r-- ./usr/share/man/man1/pvd.1.gz" \
@@ -36,9 +37,27 @@ for entry in "-rwxr-xr-x ./usr/bin/pvd" "-rwxr-xr-x ./usr/sbin/pvdd" "-rwxr-xr-x
 done
 ls "$repo"/.build/package/pvd-dbgsym_"$version"_*.deb >/dev/null || fail "no debug symbols package"
 dpkg-deb -x "$deb" "$LAB_DIR/tree"
-for binary in usr/bin/pvd usr/sbin/pvdd usr/libexec/pvd/pvd-cli usr/libexec/pvd/pvd-fetch; do
+binaries=(usr/bin/pvd usr/sbin/pvdd usr/libexec/pvd/pvd-cli)
+for binary in "${binaries[@]}"; do
     file "$LAB_DIR/tree/$binary" | lab_has ", stripped" || fail "$binary is not stripped: $(file "$LAB_DIR/tree/$binary")"
 done
+grep -c "^-rwx" "$LAB_DIR/contents" | lab_has "^${#binaries[@]}\$" || fail "programs in the package beyond ${binaries[*]}: $(grep "^-rwx" "$LAB_DIR/contents")"
+
+# No Foundation, FoundationEssentials or ICU: neither loaded (the packaged
+# programs' NEEDED libraries) nor linked in (their modules' symbols in the
+# release build the package was made from, which still has its symbol table).
+for binary in "${binaries[@]}"; do
+    lab_lacks "[Ff]oundation|icu" readelf -d "$LAB_DIR/tree/$binary" || fail "$binary loads Foundation or ICU: $(readelf -d "$LAB_DIR/tree/$binary")"
+    built=$repo/.build/release/$(basename "$binary")
+    [ "$(nm "$built" | wc -l)" -gt 1000 ] || fail "$built has no symbol table to check"
+    lab_lacks '\$s(10Foundation|20FoundationEssentials|31FoundationInternationalization)|_FoundationICU|\bu(cal|col|loc|text)_' nm "$built" \
+        || fail "$built links Foundation or ICU: $(nm "$built" | grep -m 3 -E 'Foundation|_FoundationICU|\bu(cal|col|loc|text)_')"
+done
+# The package's weight (docs/design.md, "Small and fast"; benchmarks/size.txt).
+deb_bytes=$(stat -c %s "$deb")
+installed_kib=$(dpkg-deb -f "$deb" Installed-Size)
+[ "$deb_bytes" -le $((10 * 1000 * 1000)) ] || fail "the .deb is $deb_bytes bytes, over 10 MB"
+[ "$installed_kib" -le $((30 * 1000 * 1000 / 1024)) ] || fail "the package installs $installed_kib KiB, over 30 MB"
 grep -q "access:" "$LAB_DIR/tree/etc/pvd/pvdd.yaml" || fail "pvdd.yaml has no access example"
 
 # lintian: no error, no warning.
