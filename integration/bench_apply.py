@@ -41,4 +41,6 @@ for n in counts:
     ip_up, ip_down = ip[n]
     lines.append(f"{n} | {up:.2f} | {down:.2f} | {ip_up:.2f} | {ip_down:.2f} | {(ip_up + ip_down) / (up + down):.2f}x")
     print(lines[-1])
+ratio = float(lines[-1].split("|")[-1].strip().rstrip("x"))
+lines.append(f"goal: up + down at least 10x the ip script at {counts[-1]} domains: {'met' if ratio >= 10 else f'NOT met ({ratio:.2f}x)'}")
 open(output, "w").write("\n".join(lines) + "\n")

@@ -29,7 +29,8 @@ extension Command {
         while index < words.count {
             let word = words[index]
             index += 1
-            if !given.rest.isEmpty {
+            // Once a command's arguments are given, its rest takes every word as it is, options too.
+            if !given.rest.isEmpty || (command.rest != nil && argumentIndex == command.arguments.count && argumentIndex > 0) {
                 given.rest.append(word)
                 continue
             }

@@ -182,7 +182,6 @@ public final class KernelHostNet: HostNetworking {
         try applyAddresses(
             naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink,
             parts: parts, fresh: fresh, transaction)
-        try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
         try applyTables(parts, naming: naming, fresh: fresh, transaction)
         try applyRules(parts, naming: naming, fresh: fresh, transaction)
         try applyHostSettings(spec.name, transaction)
@@ -190,6 +189,12 @@ public final class KernelHostNet: HostNetworking {
         try applyIPv4(
             spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
             fresh: fresh, transaction)
+        // The domain's own routes last: once it can send, the host answers its
+        // Neighbor Solicitations (the way back is in place) and forwards what
+        // it sends. Before, a new domain's first solicitation could go
+        // unanswered and its first packets wait the kernel's 1 s retransmit
+        // (benchmarks/ra-latency.txt, measured by packets).
+        try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
         try writeResolvConf(spec.resolvConf, namespace: namespace, transaction)
     }
 

@@ -14,7 +14,7 @@ public final class EventLoop {
     private var timer: OpaquePointer?
     /// Child processes watched by ``onExit(of:_:)``: their event source and handler.
     private var children: [pid_t: (source: OpaquePointer, handler: Handler)] = [:]
-    /// Descriptors watched by ``watchUntilStopped(_:_:)``: their event sources and handlers.
+    /// Descriptors watched by ``watchUntilStopped(_:name:_:)``: their event sources and handlers.
     private var stoppable: [ObjectIdentifier: (source: OpaquePointer, handler: Handler)] = [:]
     /// Processes watched by ``onExit(ofAdopted:_:)``: their event sources.
     private var adopted: [ObjectIdentifier: OpaquePointer] = [:]
@@ -34,6 +34,11 @@ public final class EventLoop {
     }
 
     /// Seconds on CLOCK_BOOTTIME, as the loop sees them (stable within one handler).
+    /// A turn longer than this is told to ``onLongTurn``: RAs and bus calls wait meanwhile.
+    public static let longTurn = 0.010
+    /// Told what a handler served and how many seconds it held the loop, when over ``longTurn``.
+    public var onLongTurn: ((String, Double) -> Void)?
+
     public var now: Double {
         var microseconds: UInt64 = 0
         sd_event_now(event, clockid_t(CLOCK_BOOTTIME), &microseconds)
@@ -41,13 +46,13 @@ public final class EventLoop {
     }
 
     /// Calls `handler` whenever `descriptor` is readable.
-    public func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) {
-        let box = Handler(io: handler)
+    public func watch(_ descriptor: Int32, name: String, _ handler: @escaping () -> Void) throws(SystemError) {
+        let box = Handler(name, loop: self, io: handler)
         handlers.append(box)
         let result = sd_event_add_io(
             event, nil, descriptor, UInt32(EPOLLIN.rawValue),
             { _, _, _, context in
-                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().timed { $0.io?() }
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0 else { throw systemError("watch descriptor \(descriptor)", "", errno: -result) }
@@ -55,13 +60,13 @@ public final class EventLoop {
 
     /// Calls `handler` whenever `descriptor` is readable (or closed by the
     /// other end) until ``stopWatching(_:)``; the caller keeps the descriptor.
-    public func watchUntilStopped(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
-        let box = Handler(io: handler)
+    public func watchUntilStopped(_ descriptor: Int32, name: String, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
+        let box = Handler(name, loop: self, io: handler)
         var source: OpaquePointer?
         let result = sd_event_add_io(
             event, &source, descriptor, UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue),
             { _, _, _, context in
-                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().timed { $0.io?() }
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else { throw systemError("watch descriptor \(descriptor)", "", errno: -result) }
@@ -70,7 +75,7 @@ public final class EventLoop {
         return id
     }
 
-    /// Stops a watch of ``watchUntilStopped(_:_:)`` (also from its own handler).
+    /// Stops a watch of ``watchUntilStopped(_:name:_:)`` (also from its own handler).
     public func stopWatching(_ id: ObjectIdentifier) {
         guard let (source, _) = stoppable.removeValue(forKey: id) else { return }
         sd_event_source_disable_unref(source)
@@ -82,13 +87,13 @@ public final class EventLoop {
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
         sigprocmask(SIG_BLOCK, &set, nil)
-        let box = Handler(signal: handler)
+        let box = Handler("a signal", loop: self, signal: handler)
         handlers.append(box)
         for signal in signals {
             let result = sd_event_add_signal(
                 event, nil, signal,
                 { _, info, context in
-                    Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().signal?(Int32(info!.pointee.ssi_signo))
+                    Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().timed { $0.signal?(Int32(info!.pointee.ssi_signo)) }
                     return 0
                 }, Unmanaged.passUnretained(box).toOpaque())
             guard result >= 0 else { throw systemError("watch signal \(signal)", "", errno: -result) }
@@ -100,13 +105,13 @@ public final class EventLoop {
     public func setTimer(at time: Double?, _ handler: @escaping () -> Void) throws(SystemError) {
         let microseconds = time.map { UInt64(max(0, $0) * 1e6) } ?? UInt64.max
         if timer == nil {
-            let box = Handler(io: handler)
+            let box = Handler("the expiry timer", loop: self, io: handler)
             handlers.append(box)
             var source: OpaquePointer?
             let result = sd_event_add_time(
                 event, &source, clockid_t(CLOCK_BOOTTIME), microseconds, 1000,
                 { _, _, context in
-                    Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                    Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().timed { $0.io?() }
                     return 0
                 }, Unmanaged.passUnretained(box).toOpaque())
             guard result >= 0 else { throw systemError("add timer", "", errno: -result) }
@@ -123,10 +128,12 @@ public final class EventLoop {
     /// (128 + the signal number if a signal ended it); sd-event reaps it.
     /// SIGCHLD must be blocked (``blockChildSignal()``) before the child is made.
     public func onExit(of pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError) {
-        let box = Handler(child: { [unowned self] pid, status in
-            if let child = self.children.removeValue(forKey: pid) { sd_event_source_unref(child.source) }
-            handler(status)
-        })
+        let box = Handler(
+            "process \(pid)'s exit", loop: self,
+            child: { [unowned self] pid, status in
+                if let child = self.children.removeValue(forKey: pid) { sd_event_source_unref(child.source) }
+                handler(status)
+            })
         var source: OpaquePointer?
         let result = sd_event_add_child(
             event, &source, pid, WEXITED,
@@ -134,7 +141,7 @@ public final class EventLoop {
                 let info = info!.pointee
                 let value = info._sifields._sigchld.si_status
                 let status = info.si_code == Int32(CLD_EXITED) ? value : 128 + value
-                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().child?(info._sifields._sigchld.si_pid, status)
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().timed { $0.child?(info._sifields._sigchld.si_pid, status) }
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else { throw systemError("watch child \(pid)", "", errno: -result) }
@@ -150,7 +157,7 @@ public final class EventLoop {
             throw systemError("watch process \(pid)", "", errno: errno)
         }
         var source: OpaquePointer?
-        let box = Handler(io: {})
+        let box = Handler("process \(pid)'s end", loop: self, io: {})
         box.io = { [unowned self, unowned box] in
             if let source = self.adopted.removeValue(forKey: ObjectIdentifier(box)) { sd_event_source_unref(source) }
             close(pidfd)
@@ -159,7 +166,7 @@ public final class EventLoop {
         let result = sd_event_add_io(
             event, &source, pidfd, UInt32(EPOLLIN.rawValue),
             { _, _, _, context in
-                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().io?()
+                Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue().timed { $0.io?() }
                 return 0
             }, Unmanaged.passUnretained(box).toOpaque())
         guard result >= 0, let source else {
@@ -196,13 +203,25 @@ public final class EventLoop {
     }
 }
 
-/// Closures reached from sd-event's C callbacks through a context pointer.
+/// Closures reached from sd-event's C callbacks through a context pointer,
+/// each call timed (``EventLoop/onLongTurn``).
 private final class Handler {
     var io: (() -> Void)?
     var signal: ((Int32) -> Void)?
     var child: ((pid_t, Int32) -> Void)?
+    /// What the handler serves, for the log of a long turn.
+    let label: String
+    weak var loop: EventLoop?
 
-    init(io: @escaping () -> Void) { self.io = io }
-    init(signal: @escaping (Int32) -> Void) { self.signal = signal }
-    init(child: @escaping (pid_t, Int32) -> Void) { self.child = child }
+    init(_ label: String, loop: EventLoop, io: @escaping () -> Void) { (self.label, self.loop, self.io) = (label, loop, io) }
+    init(_ label: String, loop: EventLoop, signal: @escaping (Int32) -> Void) { (self.label, self.loop, self.signal) = (label, loop, signal) }
+    init(_ label: String, loop: EventLoop, child: @escaping (pid_t, Int32) -> Void) { (self.label, self.loop, self.child) = (label, loop, child) }
+
+    /// Runs `body`; tells the loop when it took longer than ``EventLoop/longTurn``.
+    func timed(_ body: (Handler) -> Void) {
+        let start = SystemClock.monotonic
+        body(self)
+        let seconds = SystemClock.monotonic - start
+        if seconds > EventLoop.longTurn, let loop, let report = loop.onLongTurn { report(label, seconds) }
+    }
 }

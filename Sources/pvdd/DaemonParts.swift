@@ -13,8 +13,9 @@ import Systemd
 protocol DaemonLoop: AnyObject {
     /// Seconds on CLOCK_BOOTTIME, as of the current loop iteration.
     var now: Double { get }
-    func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError)
-    func watchUntilStopped(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier
+    /// Calls `handler` when `descriptor` is readable; `name` says what it serves in the log of a long turn.
+    func watch(_ descriptor: Int32, name: String, _ handler: @escaping () -> Void) throws(SystemError)
+    func watchUntilStopped(_ descriptor: Int32, name: String, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier
     func stopWatching(_ id: ObjectIdentifier)
     func onSignals(_ signals: [Int32], _ handler: @escaping (Int32) -> Void) throws(SystemError)
     /// Arms the one timer for `time` (nil: disarms it), replacing the last.
@@ -118,6 +119,7 @@ struct DaemonParts {
     static func kernel(_ settings: DaemonConfiguration) throws(SystemError) -> DaemonParts {
         EventLoop.blockChildSignal()  // before any thread starts, so that every thread has it blocked
         let loop = try EventLoop()
+        loop.onLongTurn = { what, seconds in logger.warning("\(what) held the loop for \(Int(seconds * 1000)) ms") }
         let host = try KernelHostNet()
         host.forwarding = settings.forwarding
         return DaemonParts(

@@ -99,7 +99,7 @@ extension Runner {
         for name in names.sorted() where repairs.monitors[name] == nil && host.namespaceExists(DomainNaming.namespace(ofDomain: name)) {
             do {
                 let monitor = try host.monitor(ofDomain: name)
-                let watch = try loop.watchUntilStopped(monitor.descriptor) { [unowned self] in
+                let watch = try loop.watchUntilStopped(monitor.descriptor, name: "domain \(name)'s monitor") { [unowned self] in
                     if monitor.receive().somethingTaken { self.somethingTaken(inDomain: name) }
                 }
                 repairs.monitors[name] = (monitor, watch)

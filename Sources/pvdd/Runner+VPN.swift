@@ -308,7 +308,8 @@ extension Runner {
             try? socket.write(Array("state on\nbytecount 5\nstate\n".utf8))
             connection.socket = consume socket
             connection.nextAttempt = nil
-            do { connection.watch = try loop.watchUntilStopped(fd) { [unowned self] in self.readManagement(name) } } catch {
+            do { connection.watch = try loop.watchUntilStopped(fd, name: "domain \(name)'s VPN client") { [unowned self] in self.readManagement(name) } } catch
+            {
                 logger.error("domain \(name): \(error)")
                 closeManagement(name)
             }

@@ -146,8 +146,8 @@ final class Runner {
     func start() throws(SystemError) {
         host.solicitRouters = { [unowned self] interface in self.solicit(interface) }
         host.willRemove = { [unowned self] names in self.stopWatching(names) }
-        try loop.watch(listener.descriptor) { [unowned self] in self.receive() }
-        try loop.watch(links.descriptor) { [unowned self] in
+        try loop.watch(listener.descriptor, name: "a Router Advertisement") { [unowned self] in self.receive() }
+        try loop.watch(links.descriptor, name: "a link change") { [unowned self] in
             // A link that comes (back) up gets a solicitation as soon as its link-local
             // address is usable, so its routers answer at once.
             let news = self.links.receive()
@@ -156,7 +156,7 @@ final class Runner {
             if news.somethingTaken { self.somethingTaken(inDomain: nil) }
         }
         if let prober {
-            try loop.watch(prober.descriptor) { [unowned self] in self.receiveNeighborAdvertisements(prober) }
+            try loop.watch(prober.descriptor, name: "a Neighbor Advertisement") { [unowned self] in self.receiveNeighborAdvertisements(prober) }
         }
         try loop.onSignals([SIGTERM, SIGINT, SIGHUP]) { [unowned self] signal in
             if signal == SIGHUP {

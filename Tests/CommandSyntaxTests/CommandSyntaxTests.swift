@@ -66,6 +66,7 @@ struct CommandSyntaxTests {
         #expect(given.flag("quiet"))
         #expect(given.rest == ["--", "ls", "-l", "--help"])
         #expect(try arguments(["exec", "corp", "id", "-u"]).rest == ["id", "-u"])
+        #expect(try arguments(["exec", "corp", "--verbose", "-q"]).rest == ["--verbose", "-q"])
     }
 
     @Test(

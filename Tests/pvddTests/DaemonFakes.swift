@@ -29,9 +29,9 @@ final class FakeLoop: DaemonLoop {
     /// When the timer is armed for; nil: disarmed.
     var timerTime: Double? { timer?.time }
 
-    func watch(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) { watches[descriptor] = handler }
+    func watch(_ descriptor: Int32, name: String, _ handler: @escaping () -> Void) throws(SystemError) { watches[descriptor] = handler }
 
-    func watchUntilStopped(_ descriptor: Int32, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
+    func watchUntilStopped(_ descriptor: Int32, name: String, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
         watches[descriptor] = handler
         let token = Token()
         tokens.append(token)  // kept, so that no later watch gets its identifier
