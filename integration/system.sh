@@ -16,7 +16,7 @@
 # network managers, resolver and firewall the scenarios run beside it (installed,
 # disabled until a scenario enables them), the VPN programs, and netbase
 # (/etc/protocols, which firewalld needs).
-SYSTEM_PACKAGES=(systemd systemd-sysv dbus iproute2 libndp0 libnl-route-3-200 libcap2-bin curl ca-certificates nftables
+SYSTEM_PACKAGES=(systemd systemd-sysv dbus iproute2 libndp0 libnl-route-3-200 libyaml-0-2 libcap2-bin curl ca-certificates nftables
     polkitd libpam-systemd procps iputils-ping wireguard-tools wireguard-go network-manager systemd-resolved firewalld netbase xdg-dbus-proxy)
 SYSTEM_CACHE=${PVD_SYSTEM_CACHE:-/var/cache/pvd-system}
 SYSTEM_NAME=${LAB_PREFIX}sys

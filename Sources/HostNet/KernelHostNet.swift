@@ -193,7 +193,15 @@ public final class KernelHostNet: HostNetworking {
         // Neighbor Solicitations (the way back is in place) and forwards what
         // it sends. Before, a new domain's first solicitation could go
         // unanswered and its first packets wait the kernel's 1 s retransmit
-        // (benchmarks/ra-latency.txt, measured by packets).
+        // (benchmarks/ra-latency.txt, measured by packets). The domain knows
+        // its gateway's link-layer address from the start, so that it has
+        // no solicitation to make (one sent before the kernel's linkwatch
+        // work took the new links' carrier in was lost); and both ends of
+        // the veth pair are running, or what they send is dropped.
+        try inside.setNeighbor(
+            DomainNaming.hostLinkLocal, at: hostLink.linkLayerAddress, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
+        try KernelHostNet.waitUntilRunning(naming.hostLink, on: host)
+        try KernelHostNet.waitUntilRunning(DomainNaming.domainLink, on: inside)
         try applyInsideRoutes(spec, inside: inside, domainLink: domainLink, transaction)
         try writeResolvConf(spec.resolvConf, namespace: namespace, transaction)
     }
@@ -256,6 +264,17 @@ public final class KernelHostNet: HostNetworking {
         let hostLink = try host.link(named: hostName)!
         if !hostLink.isUp { try host.setLink(hostName, up: true) }
         try configureDomainLink(spec, namespace: naming.namespace, inside: inside, transaction)
+    }
+
+    /// Waits, at most 100 ms, for `link` to be running (``KernelLink/isRunning``):
+    /// a veth's carrier comes through the kernel's linkwatch work, usually
+    /// within a millisecond of both ends being up. A link still not running
+    /// then is left to come up on its own.
+    static func waitUntilRunning(_ link: String, on socket: NetlinkSocket) throws(SystemError) {
+        let deadline = SystemClock.monotonic + 0.1
+        while try socket.link(named: link)?.isRunning == false, SystemClock.monotonic < deadline {
+            usleep(200)
+        }
     }
 
     /// `pvd0` up, with the spec's MTU (1500 when it gives none).

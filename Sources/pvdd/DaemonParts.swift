@@ -119,7 +119,7 @@ struct DaemonParts {
     static func kernel(_ settings: DaemonConfiguration) throws(SystemError) -> DaemonParts {
         EventLoop.blockChildSignal()  // before any thread starts, so that every thread has it blocked
         let loop = try EventLoop()
-        loop.onLongTurn = { what, seconds in logger.warning("\(what) held the loop for \(Int(seconds * 1000)) ms") }
+        loop.onLongTurn = reportLongTurn
         let host = try KernelHostNet()
         host.forwarding = settings.forwarding
         return DaemonParts(

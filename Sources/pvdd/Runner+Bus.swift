@@ -198,12 +198,12 @@ final class DaemonBus: BusObjectHandler {
         }
     }
 
-    /// A call that held the loop longer than ``slowCall`` is logged: RAs wait meanwhile.
+    /// A call that held the loop longer than ``slowCall`` is logged (``reportLongTurn``): RAs wait meanwhile.
     static let slowCall = 0.010
 
     func finished(_ member: String, seconds: Double) {
         guard seconds > DaemonBus.slowCall else { return }
-        logger.warning("D-Bus call \(member) held the loop for \(Int(seconds * 1000)) ms")
+        reportLongTurn("D-Bus call \(member)", seconds: seconds)
     }
 
     // MARK: Checks

@@ -292,3 +292,23 @@ struct RunnerTests {
         #expect(!daemon.loop.spun)
     }
 }
+
+/// Long turns of the loop are told at most once every 10 s for each thing that held it, the rest counted.
+struct LongTurnLogTests {
+    @Test func aFloodOfLongTurnsIsToldOncePerInterval() {
+        let log = LongTurnLog()
+        #expect(log.record("a Router Advertisement", seconds: 0.014, at: 100) == "a Router Advertisement held the loop for 14 ms")
+        for second in 1...9 { #expect(log.record("a Router Advertisement", seconds: 0.012 + Double(second) / 1000, at: 100 + Double(second)) == nil) }
+        #expect(log.record("D-Bus call ListDomains", seconds: 0.02, at: 105) == "D-Bus call ListDomains held the loop for 20 ms")
+        #expect(
+            log.record("a Router Advertisement", seconds: 0.030, at: 110)
+                == "a Router Advertisement held the loop for 30 ms (and 9 more time(s) since the last report, at worst 21 ms)")
+    }
+
+    @Test func theKindsAreBounded() {
+        let log = LongTurnLog()
+        for index in 0..<LongTurnLog.maximumKinds { #expect(log.record("D-Bus call M\(index)", seconds: 0.02, at: 0) != nil) }
+        #expect(log.record("D-Bus call Another", seconds: 0.02, at: 0) != nil)
+        #expect(log.record("D-Bus call YetAnother", seconds: 0.02, at: 1) == nil)
+    }
+}

@@ -12,6 +12,11 @@ struct KernelLink: Equatable {
     /// The kernel's byte counters.
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
+    /// IFF_RUNNING: the kernel has taken the link's carrier in (its
+    /// linkwatch work ran): only then does it send what is queued on it.
+    var isRunning = false
+    /// The link-layer (Ethernet) address; empty for a link without one.
+    var linkLayerAddress: [UInt8] = []
 }
 
 /// An IPv6 address on a link.

@@ -201,6 +201,27 @@ extension NetlinkSocket {
         try change("delete rule", describe(entry)) { rtnl_rule_build_delete_request(rule, 0, &$0) }
     }
 
+    // MARK: Neighbors
+
+    /// A permanent neighbor entry: `address` is at `linkLayerAddress` on the
+    /// link, without a Neighbor Solicitation ever asked (made anew if there is one).
+    func setNeighbor(_ address: IPv6Address, at linkLayerAddress: [UInt8], interfaceIndex: Int32, linkName: String) throws(SystemError) {
+        let neighbour = rtnl_neigh_alloc()!
+        defer { rtnl_neigh_put(neighbour) }
+        rtnl_neigh_set_family(neighbour, AF_INET6)
+        rtnl_neigh_set_ifindex(neighbour, interfaceIndex)
+        let destination = NetlinkSocket.address(address)
+        rtnl_neigh_set_dst(neighbour, destination)
+        nl_addr_put(destination)
+        let lower = linkLayerAddress.withUnsafeBytes { nl_addr_build(AF_LLC, $0.baseAddress, $0.count) }
+        rtnl_neigh_set_lladdr(neighbour, lower)
+        nl_addr_put(lower)
+        rtnl_neigh_set_state(neighbour, Int32(NUD_PERMANENT))
+        try change("set neighbor", "\(address) on \(linkName)") {
+            rtnl_neigh_build_add_request(neighbour, NLM_F_CREATE | NLM_F_REPLACE, &$0)
+        }
+    }
+
     // MARK: Proxy NDP
 
     private func proxyObject(_ address: IPv6Address, interfaceIndex: Int32) -> OpaquePointer {

@@ -121,7 +121,13 @@ final class NetlinkSocket {
             index: rtnl_link_get_ifindex(link), name: String(cString: rtnl_link_get_name(link)),
             isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
             mtu: rtnl_link_get_mtu(link), peerIndex: rtnl_link_get_link(link),
-            bytesIn: rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES), bytesOut: rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES))
+            bytesIn: rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES), bytesOut: rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES),
+            isRunning: rtnl_link_get_flags(link) & UInt32(IFF_RUNNING) != 0, linkLayerAddress: linkLayerAddress(rtnl_link_get_addr(link)))
+    }
+
+    private static func linkLayerAddress(_ address: OpaquePointer?) -> [UInt8] {
+        guard let address, let bytes = nl_addr_get_binary_addr(address) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: Int(nl_addr_get_len(address))))
     }
 
     /// A veth pair: `name` here, `peerName` in the namespace open at `peerNamespace`.
