@@ -51,9 +51,10 @@ extension Command {
         for (text, descriptor) in [(output, STDOUT_FILENO), (error.isEmpty ? "" : error + "\n", STDERR_FILENO)] where !text.isEmpty {
             var text = text
             text.withUTF8 { bytes in
+                guard let start = bytes.baseAddress else { return }
                 var done = 0
                 while done < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+                    let written = write(descriptor, start + done, bytes.count - done)
                     if written <= 0 { break }
                     done += written
                 }
