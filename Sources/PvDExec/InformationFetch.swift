@@ -14,14 +14,18 @@ import PvDCore
 /// program of its own, so that the package carries one copy of the Swift
 /// runtime less.
 public enum InformationFetch {
-    /// The word after `pvd` that asks for it.
-    public static let command = Paths.fetchInformationCommand
+    /// Fetches when `argv` is `pvd fetch-information …` (``Paths/fetchInformationCommand``),
+    /// and then never returns; returns at once otherwise.
+    public static func runIfAsked(_ argv: [String]) {
+        guard argv.count > 1, argv[1] == Paths.fetchInformationCommand else { return }
+        run(Array(argv.dropFirst(2)))
+    }
 
     /// Fetches as `arguments` (DOMAIN URL [CA-FILE]) say; never returns.
-    public static func run(_ arguments: [String]) -> Never {
+    private static func run(_ arguments: [String]) -> Never {
         // pvd carries file capabilities: this is pvdd's, never a user's.
-        guard getuid() == 0 else { fail("\(command) is pvdd's helper; it runs as root only", 2) }
-        guard arguments.count == 2 || arguments.count == 3 else { fail("usage: pvd \(command) DOMAIN URL [CA-FILE]", 2) }
+        guard getuid() == 0 else { fail("\(Paths.fetchInformationCommand) is pvdd's helper; it runs as root only", 2) }
+        guard arguments.count == 2 || arguments.count == 3 else { fail("usage: pvd \(Paths.fetchInformationCommand) DOMAIN URL [CA-FILE]", 2) }
         let curl = "/usr/bin/curl"
         let nobody: uid_t = 65534
         let documentLimit: rlim_t = 64 * 1024
@@ -48,7 +52,7 @@ public enum InformationFetch {
 
     /// Writes one line to stderr and ends with `status`.
     private static func fail(_ message: String, _ status: Int32) -> Never {
-        writeStandardError("pvd \(command): \(message)\n")
+        writeStandardError("pvd \(Paths.fetchInformationCommand): \(message)\n")
         exit(status)
     }
 }

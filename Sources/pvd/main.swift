@@ -12,7 +12,7 @@ import PvDExec
 // for additional information (root only; see InformationFetch).
 
 let arguments = CommandLine.arguments
-if arguments.count > 1, arguments[1] == InformationFetch.command { InformationFetch.run(Array(arguments.dropFirst(2))) }
+InformationFetch.runIfAsked(arguments)
 if arguments.count > 2, arguments[1] == "exec", let request = ExecRequest.parse(Array(arguments.dropFirst(2))),
     !request.needsUserDatabase
 {

@@ -198,11 +198,10 @@ final class DaemonBus: BusObjectHandler {
         }
     }
 
-    /// A call that held the loop longer than ``slowCall`` is logged (``reportLongTurn``): RAs wait meanwhile.
-    static let slowCall = 0.010
-
+    /// A call that held the loop longer than a long turn of the loop
+    /// (``EventLoop/longTurn``) is logged (``reportLongTurn``): RAs wait meanwhile.
     func finished(_ member: String, seconds: Double) {
-        guard seconds > DaemonBus.slowCall else { return }
+        guard seconds > EventLoop.longTurn else { return }
         reportLongTurn("D-Bus call \(member)", seconds: seconds)
     }
 
