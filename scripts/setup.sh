@@ -27,6 +27,11 @@ PVD_LAB_PACKAGES=(python3-scapy python3-dbus radvd tcpdump iproute2 procps util-
 # once, systemd-nspawn boots it with systemd as PID 1.
 PVD_SYSTEM_PACKAGES=(debootstrap systemd-container)
 
+# Sandboxes and containers in domains (pvd-containers): bubblewrap, podman
+# with runc (crun refuses a hybrid cgroup hierarchy such as this machine's),
+# and busybox-static for a container image made without a registry.
+PVD_CONTAINER_PACKAGES=(bubblewrap podman runc busybox-static)
+
 # Packaging (scripts/package) and checking the package (pvd-package):
 # debhelper, lintian, the shells whose completions it loads, man to render
 # its manual pages, polkitd for its authorization (pvd-polkit).

@@ -47,6 +47,14 @@ public enum Namespaces {
         return stat(path, &info) == 0 ? info.st_ino : nil
     }
 
+    /// Whether `path` is a namespace mounted there (on nsfs, as this process's
+    /// own is), not the empty file left behind when it was unmounted.
+    public static func isNamespaceFile(_ path: String) -> Bool {
+        var file = stat()
+        var own = stat()
+        return stat(path, &file) == 0 && stat("/proc/self/ns/net", &own) == 0 && file.st_dev == own.st_dev
+    }
+
     public static func exists(_ name: String) -> Bool {
         var info = stat()
         return lstat(Paths.namespace(name), &info) == 0

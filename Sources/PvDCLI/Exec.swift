@@ -20,7 +20,7 @@ struct Exec: CommandLineCommand {
         arguments: [Argument("name", help: "The domain's name, or an unambiguous start of it.")],
         options: [
             .flag("as-root", help: "Under sudo, keep running as root."),
-            .flag("quiet", short: "q", help: "No note about the program running outside the domain."),
+            .flag("quiet", short: "q", help: "No note about a program that hands requests over (~/.config/pvd/hand-over) running outside."),
         ],
         rest: Argument("command", help: "The command and its arguments (after --); none: your shell.", optional: true, repeats: true),
         action: action)

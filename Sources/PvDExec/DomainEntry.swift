@@ -42,10 +42,17 @@ public enum DomainEntry {
     /// ``privateMounts()`` made.
     public static func enter(namespace fd: Int32, named namespace: String) throws(SystemError) {
         guard pvd_setns(fd, pvd_clone_newnet) == 0 else { throw systemError("enter network namespace", namespace) }
-        // sysfs shows the links of the namespace that mounts it.
-        _ = umount2("/sys", Int32(MNT_DETACH))
+        // sysfs shows the links of the namespace that mounts it: a new one
+        // goes over the host's, and the host's cgroup tree (which container
+        // engines and systemd-run read) is bound back over its empty
+        // /sys/fs/cgroup, from a descriptor opened before.
+        let cgroups = pvd_open_path_directory("/sys/fs/cgroup")
+        defer { if cgroups >= 0 { close(cgroups) } }
         guard mount("sysfs", "/sys", "sysfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
             throw systemError("mount the domain's /sys", "/sys")
+        }
+        if cgroups >= 0, mount("/proc/self/fd/\(cgroups)", "/sys/fs/cgroup", nil, UInt(MS_BIND | MS_REC), nil) != 0 {
+            throw systemError("bind the host's cgroups", "/sys/fs/cgroup")
         }
         // Where /etc/resolv.conf leads, read before the resolvers' directories are covered.
         let resolvTarget = resolvedPath("/etc/resolv.conf")

@@ -17,7 +17,7 @@ public var isTrustedCaller: Bool { getuid() == 0 && pvd_is_secure_exec() == 0 }
 /// are per thread, change.
 public struct ExecRequest: Equatable {
     public var asRoot = false
-    /// No note about the program running outside the domain.
+    /// No note about a program that hands requests over (``HandOver``) running outside the domain.
     public var quiet = false
     public var name: String
     /// The command; empty: the user's shell.
@@ -181,7 +181,8 @@ public struct ExecRequest: Equatable {
         do throws(SystemError) { try DomainEntry.privateMounts() } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
         }
-        let search = quiet ? nil : Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) }
+        let handsOver = !quiet && HandOver.applies(to: programName, home: getenv("HOME").map { String(cString: $0) } ?? "")
+        let search = handsOver ? Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) } : nil
 
         let (fd, domain, namespace) = try openDomain(trusted: trusted)
         let elsewhere: String?
@@ -215,7 +216,7 @@ public struct ExecRequest: Equatable {
             command = profile.command
             if !quiet { printError("\(programName) uses its own profile for domain \(domain): \(profile.directory)") }
         } else if let pid = elsewhere {
-            // Programs such as browsers hand a new request to an instance already running elsewhere.
+            // A program that hands requests over (``HandOver``) may give this one to that instance.
             printError(
                 "note: \(programName) is already running outside this domain (pid \(pid)); "
                     + "it may take this request over (pvd exec --quiet leaves this note out)")

@@ -60,3 +60,18 @@ struct BrowserProfileTests {
         #expect(mail.command == ["thunderbird", "--profile", "/h/.local/share/pvd/profiles/corp/thunderbird"])
     }
 }
+
+/// Which programs get the note about another instance running outside.
+struct HandOverTests {
+    @Test func browsersAndKnownDesktopProgramsHandOverOthersDoNot() {
+        for program in ["firefox-esr", "chromium", "thunderbird", "soffice"] {
+            #expect(HandOver.applies(to: program, home: "/home/alice", extra: []))
+        }
+        for program in ["python3", "bash", "sleep", "curl"] { #expect(!HandOver.applies(to: program, home: "/home/alice", extra: [])) }
+    }
+
+    @Test func theUsersListAddsPrograms() {
+        #expect(HandOver.applies(to: "sleep", home: "/home/alice", extra: ["sleep"]))
+        #expect(!HandOver.applies(to: "sleep", home: "relative", extra: ["sleep"]))
+    }
+}

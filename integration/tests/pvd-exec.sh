@@ -6,7 +6,8 @@
 # The user cannot use pvd exec to become root, to mount, or to enter a
 # namespace pvdd did not hand out, and a bus address in the environment is
 # ignored. Exit status and signals pass through; root and sudo work; a
-# program already running outside is pointed out (not with --quiet). For
+# program that hands requests over to an instance already running outside
+# is pointed out (not with --quiet), any other program is not. For
 # desktops: ping works for users inside, no command means the user's shell,
 # sudo gives the user's HOME, USER, LOGNAME and SHELL, and a browser gets a
 # profile of its own for the domain. pvd ps lists the programs in each
@@ -77,12 +78,21 @@ set -e
 [ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec corp -- id -G)" = "$(id -G nobody)" ] || fail "under sudo, not the invoking user's groups"
 [ "$(SUDO_UID=65534 SUDO_GID=65534 "$PVD" exec --as-root corp -- id -u)" = 0 ] || fail "--as-root did not keep root"
 
-# A program already running outside is pointed out.
+# A program that hands requests over and is already running outside is
+# pointed out (sleep, in the user's ~/.config/pvd/hand-over here); any
+# other program running outside (python3) is not.
 setpriv --reuid=nobody --regid=nogroup --init-groups sleep 30 &
 LAB_PIDS+=("$!")
+setpriv --reuid=nobody --regid=nogroup --init-groups /usr/bin/python3 -c 'import time; time.sleep(30)' &
+LAB_PIDS+=("$!")
+mkdir -p "$LAB_DIR/home/.config/pvd"
+echo sleep >"$LAB_DIR/home/.config/pvd/hand-over"
+chmod -R a+rX "$LAB_DIR/home"
 sleep 0.2
-inside sleep 0 2>&1 | lab_has "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
-lab_lacks "note:" as_nobody "$caps" exec --quiet corp -- sleep 0 || fail "--quiet did not leave the note out"
+lab_lacks "note:" inside sleep 0 || fail "a note about a program that is not listed as handing requests over"
+HOME=$LAB_DIR/home inside sleep 0 2>&1 | lab_has "note: sleep is already running outside this domain" || fail "no note about the sleep running outside"
+HOME=$LAB_DIR/home lab_lacks "note:" as_nobody "$caps" exec --quiet corp -- sleep 0 || fail "--quiet did not leave the note out"
+lab_lacks "note:" inside /usr/bin/python3 -c pass || fail "a note about python3, which hands nothing over"
 lab_lacks "." as_nobody "$caps" exec corp --quiet -- true || fail "options after the name were not taken"
 answer=$("$PVD" exec corp --verbose id 2>&1) && fail "an unknown option was taken: $answer"
 grep -q "the command goes after --" <<<"$answer" || fail "no hint for an option after the name: $answer"

@@ -25,7 +25,8 @@ version=$(dpkg-deb -f "$deb" Version)
 dpkg-deb -c "$deb" | awk '{print $1, $6}' >"$LAB_DIR/contents"
 for entry in "-rwxr-xr-x ./usr/bin/pvd" "-rwxr-xr-x ./usr/sbin/pvdd" "-rwxr-xr-x ./usr/libexec/pvd/pvd-cli" \
     "-rw-r--r-- ./etc/pvd/pvdd.yaml" "-rw-r--r-- ./lib/systemd/system/pvdd.service" \
-    "-rw-r--r-- ./lib/systemd/system/pvd-announce@.service" "-rw-r--r-- ./usr/share/dbus-1/system.d/org.pvd1.conf" \
+    "-rw-r--r-- ./lib/systemd/system/pvd-announce@.service" "-rw-r--r-- ./lib/systemd/system/pvd-domain@.service" \
+    "-rw-r--r-- ./usr/share/dbus-1/system.d/org.pvd1.conf" \
     "-rw-r--r-- ./usr/share/dbus-1/interfaces/org.pvd1.xml" "-rw-r--r-- ./usr/share/polkit-1/actions/org.pvd1.policy" \
     "-rw-r--r-- ./usr/lib/NetworkManager/conf.d/pvd.conf" "-rw-r--r-- ./usr/share/man/man1/pvd.1.gz" \
     "-rw-r--r-- ./usr/share/man/man8/pvdd.8.gz" "-rw-r--r-- ./usr/share/man/man5/pvdd.yaml.5.gz" \
