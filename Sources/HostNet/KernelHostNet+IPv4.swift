@@ -12,7 +12,8 @@ import PvDCore
 ///   and put back when the last of them goes;
 /// - the nftables table `ip pvd_pvhXXXX`: masquerade out of the uplink, and a
 ///   forward filter that lets the domain out through its uplink only and lets
-///   in only replies; where pvd turned the uplink's forwarding on, nothing else
+///   in only replies and what a published port sends in (DNAT, by pvd's
+///   ports table); where pvd turned the uplink's forwarding on, nothing else
 ///   is forwarded from the uplink either.
 extension KernelHostNet {
     /// The veth's IPv4 ends for a slot.
@@ -73,7 +74,7 @@ extension KernelHostNet {
                     try inside.changeIPv4Route(false, via: ends.host, interfaceIndex: domainLink.index, linkName: DomainNaming.domainLink)
                 })
         }
-        let hasTable = present ? try Nftables.ipTables().contains(table) : false
+        let hasTable = present ? try Nftables.tables(family: "ip").contains(table) : false
         if !hasTable {
             let guardUplink = record.originals()[Sysctl.ipv4(uplink.name, "forwarding")] == "0"
             let script = KernelHostNet.firewallScript(
@@ -99,6 +100,7 @@ extension KernelHostNet {
                 iifname "\(hostLink)" oifname "\(uplink)" accept
                 iifname "\(hostLink)" drop
                 oifname "\(hostLink)" iifname "\(uplink)" ct state established,related accept
+                oifname "\(hostLink)" iifname "\(uplink)" ct status dnat accept
                 oifname "\(hostLink)" drop
             \(guardUplink ? "    iifname \"\(uplink)\" oifname != \"\(DomainNaming.hostLinkPrefix)*\" drop\n" : "")  }
               chain postrouting {

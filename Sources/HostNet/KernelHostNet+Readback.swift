@@ -165,6 +165,7 @@ extension KernelHostNet {
             }
         }
         for observed in removing { detach(observed, attempt) }
+        attempt { () throws(SystemError) in try deletePorts(of: removing) }
         // The veths go explicitly (not with their namespaces), so a domain whose
         // namespace a process still holds is cut off at once.
         attempt { () throws(SystemError) in try host.deleteLinkGroup(KernelHostNet.dyingGroup) }
@@ -279,8 +280,12 @@ extension KernelHostNet {
         for link in try host.links() where isStray(link.name) {
             try host.deleteLink(link.name)
         }
-        for table in try Nftables.ipTables() where table.hasPrefix("pvd_") && isStray(String(table.dropFirst(4))) {
+        for table in try Nftables.tables(family: "ip") where table.hasPrefix("pvd_") && isStray(String(table.dropFirst(4))) {
             try KernelHostNet.deleteFirewall(table)
+        }
+        let portsPrefix = KernelHostNet.portsTablePrefix
+        for table in try Nftables.tables(family: "inet") where table.hasPrefix(portsPrefix) && isStray(String(table.dropFirst(portsPrefix.count))) {
+            try KernelHostNet.deletePorts(table)
         }
         // Tables in pvd's range (0x7064_0000 to 0x7064_FFFF) whose slot is not live.
         let tableRange = DomainNaming.tableBase..<DomainNaming.tableBase + UInt32(DomainNaming.slotCount * DomainNaming.maximumUplinks)

@@ -24,7 +24,8 @@ import PvDWire
 ///   the nftables table `ip6 pvd` that forwards nothing but pvd's own traffic
 ///   (KernelHostNet+Forwarding.swift);
 /// - `/etc/netns/pvd-<name>/resolv.conf`;
-/// - IPv4 through NAT when the spec asks for it (KernelHostNet+IPv4.swift).
+/// - IPv4 through NAT when the spec asks for it (KernelHostNet+IPv4.swift);
+/// - published ports (KernelHostNet+Ports.swift).
 public final class KernelHostNet: HostNetworking {
     /// One uplink of a routed domain, numbered as its routing table is.
     /// Whether this kernel can give domains a macvlan attachment.
@@ -45,6 +46,9 @@ public final class KernelHostNet: HostNetworking {
     let host: NetlinkSocket
     /// Sockets inside VPN domains, kept for ``tunnel(in:)``.
     var tunnelSockets: [String: NetlinkSocket] = [:]
+    /// The ports table this process last wrote for each domain (nil inside:
+    /// none); a domain not in it has not been seen since the start.
+    var portScripts: [String: String?] = [:]
 
     public init() throws(SystemError) {
         host = try NetlinkSocket(namespace: "host")
@@ -189,6 +193,7 @@ public final class KernelHostNet: HostNetworking {
         try applyIPv4(
             spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
             fresh: fresh, transaction)
+        try applyPorts(spec, naming: naming, transaction)
         // The domain's own routes last: once it can send, the host answers its
         // Neighbor Solicitations (the way back is in place) and forwards what
         // it sends. Before, a new domain's first solicitation could go

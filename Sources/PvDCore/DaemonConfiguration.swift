@@ -19,6 +19,8 @@ import PvDWire
 /// additional-information:
 ///   fetch: true               # fetch https://<PvD ID>/.well-known/pvd when H is set
 ///   ca-file: /etc/pvd/lab-ca.pem   # trust these CAs instead of the system's
+/// ports:                      # host ports that lead to a learnt domain (PublishedPort)
+///   corp: [{host: 8080, domain: 80, protocol: tcp, from: [host, "2001:db8:1::/64"]}]
 /// ```
 public struct DaemonConfiguration: Equatable, Sendable {
     /// Interfaces to learn domains on; empty: every interface but `lo` and pvd's own links.
@@ -33,6 +35,9 @@ public struct DaemonConfiguration: Equatable, Sendable {
     public var aliases: [String: PvDWire.DomainName] = [:]
     /// How domains learnt on an uplink attach to it; routed when not named.
     public var attachments: [String: DomainSpec.Attachment] = [:]
+    /// Ports of the host that lead to a learnt domain, by the domain's name
+    /// (a static domain has its own, in its entry).
+    public var ports: [String: [PublishedPort]] = [:]
     /// Who may use each domain (`*`: every domain), besides root.
     public var access: [String: DomainAccess] = [:]
     /// Whether to fetch PvD additional information.
@@ -48,7 +53,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
             document, at: "",
             allowed: [
                 "uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "aliases", "attachment", "access",
-                "additional-information", "domains", "vpns", "namespaces",
+                "additional-information", "domains", "vpns", "namespaces", "ports",
             ])
         if let value = top["uplinks"] {
             uplinks = try ConfigurationError.strings(value, at: "uplinks").map { name throws(ConfigurationError) in
@@ -101,6 +106,12 @@ public struct DaemonConfiguration: Equatable, Sendable {
                     throw ConfigurationError(path, "is \"\(text)\"; use routed or macvlan")
                 }
                 attachments[uplink] = attachment
+            }
+        }
+        if let value = top["ports"] {
+            for member in try ConfigurationError.members(value, at: "ports") {
+                do { try DomainNaming.validate(member.key) } catch { throw ConfigurationError("ports.\(member.key)", error.description) }
+                ports[member.key] = try PublishedPort.list(member.value, at: "ports.\(member.key)")
             }
         }
         if let value = top["access"] {

@@ -37,7 +37,7 @@ public struct DeclarativeState: Equatable, Sendable {
     public var namespaces: [String] = []
 
     /// The settings a static domain may have.
-    public static let domainKeys: Set = ["name", "uplink", "attachment", "addresses", "routers", "on_link", "routes", "mtu", "dns", "search"]
+    public static let domainKeys: Set = ["name", "uplink", "attachment", "addresses", "routers", "on_link", "routes", "mtu", "dns", "search", "ports"]
 
     /// Every name it declares: static domains, VPN domains and namespaces.
     public var names: [String] { domains.map(\.name) + vpns.map(\.name) + namespaces }

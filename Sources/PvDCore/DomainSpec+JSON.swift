@@ -7,7 +7,8 @@ import PvDWire
 ///      "addresses": ["2001:db8:1::10"], "routers": ["fe80::1"],
 ///      "on_link": ["2001:db8:1::/64"], "routes": ["2001:db8:100::/48"], "mtu": 1480,
 ///      "dns": ["2001:db8:1::53"], "search": ["corp.example.com"], "ipv4": true,
-///      "other_uplinks": [{"uplink": "wlan0", "addresses": […], "routers": […], "on_link": […]}]}
+///      "other_uplinks": [{"uplink": "wlan0", "addresses": […], "routers": […], "on_link": […]}],
+///      "ports": [{"host": 8080, "domain": 80, "protocol": "tcp", "from": ["host"]}]}   // PublishedPort; only when any
 extension DomainSpec {
     /// Reads a spec; every error names the key. Keys it does not know are left
     /// to the caller.
@@ -47,6 +48,7 @@ extension DomainSpec {
             self.attachment = attachment
         }
         if let value = json["ipv4"] { ipv4 = try ConfigurationError.bool(value, at: "ipv4") }
+        if let value = json["ports"] { ports = try PublishedPort.list(value, at: "ports") }
         if let value = json["other_uplinks"] {
             guard case .array(let items) = value else { throw ConfigurationError("other_uplinks", "must be a list") }
             otherUplinks = try items.map { item throws(ConfigurationError) in
@@ -59,27 +61,29 @@ extension DomainSpec {
 
     public var json: JSONValue {
         func strings<T: CustomStringConvertible>(_ items: [T]) -> JSONValue { .array(items.map { .string($0.description) }) }
-        return .object([
-            JSONMember("name", .string(name)),
-            JSONMember("uplink", .string(uplink)),
-            JSONMember("attachment", .string(attachment.rawValue)),
-            JSONMember("addresses", strings(addresses)),
-            JSONMember("routers", strings(routers)),
-            JSONMember("on_link", strings(onLinkPrefixes)),
-            JSONMember("routes", strings(routes)),
-            JSONMember("mtu", mtu.map { .integer(Int64($0)) } ?? .null),
-            JSONMember("dns", strings(dnsServers)),
-            JSONMember("search", strings(searchDomains)),
-            JSONMember("ipv4", .bool(ipv4)),
-            JSONMember(
-                "other_uplinks",
-                .array(
-                    otherUplinks.map { part in
-                        .object([
-                            JSONMember("uplink", .string(part.uplink)), JSONMember("addresses", strings(part.addresses)),
-                            JSONMember("routers", strings(part.routers)), JSONMember("on_link", strings(part.onLinkPrefixes)),
-                        ])
-                    })),
-        ])
+        let published = ports.isEmpty ? [] : [JSONMember("ports", .array(ports.map(\.json)))]
+        return .object(
+            [
+                JSONMember("name", .string(name)),
+                JSONMember("uplink", .string(uplink)),
+                JSONMember("attachment", .string(attachment.rawValue)),
+                JSONMember("addresses", strings(addresses)),
+                JSONMember("routers", strings(routers)),
+                JSONMember("on_link", strings(onLinkPrefixes)),
+                JSONMember("routes", strings(routes)),
+                JSONMember("mtu", mtu.map { .integer(Int64($0)) } ?? .null),
+                JSONMember("dns", strings(dnsServers)),
+                JSONMember("search", strings(searchDomains)),
+                JSONMember("ipv4", .bool(ipv4)),
+                JSONMember(
+                    "other_uplinks",
+                    .array(
+                        otherUplinks.map { part in
+                            .object([
+                                JSONMember("uplink", .string(part.uplink)), JSONMember("addresses", strings(part.addresses)),
+                                JSONMember("routers", strings(part.routers)), JSONMember("on_link", strings(part.onLinkPrefixes)),
+                            ])
+                        })),
+            ] + published)
     }
 }

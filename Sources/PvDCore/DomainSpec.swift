@@ -46,6 +46,8 @@ public struct DomainSpec: Equatable, Sendable {
     /// Further uplinks an explicit PvD is heard on (routed attachment): the
     /// domain's traffic from an address of one of them leaves through it.
     public var otherUplinks: [UplinkSpec] = []
+    /// Ports of the host that lead to the domain (routed attachment).
+    public var ports: [PublishedPort] = []
 
     /// Every address of the domain, on every uplink.
     public var allAddresses: [IPv6Address] { addresses + otherUplinks.flatMap(\.addresses) }

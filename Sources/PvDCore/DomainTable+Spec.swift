@@ -98,6 +98,7 @@ extension DomainTable {
         spec.nextHops = primary.nextHops
         spec.otherUplinks = uplinks.dropFirst().map(part)
         spec.attachment = attachments[domain.uplink] ?? .routed
+        if spec.attachment == .routed { spec.ports = publishedPorts[domain.name] ?? [] }
         spec.ipv4 =
             spec.attachment == .routed && ipv4Uplinks.contains(domain.uplink)
             && ipv4Domains(on: domain.uplink).contains(domain.name)

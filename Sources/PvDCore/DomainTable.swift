@@ -21,6 +21,8 @@ public struct DomainTable: Sendable {
     /// Names that static, VPN and namespace domains hold: a learnt domain
     /// never takes one (set by the daemon).
     public var reservedNames: Set<String> = []
+    /// Ports of the host that lead to learnt domains, by name (set by the daemon).
+    public var publishedPorts: [String: [PublishedPort]] = [:]
     /// After this many addresses of one prefix were found in use, the domain
     /// takes none in it (RFC 7217's IDGEN_RETRIES).
     public static let maximumAddressConflicts = 3

@@ -11,8 +11,9 @@ extension Runner {
     }
 
     /// Reload (SIGHUP, Reload, `pvd reload`): reads the configuration files
-    /// again and applies access, aliases and declared domains as one
-    /// transaction; a file that does not read leaves everything as it was.
+    /// again and applies access, aliases, published ports and declared
+    /// domains as one transaction; a file that does not read leaves
+    /// everything as it was.
     func reload() throws(ConfigurationError) {
         let files = try readFiles()
         do { try applyFileDeclared(files.declared) } catch { throw ConfigurationError("", error.message) }
@@ -34,6 +35,11 @@ extension Runner {
                 self.catalog.table = reloaded
             }
             push(before.union(catalog.table.domains.values.map(\.name)), at: now)
+        }
+        if files.settings.ports != catalog.table.publishedPorts {
+            let affected = Set(files.settings.ports.keys).union(catalog.table.publishedPorts.keys)
+            catalog.table.publishedPorts = files.settings.ports
+            push(affected.intersection(catalog.table.domains.values.map(\.name)), at: now)
         }
         let unchanged = ["uplinks", "grace-period", "duplicate-address-detection", "ipv6-forwarding", "state", "attachment"]
         var kept = files.settings

@@ -96,6 +96,7 @@ final class Runner {
     /// removes what no domain owns any more.
     private func adopt() {
         let now = loop.now
+        catalog.table.publishedPorts = settings.ports
         for spec in catalog.statics.values.sorted(by: { $0.name < $1.name }) {
             do { try host.apply(spec) } catch { logger.error("domain \(spec.name): \(error)") }
         }

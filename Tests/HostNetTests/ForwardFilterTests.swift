@@ -66,3 +66,34 @@ struct ForwardDropChainTests {
         #expect(ForwardDropChain.parse("").isEmpty)
     }
 }
+
+/// Published ports: the table's nft script, checked without root.
+struct PortsTableTests {
+    let web = PublishedPort(
+        hostPort: 8080, domainPort: 80, fromHost: true, fromIPv6: [IPv6Prefix("2001:db8:1::/64")!],
+        fromIPv4: [TunnelSettings.IPv4Prefix(octets: [192, 0, 2, 0], length: 24)])
+
+    @Test func theLANAndTheHostReachTheDomainPortOnly() throws {
+        let script = try #require(
+            KernelHostNet.portsScript(table: "pvd_ports_pvh0001", ports: [web], ipv6: IPv6Address("2001:db8:1::5"), ipv4: [169, 254, 64, 3]))
+        #expect(script.hasPrefix("table inet pvd_ports_pvh0001 {}\ndelete table inet pvd_ports_pvh0001\n"), "replaced in one transaction")
+        let lines = script.split(separator: "\n").map { $0.trimmingPrefix(while: { $0 == " " }) }
+        for rule in [
+            "iifname != \"pvh*\" fib daddr type local ip6 saddr { 2001:db8:1::/64 } tcp dport 8080 dnat ip6 to [2001:db8:1::5]:80",
+            "fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat ip6 to [2001:db8:1::5]:80",
+            "iifname != \"pvh*\" fib daddr type local ip saddr { 192.0.2.0/24 } tcp dport 8080 dnat ip to 169.254.64.3:80",
+            "fib daddr type local ip daddr != 127.0.0.0/8 tcp dport 8080 dnat ip to 169.254.64.3:80",
+        ] {
+            #expect(lines.contains { $0 == rule }, "\(rule)")
+        }
+        #expect(!script.contains(text: "accept\n    "), "no rule accepts anything")
+    }
+
+    @Test func aPortForTheHostOnlyHasNoLANRuleAndNothingToPublishHasNoTable() throws {
+        let hostOnly = PublishedPort(hostPort: 5353, domainPort: 53, transport: .udp)
+        let script = try #require(KernelHostNet.portsScript(table: "t", ports: [hostOnly], ipv6: IPv6Address("2001:db8:1::5"), ipv4: nil))
+        #expect(!script.contains(text: "saddr") && script.contains(text: "udp dport 5353 dnat ip6 to [2001:db8:1::5]:53"))
+        #expect(KernelHostNet.portsScript(table: "t", ports: [], ipv6: IPv6Address("2001:db8:1::5"), ipv4: nil) == nil)
+        #expect(KernelHostNet.portsScript(table: "t", ports: [web], ipv6: nil, ipv4: nil) == nil, "a domain without an address")
+    }
+}

@@ -90,7 +90,7 @@ enum HostFile {
         ("ipv6-forwarding: everywhere", "ipv6-forwarding: is auto (per interface where the kernel can) or global, not everywhere"),
         (
             "uplink: [eth0]",
-            "uplink: unknown key; known: access, additional-information, aliases, attachment, domains, duplicate-address-detection, grace-period, ipv6-forwarding, namespaces, state, uplinks, vpns"
+            "uplink: unknown key; known: access, additional-information, aliases, attachment, domains, duplicate-address-detection, grace-period, ipv6-forwarding, namespaces, ports, state, uplinks, vpns"
         ),
         ("- eth0", "must be a mapping"),
     ])

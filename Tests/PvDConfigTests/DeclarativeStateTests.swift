@@ -35,7 +35,7 @@ struct DeclarativeStateTests {
         ("domains: {}", "domains: must be a list"),
         (
             "domains: [{name: a, uplink: eth0, colour: blue}]",
-            "domains[0].colour: unknown key; known: addresses, attachment, dns, mtu, name, on_link, routers, routes, search, uplink"
+            "domains[0].colour: unknown key; known: addresses, attachment, dns, mtu, name, on_link, ports, routers, routes, search, uplink"
         ),
         ("domains: [{name: a}]", "domains[0]: a domain needs \"name\" and \"uplink\""),
         (
@@ -71,5 +71,49 @@ struct DeclarativeStateTests {
                 "add VPN domain corp-vpn", "add namespace more",
             ])
         #expect(target.changes(to: target).isEmpty)
+    }
+}
+
+/// `ports:` of a static domain and of pvdd.yaml, read and checked.
+struct PublishedPortTests {
+    func ports(_ text: String) throws -> [PublishedPort] { try PublishedPort.list(try YAMLDocument.parse(text), at: "ports") }
+
+    @Test func entriesReadWithTheirDefaultsAndPrintBack() throws {
+        let read = try ports("[{host: 8080, domain: 80}, {host: 5353, domain: 53, protocol: udp, from: [host, \"2001:db8:1::/64\", 192.0.2.0/24]}]")
+        #expect(read[0] == PublishedPort(hostPort: 8080, domainPort: 80))
+        #expect(read[1].transport == .udp && read[1].fromHost && read[1].fromIPv6 == [IPv6Prefix("2001:db8:1::/64")!])
+        #expect(read[1].fromIPv4.map(\.description) == ["192.0.2.0/24"])
+        #expect(try PublishedPort.list(.array(read.map(\.json)), at: "ports") == read)
+        let spec = try #require(try DeclarativeState(try YAMLDocument.parse("domains: [{name: a, uplink: eth0, ports: [{host: 1, domain: 2}]}]")).domains.first)
+        #expect(spec.ports == [PublishedPort(hostPort: 1, domainPort: 2)])
+        #expect(try DomainSpec(json: spec.json) == spec)
+        let plain = DomainSpec(name: "b", uplink: "eth0", addresses: [], routers: [])
+        #expect(plain.json["ports"] == nil, "written only when there are any")
+    }
+
+    @Test(arguments: [
+        ("[{host: 8080}]", "ports[0]: a port needs \"host\" and \"domain\" (port numbers)"),
+        ("[{host: 0, domain: 80}]", "ports[0].host: must be a port number, 1 to 65535"),
+        ("[{host: 8080, domain: 70000}]", "ports[0].domain: must be a port number, 1 to 65535"),
+        ("[{host: 8080, domain: 80, protocol: sctp}]", "ports[0].protocol: is tcp or udp, not sctp"),
+        ("[{host: 8080, domain: 80, from: []}]", "ports[0].from: names 1 to 32 sources: host, IPv6 or IPv4 prefixes"),
+        ("[{host: 8080, domain: 80, from: [lan]}]", "ports[0].from[0]: \"lan\" is not host, an IPv6 prefix (2001:db8::/64) or an IPv4 prefix (192.0.2.0/24)"),
+        (
+            "[{host: 8080, domain: 80, from: [192.0.2.1/24]}]",
+            "ports[0].from[0]: \"192.0.2.1/24\" is not host, an IPv6 prefix (2001:db8::/64) or an IPv4 prefix (192.0.2.0/24)"
+        ),
+        ("[{host: 8080, domain: 80, from: [\"fe80::/64\"]}]", "ports[0].from[0]: fe80::/64 is link-local or multicast: clients come from routable addresses"),
+        ("[{host: 8080, domain: 80}, {host: 8080, domain: 81}]", "ports[1].host: tcp port 8080 is published twice"),
+        ("[{host: 8080, domain: 80, colour: red}]", "ports[0].colour: unknown key; known: domain, from, host, protocol"),
+    ])
+    func badEntriesNameTheKey(text: String, problem: String) {
+        #expect(throws: ConfigurationError.self) { try ports(text) }
+        do { _ = try ports(text) } catch { #expect("\(error)" == problem) }
+    }
+
+    @Test func pvddYAMLPublishesByDomainName() throws {
+        let settings = try DaemonConfiguration(try YAMLDocument.parse("ports: {corp: [{host: 8080, domain: 80}]}"))
+        #expect(settings.ports["corp"] == [PublishedPort(hostPort: 8080, domainPort: 80)])
+        #expect(throws: ConfigurationError.self) { try DaemonConfiguration(try YAMLDocument.parse("ports: {../x: [{host: 1, domain: 2}]}")) }
     }
 }

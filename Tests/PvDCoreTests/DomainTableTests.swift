@@ -85,6 +85,16 @@ struct DomainTableTests {
         #expect(specs[0].addresses == [StableAddress.address(in: RA.prefix("2001:db8:2::/64"), domain: "corp", secret: secret)])
     }
 
+    @Test func publishedPortsGoToRoutedDomainsOfThatName() throws {
+        var table = DomainTable(secret: secret, attachments: ["eth1": .macvlan])
+        let web = PublishedPort(hostPort: 8080, domainPort: 80)
+        table.publishedPorts = ["corp.example.com": [web], "lab.example.com": [web]]
+        _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)
+        _ = table.observe(RA.pvd("lab.example.com", RA.options(prefix: "2001:db8:3::/64")), from: RA.router(3), on: "eth1", at: 0)
+        _ = table.observe(RA.pvd("other.example.com", RA.options(prefix: "2001:db8:4::/64")), from: RA.router(4), on: "eth0", at: 0)
+        #expect(table.specs(at: 0).map(\.ports) == [[web], [], []], "corp; not lab, a macvlan domain the host does not route for; not other")
+    }
+
     @Test func oneExplicitDomainFromTwoRouters() throws {
         var table = DomainTable(secret: secret)
         _ = table.observe(RA.pvd("corp.example.com", RA.options(prefix: "2001:db8:2::/64")), from: RA.router(2), on: "eth0", at: 0)

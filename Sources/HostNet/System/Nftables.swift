@@ -25,17 +25,17 @@ enum Nftables {
         }
     }
 
-    /// The names of the `ip` family's tables; none when nft is not installed
-    /// (then pvd cannot have made any).
-    static func ipTables() throws(SystemError) -> [String] {
+    /// The names of a family's tables; none when nft is not installed (then
+    /// pvd cannot have made any).
+    static func tables(family: String) throws(SystemError) -> [String] {
         guard access(program, X_OK) == 0 else { return [] }
-        let child = try ChildProcess.spawn(program, ["list", "tables", "ip"], scratch: "/run")
+        let child = try ChildProcess.spawn(program, ["list", "tables", family], scratch: "/run")
         let status = try child.waitForExit()
         let output = child.collect(limit: 1 << 20).output
-        guard status == 0 else { throw SystemError(step: "list nftables tables", object: "ip", reason: "nft: exit status \(status)") }
+        guard status == 0 else { throw SystemError(step: "list nftables tables", object: family, reason: "nft: exit status \(status)") }
         return String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ")
-            return words.count == 3 && words[0] == "table" && words[1] == "ip" ? String(words[2]) : nil
+            return words.count == 3 && words[0] == "table" && words[1] == Substring(family) ? String(words[2]) : nil
         }
     }
 
