@@ -100,19 +100,23 @@ struct Apply: DaemonCommand {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
         }
         let directory = absolutePath(directory)
+        try saveDropIn(text, directory: directory, name: "\(name).yaml", client: client)
         let path = "\(directory)/\(name).yaml"
-        let previous = try? readFile(path, limit: YAMLLimits.maximumBytes)
-        do { try HostFiles.writeAtomically(directory: directory, name: "\(name).yaml", contents: text) } catch {
-            throw BusError(PvDBusAPI.ErrorName.failed, "\(error)")
-        }
-        do { _ = try client.manager(.reload) } catch {
-            if let previous {
-                try? HostFiles.writeAtomically(directory: directory, name: "\(name).yaml", contents: String(decoding: previous, as: UTF8.self))
-            } else {
-                unlink(path)
-            }
-            throw error
-        }
         printLine("saved as \(path); pvdd reloaded")
+    }
+}
+
+/// Writes (nil: removes) the drop-in `directory/name`, then has pvdd reload;
+/// a reload that fails puts the drop-in back as it was.
+func saveDropIn(_ text: String?, directory: String, name: String, client: PvDClient) throws(BusError) {
+    let path = "\(directory)/\(name)"
+    let previous = try? readFile(path, limit: YAMLLimits.maximumBytes)
+    func write(_ contents: String?) throws(SystemError) {
+        if let contents { try HostFiles.writeAtomically(directory: directory, name: name, contents: contents) } else { unlink(path) }
+    }
+    do { try write(text) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+    do { _ = try client.manager(.reload) } catch {
+        try? write(previous.map { String(decoding: $0, as: UTF8.self) })
+        throw error
     }
 }

@@ -71,7 +71,8 @@ struct Service: CommandLineCommand {
     }
 
     private static func remove(_ unit: String) throws(CommandFailure) {
-        let name = unit.contains(text: ".") ? unit : unit + ".service"
+        let name: String
+        do { name = try ServiceUnit.unitName(unit) } catch { throw CommandFailure(error.description) }
         guard try removeDropIns(of: name) else { throw CommandFailure("\(name) is in no domain") }
         try reloadSystemd()
         printLine("\(name) is in no domain any more; restart it to move it to the host's network")

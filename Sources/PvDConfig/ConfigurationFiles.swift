@@ -4,7 +4,8 @@ import PvDWire
 /// pvdd's configuration as its files hold it: pvdd.yaml (settings, and
 /// domains declared with the `domains:`, `vpns:` and `namespaces:` keys of
 /// `pvd apply`'s schema) and the drop-ins `domains.d/*.yaml` in the same
-/// directory (declared domains only), merged in file-name order. Every error
+/// directory (declared domains and published ports only), merged in
+/// file-name order. Every error
 /// names the file and the key. The caller reads the files; this only parses.
 public struct ConfigurationFiles: Sendable {
     /// The drop-in directory beside the configuration file.
@@ -39,13 +40,49 @@ public struct ConfigurationFiles: Sendable {
         guard dropIns.count <= ConfigurationFiles.maximumDropIns else {
             throw ConfigurationError(ConfigurationFiles.dropInDirectory, "\(dropIns.count) files; at most \(ConfigurationFiles.maximumDropIns) are read")
         }
+        var portsIn = Dictionary(uniqueKeysWithValues: settings.ports.keys.map { ($0, main.path) })
         for dropIn in dropIns.sorted(by: { $0.path < $1.path }) {
             let document = try ConfigurationFiles.parse(dropIn.text, in: dropIn.path)
-            if case .object(let members) = document, let other = members.first(where: { !["domains", "vpns", "namespaces"].contains($0.key) }) {
-                throw ConfigurationError("\(dropIn.path): \(other.key)", "a drop-in declares domains, vpns and namespaces only")
+            if case .object(let members) = document,
+                let other = members.first(where: { !["domains", "vpns", "namespaces", "ports"].contains($0.key) })
+            {
+                throw ConfigurationError("\(dropIn.path): \(other.key)", "a drop-in declares domains, vpns, namespaces and ports only")
             }
             try merge(try ConfigurationFiles.declaredState(document, in: dropIn.path), from: dropIn.path)
+            guard let value = document["ports"] else { continue }
+            let ports: [String: [PublishedPort]]
+            do { ports = try PublishedPort.table(value, at: "ports") } catch { throw ConfigurationFiles.locate(error, in: dropIn.path) }
+            for (domain, list) in ports.sorted(by: { $0.key < $1.key }) {
+                if let other = portsIn[domain] {
+                    throw ConfigurationError("\(dropIn.path): ports.\(domain)", "the ports of \(domain) are published in \(other) too")
+                }
+                portsIn[domain] = dropIn.path
+                settings.ports[domain] = list
+            }
         }
+    }
+
+    /// Reads the configuration file `path` (absent: every default, unless
+    /// `mustExist`) and the drop-ins beside it, through `read` (a file's
+    /// text, nil when it cannot be read, and then `why` says why at once) and
+    /// `entries` (a directory's names).
+    public static func read(
+        _ path: String, mustExist: Bool, read: (String) -> String?, why: (String) -> String, entries: (String) -> [String]
+    ) throws(ConfigurationError) -> ConfigurationFiles {
+        let text = read(path)
+        if text == nil, mustExist { throw ConfigurationError(path, "cannot read it (\(why(path)))") }
+        var dropIns: [(path: String, text: String)] = []
+        for name in entries(dropInDirectory(of: path)).sorted() where isDropIn(name) {
+            let dropIn = "\(dropInDirectory(of: path))/\(name)"
+            guard let text = read(dropIn) else { throw ConfigurationError(dropIn, "cannot read it (\(why(dropIn)))") }
+            dropIns.append((dropIn, text))
+        }
+        return try ConfigurationFiles(main: (path, text), dropIns: dropIns)
+    }
+
+    /// The drop-in directory beside the configuration file `path`.
+    public static func dropInDirectory(of path: String) -> String {
+        (path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".") + "/" + dropInDirectory
     }
 
     /// Whether a file in the drop-in directory is a drop-in.

@@ -108,12 +108,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
                 attachments[uplink] = attachment
             }
         }
-        if let value = top["ports"] {
-            for member in try ConfigurationError.members(value, at: "ports") {
-                do { try DomainNaming.validate(member.key) } catch { throw ConfigurationError("ports.\(member.key)", error.description) }
-                ports[member.key] = try PublishedPort.list(member.value, at: "ports.\(member.key)")
-            }
-        }
+        if let value = top["ports"] { ports = try PublishedPort.table(value, at: "ports") }
         if let value = top["access"] {
             for member in try ConfigurationError.members(value, at: "access") {
                 let path = "access.\(member.key)"

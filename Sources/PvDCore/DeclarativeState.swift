@@ -171,6 +171,7 @@ public struct DeclarativeState: Equatable, Sendable {
                 text += "    \(key): \(list(items))\n"
             }
             if let mtu = spec.mtu { text += "    mtu: \(mtu)\n" }
+            if !spec.ports.isEmpty { text += "    ports: [\(spec.ports.map(\.yaml).joined(separator: ", "))]\n" }
         }
         text += vpns.isEmpty ? "vpns: []\n" : "vpns:\n"
         for vpn in vpns {

@@ -57,7 +57,7 @@ public struct PublishedPort: Equatable, Sendable {
         for (index, source) in sources.enumerated() {
             if source == "host" {
                 fromHost = true
-            } else if let prefix = IPv6Prefix(source), source.contains(text: "/") {
+            } else if let prefix = IPv6Prefix(source) {
                 guard !prefix.address.isLinkLocal, !prefix.address.isMulticast else {
                     throw ConfigurationError("from[\(index)]", "\(source) is link-local or multicast: clients come from routable addresses")
                 }
@@ -90,6 +90,31 @@ public struct PublishedPort: Equatable, Sendable {
         return ports
     }
 
+    /// `ports:` of pvdd.yaml and its drop-ins: lists by domain name.
+    public static func table(_ value: JSONValue, at path: String) throws(ConfigurationError) -> [String: [PublishedPort]] {
+        var table: [String: [PublishedPort]] = [:]
+        for member in try ConfigurationError.members(value, at: path) {
+            do { try DomainNaming.validate(member.key) } catch { throw ConfigurationError("\(path).\(member.key)", error.description) }
+            table[member.key] = try list(member.value, at: "\(path).\(member.key)")
+        }
+        return table
+    }
+
+    /// `HOST:DOMAIN` or `HOST:DOMAIN/udp` (`pvd publish`), from the host only
+    /// until ``fromHost`` and the prefixes are set.
+    public init?(mapping text: String) {
+        let (ports, transport) =
+            text.hasSuffix("/udp") ? (text.dropLast(4), Transport.udp) : text.hasSuffix("/tcp") ? (text.dropLast(4), .tcp) : (Substring(text), .tcp)
+        let numbers = ports.split(separator: ":", omittingEmptySubsequences: false).map { UInt16($0) }
+        guard numbers.count == 2, let host = numbers[0], let domain = numbers[1], host > 0, domain > 0 else { return nil }
+        self.init(hostPort: host, domainPort: domain, transport: transport)
+    }
+
+    /// One entry in YAML's flow style, as pvd writes it back.
+    public var yaml: String {
+        "{host: \(hostPort), domain: \(domainPort), protocol: \(transport.rawValue), from: [" + sources.map { "\"\($0)\"" }.joined(separator: ", ") + "]}"
+    }
+
     /// `a.b.c.d/n`, its host bits clear.
     static func ipv4Prefix(_ text: String) -> TunnelSettings.IPv4Prefix? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
@@ -99,13 +124,14 @@ public struct PublishedPort: Equatable, Sendable {
         return TunnelSettings.IPv4Prefix(octets: octets, length: length)
     }
 
+    /// `from` as written: `host`, then the prefixes.
+    public var sources: [String] { (fromHost ? ["host"] : []) + fromIPv6.map(\.description) + fromIPv4.map(\.description) }
+
     public var json: JSONValue {
         .object([
             JSONMember("host", .integer(Int64(hostPort))), JSONMember("domain", .integer(Int64(domainPort))),
             JSONMember("protocol", .string(transport.rawValue)),
-            JSONMember(
-                "from",
-                .array((fromHost ? ["host"] : []).map(JSONValue.string) + fromIPv6.map { .string($0.description) } + fromIPv4.map { .string($0.description) })),
+            JSONMember("from", .array(sources.map(JSONValue.string))),
         ])
     }
 }

@@ -26,13 +26,20 @@ public struct ServiceUnit: Equatable, Sendable {
 
     /// `unit` (`.service` added when it has no suffix) in `domain`, both checked.
     public init(unit: String, domain: String) throws(ServiceUnitError) {
-        let full = unit.contains(text: ".") && !unit.hasSuffix(".") ? unit : unit + ".service"
-        guard full.hasSuffix(".service") else { throw .notAService(unit) }
-        try ServiceUnit.validate(unitName: full)
+        let full = try ServiceUnit.unitName(unit)
         guard !full.hasPrefix("pvd-domain@"), !full.hasPrefix("pvd-announce@"), full != "pvdd.service" else { throw .pvdsOwn(full) }
         do { try DomainNaming.validate(domain) } catch { throw .domain(error) }
         self.unit = full
         self.domain = domain
+    }
+
+    /// The service's full unit name (`.service` added when there is no
+    /// suffix), checked as systemd would.
+    public static func unitName(_ unit: String) throws(ServiceUnitError) -> String {
+        let full = unit.contains(text: ".") && !unit.hasSuffix(".") ? unit : unit + ".service"
+        guard full.hasSuffix(".service") else { throw .notAService(unit) }
+        try validate(unitName: full)
+        return full
     }
 
     /// What systemd takes as a unit name: at most 255 bytes of

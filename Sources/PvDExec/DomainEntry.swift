@@ -45,15 +45,14 @@ public enum DomainEntry {
         // sysfs shows the links of the namespace that mounts it: a new one
         // goes over the host's, and the host's cgroup tree (which container
         // engines and systemd-run read) is bound back over its empty
-        // /sys/fs/cgroup, from a descriptor opened before.
+        // /sys/fs/cgroup, from a descriptor opened before. Without it only
+        // such programs miss something, so a failure there stops nothing.
         let cgroups = pvd_open_path_directory("/sys/fs/cgroup")
         defer { if cgroups >= 0 { close(cgroups) } }
         guard mount("sysfs", "/sys", "sysfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil) == 0 else {
             throw systemError("mount the domain's /sys", "/sys")
         }
-        if cgroups >= 0, mount("/proc/self/fd/\(cgroups)", "/sys/fs/cgroup", nil, UInt(MS_BIND | MS_REC), nil) != 0 {
-            throw systemError("bind the host's cgroups", "/sys/fs/cgroup")
-        }
+        if cgroups >= 0 { _ = mount("/proc/self/fd/\(cgroups)", "/sys/fs/cgroup", nil, UInt(MS_BIND | MS_REC), nil) }
         // Where /etc/resolv.conf leads, read before the resolvers' directories are covered.
         let resolvTarget = resolvedPath("/etc/resolv.conf")
         for directory in hostResolvers where access(directory, F_OK) == 0 {

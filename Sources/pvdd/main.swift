@@ -49,21 +49,9 @@ struct Daemon {
     /// The configuration file and its drop-ins (domains.d/*.yaml beside it),
     /// with the command line's settings on top.
     func readFiles() throws(ConfigurationError) -> ConfigurationFiles {
-        let text = HostFiles.read(config, limit: YAMLLimits.maximumBytes + 1)
-        if text == nil, config != Daemon.defaultConfigFile || access(config, F_OK) == 0 {
-            throw ConfigurationError(config, "cannot read it (\(systemError("read", config).reason))")
-        }
-        let directory = config.lastIndex(of: "/").map { String(config[..<$0]) } ?? "."
-        let dropInDirectory = "\(directory)/\(ConfigurationFiles.dropInDirectory)"
-        var dropIns: [(path: String, text: String)] = []
-        for name in HostFiles.entries(of: dropInDirectory).sorted() where ConfigurationFiles.isDropIn(name) {
-            let path = "\(dropInDirectory)/\(name)"
-            guard let text = HostFiles.read(path, limit: YAMLLimits.maximumBytes + 1) else {
-                throw ConfigurationError(path, "cannot read it (\(systemError("read", path).reason))")
-            }
-            dropIns.append((path, text))
-        }
-        var files = try ConfigurationFiles(main: (config, text), dropIns: dropIns)
+        var files = try ConfigurationFiles.read(
+            config, mustExist: config != Daemon.defaultConfigFile || access(config, F_OK) == 0,
+            read: { HostFiles.read($0, limit: YAMLLimits.maximumBytes + 1) }, why: { systemError("read", $0).reason }, entries: HostFiles.entries(of:))
         var overrides: [JSONMember] = []
         if !uplinks.isEmpty { overrides.append(JSONMember("uplinks", .array(uplinks.map { JSONValue.string($0) }))) }
         if let gracePeriod { overrides.append(JSONMember("grace-period", .number(gracePeriod))) }

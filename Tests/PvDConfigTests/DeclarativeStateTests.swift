@@ -111,6 +111,29 @@ struct PublishedPortTests {
         do { _ = try ports(text) } catch { #expect("\(error)" == problem) }
     }
 
+    @Test func aDeclaredStateWithPortsPrintsBackAsItself() throws {
+        let state = try DeclarativeState(try YAMLDocument.parse("domains: [{name: a, uplink: eth0, ports: [{host: 1, domain: 2, from: [\"2001:db8::/64\"]}]}]"))
+        #expect(try DeclarativeState(try YAMLDocument.parse(state.yaml)) == state)
+    }
+
+    @Test func pvdPublishReadsHostColonDomainPorts() {
+        #expect(PublishedPort(mapping: "8080:80") == PublishedPort(hostPort: 8080, domainPort: 80))
+        #expect(PublishedPort(mapping: "53:5353/udp")?.transport == .udp)
+        for bad in ["8080", "0:80", "8080:80/sctp", "8080:70000", ":80", "a:b"] { #expect(PublishedPort(mapping: bad) == nil, "\(bad)") }
+    }
+
+    @Test func dropInsPublishPortsOncePerDomain() throws {
+        let files = try ConfigurationFiles(
+            main: ("/etc/pvd/pvdd.yaml", "ports: {corp: [{host: 1, domain: 2}]}"),
+            dropIns: [("/etc/pvd/domains.d/ports-lab.yaml", "ports: {lab: [{host: 3, domain: 4}]}")])
+        #expect(files.settings.ports.keys.sorted() == ["corp", "lab"])
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFiles(
+                main: ("/etc/pvd/pvdd.yaml", "ports: {corp: [{host: 1, domain: 2}]}"),
+                dropIns: [("/etc/pvd/domains.d/ports-corp.yaml", "ports: {corp: [{host: 3, domain: 4}]}")])
+        }
+    }
+
     @Test func pvddYAMLPublishesByDomainName() throws {
         let settings = try DaemonConfiguration(try YAMLDocument.parse("ports: {corp: [{host: 8080, domain: 80}]}"))
         #expect(settings.ports["corp"] == [PublishedPort(hostPort: 8080, domainPort: 80)])

@@ -182,8 +182,12 @@ echo "after 10,000 execs: descriptors $fds_before -> $fds_after, RSS $rss_before
 
 # 50 execs at once: none is told its siblings (inside the domain, or exiting)
 # run "outside this domain".
-# (A program of the test's own, so that no other sleep on the machine counts.)
+# (A program of the test's own, so that no other sleep on the machine counts,
+# listed in the user's hand-over file so that pvd exec looks for it.)
 cp /bin/sleep "$LAB_DIR/napper"
+mkdir -p "$LAB_DIR/home/.config/pvd"
+echo napper >"$LAB_DIR/home/.config/pvd/hand-over"
+export HOME=$LAB_DIR/home
 execs=()
 for i in $(seq 1 50); do "$PVD" exec lab.example.net -- "$LAB_DIR/napper" 0.3 2>>"$LAB_DIR/notes.log" & execs+=("$!"); done
 wait "${execs[@]}"

@@ -53,7 +53,7 @@ fetched_through_corp "page?bwrap-inside"
 asked_again bwrap-inside
 
 # pvd exec inside bubblewrap, as root (whom bwrap leaves its capabilities).
-bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --bind "$LAB_DIR" "$LAB_DIR" --unshare-pid --die-with-parent -- \
+bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --die-with-parent -- \
     "$PVD" exec --quiet corp -- curl -sgf "http://www.corp.test:8080/page?bwrap-outside" | lab_has "^served$" || fail "pvd exec inside bwrap"
 fetched_through_corp "page?bwrap-outside"
 asked_again bwrap-outside

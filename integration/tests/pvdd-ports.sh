@@ -6,8 +6,9 @@
 # over IPv6 and IPv4;
 # a client outside the listed prefix, another port of the host, and the
 # domain's own port through the host's address are refused. A static domain
-# declared with ports: answers the host too; removing its ports in a reload,
-# then the domain, then pvdd leaves no pvd table in nftables.
+# declared with ports: answers the host too; `pvd publish` adds a port at
+# runtime and takes it away; removing the ports in a reload, then the
+# domain, then pvdd leaves no pvd table in nftables.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 command -v curl >/dev/null || fail "curl is missing: scripts/setup.sh installs it"
@@ -94,6 +95,20 @@ config ''
 "$PVD" reload >/dev/null
 lab_wait 5 refused host "http://[2001:db8:2::100]:8080/page?gone" || fail "the port is still published after the reload"
 [ "$(ports_tables)" = 1 ] || fail "corp's ports table outlived its ports"
+
+# pvd publish: a port added at runtime, kept in a drop-in; a bad source
+# refused with nothing changed; then the port taken away again.
+publish() { "$PVD" publish --config "$LAB_DIR/pvdd.yaml" "$@"; }
+publish corp.example.com 8081:80 --from host --from 2001:db8:2::/64 | lab_has "leads to corp.example.com" || fail "pvd publish"
+fetch host "http://[2001:db8:2::100]:8081/page?publish" | lab_has "^served$" || fail "the port pvd publish added, from the host"
+fetch r2 "http://[2001:db8:2::100]:8081/page?publish-lan" | lab_has "^served$" || fail "the port pvd publish added, from the LAN"
+publish | lab_has -E "^corp.example.com +8081 +80 +tcp +host,2001:db8:2::/64$" || fail "pvd publish does not list it: $(publish)"
+answer=$(publish corp.example.com 8082:80 --from nowhere 2>&1) && fail "--from nowhere was taken"
+grep -q "is not host" <<<"$answer" || fail "the refusal: $answer"
+lab_lacks 8082 publish || fail "a refused port is listed"
+publish corp.example.com 8081 --remove >/dev/null
+lab_wait 5 refused host "http://[2001:db8:2::100]:8081/page?unpublished" || fail "the port is still published after pvd publish --remove"
+[ ! -e "$LAB_DIR/domains.d/ports-corp.example.com.yaml" ] || fail "pvd publish left its drop-in"
 kill "$lab_server" "$corp_server"
 rm "$LAB_DIR/domains.d/lab.yaml"
 "$PVD" reload >/dev/null
