@@ -61,16 +61,17 @@ extension KernelHostNet {
 
     /// Writes the domain's ports table when it differs from what this
     /// process last wrote, and deletes it when the domain publishes nothing
-    /// (``portScripts``: a domain this process has not seen yet is looked
-    /// for once).
-    func applyPorts(_ spec: DomainSpec, naming: DomainNaming, _ transaction: Transaction) throws(SystemError) {
+    /// (``portScripts``: a domain this process has not seen yet, and did not
+    /// make just now, is looked for once).
+    func applyPorts(_ spec: DomainSpec, naming: DomainNaming, fresh: Bool, _ transaction: Transaction) throws(SystemError) {
         let table = KernelHostNet.portsTable(naming)
         let ipv4 = spec.ipv4 ? KernelHostNet.ipv4Link(slot: naming.slot).domain : nil
         let script = KernelHostNet.portsScript(table: table, ports: spec.ports, ipv6: spec.addresses.first, ipv4: ipv4)
         let known = portScripts[spec.name]
         if let known, known == script { return }
         if known == nil, script == nil {
-            guard try Nftables.tables(family: "inet").contains(table) else {
+            // A domain made just now has no table (a stray one from before went at the start).
+            guard !fresh, try Nftables.tables(family: "inet").contains(table) else {
                 portScripts[spec.name] = .some(nil)
                 return
             }

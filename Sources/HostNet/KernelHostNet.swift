@@ -193,7 +193,7 @@ public final class KernelHostNet: HostNetworking {
         try applyIPv4(
             spec, naming: naming, inside: inside, domainLink: domainLink, hostLink: hostLink, uplink: uplink,
             fresh: fresh, transaction)
-        try applyPorts(spec, naming: naming, transaction)
+        try applyPorts(spec, naming: naming, fresh: fresh, transaction)
         // The domain's own routes last: once it can send, the host answers its
         // Neighbor Solicitations (the way back is in place) and forwards what
         // it sends. Before, a new domain's first solicitation could go
