@@ -54,6 +54,12 @@ struct Publish: DaemonCommand {
                 why: { systemError("read", $0).reason }, entries: HostFiles.entries(of:))
         } catch { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(error)") }
         guard let domain, let mapping else { return Publish.list(files.settings.ports) }
+        let kind = try client.domains().first { $0.name == domain }?.kind
+        if files.declared.names.contains(domain) || (kind != nil && kind != DomainKind.explicit.rawValue && kind != DomainKind.implicit.rawValue) {
+            throw BusError(
+                PvDBusAPI.ErrorName.invalidArguments,
+                "\(domain) is not learnt from RAs: a static domain has its ports in its own entry (pvd apply), a VPN domain none")
+        }
         let directory = ConfigurationFiles.dropInDirectory(of: configuration)
         let name = "ports-\(domain).yaml"
         var ports = files.settings.ports[domain] ?? []

@@ -87,6 +87,8 @@ YAML
 serve "${LAB_PREFIX}lab" "$LAB_DIR/lab-http.log"
 lab_server=$LAB_LAST_PID
 fetch host "http://[2001:db8:2::100]:9090/page?static" | lab_has "^served$" || fail "the static domain's published port from the host"
+answer=$("$PVD" publish --config "$LAB_DIR/pvdd.yaml" "${LAB_PREFIX}lab" 9091:80 2>&1) && fail "pvd publish took a static domain"
+grep -q "is not learnt from RAs: a static domain has its ports in its own entry" <<<"$answer" || fail "the refusal: $answer"
 refused r2 "http://[2001:db8:2::100]:9090/page?static-lan" || fail "a port published for the host only answers the LAN"
 [ "$(ports_tables)" = 2 ] || fail "not two ports tables"
 
