@@ -59,13 +59,16 @@ public enum PvDBusAPI {
         case addNetworkNamespace = "AddNetworkNamespace"
         case reload = "Reload"
         case listPrograms = "ListPrograms"
+        case openSocket = "OpenSocket"
+        case resolveName = "ResolveName"
+        case chooseDomain = "ChooseDomain"
 
         /// The polkit action a caller other than root needs: the methods
         /// that change domains, and ApplyState, which parses a caller's document.
         public var action: String? {
             switch self {
             case .addDomain, .removeDomain, .applyState, .addNetworkNamespace, .reload: PvDBusAPI.manageDomainsAction
-            case .listDomains, .getDomain, .getState, .openDomain, .listPrograms: nil
+            case .listDomains, .getDomain, .getState, .openDomain, .listPrograms, .openSocket, .resolveName, .chooseDomain: nil
             }
         }
     }
@@ -99,6 +102,8 @@ public enum PvDBusAPI {
         case ipv4 = "IPv4"
         case additionalInfo = "AdditionalInfo"
         case namespacePath = "NamespacePath"
+        case claims = "Claims"
+        case environment = "Environment"
 
         /// The key the command line's JSON uses (snake_case, as everywhere in pvd's JSON).
         public var jsonKey: String {
@@ -125,6 +130,8 @@ public enum PvDBusAPI {
             case .origin: "From"
             case .additionalInfo: "Additional info"
             case .namespacePath: "Namespace"
+            case .claims: "Claims"
+            case .environment: "Environment"
             default: rawValue
             }
         }
@@ -133,7 +140,7 @@ public enum PvDBusAPI {
             switch self {
             case .sequence: "q"
             case .flags: "a{sb}"
-            case .uplinks, .addresses, .routes, .dnsServers, .searchDomains, .routers: "as"
+            case .uplinks, .addresses, .routes, .dnsServers, .searchDomains, .routers, .claims, .environment: "as"
             case .lifetime: "t"
             case .ipv4: "b"
             default: "s"
@@ -158,6 +165,12 @@ public enum PvDBusAPI {
             case .addNetworkNamespace: .init(method.rawValue, in: [("name", "s")], out: [("namespace", "o")])
             case .reload: .init(method.rawValue)
             case .listPrograms: .init(method.rawValue, in: [("name", "s")], out: [("programs", "a(suss)")])
+            case .openSocket:
+                .init(method.rawValue, in: [("domain", "s"), ("family", "i"), ("type", "i"), ("protocol", "i")], out: [("socket", "h")])
+            case .resolveName:
+                .init(method.rawValue, in: [("domain", "s"), ("name", "s"), ("family", "i")], out: [("addresses", "a(iay)")])
+            case .chooseDomain:
+                .init(method.rawValue, in: [("destination", "s")], out: [("domain", "s"), ("candidates", "as"), ("explanation", "s")])
             }
         },
         signals: Signal.allCases.map { .init($0.rawValue, [("name", "s"), ("domain", "o")]) })
@@ -175,6 +188,8 @@ public enum PvDBusAPI {
         public static let exists = "org.pvd1.Error.Exists"
         public static let notRemovable = "org.pvd1.Error.NotRemovable"
         public static let failed = "org.pvd1.Error.Failed"
+        /// A caller's OpenSocket or ResolveName over its budget: try again later.
+        public static let busy = "org.pvd1.Error.Busy"
     }
 
     /// What a client says when it cannot connect to the bus at all.

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -26,6 +27,8 @@ int pvd_getresuid(unsigned int *real, unsigned int *effective, unsigned int *sav
 unsigned long pvd_is_secure_exec(void) { return getauxval(AT_SECURE); }
 
 int pvd_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int pvd_setfsuid(unsigned uid) { return setfsuid(uid); }
 
 int pvd_spawn_addchdir(void *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);

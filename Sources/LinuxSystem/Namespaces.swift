@@ -161,6 +161,18 @@ public enum Namespaces {
         return try result!.get()
     }
 
+    /// A socket made inside the named namespace (a socket keeps the namespace
+    /// it was made in); `owner`: the uid it belongs to (its sk_uid, which
+    /// firewalls and uid routing see), set with setfsuid on the thread that makes it.
+    public static func socket(inNamed name: String, family: Int32, type: Int32, protocol socketProtocol: Int32, owner: uid_t) throws(SystemError) -> Int32 {
+        try run(inNamed: name) { () throws(SystemError) -> Int32 in
+            _ = pvd_setfsuid(owner)
+            let fd = Glibc.socket(family, type, socketProtocol)
+            guard fd >= 0 else { throw systemError("make a socket", "namespace \(name)") }
+            return fd
+        }
+    }
+
     /// /run/netns exists and is a shared mount point, so that namespaces
     /// mounted under it are seen from every mount namespace.
     private static func prepareDirectory() throws(SystemError) {

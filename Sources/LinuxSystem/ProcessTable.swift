@@ -44,14 +44,18 @@ public enum ProcessTable {
             var network = stat()
             guard fstatat(proc, "\(pid)/ns/net", &network, 0) == 0, let namespace = namespaces[network.st_ino], let number = Int32(pid) else { return false }
             var owner = stat()
-            guard fstatat(proc, pid, &owner, 0) == 0, let cmdline = HostFiles.read("/proc/\(pid)/cmdline", limit: 512), !cmdline.isEmpty else {
-                return false
-            }
-            let command = cmdline.split(separator: "\0").joined(separator: " ")
+            guard fstatat(proc, pid, &owner, 0) == 0, let command = commandLine(of: number) else { return false }
             found.append((namespace, number, owner.st_uid, command))
             return false
         }
         return found.sorted { ($0.namespace, $0.pid) < ($1.namespace, $1.pid) }
+    }
+
+    /// Process `pid`'s command line (at most 512 bytes, arguments joined by
+    /// spaces); nil when it has ended or is a zombie.
+    public static func commandLine(of pid: Int32) -> String? {
+        guard let cmdline = HostFiles.read("/proc/\(pid)/cmdline", limit: 512), !cmdline.isEmpty else { return nil }
+        return cmdline.split(separator: "\0").joined(separator: " ")
     }
 
     /// Whether the process `pid` is alive and runs in another network

@@ -104,17 +104,24 @@ func domainJSON(_ properties: [String: BusValue]) -> JSONValue {
 /// One domain as `pvd show` and `pvd status` print it: the same labels, units on durations.
 func printDomain(_ name: String, _ properties: [String: BusValue], all: Bool) {
     let pvd = properties["PvDId"].map(text).flatMap { $0 == "-" ? nil : " (PvD \($0))" } ?? ""
-    printLine("\(name)\(pvd): \(properties["Kind"].map(text) ?? "-"), \(properties["State"].map(text) ?? "-")")
+    let internet = saysNoInternet(properties) ? ", no Internet (its additional information says so)" : ""
+    printLine("\(name)\(pvd): \(properties["Kind"].map(text) ?? "-"), \(properties["State"].map(text) ?? "-")\(internet)")
     printLine("  \(properties["StateReason"].map(text) ?? "-")")
     let shown: [PvDBusAPI.Property] =
         [.origin, .uplinks, .routers, .addresses] + (all ? [.routes] : []) + [.dnsServers, .searchDomains, .ipv4, .lifetime]
-        + (all ? [.sequence, .flags, .additionalInfo] : []) + [.namespacePath]
+        + [.claims, .environment] + (all ? [.sequence, .flags, .additionalInfo] : []) + [.namespacePath]
     let width = shown.map(\.label.count).max() ?? 0
     for property in shown {
         var value = properties[property.rawValue].map(text) ?? "-"
         if property == .lifetime, value != "forever", value != "-" { value += " s" }
         printLine("  \(property.label):\(String(repeating: " ", count: width - property.label.count)) \(value)")
     }
+}
+
+/// Whether the domain's Flags say noInternet (its additional information).
+func saysNoInternet(_ properties: [String: BusValue]) -> Bool {
+    guard case .array(_, let entries)? = properties[PvDBusAPI.Property.flags.rawValue] else { return false }
+    return entries.contains { $0 == .dictEntry(.string("noInternet"), .boolean(true)) }
 }
 
 /// A path made absolute from the working directory: pvdd takes absolute

@@ -17,9 +17,10 @@ struct Exec: CommandLineCommand {
             knows (Firefox, Chromium, Chrome) gets a profile of its own for the domain, so that it does not hand \
             the page to an instance running outside; add others in ~/.config/pvd/browsers.
             """,
-        arguments: [Argument("name", help: "The domain's name, or an unambiguous start of it.")],
+        arguments: [Argument("name", help: "The domain's name, or an unambiguous start of it; with --for, a host name or URL.")],
         options: [
             .flag("as-root", help: "Under sudo, keep running as root."),
+            .flag("for", help: "NAME is a destination: run in the domain that claims it (see pvd which)."),
             .flag("quiet", short: "q", help: "No note about a program that hands requests over (~/.config/pvd/hand-over) running outside."),
         ],
         rest: Argument("command", help: "The command and its arguments (after --); none: your shell.", optional: true, repeats: true),
@@ -31,18 +32,20 @@ struct Exec: CommandLineCommand {
         var command = arguments.rest
         var asRoot = arguments.flag("as-root")
         var quiet = arguments.flag("quiet")
+        var forDestination = arguments.flag("for")
         // pvd exec's own options may also follow NAME; anything else before -- is a mistake worth a hint.
         while let word = command.first, word.hasPrefix("-"), word != "--" {
             switch word {
             case "--as-root": asRoot = true
             case "--quiet", "-q": quiet = true
+            case "--for": forDestination = true
             default:
                 throw UsageError("\(word) is not an option of pvd exec; the command goes after --: pvd exec \(name) -- CMD \(word) …")
             }
             command.removeFirst()
         }
         if command.first == "--" { command.removeFirst() }
-        request = ExecRequest(asRoot: asRoot, quiet: quiet, name: name, command: command)
+        request = ExecRequest(asRoot: asRoot, quiet: quiet, forDestination: forDestination, name: name, command: command)
     }
 
     func run() throws { request.runHere() }

@@ -17,7 +17,8 @@ struct List: DaemonCommand {
             let properties = Dictionary(try client.properties(of: domain.path), uniquingKeysWith: { first, _ in first })
             objects.append(domainJSON(properties))
             rows.append([
-                domain.name, domain.kind, properties["Origin"].map(text) ?? "-", properties["State"].map(text) ?? "-",
+                domain.name, domain.kind + (saysNoInternet(properties) ? " (no Internet)" : ""), properties["Origin"].map(text) ?? "-",
+                properties["State"].map(text) ?? "-",
                 properties["Uplinks"].map(text) ?? "-", properties["Addresses"].map(text) ?? "-",
             ])
         }

@@ -12,6 +12,8 @@ struct Monitor: DaemonCommand {
     init(_ arguments: Arguments) { json = arguments.flag("json") }
 
     func run(with client: PvDClient) throws(BusError) {
+        // Each domain's additional information as last seen, to tell when its document changes.
+        var documents: [String: String] = [:]
         try client.connection.watchSignals(from: PvDBusAPI.busName) { interface, member, path, arguments in
             if json {
                 printLine(
@@ -25,6 +27,15 @@ struct Monitor: DaemonCommand {
                 let state = properties[PvDBusAPI.Property.state.rawValue].map(text) ?? "-"
                 let reason = properties[PvDBusAPI.Property.stateReason.rawValue].map(text) ?? "-"
                 printLine("\(SystemClock.localTimeOfDay())  changed  \(name)  \(state): \(reason)")
+                let information = properties[PvDBusAPI.Property.additionalInfo.rawValue]?.text ?? ""
+                if information != documents[name, default: ""] {
+                    documents[name] = information
+                    let status = (try? JSONValue.parse(Array(information.utf8)))?["status"].map { jsonValue in
+                        if case .string(let text) = jsonValue { text } else { jsonValue.serialized }
+                    }
+                    let claims = properties[PvDBusAPI.Property.claims.rawValue].map(text) ?? "-"
+                    printLine("\(SystemClock.localTimeOfDay())  information  \(name)  \(status ?? "none"); claims: \(claims)")
+                }
             } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
                 printLine("\(SystemClock.localTimeOfDay())  \(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added  " : "removed")  \(name)")
             }

@@ -8,7 +8,8 @@ import PvDExec
 let pvdCommand = Command(
     "pvd", abstract: "Provisioning domains as network namespaces.",
     subcommands: [
-        List.command, Show.command, Status.command, ProcessList.command, Monitor.command, Exec.command, DesktopEntryCommand.command,
+        List.command, Show.command, Status.command, ProcessList.command, Monitor.command, Exec.command, Which.command, Connect.command,
+        DesktopEntryCommand.command,
         Add.command, Remove.command, Apply.command, Reload.command, Publish.command, Service.command, Wait.command,
         Command("ra", abstract: "Decode Router Advertisements with their RFC 8801 PvD options.", subcommands: [RADecode.command]),
         Announce.command, Lab.command,

@@ -19,20 +19,24 @@ public struct ExecRequest: Equatable {
     public var asRoot = false
     /// No note about a program that hands requests over (``HandOver``) running outside the domain.
     public var quiet = false
+    /// ``name`` is a destination (a host name or URL): the domain is the one
+    /// that claims it (org.pvd1's ChooseDomain).
+    public var forDestination = false
     public var name: String
     /// The command; empty: the user's shell.
     public var command: [String]
 
-    public init(asRoot: Bool, quiet: Bool = false, name: String, command: [String]) {
+    public init(asRoot: Bool, quiet: Bool = false, forDestination: Bool = false, name: String, command: [String]) {
         self.asRoot = asRoot
         self.quiet = quiet
+        self.forDestination = forDestination
         self.name = name
         self.command = command
     }
 
-    /// `[OPTIONS] NAME [OPTIONS] [--] [CMD…]` with the options `--as-root`
-    /// and `--quiet` (`-q`), before or after NAME; nil for anything else
-    /// (pvd-cli then says what is wrong).
+    /// `[OPTIONS] NAME [OPTIONS] [--] [CMD…]` with the options `--as-root`,
+    /// `--quiet` (`-q`) and `--for`, before or after NAME; nil for anything
+    /// else (pvd-cli then says what is wrong).
     public static func parse(_ arguments: [String]) -> ExecRequest? {
         var rest = arguments[...]
         var request = ExecRequest(asRoot: false, name: "", command: [])
@@ -41,6 +45,7 @@ public struct ExecRequest: Equatable {
                 switch word {
                 case "--as-root": request.asRoot = true
                 case "--quiet", "-q": request.quiet = true
+                case "--for": request.forDestination = true
                 default: return false
                 }
                 rest = rest.dropFirst()
@@ -57,7 +62,9 @@ public struct ExecRequest: Equatable {
     }
 
     /// The request as `pvd exec` arguments (after `exec`), the form ``parse(_:)`` reads.
-    public var arguments: [String] { (asRoot ? ["--as-root"] : []) + (quiet ? ["--quiet"] : []) + [name, "--"] + command }
+    public var arguments: [String] {
+        (asRoot ? ["--as-root"] : []) + (quiet ? ["--quiet"] : []) + (forDestination ? ["--for"] : []) + [name, "--"] + command
+    }
 
     /// Whether CMD runs as a user other than the caller, whose groups only
     /// the user database knows: root acting for the user behind sudo.
@@ -130,33 +137,55 @@ public struct ExecRequest: Equatable {
         return getuid() == 0 ? .root : .caller
     }
 
-    /// Asks pvdd for the domain: a descriptor of its network namespace (after
-    /// pvdd's access check) and the namespace's name under /run/netns.
-    private func openDomain(trusted: Bool) throws(ExecFailure) -> (fd: Int32, domain: String, namespace: String) {
+    /// Asks pvdd for the domain (the one that claims the destination, with
+    /// ``forDestination``): a descriptor of its network namespace (after
+    /// pvdd's access check), the namespace's name under /run/netns, and
+    /// what its additional information adds to the environment.
+    private func openDomain(trusted: Bool) throws(ExecFailure) -> (fd: Int32, domain: String, namespace: String, environment: [String]) {
         // Privileged: the bus at its fixed address, never one from the environment.
         let address = trusted ? getenv("DBUS_SYSTEM_BUS_ADDRESS").map { String(cString: $0) } ?? BusAddress.system : BusAddress.system
         let bus: BusCallConnection
         do { bus = try BusCallConnection(address: address) } catch {
             throw ExecFailure(PvDBusAPI.busUnreachable(error).message, status: 1)
         }
-        do throws(BusError) {
+        var descriptors: [Int32] = []
+        defer { for descriptor in descriptors { close(descriptor) } }
+        func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> [BusValue] {
             let serial = try bus.send(
-                .methodCall(
-                    serial: 0, destination: PvDBusAPI.busName, path: PvDBusAPI.managerPath,
-                    interface: PvDBusAPI.managerInterface, member: PvDBusAPI.Method.openDomain.rawValue,
-                    arguments: [.string(name)]))
+                .methodCall(serial: 0, destination: PvDBusAPI.busName, path: path, interface: interface, member: member, arguments: arguments))
             let reply = try bus.reply(to: serial)
-            guard reply.values.count == 3, case .unixFD(let index) = reply.values[0], index >= 0, Int(index) < reply.descriptors.count,
-                let domain = reply.values[1].text, let namespace = reply.values[2].text
+            descriptors += reply.descriptors
+            return reply.values
+        }
+        do {
+            var domainName = name
+            if forDestination {
+                let choice = try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Method.chooseDomain.rawValue, [.string(name)])
+                guard choice.count == 3, let chosen = choice[0].text, let explanation = choice[2].text else {
+                    throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no choice")
+                }
+                guard !chosen.isEmpty else { throw ExecFailure(explanation, status: 1) }
+                domainName = chosen
+            }
+            let values = try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Method.openDomain.rawValue, [.string(domainName)])
+            guard values.count == 3, case .unixFD(let index) = values[0], index >= 0, Int(index) < descriptors.count,
+                let domain = values[1].text, let namespace = values[2].text
             else {
-                for descriptor in reply.descriptors { close(descriptor) }
                 throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
             }
-            let fd = reply.descriptors[Int(index)]
-            for descriptor in reply.descriptors where descriptor != fd { close(descriptor) }
-            return (fd, domain, namespace)
-        } catch {
+            let fd = descriptors.remove(at: Int(index))
+            var environment: [String] = []
+            let property = try? call(
+                PvDBusAPI.path(ofDomain: domain), "org.freedesktop.DBus.Properties", "Get",
+                [.string(PvDBusAPI.domainInterface), .string(PvDBusAPI.Property.environment.rawValue)])
+            if case .variant(.array(_, let items))? = property?.first { environment = items.compactMap(\.text) }
+            return (fd, domain, namespace, environment)
+        } catch let failure as ExecFailure {
+            throw failure
+        } catch let error as BusError {
             throw ExecFailure((PvDBusAPI.daemonNotRunning(error) ?? error).message, status: 1)
+        } catch {
+            throw ExecFailure("\(error)", status: 1)
         }
     }
 
@@ -184,7 +213,7 @@ public struct ExecRequest: Equatable {
         let handsOver = !quiet && HandOver.applies(to: programName, home: getenv("HOME").map { String(cString: $0) } ?? "")
         let search = handsOver ? Executable(command: program).map { ProcessSearch(program: $0, uid: target.uid) } : nil
 
-        let (fd, domain, namespace) = try openDomain(trusted: trusted)
+        let (fd, domain, namespace, environment) = try openDomain(trusted: trusted)
         let elsewhere: String?
         do throws(SystemError) {
             try DomainEntry.enter(namespace: fd, named: namespace)
@@ -207,6 +236,11 @@ public struct ExecRequest: Equatable {
             if let realBus { _ = try SystemBusFilter.start(realBus: realBus) }
         } catch {
             throw ExecFailure("\(error)\(Self.privilegeHint(error))", status: 1)
+        }
+        // The domain's proxies (its additional information), over what the host's environment says.
+        for variable in environment {
+            guard let equals = variable.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            setenv(String(variable[..<equals]), String(variable[variable.utf8.index(after: equals)...]), 1)
         }
         // A browser gets a profile of its own for the domain: with the user's
         // usual one it would hand the page to an instance running outside.

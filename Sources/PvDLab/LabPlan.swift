@@ -101,12 +101,13 @@ extension LabTopology {
                 ])
         }
         for (index, (router, pvd, server)) in informed.enumerated() {
-            let document = JSONValue.object([
-                JSONMember("identifier", .string(pvd.id.description)),
-                JSONMember("expires", .string(RFC3339.format(now + 30 * 86400))),
-                JSONMember("prefixes", .array(pvd.options.prefixes.map { .string($0.description) })),
-                JSONMember("noInternet", .bool(false)),
-            ])
+            let added = router.documents[pvd.id.description] ?? []
+            let document = JSONValue.object(
+                [
+                    JSONMember("identifier", .string(pvd.id.description)),
+                    JSONMember("expires", .string(RFC3339.format(now + 30 * 86400))),
+                    JSONMember("prefixes", .array(pvd.options.prefixes.map { .string($0.description) })),
+                ] + (added.contains { $0.key == "noInternet" } ? [] : [JSONMember("noInternet", .bool(false))]) + added)
             plan.files.append(LabPlan.File(path: server.file, contents: document.serialized + "\n", mode: 0o644))
             let extensions = "\(directory)/info/\(router.name)-\(pvd.id).ext"
             plan.files.append(

@@ -19,6 +19,9 @@ public struct LabTopology: Equatable, Sendable {
         /// `pvd announce --config` as given; `info` entries completed by the lab.
         public var announcement: RouterAnnouncement
         var announcementJSON: JSONValue
+        /// What a PvD's `info.document` adds to the document the lab writes
+        /// (dnsZones, noInternet, proxies, …), by PvD ID.
+        public var documents: [String: [JSONMember]] = [:]
     }
 
     /// A DNS server (Debian's dnsmasq) answering for a few names only.
@@ -199,7 +202,7 @@ extension LabTopology.Router {
                 hosts: try dns["hosts"].map { value throws(ConfigurationError) in try LabTopology.records(value, at: "\(path).dns.hosts") } ?? [])
         }
         // The lab completes each PvD's info with a document and a certificate it makes.
-        announcementJSON = try LabTopology.completingInformation(members["announce"] ?? .null, router: name, directory: directory)
+        (announcementJSON, documents) = try LabTopology.completingInformation(members["announce"] ?? .null, router: name, directory: directory)
         do { announcement = try RouterAnnouncement(json: announcementJSON) } catch {
             throw ConfigurationError(error.path.isEmpty ? "\(path).announce" : "\(path).announce.\(error.path)", error.problem)
         }
@@ -224,18 +227,35 @@ extension LabTopology.Router {
 }
 
 extension LabTopology {
-    /// A lab PvD's `info` gives at most an address: the document, the
-    /// certificate and its key are the lab's (``informationFiles(router:id:)``).
-    static func completingInformation(_ json: JSONValue, router: String, directory: String) throws(ConfigurationError) -> JSONValue {
+    /// A lab PvD's `info` gives at most an address and what its document
+    /// adds (`document`, checked as the additional information it becomes):
+    /// the document, the certificate and its key are the lab's
+    /// (``informationFiles(router:id:directory:)``).
+    static func completingInformation(
+        _ json: JSONValue, router: String, directory: String
+    ) throws(ConfigurationError) -> (JSONValue, [String: [JSONMember]]) {
         guard case .object(var top) = json, let index = top.firstIndex(where: { $0.key == "pvds" }), case .array(var pvds) = top[index].value else {
-            return json
+            return (json, [:])
         }
+        var documents: [String: [JSONMember]] = [:]
         for (pvdIndex, pvd) in pvds.enumerated() {
             guard case .object(var members) = pvd, let infoIndex = members.firstIndex(where: { $0.key == "info" }),
                 case .string(let id)? = pvd["id"]
             else { continue }
             let path = "pvds[\(pvdIndex)].info"
-            let given = try ConfigurationError.object(members[infoIndex].value, at: path, allowed: ["address"])
+            let given = try ConfigurationError.object(members[infoIndex].value, at: path, allowed: ["address", "document"])
+            if let document = given["document"] {
+                guard case .object(let added) = document, !added.contains(where: { ["identifier", "expires", "prefixes"].contains($0.key) }) else {
+                    throw ConfigurationError("\(path).document", "a mapping of keys besides identifier, expires and prefixes (the lab writes those)")
+                }
+                let sample = JSONValue.object(
+                    [JSONMember("identifier", .string(id)), JSONMember("expires", .string("2099-01-01T00:00:00Z")), JSONMember("prefixes", .array([]))]
+                        + added)
+                do { _ = try PvDAdditionalInformation.parse(Array(sample.serialized.utf8)) } catch {
+                    throw ConfigurationError("\(path).document", error.description)
+                }
+                documents[id] = added
+            }
             let files = informationFiles(router: router, id: id, directory: directory)
             members[infoIndex].value = .object(
                 [JSONMember("file", .string(files.document)), JSONMember("certificate", .string(files.certificate)), JSONMember("key", .string(files.key))]
@@ -243,7 +263,7 @@ extension LabTopology {
             pvds[pvdIndex] = .object(members)
         }
         top[index].value = .array(pvds)
-        return .object(top)
+        return (.object(top), documents)
     }
 
     /// Where a PvD's information document, certificate and key are (the lab makes them).

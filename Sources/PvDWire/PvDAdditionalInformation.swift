@@ -11,17 +11,64 @@ public struct PvDAdditionalInformation: Equatable, Sendable {
     public var noInternet: Bool
     /// `dnsZones`: zones reachable through the PvD (absent means none).
     public var dnsZones: [DomainName]
+    /// `splitDnsClaims` (RFC 9704): zones whose names the PvD's resolvers answer for.
+    public var splitDnsClaims: [DomainName]
+    /// `proxies` (draft-ietf-intarea-proxy-config): the PvD's proxies.
+    public var proxies: [Proxy]
+    /// `proxy-match`: which destinations go through which proxies (or none).
+    public var proxyMatch: [ProxyMatch]
+    /// Every other key, kept as it came and shown, never acted on.
+    public var otherKeys: [JSONMember]
+
+    /// One entry of `proxies`: its protocol (`http-connect`, `connect-udp`,
+    /// `pac`, …), where it is (an authority or a URI template) and the
+    /// identifier `proxy-match` refers to it by.
+    public struct Proxy: Equatable, Sendable {
+        public var protocolName: String
+        public var location: String
+        public var identifier: String?
+
+        public init(protocolName: String, location: String, identifier: String? = nil) {
+            self.protocolName = protocolName
+            self.location = location
+            self.identifier = identifier
+        }
+    }
+
+    /// One entry of `proxy-match`: destinations (domain names, `*.` for a
+    /// whole zone) and the proxies they use by identifier; none: direct.
+    public struct ProxyMatch: Equatable, Sendable {
+        public var domains: [String]
+        public var proxies: [String]
+
+        public init(domains: [String], proxies: [String]) {
+            self.domains = domains
+            self.proxies = proxies
+        }
+    }
 
     public init(
         identifier: DomainName, expires: Int64, prefixes: [IPv6Prefix],
-        noInternet: Bool = false, dnsZones: [DomainName] = []
+        noInternet: Bool = false, dnsZones: [DomainName] = [], splitDnsClaims: [DomainName] = [],
+        proxies: [Proxy] = [], proxyMatch: [ProxyMatch] = [], otherKeys: [JSONMember] = []
     ) {
         self.identifier = identifier
         self.expires = expires
         self.prefixes = prefixes
         self.noInternet = noInternet
         self.dnsZones = dnsZones
+        self.splitDnsClaims = splitDnsClaims
+        self.proxies = proxies
+        self.proxyMatch = proxyMatch
+        self.otherKeys = otherKeys
     }
+
+    /// The keys this type reads; any other is kept in ``otherKeys``.
+    static let knownKeys: Set<String> = [
+        "identifier", "expires", "prefixes", "noInternet", "dnsZones", "splitDnsClaims", "proxies", "proxy-match",
+    ]
+    /// Entries read at most from each list (a document is at most 64 KiB).
+    public static let maximumEntries = 64
 
     /// Reads the JSON document; mandatory keys must be present with the right types.
     public static func parse(_ bytes: [UInt8]) throws(AdditionalInformationError) -> PvDAdditionalInformation {
@@ -67,13 +114,57 @@ public struct PvDAdditionalInformation: Equatable, Sendable {
             guard case .bool(let flag) = value else { throw .wrongType(key: "noInternet", expected: "a boolean") }
             noInternet = flag
         }
-        var zones: [DomainName] = []
-        for text in try strings("dnsZones", required: false) {
-            do { zones.append(try DomainName(text)) } catch { throw .invalidValue(key: "dnsZones", "\(text): \(error)") }
+        func names(_ key: String) throws(AdditionalInformationError) -> [DomainName] {
+            var names: [DomainName] = []
+            for text in try strings(key, required: false).prefix(maximumEntries) {
+                do { names.append(try DomainName(text)) } catch { throw .invalidValue(key: key, "\(text): \(error)") }
+                guard !names[names.count - 1].isRoot else { throw .invalidValue(key: key, "the root zone") }
+            }
+            return names
         }
+        func objects(_ key: String) throws(AdditionalInformationError) -> [JSONValue] {
+            guard let value = document[key] else { return [] }
+            guard case .array(let items) = value, items.allSatisfy({ if case .object = $0 { true } else { false } }) else {
+                throw .wrongType(key: key, expected: "an array of objects")
+            }
+            return Array(items.prefix(maximumEntries))
+        }
+        func member(_ object: JSONValue, _ name: String, of key: String) throws(AdditionalInformationError) -> String? {
+            guard let value = object[name] else { return nil }
+            guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= 2048 else {
+                throw .invalidValue(key: key, "\"\(name)\" must be a string of 1 to 2048 characters")
+            }
+            return text
+        }
+        func texts(_ object: JSONValue, _ name: String, of key: String) throws(AdditionalInformationError) -> [String] {
+            guard let value = object[name] else { return [] }
+            guard case .array(let items) = value else { throw .invalidValue(key: key, "\"\(name)\" must be an array of strings") }
+            var texts: [String] = []
+            for item in items.prefix(maximumEntries) {
+                guard case .string(let text) = item, !text.isEmpty, text.utf8.count <= 255 else {
+                    throw .invalidValue(key: key, "\"\(name)\" must be an array of strings of 1 to 255 characters")
+                }
+                texts.append(text)
+            }
+            return texts
+        }
+        var proxies: [Proxy] = []
+        for object in try objects("proxies") {
+            guard let protocolName = try member(object, "protocol", of: "proxies"), let location = try member(object, "proxy", of: "proxies") else {
+                throw .invalidValue(key: "proxies", "each proxy needs \"protocol\" and \"proxy\"")
+            }
+            proxies.append(Proxy(protocolName: protocolName, location: location, identifier: try member(object, "identifier", of: "proxies")))
+        }
+        var matches: [ProxyMatch] = []
+        for object in try objects("proxy-match") {
+            matches.append(ProxyMatch(domains: try texts(object, "domains", of: "proxy-match"), proxies: try texts(object, "proxies", of: "proxy-match")))
+        }
+        guard case .object(let members) = document else { throw .notAnObject }
         return PvDAdditionalInformation(
             identifier: identifier, expires: expires, prefixes: prefixes,
-            noInternet: noInternet, dnsZones: zones)
+            noInternet: noInternet, dnsZones: try names("dnsZones"), splitDnsClaims: try names("splitDnsClaims"),
+            proxies: proxies, proxyMatch: matches,
+            otherKeys: Array(members.filter { !knownKeys.contains($0.key) }.prefix(maximumEntries)))
     }
 
     /// RFC 8801 §4.1–4.3 checks before use: the identifier is the advertised PvD ID,
@@ -90,15 +181,40 @@ public struct PvDAdditionalInformation: Equatable, Sendable {
         }
     }
 
-    /// The document in its own JSON schema.
+    /// The document in its own JSON schema; the optional lists only when not empty.
     public var json: JSONValue {
-        .object([
+        var members = [
             JSONMember("identifier", .string(identifier.description)),
             JSONMember("expires", .string(RFC3339.format(expires))),
             JSONMember("prefixes", .array(prefixes.map { .string($0.description) })),
             JSONMember("noInternet", .bool(noInternet)),
             JSONMember("dnsZones", .array(dnsZones.map { .string($0.description) })),
-        ])
+        ]
+        if !splitDnsClaims.isEmpty { members.append(JSONMember("splitDnsClaims", .array(splitDnsClaims.map { .string($0.description) }))) }
+        if !proxies.isEmpty {
+            members.append(
+                JSONMember(
+                    "proxies",
+                    .array(
+                        proxies.map { proxy in
+                            .object(
+                                [JSONMember("protocol", .string(proxy.protocolName)), JSONMember("proxy", .string(proxy.location))]
+                                    + (proxy.identifier.map { [JSONMember("identifier", .string($0))] } ?? []))
+                        })))
+        }
+        if !proxyMatch.isEmpty {
+            members.append(
+                JSONMember(
+                    "proxy-match",
+                    .array(
+                        proxyMatch.map {
+                            .object([
+                                JSONMember("domains", .array($0.domains.map(JSONValue.string))),
+                                JSONMember("proxies", .array($0.proxies.map(JSONValue.string))),
+                            ])
+                        })))
+        }
+        return .object(members + otherKeys)
     }
 }
 

@@ -26,6 +26,20 @@ enum WireSelfCheck {
         return again == value ? nil : "JSON changed through serialize and parse"
     }
 
+    /// A DNS answer to a query for www.corp.test (the id taken from the
+    /// input) is read or rejected without trapping, and what is read holds
+    /// only addresses of the asked type's length, no more than the bound.
+    static func dnsAnswer(_ bytes: [UInt8]) -> String? {
+        let name = try! DomainName("www.corp.test")
+        let id = bytes.count >= 2 ? UInt16(bytes[0]) << 8 | UInt16(bytes[1]) : 0
+        for type in [DNSMessage.RecordType.a, .aaaa] {
+            guard let answer = try? DNSMessage.answer(bytes, id: id, name: name, type: type) else { continue }
+            if answer.addresses.contains(where: { $0.count != type.addressLength }) { return "an address of the wrong length" }
+            if answer.addresses.count > Int(DNSMessage.maximumRecords) { return "more addresses than the bound" }
+        }
+        return nil
+    }
+
     /// Every RA found in a capture decodes or is rejected without trapping.
     static func capture(_ bytes: [UInt8]) -> String? {
         guard let found = try? PacketCapture.routerAdvertisements(in: bytes) else { return nil }

@@ -283,13 +283,15 @@ func answer(_ message: OpaquePointer, registration: Registration, authorized: Bo
         // Received descriptors are copies of ours; sent ones sd-bus duplicates:
         // either way, the copies a handler saw or made are closed here.
         defer { for fd in arguments.flatMap(\.descriptors) { close(fd) } }
+        let deferral = BusDeferral(message)
         let caller = BusCaller(
             lookUp: { () throws(BusError) -> uid_t in
                 if let uid { return uid }
                 return try senderUID(message)
-            }, authorized: authorized, problem: problem)
+            }, pid: { senderPID(message) }, deferral: deferral, authorized: authorized, problem: problem)
         let values = try registration.handler.call(member, path: path, arguments: arguments, caller: caller)
         defer { for fd in values.flatMap(\.descriptors) { close(fd) } }
+        if deferral.deferred { return 1 }
         var reply: OpaquePointer?
         let created = sd_bus_message_new_method_return(message, &reply)
         guard created >= 0, let reply else { return created }
@@ -297,12 +299,19 @@ func answer(_ message: OpaquePointer, registration: Registration, authorized: Bo
         try BusMessage(message: reply).append(values)
         return sd_bus_send(nil, reply, nil)
     } catch {
-        var named = sd_bus_error()
-        defer { sd_bus_error_free(&named) }
-        sd_bus_error_set(&named, error.name, error.message)
-        let sent = sd_bus_reply_method_error(message, &named)
-        return sent < 0 ? sent : 1
+        replyError(message, error)
+        return 1
     }
+}
+
+/// The calling process's pid, when the bus says.
+private func senderPID(_ message: OpaquePointer) -> pid_t? {
+    var creds: OpaquePointer?
+    let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_PID), &creds)
+    defer { sd_bus_creds_unref(creds) }
+    var pid: pid_t = 0
+    guard queried >= 0, sd_bus_creds_get_pid(creds, &pid) >= 0 else { return nil }
+    return pid
 }
 
 private func propertyRead(

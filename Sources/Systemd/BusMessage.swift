@@ -128,3 +128,45 @@ struct BusMessage {
         return values
     }
 }
+
+/// A method call answered after its handler returned (``BusCaller/replyLater()``):
+/// exactly one of ``send(_:)`` and ``fail(_:)``; dropped unanswered, the
+/// caller gets org.pvd1.Error.Failed.
+public final class BusPendingReply {
+    private var message: OpaquePointer?
+
+    init(_ message: OpaquePointer) { self.message = sd_bus_message_ref(message) }
+
+    deinit { fail(BusError(PvDBusAPI.ErrorName.failed, "the call was dropped unanswered")) }
+
+    /// Sends the reply's values; descriptors among them stay the caller's to close.
+    public func send(_ values: [BusValue]) {
+        guard let message else { return }
+        self.message = nil
+        defer { sd_bus_message_unref(message) }
+        var reply: OpaquePointer?
+        guard sd_bus_message_new_method_return(message, &reply) >= 0, let reply else { return }
+        defer { sd_bus_message_unref(reply) }
+        do { try BusMessage(message: reply).append(values) } catch {
+            replyError(message, error)
+            return
+        }
+        _ = sd_bus_send(nil, reply, nil)
+    }
+
+    /// Answers with a named error.
+    public func fail(_ error: BusError) {
+        guard let message else { return }
+        self.message = nil
+        defer { sd_bus_message_unref(message) }
+        replyError(message, error)
+    }
+}
+
+/// Answers `message` with `error`'s name and text.
+func replyError(_ message: OpaquePointer, _ error: BusError) {
+    var named = sd_bus_error()
+    defer { sd_bus_error_free(&named) }
+    sd_bus_error_set(&named, error.name, error.message)
+    _ = sd_bus_reply_method_error(message, &named)
+}

@@ -7,6 +7,8 @@ import Glibc
 /// waits for, which calls anyone may make (ListDomains) need not cost.
 public struct BusCaller {
     private let lookUp: () throws(BusError) -> uid_t
+    private let lookUpPID: () -> pid_t?
+    private let deferral: BusDeferral?
     /// Whether polkit authorized the method's action (``BusObjectHandler/action(for:)``);
     /// false for root, who needs no authorization, and for methods without an action.
     public let authorized: Bool
@@ -15,18 +17,44 @@ public struct BusCaller {
 
     public init(uid: uid_t, authorized: Bool = false) {
         lookUp = { uid }
+        lookUpPID = { nil }
+        deferral = nil
         self.authorized = authorized
         authorizationProblem = nil
     }
 
-    init(lookUp: @escaping () throws(BusError) -> uid_t, authorized: Bool, problem: String?) {
+    init(
+        lookUp: @escaping () throws(BusError) -> uid_t, pid: @escaping () -> pid_t?,
+        deferral: BusDeferral, authorized: Bool, problem: String?
+    ) {
         self.lookUp = lookUp
+        lookUpPID = pid
+        self.deferral = deferral
         self.authorized = authorized
         authorizationProblem = problem
     }
 
     /// The caller's effective uid.
     public func uid() throws(BusError) -> uid_t { try lookUp() }
+
+    /// The calling process, as the bus knows it; nil when it does not say.
+    public func pid() -> pid_t? { lookUpPID() }
+
+    /// Takes the answer out of the handler's return: the call is answered
+    /// when the returned reply is sent (or fails when it is dropped), and
+    /// what the handler returns is ignored. Nil outside a bus call.
+    public func replyLater() -> BusPendingReply? {
+        guard let deferral else { return nil }
+        deferral.deferred = true
+        return BusPendingReply(deferral.message)
+    }
+}
+
+/// Whether a handler took its call's answer (``BusCaller/replyLater()``).
+final class BusDeferral {
+    let message: OpaquePointer
+    var deferred = false
+    init(_ message: OpaquePointer) { self.message = message }
 }
 
 /// The property reads that belong together: those of one incoming Get or

@@ -124,6 +124,29 @@ public final class EventLoop {
         guard enabled >= 0 else { throw systemError("arm timer", "", errno: -enabled) }
     }
 
+    /// Calls `handler` once at `time` (seconds on CLOCK_BOOTTIME) unless
+    /// ``stopWatching(_:)`` is given the returned identifier first. Besides
+    /// the daemon's one expiry timer, for what waits on its own (a name being resolved).
+    public func addTimer(at time: Double, name: String, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
+        let box = Handler(name, loop: self, io: {})
+        let id = ObjectIdentifier(box)
+        box.io = { [unowned self] in
+            if let (source, _) = self.stoppable.removeValue(forKey: id) { sd_event_source_unref(source) }
+            handler()
+        }
+        var source: OpaquePointer?
+        let result = sd_event_add_time(
+            event, &source, clockid_t(CLOCK_BOOTTIME), UInt64(max(0, time) * 1e6), 1000,
+            { _, _, context in
+                let box = Unmanaged<Handler>.fromOpaque(context!).takeUnretainedValue()
+                withExtendedLifetime(box) { box.timed { $0.io?() } }
+                return 0
+            }, Unmanaged.passUnretained(box).toOpaque())
+        guard result >= 0, let source else { throw systemError("add timer", "", errno: -result) }
+        stoppable[id] = (source, box)
+        return id
+    }
+
     /// Calls `handler` once when the child `pid` ends, with its exit status
     /// (128 + the signal number if a signal ended it); sd-event reaps it.
     /// SIGCHLD must be blocked (``blockChildSignal()``) before the child is made.

@@ -15,6 +15,10 @@ struct DomainView {
     var spec: DomainSpec?
     var lifetime: Double = 0
     var additionalInformation = ""
+    /// The zones the domain is chosen for (``DomainChoice/Claims/zones``).
+    var claims: [String] = []
+    /// What `pvd exec` adds to a program's environment (``ProxyEnvironment``).
+    var environment: [String] = []
     /// A VPN domain's addresses, routes and DNS, read from its tunnel and resolv.conf.
     var tunnelAddresses: [String] = []
     var tunnelRoutes: [String] = []
@@ -52,6 +56,8 @@ struct DomainView {
         case .ipv4: .boolean(spec?.ipv4 ?? tunnelAddresses.contains { !$0.contains(":") })
         case .additionalInfo: .string(additionalInformation)
         case .namespacePath: .string(Paths.namespace(namespace))
+        case .claims: .strings(claims)
+        case .environment: .strings(environment)
         }
     }
 }

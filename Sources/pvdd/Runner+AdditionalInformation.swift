@@ -25,7 +25,9 @@ extension Runner {
 
     /// On the timer: drops expired documents and starts due fetches.
     func advanceAdditionalInformation(at now: Double) {
-        for name in information.expire(at: now).sorted() { logger.info("domain \(name): additional information expired") }
+        let expired = information.expire(at: now)
+        for name in expired.sorted() { logger.info("domain \(name): additional information expired") }
+        if !expired.isEmpty { bus?.announce(expired) }
         startDueFetches(at: now)
     }
 
@@ -63,6 +65,8 @@ extension Runner {
             } else {
                 logger.warning("domain \(name): additional information: \(entry.status)")
             }
+            // Its claims, proxies and noInternet changed with it: org.pvd1 says so (pvd monitor shows it).
+            bus?.announce([name])
         }
         saveState()
         startDueFetches(at: now)

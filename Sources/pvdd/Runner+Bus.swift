@@ -22,9 +22,12 @@ final class DaemonBus: BusObjectHandler {
     /// GetAll reads 29 properties one by one, and a VPN domain's view reads
     /// its tunnel from the kernel.
     private var lastView: (batch: BusPropertyBatch, view: DomainView)?
+    /// OpenSocket and ResolveName.
+    let aware: PvDAwareService
 
     init(runner: Runner, loop: EventLoop) throws(BusError) {
         self.runner = runner
+        aware = PvDAwareService(runner: runner, loop: loop)
         connection = try BusConnection.system(trustEnvironment: true)
         try connection.add(PvDBusAPI.manager, at: PvDBusAPI.managerPath, handler: self)
         try connection.add(PvDBusAPI.domain, at: PvDBusAPI.domainPrefix, fallback: true, handler: self)
@@ -188,13 +191,69 @@ final class DaemonBus: BusObjectHandler {
             guard let query = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ListPrograms takes a domain's name, or \"\"") }
             let uid = try caller.uid()
             let names = query.isEmpty ? runner.domainNames() : [try resolve(arguments)]
+            let programs = runner.programs(in: names) + aware.callers(in: names)
             return [
                 .array(
                     elementSignature: "(suss)",
-                    runner.programs(in: names).filter { uid == 0 || $0.uid == uid }.map {
+                    programs.filter { uid == 0 || $0.uid == uid }.map {
                         .structure([.string($0.domain), .uint32(UInt32(bitPattern: $0.pid)), .string($0.user), .string($0.command)])
                     })
             ]
+        case .chooseDomain:
+            guard let destination = arguments.first?.text else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ChooseDomain takes a host name or a URL")
+            }
+            let name: DomainName
+            do { name = try DomainChoice.hostName(in: destination) } catch {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
+            }
+            switch DomainChoice.choose(name, among: runner.domainClaims()) {
+            case .claimed(let domain, let zone):
+                return [.string(domain), .strings([domain]), .string("\(domain) claims \(zone)")]
+            case .several(let domains, let zone):
+                return [.string(""), .strings(domains), .string("\(domains.joined(separator: ", ")) all claim \(zone): choose one")]
+            case .unclaimed(let internet):
+                let why =
+                    internet.count == 1
+                    ? "no domain claims \(name); \(internet[0]) is the only one that does not say noInternet"
+                    : "no domain claims \(name)" + (internet.isEmpty ? " and none reaches the Internet" : "; choose among those that reach the Internet")
+                return [.string(internet.count == 1 ? internet[0] : ""), .strings(internet), .string(why)]
+            }
+        case .openSocket:
+            guard arguments.count == 4, case .int32(let family) = arguments[1], case .int32(let type) = arguments[2],
+                case .int32(let socketProtocol) = arguments[3]
+            else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "OpenSocket takes a domain, a family, a type and a protocol")
+            }
+            let (name, namespace, uid) = try admit(arguments, caller: caller, resolves: false)
+            let request: PvDAwareCalls.SocketRequest
+            do { request = try PvDAwareCalls.SocketRequest(family: family, type: type, protocol: socketProtocol) } catch {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
+            }
+            let fd: Int32
+            do { fd = try aware.openSocket(in: namespace, request, uid: uid) } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error)") }
+            aware.record(caller, uid: uid, domain: name, socket: true, at: runner.loop.now)
+            return [.unixFD(fd)]
+        case .resolveName:
+            guard arguments.count == 3, let text = arguments[1].text, case .int32(let family) = arguments[2] else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "ResolveName takes a domain, a name and a family")
+            }
+            let types: [DNSMessage.RecordType]
+            do {
+                types = try PvDAwareCalls.recordTypes(family: family)
+                _ = try PvDAwareCalls.candidates(for: text, search: [])
+            } catch {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
+            }
+            let (name, namespace, uid) = try admit(arguments, caller: caller, resolves: true)
+            guard let reply = caller.replyLater() else { throw BusError(PvDBusAPI.ErrorName.failed, "not a bus call") }
+            do { try aware.resolve(text, types: types, domain: name, namespace: namespace, uid: uid, reply: reply) } catch {
+                aware.budget.resolved(uid: uid)
+                reply.fail(error)
+                return []
+            }
+            aware.record(caller, uid: uid, domain: name, socket: false, at: runner.loop.now)
+            return []
         }
     }
 
@@ -243,6 +302,21 @@ final class DaemonBus: BusObjectHandler {
                 "only root, or a user polkit authorizes (\(PvDBusAPI.manageDomainsAction)), may \(what)"
                     + (caller.authorizationProblem.map { "; \($0)" } ?? ""))
         }
+    }
+
+    /// OpenSocket's and ResolveName's checks: the domain, the caller's access
+    /// to it and the caller's budget; the domain's name and namespace.
+    private func admit(_ arguments: [BusValue], caller: BusCaller, resolves: Bool) throws(BusError) -> (String, String, uid_t) {
+        let name = try resolve(arguments)
+        try checkAccess(caller, to: name)
+        guard let view = runner.domainView(named: name) else {
+            throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain is called \"\(name)\"")
+        }
+        let uid = try caller.uid()
+        do { try aware.budget.admit(uid: uid, resolves: resolves, at: runner.loop.now) } catch {
+            throw BusError(PvDBusAPI.ErrorName.busy, error.description)
+        }
+        return (name, view.namespace, uid)
     }
 
     /// The configuration's access policy for the caller's user and groups.

@@ -34,7 +34,12 @@ extension Runner {
         if let domain = catalog.table.domains.values.first(where: { $0.name == name }) {
             view.spec = catalog.table.spec(named: name, at: now)
             view.sequence = domain.sequence ?? 0
-            if case .explicit = domain.key { view.flags = [("H", domain.http), ("L", domain.legacy)] }
+            let document = information.entries[name]?.document
+            if case .explicit(let id) = domain.key {
+                view.flags = [("H", domain.http), ("L", domain.legacy), ("noInternet", document?.noInternet ?? false)]
+                view.claims = DomainChoice.Claims(name: name, kind: kind, pvdID: id, document: document).zones.map(\.description)
+            }
+            view.environment = ProxyEnvironment.variables(for: document).map { "\($0.0)=\($0.1)" }
             view.lifetime = domain.routerLifetime(at: now)
             view.additionalInformation = information.entries[name]?.json.serialized ?? ""
         } else if let spec = catalog.statics[name] {
@@ -50,6 +55,16 @@ extension Runner {
             view.tunnelSearch = tunnel.searchDomains
         }
         return view
+    }
+
+    /// What every domain says of itself, for ``DomainChoice``.
+    func domainClaims() -> [DomainChoice.Claims] {
+        domainNames().compactMap { name in
+            guard let kind = catalog.kind(of: name) else { return nil }
+            var pvdID: DomainName?
+            if case .explicit(let id)? = catalog.key(of: name) { pvdID = id }
+            return DomainChoice.Claims(name: name, kind: kind, pvdID: pvdID, document: information.entries[name]?.document)
+        }
     }
 
     /// The domain of an explicit PvD named by its PvD ID, when an alias gave

@@ -32,9 +32,9 @@ struct PvDBusAPITests {
     @Test func interfacesDescribeEveryMember() {
         #expect(
             PvDBusAPI.manager.methods.map(\.name).sorted() == [
-                "AddDomain", "AddNetworkNamespace", "ApplyState", "GetDomain", "GetState", "ListDomains", "ListPrograms", "OpenDomain", "Reload",
-                "RemoveDomain",
+                "AddDomain", "AddNetworkNamespace", "ApplyState", "ChooseDomain", "GetDomain", "GetState", "ListDomains", "ListPrograms",
+                "OpenDomain", "OpenSocket", "Reload", "RemoveDomain", "ResolveName",
             ])
-        #expect(PvDBusAPI.domain.properties.count == 18)
+        #expect(PvDBusAPI.domain.properties.count == 20)
     }
 }

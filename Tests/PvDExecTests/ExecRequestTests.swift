@@ -23,6 +23,12 @@ struct ExecRequestTests {
         #expect(ExecRequest.parse(["--quiet", "corp", "id"]) == ExecRequest(asRoot: false, quiet: true, name: "corp", command: ["id"]))
     }
 
+    @Test func forTakesADestinationAndSurvivesTheHandOver() {
+        let request = ExecRequest.parse(["--for", "https://intranet.corp.test/", "--", "curl", "-s"])
+        #expect(request == ExecRequest(asRoot: false, forDestination: true, name: "https://intranet.corp.test/", command: ["curl", "-s"]))
+        #expect(request.flatMap { ExecRequest.parse($0.arguments) } == request, "pvd-cli hands it back to pvd as it came")
+    }
+
     @Test(arguments: [[], ["--as-root"], ["-x", "corp", "--", "id"], ["corp", "-v", "id"], ["--", "id"]])
     func anythingElseIsNotARequest(arguments: [String]) {
         #expect(ExecRequest.parse(arguments) == nil, "\(arguments)")

@@ -75,6 +75,18 @@ struct LabTopologyTests {
         #expect(try RouterAnnouncement(json: try JSONValue.parse(Array(announce.contents.utf8))) == router.announcement)
     }
 
+    @Test func whatADocumentAddsIsWrittenIntoIt() throws {
+        let text = Self.twoRouters.replacing(
+            text: #""info": {"address": "2001:db8:2::80"}"#,
+            with: #""info": {"address": "2001:db8:2::80", "document": {"dnsZones": ["corp.test"], "noInternet": true, "x-note": 1}}"#)
+        let lab = try topology(text)
+        let plan = try lab.plan(now: 1_800_000_000, tools: LabTools(pvd: "/usr/bin/pvd", pvdd: "/usr/sbin/pvdd"))
+        let server = try #require(lab.routers[1].announcement.pvds[0].information)
+        let document = try PvDAdditionalInformation.parse(Array(try #require(plan.files.first { $0.path == server.file }).contents.utf8))
+        #expect(document.dnsZones.map(\.description) == ["corp.test"] && document.noInternet)
+        #expect(document.otherKeys.map(\.key) == ["x-note"])
+    }
+
     @Test func aPvddHostHasItsBusItsConfigurationAndItsVPN() throws {
         let plan = try plan()
         let configuration = try #require(plan.files.first { $0.path == "/run/pvd-lab/duo/host/pvdd.yaml" })
@@ -105,6 +117,14 @@ struct LabTopologyTests {
             (
                 #"{"name": "duo", "links": ["l"], "routers": [{"name": "r", "link": "l", "address": "2001:db8::1/64", "announce": {"pvds": [{"id": "a.example", "info": {"file": "x"}}]}}]}"#,
                 "pvds[0].info.file: unknown key"
+            ),
+            (
+                #"{"name": "duo", "links": ["l"], "routers": [{"name": "r", "link": "l", "address": "2001:db8::1/64", "announce": {"pvds": [{"id": "a.example", "info": {"document": {"proxies": 1}}}]}}]}"#,
+                "pvds[0].info.document: \"proxies\" must be an array of objects"
+            ),
+            (
+                #"{"name": "duo", "links": ["l"], "routers": [{"name": "r", "link": "l", "address": "2001:db8::1/64", "announce": {"pvds": [{"id": "a.example", "info": {"document": {"expires": "x"}}}]}}]}"#,
+                "pvds[0].info.document: a mapping of keys besides"
             ),
             (
                 #"{"name": "duo", "links": ["l"], "routers": [{"name": "r", "link": "l", "address": "2001:db8::1/64", "announce": {"outside": {"mtu": 5}}}]}"#,

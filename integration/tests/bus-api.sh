@@ -52,10 +52,11 @@ diff -u "$LAB_DIR/expected.xml" "$LAB_DIR/actual.xml" >&2 || fail "the running d
 [ "$(lab_call GetDomain s corp)" = "o \"$corp\"" ] || fail "GetDomain by prefix: $(lab_call GetDomain s corp)"
 prop() { busctl --system get-property org.pvd1 "$corp" org.pvd1.Domain "$1"; }
 [ "$(prop Name)" = 's "corp.example.com"' ] && [ "$(prop Kind)" = 's "explicit"' ] && [ "$(prop PvDId)" = 's "corp.example.com"' ] \
-    && [ "$(prop Sequence)" = "q 3" ] && [ "$(prop Flags)" = 'a{sb} 2 "H" false "L" true' ] && [ "$(prop Uplinks)" = 'as 1 "up0"' ] \
+    && [ "$(prop Sequence)" = "q 3" ] && [ "$(prop Flags)" = 'a{sb} 3 "H" false "L" true "noInternet" false' ] && [ "$(prop Uplinks)" = 'as 1 "up0"' ] \
     && [ "$(prop DnsServers)" = 'as 1 "2001:db8:2::53"' ] && [ "$(prop State)" = 's "active"' ] && [ "$(prop IPv4)" = "b true" ] \
     && [ "$(prop NamespacePath)" = 's "/run/netns/pvd-corp.example.com"' ] && [ "$(prop SearchDomains)" = "as 0" ] \
-    && [ "$(prop Routes)" = "as 0" ] && [ "$(prop AdditionalInfo)" = 's ""' ] \
+    && [ "$(prop Routes)" = "as 0" ] && [ "$(prop AdditionalInfo)" = 's ""' ] && [ "$(prop Claims)" = "as 0" ] \
+    && [ "$(prop Environment)" = "as 0" ] \
     || fail "corp's properties: $(busctl --system introspect org.pvd1 "$corp" org.pvd1.Domain)"
 case $(prop Addresses) in 'as 1 "2001:db8:2:'*) ;; *) fail "Addresses: $(prop Addresses)" ;; esac
 case $(prop Routers) in 'as 1 "fe80::'*) ;; *) fail "Routers: $(prop Routers)" ;; esac

@@ -36,6 +36,9 @@ int pvd_open_path_directory(const char *path);
  * readable when the process exits, also for a process that is not a child. */
 int pvd_pidfd_open(int pid);
 
+/* setfsuid(2) for the calling thread: what sockets it makes are owned by `uid`. */
+int pvd_setfsuid(unsigned uid);
+
 /* posix_spawn_file_actions_addchdir_np (glibc 2.29), which Swift does not see
  * without _GNU_SOURCE: a child started in another directory. */
 int pvd_spawn_addchdir(void *actions, const char *path);
