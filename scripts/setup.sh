@@ -2,8 +2,9 @@
 # toolchain and installs the Debian packages that are missing (as root,
 # with --no-install-recommends). Nothing else needs installing by hand.
 
-# Building: pkg-config and the C libraries behind the system-library modules.
-PVD_BUILD_PACKAGES=(pkg-config libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev libyaml-dev)
+# Building: pkg-config and the C libraries behind the system-library modules;
+# make and gcc for libpvd (contrib/libpvd).
+PVD_BUILD_PACKAGES=(pkg-config make gcc libc6-dev libndp-dev libnl-route-3-dev libsystemd-dev libcap-dev libyaml-dev)
 # Running: curl (with the system's CAs), which `pvd fetch-information` runs inside a domain
 # for RFC 8801 additional information; nft for IPv4 NAT; openvpn, wireguard-tools
 # and wireguard-go (kernels without WireGuard, as here), openconnect for VPN domains;

@@ -2,11 +2,13 @@
 # contents, its weight (no binary linking Foundation, FoundationEssentials or
 # ICU; the .deb at most 10 MB, installed at most 30 MB), lintian clean (what it overrides is justified in
 # debian/pvd.lintian-overrides), each manual page rendered by man without a
-# warning, each shell's completion loaded; then installed for real with
+# warning, each shell's completion loaded; libpvd0, libpvd-dev and
+# python3-pvd beside it, lintian clean too; then installed for real with
 # dpkg — in a mount namespace of the test's own, where /usr, /etc and /var
 # are overlays and /run a tmpfs, so nothing changes on the machine: pvd
 # given cap_sys_admin, the unit verified and rated 4.0 or lower by
-# systemd-analyze security, pvd handing over to /usr/libexec/pvd/pvd-cli; an
+# systemd-analyze security, pvd handing over to /usr/libexec/pvd/pvd-cli,
+# libpvd found by pkg-config and its example built, python3 importing pvd; an
 # upgrade (the package installed again, pvdd restarted as systemd would)
 # keeps a declared domain's namespace; remove runs pvdd --cleanup (the
 # domain goes) and keeps the conffile; purge leaves no file of pvd's.
@@ -61,8 +63,16 @@ installed_kib=$(dpkg-deb -f "$deb" Installed-Size)
 [ "$installed_kib" -le $((30 * 1000 * 1000 / 1024)) ] || fail "the package installs $installed_kib KiB, over 30 MB"
 grep -q "access:" "$LAB_DIR/tree/etc/pvd/pvdd.yaml" || fail "pvdd.yaml has no access example"
 
-# lintian: no error, no warning.
-lintian --fail-on error,warning "$deb" >"$LAB_DIR/lintian" 2>&1 || fail "lintian: $(cat "$LAB_DIR/lintian")"
+# lintian: no error, no warning, for pvd and for libpvd's and the Python module's packages.
+libraries=()
+for package in libpvd0 libpvd-dev python3-pvd; do
+    file=$(ls "$repo"/.build/package/"${package}_${version}"_*.deb 2>/dev/null | head -n 1)
+    [ -n "$file" ] || fail "no $package package beside pvd's"
+    libraries+=("$file")
+done
+for file in "$deb" "${libraries[@]}"; do
+    lintian --fail-on error,warning "$file" >"$LAB_DIR/lintian" 2>&1 || fail "lintian $(basename "$file"): $(cat "$LAB_DIR/lintian")"
+done
 
 # Manual pages and completions.
 for page in man1/pvd.1 man8/pvdd.8 man5/pvdd.yaml.5 man7/org.pvd1.7; do
@@ -92,6 +102,14 @@ getcap /usr/bin/pvd | lab_has "cap_sys_admin=ep" || fail "pvd has no file capabi
 out=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent pvd list 2>&1) && fail "pvd list without pvdd succeeded: $out"
 grep -q "pvdd is not running\|system bus" <<<"$out" || fail "pvd did not hand over to pvd-cli: $out"
 dpkg-query -W -f='${Conffiles}\n' pvd | lab_has "/etc/pvd/pvdd.yaml" || fail "pvdd.yaml is not a conffile"
+# libpvd for programs: pkg-config finds it, its example builds against it, Python imports the module.
+in_host dpkg -i "${libraries[@]}" >"$LAB_DIR/dpkg.log" 2>&1 || fail "dpkg -i libpvd: $(cat "$LAB_DIR/dpkg.log")"
+pkg-config --libs libpvd | lab_has -- "-lpvd" || fail "pkg-config does not know libpvd: $(pkg-config --libs libpvd 2>&1)"
+cc -o "$LAB_DIR/pvd-race" /usr/share/doc/libpvd-dev/examples/pvd-race.c $(pkg-config --cflags --libs libpvd) 2>"$LAB_DIR/cc.log" ||
+    fail "the example does not build against the package: $(cat "$LAB_DIR/cc.log")"
+out=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent "$LAB_DIR/pvd-race" www.example.org 80 2>&1) && fail "pvd-race without a bus succeeded: $out"
+grep -q "system bus" <<<"$out" || fail "pvd-race without a bus: $out"
+/usr/bin/python3 -c 'import pvd; print(pvd.socket.__doc__)' | lab_has "inside" || fail "python3 does not import the pvd module"
 systemd-analyze verify /lib/systemd/system/pvdd.service >"$LAB_DIR/verify" 2>&1 && [ ! -s "$LAB_DIR/verify" ] ||
     fail "systemd-analyze verify pvdd.service: $(cat "$LAB_DIR/verify")"
 exposure=$(systemd-analyze security --offline=true /lib/systemd/system/pvdd.service 2>/dev/null | sed -nE 's/.*Overall exposure level for pvdd.service: ([0-9.]+).*/\1/p')
@@ -122,9 +140,9 @@ getcap /usr/bin/pvd | lab_has "cap_sys_admin=ep" || fail "the upgrade lost pvd's
 in_host dpkg -r pvd >"$LAB_DIR/dpkg.log" 2>&1 || fail "dpkg -r: $(cat "$LAB_DIR/dpkg.log")"
 [ ! -e "/run/netns/${LAB_PREFIX}keep" ] || fail "dpkg -r left the domain's namespace"
 [ ! -e /usr/sbin/pvdd ] && [ -e /etc/pvd/pvdd.yaml ] || fail "dpkg -r: pvdd left, or the conffile gone"
-in_host dpkg -P pvd >"$LAB_DIR/dpkg.log" 2>&1 || fail "dpkg -P: $(cat "$LAB_DIR/dpkg.log")"
+in_host dpkg -P pvd python3-pvd libpvd-dev libpvd0 >"$LAB_DIR/dpkg.log" 2>&1 || fail "dpkg -P: $(cat "$LAB_DIR/dpkg.log")"
 # (man-db's cache of formatted pages, made when systemd-analyze verify read them, is man's.)
 left=$(cd "$LAB_DIR/upper" && find . \( -name '*pvd*' -o -path '*/pvd/*' \) -not -path './var/cache/man/*')
 [ -z "$left" ] || fail "purge left: $left"
 [ ! -e /run/pvd ] || fail "purge left /run/pvd: $(ls -R /run/pvd)"
-echo "package $version: contents, lintian, man, completions, install, upgrade, remove, purge"
+echo "package $version: contents, lintian, man, completions, install, libpvd and python3-pvd, upgrade, remove, purge"
