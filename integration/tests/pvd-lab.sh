@@ -7,8 +7,10 @@
 # shows the nodes and pvdd's domains; `pvd lab down` leaves the host's
 # namespaces, links, nftables ruleset and pvd's runtime files as they were.
 # two-routers also shows the PvD-unaware host mixing the two routers, and
-# several-pvds is taken down after its pvdd and routers were killed with
-# SIGKILL (a crash): down still removes everything, pvdd's domains included.
+# several-pvds, whose documents claim zones, say noInternet and give a
+# proxy (pvd which, pvd exec --for), is taken down after its pvdd and
+# routers were killed with SIGKILL (a crash): down still removes
+# everything, pvdd's domains included.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 labs=$(cd "$(dirname "$0")/../../labs" && pwd)
@@ -92,6 +94,11 @@ for domain in office guest; do
     [ "$(server "$domain")" = 2001:db8:ff::1 ] || fail "$domain: server.lab is $(server "$domain")"
     "$PVD" exec "$domain" -- ping -n -c1 -W2 2001:db8:ff::1 >/dev/null || fail "$domain does not reach the upstream"
 done
+# What the documents add: claims, noInternet, the proxy environment.
+[ "$("$PVD" which wiki.office.lab 2>/dev/null)" = office ] || fail "pvd which wiki.office.lab: $("$PVD" which wiki.office.lab 2>&1)"
+[ "$("$PVD" which printer.guest.lab 2>/dev/null)" = guest ] || fail "pvd which printer.guest.lab: $("$PVD" which printer.guest.lab 2>&1)"
+[ "$("$PVD" which www.example.org 2>/dev/null)" = office ] || fail "an unclaimed name did not go to office: $("$PVD" which www.example.org 2>&1)"
+"$PVD" exec --for wiki.office.lab -- env | lab_has -x "http_proxy=http://\[2001:db8:ff::1\]:3128" || fail "no proxy environment in office"
 for ns in "$lab-host" "$lab-r1"; do ip netns pids "$ns" | xargs -r kill -KILL; done
 "$PVD" lab down "$lab" --pvdd "$PVDD" >/dev/null
 [ "$(host_view)" = "$before" ] || fail "several-pvds left something after a crash: $(diff <(echo "$before") <(host_view))"
