@@ -12,6 +12,37 @@ public enum DomainChoice: Equatable, Sendable {
     /// noInternet (namespaces aside), among which such a name may go.
     case unclaimed(internet: [String])
 
+    /// The domain chosen: the claiming one, or with no claim the only one
+    /// that reaches the Internet; nil when the caller must choose.
+    public var domain: String? {
+        switch self {
+        case .claimed(let domain, _): domain
+        case .several: nil
+        case .unclaimed(let internet): internet.count == 1 ? internet[0] : nil
+        }
+    }
+
+    /// The domains among which the choice was made.
+    public var candidates: [String] {
+        switch self {
+        case .claimed(let domain, _): [domain]
+        case .several(let domains, _): domains
+        case .unclaimed(let internet): internet
+        }
+    }
+
+    /// Why, in a sentence about `name`.
+    public func explanation(for name: DomainName) -> String {
+        switch self {
+        case .claimed(let domain, let zone): "\(domain) claims \(zone)"
+        case .several(let domains, let zone): "\(domains.joined(separator: ", ")) all claim \(zone): choose one"
+        case .unclaimed(let internet) where internet.count == 1:
+            "no domain claims \(name); \(internet[0]) is the only one that does not say noInternet"
+        case .unclaimed(let internet) where internet.isEmpty: "no domain claims \(name) and every one says noInternet"
+        case .unclaimed: "no domain claims \(name); choose among those that do not say noInternet"
+        }
+    }
+
     /// What one domain says of itself.
     public struct Claims: Equatable, Sendable {
         public var name: String

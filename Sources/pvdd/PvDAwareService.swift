@@ -12,15 +12,11 @@ import UserDatabase
 /// (``PvDAwareCalls``, ``CallerBudget``); a resolution waits on the loop,
 /// never holds it.
 final class PvDAwareService {
-    private unowned let runner: Runner
     private let loop: EventLoop
     var budget = CallerBudget()
     private var resolutions: [ObjectIdentifier: NameResolution] = [:]
 
-    init(runner: Runner, loop: EventLoop) {
-        self.runner = runner
-        self.loop = loop
-    }
+    init(loop: EventLoop) { self.loop = loop }
 
     /// Counts what the calling process got, for `pvd ps`.
     func record(_ caller: BusCaller, uid: uid_t, domain: String, socket: Bool, at now: Double) {
@@ -83,17 +79,18 @@ final class PvDAwareService {
 /// One ResolveName: A and/or AAAA queries for each candidate name, to each
 /// server of the domain's resolv.conf in turn, from a UDP socket made inside
 /// the domain. A server that does not answer within ``attemptSeconds`` is
-/// left for the next; the call fails after ``deadlineSeconds`` in all.
+/// left for the next (the first again after the last); the call fails after
+/// ``deadlineSeconds`` in all.
+/// A truncated answer is not retried over TCP: the next server is asked.
 private final class NameResolution {
     static let attemptSeconds = 1.5
     static let deadlineSeconds = 5.0
 
     let candidates: [DomainName]
     let types: [DNSMessage.RecordType]
-    let servers: [sockaddr_in6]
     let domain: String
     private var reply: BusPendingReply?
-    private var socket: FileDescriptor?
+    private var socket: DatagramSocket?
     private weak var loop: EventLoop?
     private var watch: ObjectIdentifier?
     private var timer: ObjectIdentifier?
@@ -114,49 +111,16 @@ private final class NameResolution {
         self.types = types
         self.domain = domain
         self.reply = reply
-        let made = try Namespaces.run(inNamed: namespace) { () throws(SystemError) -> (Int32, [sockaddr_in6]) in
-            let fd = Glibc.socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw systemError("make a DNS socket", "namespace \(namespace)") }
-            var no: Int32 = 0
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &no, socklen_t(MemoryLayout<Int32>.size))
-            // Interface names (fe80::…%eth0) mean the namespace's interfaces.
-            return (fd, servers.compactMap(NameResolution.address))
-        }
-        socket = FileDescriptor(taking: made.0)
-        self.servers = made.1
-    }
-
-    /// A server address as IPv6 (IPv4 mapped), port 53; nil when it is not an address.
-    private static func address(_ text: String) -> sockaddr_in6? {
-        var address = sockaddr_in6()
-        address.sin6_family = sa_family_t(AF_INET6)
-        address.sin6_port = in_port_t(53).bigEndian
-        let parts = text.split(separator: "%", maxSplits: 1)
-        guard let host = parts.first else { return nil }
-        var v4 = in_addr()
-        if inet_pton(AF_INET6, String(host), &address.sin6_addr) == 1 {
-            if parts.count == 2 {
-                address.sin6_scope_id = if_nametoindex(String(parts[1]))
-                guard address.sin6_scope_id != 0 else { return nil }
-            }
-            return address
-        }
-        guard parts.count == 1, inet_pton(AF_INET, String(host), &v4) == 1 else { return nil }
-        withUnsafeMutableBytes(of: &address.sin6_addr) { bytes in
-            bytes[10] = 0xFF
-            bytes[11] = 0xFF
-            withUnsafeBytes(of: v4) { for index in 0..<4 { bytes[12 + index] = $0[index] } }
-        }
-        return address
+        socket = try DatagramSocket(inNamespace: namespace, peers: servers, port: 53)
     }
 
     func start(on loop: EventLoop) {
         self.loop = loop
-        guard let fd = socket?.rawValue else { return }
-        guard !servers.isEmpty else { return fail("domain \(domain) has no DNS server (its resolv.conf names none pvd can use)") }
+        guard let socket else { return }
+        guard socket.peerCount > 0 else { return fail("domain \(domain) has no DNS server (its resolv.conf names none pvd can use)") }
         deadline = loop.now + NameResolution.deadlineSeconds
         do {
-            watch = try loop.watchUntilStopped(fd, name: "a DNS answer for domain \(domain)") { [unowned self] in self.receive() }
+            watch = try loop.watchUntilStopped(socket.descriptor, name: "a DNS answer for domain \(domain)") { [unowned self] in self.receive() }
         } catch {
             return fail("\(error)")
         }
@@ -165,19 +129,14 @@ private final class NameResolution {
 
     /// Sends this attempt's queries (candidate × types, to one server) and sets its timer.
     private func ask() {
-        guard let loop, let fd = socket?.rawValue else { return }
+        guard let loop, let socket else { return }
         pending = [:]
         failedHere = false
         for type in types {
-            let id = UInt16.random(in: 0...UInt16.max)
+            var id = UInt16.random(in: 0...UInt16.max)
+            while pending[id] != nil { id &+= 1 }
             pending[id] = type
-            let query = DNSMessage.query(id: id, name: candidates[candidate], type: type)
-            var destination = servers[server]
-            _ = withUnsafePointer(to: &destination) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, query, query.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+            socket.send(DNSMessage.query(id: id, name: candidates[candidate], type: type), toPeer: server)
         }
         if let timer { loop.stopWatching(timer) }
         do {
@@ -191,24 +150,12 @@ private final class NameResolution {
         }
     }
 
-    /// Reads every datagram waiting; a datagram from elsewhere, or not an answer to a pending query, is dropped.
+    /// Reads every datagram waiting; one from elsewhere, or not an answer to a pending query, is dropped.
     private func receive() {
-        guard let fd = socket?.rawValue else { return }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while reply != nil {
-            var source = sockaddr_in6()
-            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            let count = buffer.withUnsafeMutableBytes { bytes in
-                withUnsafeMutablePointer(to: &source) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, bytes.baseAddress, bytes.count, 0, $0, &length) }
-                }
-            }
-            guard count >= 0 else { return }
-            guard NameResolution.same(source, servers[server]), count >= 2 else { continue }
-            let id = UInt16(buffer[0]) << 8 | UInt16(buffer[1])
-            guard let type = pending[id],
-                let answer = try? DNSMessage.answer(Array(buffer.prefix(count)), id: id, name: candidates[candidate], type: type)
-            else { continue }
+        while reply != nil, let (bytes, peer) = socket?.receive() {
+            guard peer == server, bytes.count >= 2 else { continue }
+            let id = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+            guard let type = pending[id], let answer = try? DNSMessage.answer(bytes, id: id, name: candidates[candidate], type: type) else { continue }
             pending[id] = nil
             found += answer.addresses.map { (type, $0) }
             if !answer.nameHasNoAddress && !answer.succeeded { failedHere = true }
@@ -227,10 +174,12 @@ private final class NameResolution {
         ask()
     }
 
+    /// The next server, round the list again until the deadline (a lost datagram is asked again).
     private func nextServer() {
-        guard let loop, loop.now < deadline else { return fail("no DNS server of domain \(domain) answered within \(Int(NameResolution.deadlineSeconds)) s") }
-        server += 1
-        guard server < servers.count else { return fail("no DNS server of domain \(domain) answered") }
+        guard let loop, let socket, loop.now < deadline else {
+            return fail("no DNS server of domain \(domain) answered within \(Int(NameResolution.deadlineSeconds)) s")
+        }
+        server = (server + 1) % socket.peerCount
         ask()
     }
 
@@ -245,24 +194,18 @@ private final class NameResolution {
         end()
     }
 
+    /// Answered: stops watching and forgets it (``finished``), this object kept alive to the end.
     private func end() {
-        withExtendedLifetime(self) { release() }
-    }
-
-    private func release() {
-        reply = nil
-        if let watch { loop?.stopWatching(watch) }
-        if let timer { loop?.stopWatching(timer) }
-        watch = nil
-        timer = nil
-        socket = nil
-        let finished = finished
-        self.finished = nil
-        finished?()
-    }
-
-    private static func same(_ a: sockaddr_in6, _ b: sockaddr_in6) -> Bool {
-        var (a, b) = (a, b)
-        return a.sin6_port == b.sin6_port && memcmp(&a.sin6_addr, &b.sin6_addr, 16) == 0
+        withExtendedLifetime(self) {
+            reply = nil
+            if let watch { loop?.stopWatching(watch) }
+            if let timer { loop?.stopWatching(timer) }
+            watch = nil
+            timer = nil
+            socket = nil
+            let finished = finished
+            self.finished = nil
+            finished?()
+        }
     }
 }

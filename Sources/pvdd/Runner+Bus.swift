@@ -27,7 +27,7 @@ final class DaemonBus: BusObjectHandler {
 
     init(runner: Runner, loop: EventLoop) throws(BusError) {
         self.runner = runner
-        aware = PvDAwareService(runner: runner, loop: loop)
+        aware = PvDAwareService(loop: loop)
         connection = try BusConnection.system(trustEnvironment: true)
         try connection.add(PvDBusAPI.manager, at: PvDBusAPI.managerPath, handler: self)
         try connection.add(PvDBusAPI.domain, at: PvDBusAPI.domainPrefix, fallback: true, handler: self)
@@ -207,18 +207,8 @@ final class DaemonBus: BusObjectHandler {
             do { name = try DomainChoice.hostName(in: destination) } catch {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
             }
-            switch DomainChoice.choose(name, among: runner.domainClaims()) {
-            case .claimed(let domain, let zone):
-                return [.string(domain), .strings([domain]), .string("\(domain) claims \(zone)")]
-            case .several(let domains, let zone):
-                return [.string(""), .strings(domains), .string("\(domains.joined(separator: ", ")) all claim \(zone): choose one")]
-            case .unclaimed(let internet):
-                let why =
-                    internet.count == 1
-                    ? "no domain claims \(name); \(internet[0]) is the only one that does not say noInternet"
-                    : "no domain claims \(name)" + (internet.isEmpty ? " and none reaches the Internet" : "; choose among those that reach the Internet")
-                return [.string(internet.count == 1 ? internet[0] : ""), .strings(internet), .string(why)]
-            }
+            let choice = DomainChoice.choose(name, among: runner.domainClaims())
+            return [.string(choice.domain ?? ""), .strings(choice.candidates), .string(choice.explanation(for: name))]
         case .openSocket:
             guard arguments.count == 4, case .int32(let family) = arguments[1], case .int32(let type) = arguments[2],
                 case .int32(let socketProtocol) = arguments[3]

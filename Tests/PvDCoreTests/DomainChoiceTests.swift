@@ -52,6 +52,17 @@ struct DomainChoiceTests {
         #expect(try choose("a.isolated.test", domains) == .claimed(domain: "isolated", zone: try DomainName("isolated.test")))
     }
 
+    @Test func theChoiceSaysWhatItChoseAndWhy() throws {
+        let name = try DomainName("www.example.org")
+        let claimed = DomainChoice.claimed(domain: "corp", zone: try DomainName("example.org"))
+        #expect(claimed.domain == "corp" && claimed.candidates == ["corp"] && claimed.explanation(for: name) == "corp claims example.org")
+        let several = DomainChoice.several(domains: ["a", "b"], zone: try DomainName("example.org"))
+        #expect(several.domain == nil && several.candidates == ["a", "b"] && several.explanation(for: name).hasSuffix("choose one"))
+        #expect(DomainChoice.unclaimed(internet: ["home"]).domain == "home")
+        #expect(DomainChoice.unclaimed(internet: ["a", "b"]).domain == nil)
+        #expect(DomainChoice.unclaimed(internet: []).explanation(for: name) == "no domain claims www.example.org and every one says noInternet")
+    }
+
     @Test func hostNamesComeOutOfURLs() throws {
         #expect(try DomainChoice.hostName(in: "https://user:pw@intranet.corp.test:8443/a?b#c").description == "intranet.corp.test")
         #expect(try DomainChoice.hostName(in: "www.corp.test").description == "www.corp.test")
