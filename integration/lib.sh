@@ -285,10 +285,12 @@ lab_vpn_host() {
     LAB_PVDD=$LAB_LAST_PID
 }
 
-# lab_pvdd_corp_for_nobody: the lab of pvd exec's tests: lab_two_routers,
-# a private bus, and pvdd on up0 (no DAD, no additional information) whose
-# access section gives corp.example.com to nobody.
+# lab_pvdd_corp_for_nobody [DOMAIN…]: the lab of pvd exec's tests:
+# lab_two_routers, a private bus, and pvdd on up0 (no DAD, no additional
+# information) whose access section gives corp.example.com (and each
+# DOMAIN) to nobody; pvdd's pid in LAB_PVDD.
 lab_pvdd_corp_for_nobody() {
+    local domain
     lab_two_routers 2
     lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
     lab_dbus
@@ -300,7 +302,9 @@ additional-information: {fetch: false}
 access:
   corp.example.com: {users: [nobody]}
 CONF
+    for domain in "$@"; do echo "  $domain: {users: [nobody]}" >>"$LAB_DIR/pvdd.yaml"; done
     lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
+    LAB_PVDD=$LAB_LAST_PID
 }
 
 # lab_pvdd_one_router [RADVD-CONF]: lab_two_routers 1 with r1 running radvd

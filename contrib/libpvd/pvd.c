@@ -468,8 +468,33 @@ static void json_list(FILE *out, char **list) {
     fputc(']', out);
 }
 
-PVD_EXPORT int pvd_get_attributes_sync(t_pvd_connection *conn, char *pvdname, char **attributes) {
-    (void)conn;
+/* The attributes IPv6-mPvD's calls name, in the order its object lists them. */
+static const char *attribute_names[] = {"name", "kind", "pvdId", "state", "addresses", "routes", "rdnss",
+                                        "dnssl", "hFlag", "lFlag", "noInternet", "extraInfo"};
+#define ATTRIBUTES (sizeof attribute_names / sizeof *attribute_names)
+
+/* Writes attribute `index` of `domain` as JSON. */
+static void write_attribute(FILE *out, const struct pvd_domain *domain, size_t index) {
+    switch (index) {
+    case 0: json_string(out, domain->name); break;
+    case 1: json_string(out, domain->kind); break;
+    case 2: json_string(out, domain->pvd_id); break;
+    case 3: json_string(out, domain->state); break;
+    case 4: json_list(out, domain->addresses); break;
+    case 5: json_list(out, domain->routes); break;
+    case 6: json_list(out, domain->dns_servers); break;
+    case 7: json_list(out, domain->search_domains); break;
+    case 8: fputs(domain->flags & PVD_FLAG_HTTP ? "true" : "false", out); break;
+    case 9: fputs(domain->flags & PVD_FLAG_LEGACY ? "true" : "false", out); break;
+    case 10: fputs(domain->flags & PVD_FLAG_NO_INTERNET ? "true" : "false", out); break;
+    /* pvdd's additional information is JSON already ({"status":…,"document":…}). */
+    default: fputs(domain->additional_info[0] ? domain->additional_info : "null", out); break;
+    }
+}
+
+/* The attributes of `pvdname` (a name or a PvD ID) as JSON: all of them
+ * (`only` < 0) as an object, or attribute `only`'s value. */
+static int attributes_json(const char *pvdname, int only, char **result) {
     struct pvd_domain *domains = NULL;
     size_t count = 0;
     if (pvd_list(&domains, &count) < 0) return -1;
@@ -488,56 +513,34 @@ PVD_EXPORT int pvd_get_attributes_sync(t_pvd_connection *conn, char *pvdname, ch
         pvd_list_free(domains, count);
         return failed(ENOMEM, "out of memory");
     }
-    fputs("{\"name\":", out);
-    json_string(out, domain->name);
-    fputs(",\"kind\":", out);
-    json_string(out, domain->kind);
-    fputs(",\"pvdId\":", out);
-    json_string(out, domain->pvd_id);
-    fputs(",\"state\":", out);
-    json_string(out, domain->state);
-    fputs(",\"addresses\":", out);
-    json_list(out, domain->addresses);
-    fputs(",\"routes\":", out);
-    json_list(out, domain->routes);
-    fputs(",\"rdnss\":", out);
-    json_list(out, domain->dns_servers);
-    fputs(",\"dnssl\":", out);
-    json_list(out, domain->search_domains);
-    fprintf(out, ",\"hFlag\":%d,\"lFlag\":%d,\"noInternet\":%s", !!(domain->flags & PVD_FLAG_HTTP), !!(domain->flags & PVD_FLAG_LEGACY),
-            domain->flags & PVD_FLAG_NO_INTERNET ? "true" : "false");
-    /* pvdd's additional information is already JSON ({"status":…,"document":…}). */
-    fprintf(out, ",\"extraInfo\":%s}", domain->additional_info[0] ? domain->additional_info : "null");
+    if (only >= 0) {
+        write_attribute(out, domain, (size_t)only);
+    } else {
+        for (size_t index = 0; index < ATTRIBUTES; index++) {
+            fputs(index == 0 ? "{" : ",", out);
+            json_string(out, attribute_names[index]);
+            fputc(':', out);
+            write_attribute(out, domain, index);
+        }
+        fputc('}', out);
+    }
     fclose(out);
     pvd_list_free(domains, count);
-    *attributes = text;
+    *result = text;
     return 0;
 }
 
+PVD_EXPORT int pvd_get_attributes_sync(t_pvd_connection *conn, char *pvdname, char **attributes) {
+    (void)conn;
+    return attributes_json(pvdname, -1, attributes);
+}
+
 PVD_EXPORT int pvd_get_attribute_sync(t_pvd_connection *conn, char *pvdname, char *attrname, char **value) {
-    static const char *names[] = {"name", "kind", "pvdId", "state", "addresses", "routes", "rdnss", "dnssl", "hFlag", "lFlag", "noInternet", "extraInfo"};
-    char *attributes = NULL;
-    if (pvd_get_attributes_sync(conn, pvdname, &attributes) < 0) return -1;
-    /* The object is written above, key by key in `names` order: cut the value out between keys. */
-    int found = -1;
-    for (int index = 0; index < (int)(sizeof names / sizeof *names); index++) {
-        if (strcmp(names[index], attrname) == 0) found = index;
+    (void)conn;
+    for (size_t index = 0; index < ATTRIBUTES; index++) {
+        if (strcmp(attribute_names[index], attrname) == 0) return attributes_json(pvdname, (int)index, value);
     }
-    if (found < 0) {
-        free(attributes);
-        return failed(ENOENT, "no attribute %s", attrname);
-    }
-    char key[32];
-    snprintf(key, sizeof key, "\"%s\":", names[found]);
-    char *start = strstr(attributes, key) + strlen(key);
-    char *end = attributes + strlen(attributes) - 1; /* the closing brace */
-    if (found + 1 < (int)(sizeof names / sizeof *names)) {
-        snprintf(key, sizeof key, ",\"%s\":", names[found + 1]);
-        end = strstr(start, key);
-    }
-    *value = strndup(start, (size_t)(end - start));
-    free(attributes);
-    return *value ? 0 : failed(ENOMEM, "out of memory");
+    return failed(ENOENT, "no attribute %s", attrname);
 }
 
 PVD_EXPORT int sock_bind_to_pvd(int s, char *pvdname) {

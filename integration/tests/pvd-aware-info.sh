@@ -2,7 +2,8 @@
 # by `pvd announce --info`, each serving its document over HTTPS. corp's
 # claims corp.test (dnsZones), example.com (a split-DNS claim under its PvD
 # ID's parent: accepted) and bank.test (not: shown, never acted on), and
-# has an HTTP proxy, a PAC file and a direct zone; other's claims other.test
+# has an HTTP proxy, a PAC file and a direct zone (and ResolveName applies
+# its search list and gives A records); other's claims other.test
 # and says noInternet, and has a key pvd does not know. `pvd which` picks
 # the claiming domain, a name nobody claims goes to corp and never to the
 # noInternet domain, `pvd exec --for` runs in the domain chosen, and a
@@ -37,7 +38,7 @@ cat >"$LAB_DIR/other.json" <<'JSON'
 JSON
 for i in 1 2; do ip -n "${P}r$i" addr add "2001:db8:$i::80/64" dev lan0 nodad; done
 lab_bg r2 "$LAB_DIR/dns-corp.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:2::53 corp.example.com 2001:db8:2::80 \
-    "*.corp.test" 2001:db8:ff::1 "*.example.org" 2001:db8:ff::1
+    "*.v4.corp.test" 192.0.2.80 "*.corp.test" 2001:db8:ff::1 "*.example.org" 2001:db8:ff::1
 lab_bg r1 "$LAB_DIR/dns-other.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:1::53 other.example.com 2001:db8:1::80 \
     "*.other.test" 2001:db8:ff::1
 lab_wait 10 grep -q listening "$LAB_DIR/dns-corp.log" || fail "corp's DNS responder did not start"
@@ -59,7 +60,7 @@ sleep 0.5
 for pvd in corp other; do
     i=$([ "$pvd" = corp ] && echo 2 || echo 1)
     lab_bg "r$i" "$LAB_DIR/announce-$pvd.log" "$PVD" announce --interface lan0 --pvd-id "$pvd.example.com" --delay 0 \
-        --prefix "2001:db8:$i::/64" --rdnss "2001:db8:$i::53" --info "$LAB_DIR/$pvd.json" --certificate "$LAB_DIR/$pvd.crt" \
+        --prefix "2001:db8:$i::/64" --rdnss "2001:db8:$i::53" --dnssl "$pvd.test" --info "$LAB_DIR/$pvd.json" --certificate "$LAB_DIR/$pvd.crt" \
         --key "$LAB_DIR/$pvd.key" --info-address "2001:db8:$i::80" --interval 300
 done
 valid() { "$PVD" show "$1" | lab_has '"status":"valid"'; }
@@ -73,6 +74,15 @@ lab_wait 30 valid other || fail "other's document is not valid: $("$PVD" show ot
 "$PVD" show other | lab_has '"x-vendor-note":{"site":"lab"}' || fail "the unknown key is not kept: $("$PVD" show other)"
 lab_wait 5 grep -q "information  corp.example.com  valid; claims: corp.test, example.com" "$LAB_DIR/monitor.log" ||
     fail "pvd monitor did not show corp's document: $(cat "$LAB_DIR/monitor.log")"
+
+# ResolveName with the domain's search list, and IPv4 (A) answers.
+resolve() { busctl --system call org.pvd1 /org/pvd1 org.pvd1.Manager ResolveName ssi corp.example.com "$1" "$2"; }
+resolve wiki 10 | lab_has "^a(iay) 1 10 16 32 1 13 184 0 255 0 0 0 0 0 0 0 0 0 1$" || fail "wiki in corp: $(resolve wiki 10 2>&1)"
+grep -q "query wiki.corp.test type 28" "$LAB_DIR/dns-corp.log" || fail "the search list was not applied: $(cat "$LAB_DIR/dns-corp.log")"
+resolve www.v4.corp.test 2 | lab_has "^a(iay) 1 2 4 192 0 2 80$" || fail "an A record: $(resolve www.v4.corp.test 2 2>&1)"
+# AF_UNSPEC: both, IPv6 first (the responder has an AAAA for every name under corp.test).
+resolve www.v4.corp.test 0 | lab_has "^a(iay) 2 10 16 32 1 13 184 0 255 0 0 0 0 0 0 0 0 0 1 2 4 192 0 2 80$" ||
+    fail "AF_UNSPEC: $(resolve www.v4.corp.test 0 2>&1)"
 
 # pvd which.
 which_is() {

@@ -1,12 +1,16 @@
 # PvD-aware applications (docs/pvd-aware.md): an unprivileged program opens
 # TCP and UDP sockets in two domains at once through libpvd (C) and through
-# the Python module; each connection's packets leave through its own
+# the Python module, and a client written against IPv6-mPvD's calls
+# (pvd_get_pvd_list_sync, pvd_get_attributes_sync, sock_bind_to_pvd) builds
+# and works; each connection's packets leave through its own
 # domain's uplink and router (captures behind both routers), and the server
 # sees each from its domain's address. ResolveName answers from each
 # domain's own DNS server (seen there, from the domain's address), a name
 # only corp's server knows included; a user the access section does not
 # allow is refused, a caller over its budget is told to slow down, and
-# `pvd ps` counts what a running program got. Then 10,000 OpenSocket calls
+# `pvd ps` counts what a running program got; a domain coming is told to a
+# monitor (pvd.Monitor over pvd_monitor_next); a DNS server that does not
+# answer fails the call in time without holding pvdd. Then 10,000 OpenSocket calls
 # leave pvdd's descriptors and memory where they were. `pvd connect` pipes
 # through a domain; pvd-race (happy eyeballs across domains) keeps the
 # first that answers.
@@ -14,22 +18,11 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 for tool in cc make pkg-config tcpdump; do command -v "$tool" >/dev/null || fail "$tool is missing: scripts/setup.sh installs it"; done
 
-lab_two_routers 2
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
-lab_dbus
-cat >"$LAB_DIR/pvdd.yaml" <<CONF
-uplinks: [up0]
-state: $LAB_DIR/state.json
-duplicate-address-detection: false
-additional-information: {fetch: false}
-access:
-  corp.example.com: {users: [nobody]}
-  other.example.com: {users: [nobody]}
-CONF
-lab_pvdd "$LAB_DIR/pvdd.log" "up0" --config "$LAB_DIR/pvdd.yaml"
-pvdd=$LAB_LAST_PID
+lab_pvdd_corp_for_nobody other.example.com
+pvdd=$LAB_PVDD
 lab_bg r2 "$LAB_DIR/dns-corp.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:2::53 "*.corp.test" 2001:db8:ff::1 www.both.test 2001:db8:ff::1
 lab_bg r1 "$LAB_DIR/dns-other.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:1::53 "*.other.test" 2001:db8:ff::1 www.both.test 2001:db8:ff::1
+dns_other=$LAB_LAST_PID
 lab_wait 10 grep -q listening "$LAB_DIR/dns-corp.log" || fail "corp's DNS responder did not start: $(cat "$LAB_DIR/dns-corp.log")"
 lab_wait 10 grep -q listening "$LAB_DIR/dns-other.log" || fail "other's DNS responder did not start: $(cat "$LAB_DIR/dns-other.log")"
 lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 1 2001:db8:2::/64 2001:db8:2::53 --no-http
@@ -51,14 +44,19 @@ while True:
     print(peer[0], data.decode(errors="replace"), flush=True)'
 lab_wait 10 grep -q listening "$LAB_DIR/udp.log" || fail "the UDP logger did not start"
 lab_wait 10 lab_in r2 bash -c 'exec 3<>/dev/tcp/2001:db8:ff::1/8080' || fail "the web server did not start: $(cat "$LAB_DIR/http.log")"
-for page in c-corp.example.com c-other.example.com py-corp.example.com py-other.example.com; do echo served >"$LAB_DIR/$page"; done
-chmod a+r "$LAB_DIR"/c-* "$LAB_DIR"/py-*
+for client in c py m; do
+    for domain in corp.example.com other.example.com; do echo served >"$LAB_DIR/$client-$domain"; done
+done
+chmod a+r "$LAB_DIR"/c-* "$LAB_DIR"/py-* "$LAB_DIR"/m-*
 
 # libpvd, its example and the test's C client, built from the tree.
 make -s -C "$LAB_HERE/../contrib/libpvd" BUILD="$LAB_DIR/libpvd" >"$LAB_DIR/make.log" 2>&1 || fail "libpvd does not build: $(cat "$LAB_DIR/make.log")"
-cc -Wall -Werror -I "$LAB_HERE/../contrib/libpvd" -o "$LAB_DIR/client" "$LAB_HERE/pvd_aware_client.c" -L "$LAB_DIR/libpvd" -lpvd ||
-    fail "the C client does not build"
-chmod -R a+rX "$LAB_DIR/libpvd" "$LAB_DIR/client"
+for client in pvd_aware_client mpvd_client; do
+    cc -Wall -Werror -I "$LAB_HERE/../contrib/libpvd" -o "$LAB_DIR/$client" "$LAB_HERE/$client.c" -L "$LAB_DIR/libpvd" -lpvd ||
+        fail "$client does not build"
+done
+mv "$LAB_DIR/pvd_aware_client" "$LAB_DIR/client"
+chmod -R a+rX "$LAB_DIR/libpvd" "$LAB_DIR/client" "$LAB_DIR/mpvd_client"
 export LD_LIBRARY_PATH=$LAB_DIR/libpvd PYTHONPATH=$LAB_HERE/../contrib/python
 as_user() { local user=$1; shift; unshare --mount --propagation private sh -c '
         mount -t tmpfs tmpfs /run && mkdir /run/dbus && touch /run/dbus/system_bus_socket &&
@@ -76,10 +74,16 @@ as_user nobody "$LAB_DIR/client" www.both.test 8080 9090 corp.example.com other.
     fail "the C client: $(cat "$LAB_DIR/c.out")"
 as_user nobody /usr/bin/python3 "$LAB_HERE/pvd_aware_client.py" www.both.test 8080 9090 corp.example.com other.example.com \
     >"$LAB_DIR/py.out" 2>&1 || fail "the Python client: $(cat "$LAB_DIR/py.out")"
-for client in c py; do
-    [ "$(grep -c "tcp answered" "$LAB_DIR/$client.out")" -eq 2 ] || fail "$client: $(cat "$LAB_DIR/$client.out")"
+# IPv6-mPvD's calls: the list, the attributes, sock_bind_to_pvd.
+as_user nobody "$LAB_DIR/mpvd_client" 2001:db8:ff::1 8080 >"$LAB_DIR/m.out" 2>&1 || fail "the IPv6-mPvD client: $(cat "$LAB_DIR/m.out")"
+grep -q '^corp.example.com attributes {"name":"corp.example.com","kind":"explicit","pvdId":"corp.example.com",' "$LAB_DIR/m.out" ||
+    fail "pvd_get_attributes_sync: $(cat "$LAB_DIR/m.out")"
+grep -qx 'other.example.com rdnss \["2001:db8:1::53"\]' "$LAB_DIR/m.out" || fail "pvd_get_attribute_sync: $(cat "$LAB_DIR/m.out")"
+for client in c py m; do
+    [ "$(grep -c "tcp answered\|fetched 200" "$LAB_DIR/$client.out")" -eq 2 ] || fail "$client: $(cat "$LAB_DIR/$client.out")"
     grep -q "^$corp .*GET /$client-corp.example.com" "$LAB_DIR/http.log" || fail "$client: no request from corp's $corp: $(cat "$LAB_DIR/http.log")"
     grep -q "^$other .*GET /$client-other.example.com" "$LAB_DIR/http.log" || fail "$client: no request from other's $other: $(cat "$LAB_DIR/http.log")"
+    [ "$client" = m ] && continue  # TCP only
     lab_wait 5 grep -qx "$corp $client-corp.example.com" "$LAB_DIR/udp.log" || fail "$client: no datagram from corp's $corp: $(cat "$LAB_DIR/udp.log")"
     lab_wait 5 grep -qx "$other $client-other.example.com" "$LAB_DIR/udp.log" || fail "$client: no datagram from other's $other: $(cat "$LAB_DIR/udp.log")"
 done
@@ -147,6 +151,39 @@ as_user nobody "$LAB_DIR/libpvd/pvd-race" www.both.test 8080 >"$LAB_DIR/race.out
 grep -Eq "^(corp|other)\.example\.com 2001:db8:ff::1$" "$LAB_DIR/race.out" || fail "pvd-race: $(cat "$LAB_DIR/race.out")"
 as_user nobody "$LAB_DIR/libpvd/pvd-race" www.corp.test 8080 >"$LAB_DIR/race.out" 2>&1 || fail "pvd-race for corp's name: $(cat "$LAB_DIR/race.out")"
 grep -qx "corp.example.com 2001:db8:ff::1" "$LAB_DIR/race.out" || fail "pvd-race chose wrong: $(cat "$LAB_DIR/race.out")"
+
+# Notifications (pvd_monitor_*, pvd.Monitor): a domain coming is told.
+as_user nobody /usr/bin/python3 -c 'import pvd
+with pvd.Monitor() as monitor:
+    print("ready", flush=True)
+    while (event := monitor.next(10)) is not None:
+        print(*event, flush=True)
+        if event[0] == pvd.ADDED: break' >"$LAB_DIR/monitor.out" 2>&1 &
+monitor=$!
+lab_wait 5 grep -q ready "$LAB_DIR/monitor.out" || fail "pvd.Monitor: $(cat "$LAB_DIR/monitor.out")"
+lab_in r1 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 third.example.com 1 2001:db8:3::/64 2001:db8:1::53 --no-http
+wait "$monitor" || fail "pvd.Monitor: $(cat "$LAB_DIR/monitor.out")"
+grep -qx "1 third.example.com" "$LAB_DIR/monitor.out" || fail "the new domain was not told: $(cat "$LAB_DIR/monitor.out")"
+
+# A DNS server that does not answer: ResolveName fails within its 5 s, and pvdd answers meanwhile.
+lab_stop "$dns_other"
+lab_capture r1 lan0 "$LAB_DIR/dns.pcap" "udp port 53"
+capture_dns=$LAB_LAST_PID
+started=$(date +%s%N)
+busctl --system --timeout=30 call org.pvd1 /org/pvd1 org.pvd1.Manager ResolveName ssi other.example.com www.other.test 10 \
+    >"$LAB_DIR/silent.out" 2>&1 &
+asking=$!
+sleep 1
+listed=$(date +%s%N)
+"$PVD" list >/dev/null || fail "pvd list while a name waits for a silent server"
+[ $(( ($(date +%s%N) - listed) / 1000000 )) -lt 1000 ] || fail "pvdd was held while a name waited for a silent server"
+wait "$asking" && fail "ResolveName answered with other's DNS server stopped: $(cat "$LAB_DIR/silent.out")"
+waited=$(( ($(date +%s%N) - started) / 1000000 ))
+grep -q "no DNS server of domain other.example.com answered" "$LAB_DIR/silent.out" || fail "ResolveName's failure: $(cat "$LAB_DIR/silent.out")"
+[ "$waited" -ge 4500 ] && [ "$waited" -le 7000 ] || fail "ResolveName gave up after $waited ms, not at its 5 s"
+lab_capture_stop "$capture_dns"
+asked=$(tcpdump -n -r "$LAB_DIR/dns.pcap" "dst host 2001:db8:1::53 and udp dst port 53" 2>/dev/null | wc -l)
+[ "$asked" -ge 3 ] || fail "the silent server was asked $asked times in 5 s, not again every 1.5 s"
 
 # 10,000 OpenSocket calls: pvdd's descriptors and memory stay flat.
 descriptors() { ls "/proc/$pvdd/fd" | wc -l; }

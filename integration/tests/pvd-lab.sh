@@ -96,6 +96,7 @@ for domain in office guest; do
 done
 # What the documents add: claims, noInternet, the proxy environment.
 [ "$("$PVD" which wiki.office.lab 2>/dev/null)" = office ] || fail "pvd which wiki.office.lab: $("$PVD" which wiki.office.lab 2>&1)"
+[ "$("$PVD" which www.example.com 2>/dev/null)" = office ] || fail "pvd which www.example.com: $("$PVD" which www.example.com 2>&1)"
 [ "$("$PVD" which printer.guest.lab 2>/dev/null)" = guest ] || fail "pvd which printer.guest.lab: $("$PVD" which printer.guest.lab 2>&1)"
 [ "$("$PVD" which www.example.org 2>/dev/null)" = office ] || fail "an unclaimed name did not go to office: $("$PVD" which www.example.org 2>&1)"
 "$PVD" exec --for wiki.office.lab -- env | lab_has -x "http_proxy=http://\[2001:db8:ff::1\]:3128" || fail "no proxy environment in office"
