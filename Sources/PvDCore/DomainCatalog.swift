@@ -114,6 +114,12 @@ public struct DomainCatalog: Sendable {
         return nil
     }
 
+    /// The name under /run/netns of domain `name`'s namespace (a bare
+    /// namespace is its own); nil when there is no such domain.
+    public func namespace(of name: String) -> String? {
+        kind(of: name).map { $0 == .namespace ? name : DomainNaming.namespace(ofDomain: name) }
+    }
+
     public func origin(of name: String) -> DomainOrigin? {
         guard let kind = kind(of: name) else { return nil }
         if kind == .explicit || kind == .implicit { return .routerAdvertisement }

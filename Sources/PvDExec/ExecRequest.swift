@@ -150,36 +150,47 @@ public struct ExecRequest: Equatable {
         }
         var descriptors: [Int32] = []
         defer { for descriptor in descriptors { close(descriptor) } }
-        func call(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> [BusValue] {
-            let serial = try bus.send(
-                .methodCall(serial: 0, destination: PvDBusAPI.busName, path: path, interface: interface, member: member, arguments: arguments))
+        func send(_ path: String, _ interface: String, _ member: String, _ arguments: [BusValue]) throws(BusError) -> UInt32 {
+            try bus.send(.methodCall(serial: 0, destination: PvDBusAPI.busName, path: path, interface: interface, member: member, arguments: arguments))
+        }
+        func values(_ serial: UInt32) throws(BusError) -> [BusValue] {
             let reply = try bus.reply(to: serial)
             descriptors += reply.descriptors
             return reply.values
         }
+        func askEnvironment(_ domain: String) throws(BusError) -> UInt32 {
+            try send(
+                PvDBusAPI.path(ofDomain: domain), "org.freedesktop.DBus.Properties", "Get",
+                [.string(PvDBusAPI.domainInterface), .string(PvDBusAPI.Property.environment.rawValue)])
+        }
+        func environment(_ serial: UInt32) -> [String]? {
+            guard case .variant(.array(_, let items))? = (try? values(serial))?.first else { return nil }
+            return items.compactMap(\.text)
+        }
         do {
             var domainName = name
             if forDestination {
-                let choice = try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Method.chooseDomain.rawValue, [.string(name)])
+                let choice = try values(
+                    try send(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Method.chooseDomain.rawValue, [.string(name)]))
                 guard choice.count == 3, let chosen = choice[0].text, let explanation = choice[2].text else {
                     throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no choice")
                 }
                 guard !chosen.isEmpty else { throw ExecFailure(explanation, status: 1) }
                 domainName = chosen
             }
-            let values = try call(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Method.openDomain.rawValue, [.string(domainName)])
-            guard values.count == 3, case .unixFD(let index) = values[0], index >= 0, Int(index) < descriptors.count,
-                let domain = values[1].text, let namespace = values[2].text
+            // The environment is asked at once, of the domain named as given (one round trip when that is its
+            // full name); a start of a name or a PvD ID asks again once pvdd said which domain it is.
+            let opening = try send(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, PvDBusAPI.Method.openDomain.rawValue, [.string(domainName)])
+            let asking = try askEnvironment(domainName)
+            let opened = try values(opening)
+            guard opened.count == 3, case .unixFD(let index) = opened[0], index >= 0, Int(index) < descriptors.count,
+                let domain = opened[1].text, let namespace = opened[2].text
             else {
                 throw BusError(PvDBusAPI.ErrorName.failed, "pvdd gave no namespace")
             }
             let fd = descriptors.remove(at: Int(index))
-            var environment: [String] = []
-            let property = try? call(
-                PvDBusAPI.path(ofDomain: domain), "org.freedesktop.DBus.Properties", "Get",
-                [.string(PvDBusAPI.domainInterface), .string(PvDBusAPI.Property.environment.rawValue)])
-            if case .variant(.array(_, let items))? = property?.first { environment = items.compactMap(\.text) }
-            return (fd, domain, namespace, environment)
+            let variables = domain == domainName ? environment(asking) : (try? askEnvironment(domain)).flatMap(environment)
+            return (fd, domain, namespace, variables ?? [])
         } catch let failure as ExecFailure {
             throw failure
         } catch let error as BusError {

@@ -12,6 +12,11 @@ public final class BusConnection {
     /// Method calls waiting for polkit's answer; beyond ``maximumPendingAuthorizations`` a call is refused.
     var pendingAuthorizations = 0
     static let maximumPendingAuthorizations = 64
+    /// Callers' uid and pid by unique bus name (never reused while the bus
+    /// runs), so that a client's calls after its first cost no question to
+    /// the bus; emptied when it holds ``maximumKnownSenders``.
+    var knownSenders: [String: (uid: uid_t?, pid: pid_t?)] = [:]
+    static let maximumKnownSenders = 1024
 
     /// The system bus; its address from DBUS_SYSTEM_BUS_ADDRESS when
     /// `trustEnvironment`, else the fixed ``BusAddress/system`` (a privileged
@@ -256,14 +261,53 @@ private func methodCalled(
 
 /// The caller's effective uid, as the bus knows it.
 private func senderUID(_ message: OpaquePointer) throws(BusError) -> uid_t {
-    var creds: OpaquePointer?
-    let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID), &creds)
-    defer { sd_bus_creds_unref(creds) }
-    var uid: uid_t = 0
-    guard queried >= 0, sd_bus_creds_get_euid(creds, &uid) >= 0 else {
+    guard let uid = senderCredentials(message).uid else {
         throw BusError(PvDBusAPI.ErrorName.accessDenied, "the bus did not say who is calling")
     }
     return uid
+}
+
+/// The caller's effective uid and pid, in one question to the bus (with
+/// dbus-daemon, one round trip the loop waits for).
+private func senderCredentials(_ message: OpaquePointer) -> (uid: uid_t?, pid: pid_t?) {
+    var creds: OpaquePointer?
+    let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_EUID) | UInt64(SD_BUS_CREDS_PID), &creds)
+    defer { sd_bus_creds_unref(creds) }
+    guard queried >= 0 else { return (nil, nil) }
+    var uid: uid_t = 0
+    var pid: pid_t = 0
+    return (sd_bus_creds_get_euid(creds, &uid) >= 0 ? uid : nil, sd_bus_creds_get_pid(creds, &pid) >= 0 ? pid : nil)
+}
+
+/// A method call's sender, asked of the bus when a handler first needs it,
+/// unless the connection knows it from an earlier call.
+private final class Sender {
+    let message: OpaquePointer
+    unowned let connection: BusConnection
+    private let knownUID: uid_t?
+
+    init(_ message: OpaquePointer, connection: BusConnection, uid: uid_t?) {
+        self.message = message
+        self.connection = connection
+        knownUID = uid
+    }
+
+    private var credentials: (uid: uid_t?, pid: pid_t?) {
+        let name = sd_bus_message_get_sender(message).map { String(cString: $0) } ?? ""
+        if let known = connection.knownSenders[name] { return known }
+        let fresh = senderCredentials(message)
+        guard !name.isEmpty, fresh.uid != nil else { return fresh }
+        if connection.knownSenders.count >= BusConnection.maximumKnownSenders { connection.knownSenders = [:] }
+        connection.knownSenders[name] = fresh
+        return fresh
+    }
+
+    func uid() throws(BusError) -> uid_t {
+        guard let uid = knownUID ?? credentials.uid else { throw BusError(PvDBusAPI.ErrorName.accessDenied, "the bus did not say who is calling") }
+        return uid
+    }
+
+    var pid: pid_t? { credentials.pid }
 }
 
 /// Reads the arguments, runs the handler and sends its reply or its named
@@ -284,11 +328,10 @@ func answer(_ message: OpaquePointer, registration: Registration, authorized: Bo
         // either way, the copies a handler saw or made are closed here.
         defer { for fd in arguments.flatMap(\.descriptors) { close(fd) } }
         let deferral = BusDeferral(message)
+        let sender = Sender(message, connection: registration.connection, uid: uid)
         let caller = BusCaller(
-            lookUp: { () throws(BusError) -> uid_t in
-                if let uid { return uid }
-                return try senderUID(message)
-            }, pid: { senderPID(message) }, deferral: deferral, authorized: authorized, problem: problem)
+            lookUp: { () throws(BusError) -> uid_t in try sender.uid() }, pid: { sender.pid }, deferral: deferral,
+            authorized: authorized, problem: problem)
         let values = try registration.handler.call(member, path: path, arguments: arguments, caller: caller)
         defer { for fd in values.flatMap(\.descriptors) { close(fd) } }
         if deferral.deferred { return 1 }
@@ -302,16 +345,6 @@ func answer(_ message: OpaquePointer, registration: Registration, authorized: Bo
         replyError(message, error)
         return 1
     }
-}
-
-/// The calling process's pid, when the bus says.
-private func senderPID(_ message: OpaquePointer) -> pid_t? {
-    var creds: OpaquePointer?
-    let queried = sd_bus_query_sender_creds(message, UInt64(SD_BUS_CREDS_PID), &creds)
-    defer { sd_bus_creds_unref(creds) }
-    var pid: pid_t = 0
-    guard queried >= 0, sd_bus_creds_get_pid(creds, &pid) >= 0 else { return nil }
-    return pid
 }
 
 private func propertyRead(

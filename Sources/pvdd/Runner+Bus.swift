@@ -299,14 +299,14 @@ final class DaemonBus: BusObjectHandler {
     private func admit(_ arguments: [BusValue], caller: BusCaller, resolves: Bool) throws(BusError) -> (String, String, uid_t) {
         let name = try resolve(arguments)
         try checkAccess(caller, to: name)
-        guard let view = runner.domainView(named: name) else {
+        guard let namespace = runner.catalog.namespace(of: name) else {
             throw BusError(PvDBusAPI.ErrorName.unknownDomain, "no domain is called \"\(name)\"")
         }
         let uid = try caller.uid()
         do { try aware.budget.admit(uid: uid, resolves: resolves, at: runner.loop.now) } catch {
             throw BusError(PvDBusAPI.ErrorName.busy, error.description)
         }
-        return (name, view.namespace, uid)
+        return (name, namespace, uid)
     }
 
     /// The configuration's access policy for the caller's user and groups.

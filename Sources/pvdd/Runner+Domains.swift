@@ -29,7 +29,7 @@ extension Runner {
         }
         var view = DomainView(
             name: name, kind: kind, origin: catalog.origin(of: name) ?? .runtime, state: state,
-            namespace: kind == .namespace ? name : DomainNaming.namespace(ofDomain: name))
+            namespace: catalog.namespace(of: name) ?? DomainNaming.namespace(ofDomain: name))
         if case .explicit(let id)? = catalog.key(of: name) { view.pvdID = id.description }
         if let domain = catalog.table.domains.values.first(where: { $0.name == name }) {
             view.spec = catalog.table.spec(named: name, at: now)
@@ -80,7 +80,7 @@ extension Runner {
     func programs(in names: [String]) -> [(domain: String, pid: Int32, uid: uid_t, user: String, command: String)] {
         var namespaces: [ino_t: String] = [:]
         for name in names {
-            let namespace = catalog.kind(of: name) == .namespace ? name : DomainNaming.namespace(ofDomain: name)
+            let namespace = catalog.namespace(of: name) ?? DomainNaming.namespace(ofDomain: name)
             if let inode = Namespaces.inode(Paths.namespace(namespace)) { namespaces[inode] = name }
         }
         guard !namespaces.isEmpty else { return [] }

@@ -109,6 +109,8 @@ for variable in "http_proxy=http://\[2001:db8:ff::1\]:3128" "HTTPS_PROXY=http://
     grep -qx "$variable" "$LAB_DIR/env" || fail "no $variable in corp: $(grep -i proxy "$LAB_DIR/env")"
 done
 lab_as_nobody "$caps" exec --quiet --for www.other.test -- env | lab_has -i "proxy" && fail "other got a proxy environment"
+# By a start of its name too (pvd exec asks the environment again once pvdd said which domain it is).
+lab_as_nobody "$caps" exec --quiet corp -- env | lab_has -x "http_proxy=http://\[2001:db8:ff::1\]:3128" || fail "no proxy environment for pvd exec corp"
 # curl uses it: the proxy (a logging HTTP server) gets the request, from corp's address.
 lab_bg server "$LAB_DIR/proxy.log" /usr/bin/python3 -u -m http.server --bind 2001:db8:ff::1 --directory "$LAB_DIR" 3128
 lab_wait 10 grep -q "Serving HTTP" "$LAB_DIR/proxy.log" || fail "the proxy did not start: $(cat "$LAB_DIR/proxy.log")"
