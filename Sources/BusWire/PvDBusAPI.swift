@@ -8,6 +8,19 @@ public enum PvDBusAPI {
     public static let domainPrefix = "/org/pvd1/domain"
     public static let managerInterface = "org.pvd1.Manager"
     public static let domainInterface = "org.pvd1.Domain"
+    public static let checkpointPrefix = "/org/pvd1/checkpoint"
+    public static let checkpointInterface = "org.pvd1.Checkpoint"
+
+    /// The object path of checkpoint `number`.
+    public static func path(ofCheckpoint number: UInt32) -> String { "\(checkpointPrefix)/\(number)" }
+
+    /// The number in a checkpoint's object path.
+    public static func checkpointNumber(ofPath path: String) -> UInt32? {
+        guard path.hasPrefix(checkpointPrefix + "/") else { return nil }
+        let digits = path.dropFirst(checkpointPrefix.count + 1)
+        guard !digits.isEmpty, digits.count <= 10, digits.allSatisfy(\.isASCII), !digits.hasPrefix("0") else { return nil }
+        return UInt32(digits)
+    }
 
     /// The object path of a domain: its name with every byte that is not a
     /// letter or digit written `_xx` (hex), as systemd escapes path labels.
@@ -62,13 +75,27 @@ public enum PvDBusAPI {
         case openSocket = "OpenSocket"
         case resolveName = "ResolveName"
         case chooseDomain = "ChooseDomain"
+        case checkpointCreate = "CheckpointCreate"
+        case checkpointRollback = "CheckpointRollback"
+        case checkpointDestroy = "CheckpointDestroy"
+        case listCheckpoints = "ListCheckpoints"
+        case verify = "Verify"
+        case stageState = "StageState"
+        case stageRemove = "StageRemove"
+        case getStagedState = "GetStagedState"
+        case commitStagedState = "CommitStagedState"
+        case discardStagedState = "DiscardStagedState"
 
         /// The polkit action a caller other than root needs: the methods
         /// that change domains, and ApplyState, which parses a caller's document.
         public var action: String? {
             switch self {
-            case .addDomain, .removeDomain, .applyState, .addNetworkNamespace, .reload: PvDBusAPI.manageDomainsAction
-            case .listDomains, .getDomain, .getState, .openDomain, .listPrograms, .openSocket, .resolveName, .chooseDomain: nil
+            case .addDomain, .removeDomain, .applyState, .addNetworkNamespace, .reload, .checkpointCreate, .checkpointRollback,
+                .checkpointDestroy, .verify, .stageState, .stageRemove, .commitStagedState, .discardStagedState:
+                PvDBusAPI.manageDomainsAction
+            case .listDomains, .getDomain, .getState, .openDomain, .listPrograms, .openSocket, .resolveName, .chooseDomain,
+                .listCheckpoints, .getStagedState:
+                nil
             }
         }
     }
@@ -80,6 +107,40 @@ public enum PvDBusAPI {
     public enum Signal: String, CaseIterable, Sendable {
         case domainAdded = "DomainAdded"
         case domainRemoved = "DomainRemoved"
+        /// A checkpoint was rolled back: by CheckpointRollback, a failed
+        /// verification or its timeout; why, and what the rollback changed.
+        case checkpointRolledBack = "CheckpointRolledBack"
+        /// A checkpoint was confirmed (CheckpointDestroy): its changes stay.
+        case checkpointConfirmed = "CheckpointConfirmed"
+
+        public var arguments: [(String, String)] {
+            switch self {
+            case .domainAdded, .domainRemoved: [("name", "s"), ("domain", "o")]
+            case .checkpointRolledBack: [("checkpoint", "o"), ("reason", "s"), ("changes", "as")]
+            case .checkpointConfirmed: [("checkpoint", "o")]
+            }
+        }
+    }
+
+    /// A checkpoint object's properties (`org.pvd1.Checkpoint`).
+    public enum CheckpointProperty: String, CaseIterable, Sendable {
+        /// When it was made and when it is rolled back, seconds since the epoch.
+        case created = "Created"
+        case expires = "Expires"
+        case timeout = "Timeout"
+        /// The declared state it brings back (YAML).
+        case declaredState = "DeclaredState"
+        /// The drop-in files it brings back.
+        case dropIns = "DropIns"
+
+        public var signature: String {
+            switch self {
+            case .created, .expires: "t"
+            case .timeout: "u"
+            case .declaredState: "s"
+            case .dropIns: "as"
+            }
+        }
     }
 
     /// A domain object's properties (`org.pvd1.Domain`), with their signatures.
@@ -104,6 +165,7 @@ public enum PvDBusAPI {
         case namespacePath = "NamespacePath"
         case claims = "Claims"
         case environment = "Environment"
+        case health = "Health"
 
         /// The key the command line's JSON uses (snake_case, as everywhere in pvd's JSON).
         public var jsonKey: String {
@@ -132,6 +194,7 @@ public enum PvDBusAPI {
             case .namespacePath: "Namespace"
             case .claims: "Claims"
             case .environment: "Environment"
+            case .health: "Health"
             default: rawValue
             }
         }
@@ -143,6 +206,7 @@ public enum PvDBusAPI {
             case .uplinks, .addresses, .routes, .dnsServers, .searchDomains, .routers, .claims, .environment: "as"
             case .lifetime: "t"
             case .ipv4: "b"
+            case .health: "a(sbsx)"
             default: "s"
             }
         }
@@ -171,9 +235,24 @@ public enum PvDBusAPI {
                 .init(method.rawValue, in: [("domain", "s"), ("name", "s"), ("family", "i")], out: [("addresses", "a(iay)")])
             case .chooseDomain:
                 .init(method.rawValue, in: [("destination", "s")], out: [("domain", "s"), ("candidates", "as"), ("explanation", "s")])
+            case .checkpointCreate: .init(method.rawValue, in: [("timeout", "u")], out: [("checkpoint", "o")])
+            case .checkpointRollback: .init(method.rawValue, in: [("checkpoint", "o")], out: [("changes", "as")])
+            case .checkpointDestroy: .init(method.rawValue, in: [("checkpoint", "o")])
+            case .listCheckpoints: .init(method.rawValue, out: [("checkpoints", "ao")])
+            case .verify:
+                .init(method.rawValue, in: [("domains", "as"), ("wait_seconds", "u")], out: [("results", "a(ssbsx)")])
+            case .stageState: .init(method.rawValue, in: [("state", "s")], out: [("changes", "as")])
+            case .stageRemove: .init(method.rawValue, in: [("name", "s")], out: [("changes", "as")])
+            case .getStagedState: .init(method.rawValue, out: [("candidate", "s"), ("changes", "as")])
+            case .commitStagedState: .init(method.rawValue, out: [("changes", "as")])
+            case .discardStagedState: .init(method.rawValue)
             }
         },
-        signals: Signal.allCases.map { .init($0.rawValue, [("name", "s"), ("domain", "o")]) })
+        signals: Signal.allCases.map { .init($0.rawValue, $0.arguments) })
+
+    /// The interface of the pending checkpoint's object.
+    public static let checkpoint = BusInterface(
+        checkpointInterface, properties: CheckpointProperty.allCases.map { .init($0.rawValue, $0.signature) })
 
     /// The interface of every domain object.
     public static let domain = BusInterface(domainInterface, properties: Property.allCases.map { .init($0.rawValue, $0.signature) })
@@ -190,6 +269,10 @@ public enum PvDBusAPI {
         public static let failed = "org.pvd1.Error.Failed"
         /// A caller's OpenSocket or ResolveName over its budget: try again later.
         public static let busy = "org.pvd1.Error.Busy"
+        /// A checkpoint or staged candidate that is not (or no longer) there.
+        public static let notFound = "org.pvd1.Error.NotFound"
+        /// A staged candidate made against a declared state that changed since.
+        public static let stale = "org.pvd1.Error.Stale"
     }
 
     /// What a client says when it cannot connect to the bus at all.

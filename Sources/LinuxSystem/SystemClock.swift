@@ -13,9 +13,9 @@ public enum SystemClock {
     /// Whole seconds since the epoch (CLOCK_REALTIME): for expiry dates.
     public static var unixTime: Int64 { Int64(time(nil)) }
 
-    /// The local time of day, `HH:MM:SS`.
-    public static func localTimeOfDay() -> String {
-        var clock = time(nil)
+    /// The local time of day, `HH:MM:SS`, now or at `unixTime`.
+    public static func localTimeOfDay(at unixTime: Int64? = nil) -> String {
+        var clock = unixTime.map { time_t($0) } ?? time(nil)
         var parts = tm()
         localtime_r(&clock, &parts)
         var buffer = [CChar](repeating: 0, count: 16)

@@ -24,12 +24,32 @@ public struct DeclarativeState: Equatable, Sendable {
         public var client: VPNClient
         public var config: String
         public var options: [String: String] = [:]
-        public init(name: String, client: VPNClient, config: String, options: [String: String] = [:]) {
+        /// How long its client may take to connect before a verification
+        /// fails (`connect-within`, seconds); nil: ``defaultConnectWithin``.
+        public var connectWithin: UInt32?
+        public init(name: String, client: VPNClient, config: String, options: [String: String] = [:], connectWithin: UInt32? = nil) {
             self.name = name
             self.client = client
             self.config = config
             self.options = options
+            self.connectWithin = connectWithin
         }
+    }
+
+    /// How long a VPN client may take to connect when its entry says not.
+    public static let defaultConnectWithin: UInt32 = 30
+    /// The bounds a VPN entry's `connect-within` may have, in seconds.
+    public static let connectWithinRange: ClosedRange<UInt32> = 1...600
+
+    /// A VPN entry's `connect-within`, checked.
+    static func connectWithin(_ value: JSONValue?, at path: String) throws(ConfigurationError) -> UInt32? {
+        guard let value else { return nil }
+        let number = try ConfigurationError.number(value, at: path)
+        let range = DeclarativeState.connectWithinRange
+        guard number.rounded() == number, number >= Double(range.lowerBound), number <= Double(range.upperBound) else {
+            throw ConfigurationError(path, "seconds, \(range.lowerBound) to \(range.upperBound)")
+        }
+        return UInt32(number)
     }
 
     public var domains: [DomainSpec] = []
@@ -72,7 +92,7 @@ public struct DeclarativeState: Equatable, Sendable {
             guard case .array(let items) = value else { throw ConfigurationError("vpns", "must be a list") }
             for (index, item) in items.enumerated() {
                 let path = "vpns[\(index)]"
-                let entry = try ConfigurationError.object(item, at: path, allowed: Set(["name"] + VPNClient.allCases.map(\.rawValue)))
+                let entry = try ConfigurationError.object(item, at: path, allowed: Set(["name", "connect-within"] + VPNClient.allCases.map(\.rawValue)))
                 let clients = VPNClient.allCases.filter { entry[$0.rawValue] != nil }
                 guard let nameValue = entry["name"], clients.count == 1, let client = clients.first, let configValue = entry[client.rawValue] else {
                     throw ConfigurationError(
@@ -80,14 +100,15 @@ public struct DeclarativeState: Equatable, Sendable {
                 }
                 let name = try ConfigurationError.string(nameValue, at: "\(path).name")
                 try claim(name, at: "\(path).name")
+                let connectWithin = try DeclarativeState.connectWithin(entry["connect-within"], at: "\(path).connect-within")
                 if client == .openConnect {
                     let (server, options) = try OpenConnectSettings.read(configValue, at: "\(path).\(client.rawValue)")
-                    vpns.append(VPN(name: name, client: client, config: server, options: options))
+                    vpns.append(VPN(name: name, client: client, config: server, options: options, connectWithin: connectWithin))
                     continue
                 }
                 let config = try ConfigurationError.string(configValue, at: "\(path).\(client.rawValue)")
                 guard config.hasPrefix("/") else { throw ConfigurationError("\(path).\(client.rawValue)", "must be an absolute path") }
-                vpns.append(VPN(name: name, client: client, config: config))
+                vpns.append(VPN(name: name, client: client, config: config, connectWithin: connectWithin))
             }
         }
         if let value = top["namespaces"] {
@@ -179,7 +200,8 @@ public struct DeclarativeState: Equatable, Sendable {
                 vpn.client == .openConnect
                 ? "{" + ([("server", vpn.config)] + vpn.options.sorted { $0.key < $1.key }).map { "\($0.0): \(quoted($0.1))" }.joined(separator: ", ") + "}"
                 : quoted(vpn.config)
-            text += "  - {name: \(quoted(vpn.name)), \(vpn.client.rawValue): \(value)}\n"
+            let bound = vpn.connectWithin.map { ", connect-within: \($0)" } ?? ""
+            text += "  - {name: \(quoted(vpn.name)), \(vpn.client.rawValue): \(value)\(bound)}\n"
         }
         text += "namespaces: \(list(namespaces))\n"
         return text

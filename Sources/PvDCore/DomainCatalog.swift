@@ -30,6 +30,8 @@ public struct VPNEntry: Equatable, Sendable {
     public var config: String
     /// OpenConnect's settings besides its server.
     public var options: [String: String] = [:]
+    /// The declared entry's `connect-within`.
+    public var connectWithin: UInt32?
     public var pid: Int32?
     /// When a client that exited is started again.
     public var restartAt: Seconds?
@@ -41,11 +43,17 @@ public struct VPNEntry: Equatable, Sendable {
     /// What the running client says of its tunnel.
     public var tunnel: TunnelStatus?
 
-    public init(client: VPNClient, config: String, options: [String: String] = [:], pid: Int32? = nil) {
+    public init(client: VPNClient, config: String, options: [String: String] = [:], connectWithin: UInt32? = nil, pid: Int32? = nil) {
         self.client = client
         self.config = config
         self.options = options
+        self.connectWithin = connectWithin
         self.pid = pid
+    }
+
+    /// Its declared entry, named `name`.
+    public func declared(as name: String) -> DeclarativeState.VPN {
+        DeclarativeState.VPN(name: name, client: client, config: config, options: options, connectWithin: connectWithin)
     }
 }
 
@@ -82,7 +90,9 @@ public struct DomainCatalog: Sendable {
         self.init(table: saved.table)
         for spec in saved.statics { statics[spec.name] = spec }
         namespaces = Set(saved.namespaces.filter(namespaceExists))
-        for vpn in saved.vpns { vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, options: vpn.options, pid: vpn.pid) }
+        for vpn in saved.vpns {
+            vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, options: vpn.options, connectWithin: vpn.connectWithin, pid: vpn.pid)
+        }
         fromFiles = Set(saved.fromFiles).intersection(reservedNames)
         for entry in saved.lingering where !isTaken(entry.name) { lingering[entry.name] = (entry.key, entry.since) }
         table.reservedNames = reservedNames
@@ -160,7 +170,7 @@ public struct DomainCatalog: Sendable {
     public var declared: DeclarativeState {
         DeclarativeState(
             domains: Array(statics.values),
-            vpns: vpns.map { DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config, options: $0.value.options) },
+            vpns: vpns.map { $0.value.declared(as: $0.key) },
             namespaces: Array(namespaces))
     }
 
@@ -172,10 +182,7 @@ public struct DomainCatalog: Sendable {
         let runtime = { (name: String) in !fromFiles.contains(name) && !fileNames.contains(name) }
         return DeclarativeState(
             domains: statics.values.filter { runtime($0.name) } + files.domains,
-            vpns: vpns.filter { runtime($0.key) }.map {
-                DeclarativeState.VPN(name: $0.key, client: $0.value.client, config: $0.value.config, options: $0.value.options)
-            }
-                + files.vpns,
+            vpns: vpns.filter { runtime($0.key) }.map { $0.value.declared(as: $0.key) } + files.vpns,
             namespaces: namespaces.filter(runtime) + files.namespaces)
     }
 
@@ -240,7 +247,7 @@ public struct DomainCatalog: Sendable {
             statics[spec.name] = spec
         case .addVPN(let vpn):
             try host.createTunnelDomain(vpn.name)
-            vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, options: vpn.options)
+            vpns[vpn.name] = VPNEntry(client: vpn.client, config: vpn.config, options: vpn.options, connectWithin: vpn.connectWithin)
         case .addNamespace(let name):
             try host.createBareNamespace(name)
             namespaces.insert(name)
@@ -292,6 +299,7 @@ public struct DomainCatalog: Sendable {
                         .object([
                             JSONMember("name", .string($0.key)), JSONMember($0.value.client.rawValue, OpenConnectSettings.json($0.value)),
                             JSONMember("pid", $0.value.pid.map { .integer(Int64($0)) } ?? .null),
+                            JSONMember("connect_within", $0.value.connectWithin.map { .integer(Int64($0)) } ?? .null),
                         ])
                     })))
         members.append(JSONMember("declared_in_files", .array(fromFiles.sorted().map(JSONValue.string))))

@@ -12,13 +12,15 @@ public struct SavedState: Sendable {
         public var client: VPNClient
         public var config: String
         public var options: [String: String] = [:]
+        public var connectWithin: UInt32?
         public var pid: Int32?
 
-        public init(name: String, client: VPNClient, config: String, options: [String: String] = [:], pid: Int32? = nil) {
+        public init(name: String, client: VPNClient, config: String, options: [String: String] = [:], connectWithin: UInt32? = nil, pid: Int32? = nil) {
             self.name = name
             self.client = client
             self.config = config
             self.options = options
+            self.connectWithin = connectWithin
             self.pid = pid
         }
     }
@@ -36,6 +38,10 @@ public struct SavedState: Sendable {
     public var fromFiles: [String] = []
     /// Learnt domains that lingered (programs inside) when the state was saved.
     public var lingering: [(name: String, key: PvDKey, since: Seconds)] = []
+    /// The checkpoint pending when the state was saved (``Checkpoint``).
+    public var checkpoint: Checkpoint?
+    /// The number the last checkpoint had (numbers are not used twice).
+    public var lastCheckpoint: UInt32 = 0
     /// What was dropped, each with where and why.
     public var dropped: [String] = []
 
@@ -111,7 +117,11 @@ public struct SavedState: Sendable {
                 dropped.append("\(path).pid: not a process id (2 to \(SavedState.maximumPID))")
                 continue
             }
-            if claim(name, at: path) { vpns.append(VPN(name: name, client: client, config: config, options: options, pid: pid)) }
+            var connectWithin: UInt32?
+            if case .integer(let seconds)? = item["connect_within"], DeclarativeState.connectWithinRange.contains(UInt32(clamping: seconds)) {
+                connectWithin = UInt32(seconds)
+            }
+            if claim(name, at: path) { vpns.append(VPN(name: name, client: client, config: config, options: options, connectWithin: connectWithin, pid: pid)) }
         }
         for case .string(let name) in SavedState.items(document["declared_in_files"]) where names.contains(name) {
             fromFiles.append(name)
@@ -130,6 +140,11 @@ public struct SavedState: Sendable {
                 dropped.append(error.description)
             }
         }
+        if let value = document["checkpoint"], value != .null {
+            do { checkpoint = try Checkpoint(json: value) } catch { dropped.append("\(error); it cannot be rolled back") }
+        }
+        if case .integer(let number)? = document["last_checkpoint"] { lastCheckpoint = UInt32(clamping: number) }
+        lastCheckpoint = max(lastCheckpoint, checkpoint?.number ?? 0)
         do {
             var reasons: [String] = []
             table = try DomainTable(

@@ -1,4 +1,4 @@
 /// The one version of every pvd program (`--version`) and of its package.
 public enum PvDVersion {
-    public static let string = "0.6.0"
+    public static let string = "0.7.0"
 }

@@ -5,8 +5,12 @@ import Glibc
 /// The command line's side: following a service's signals (`pvd monitor`).
 extension BusConnection {
     /// Calls `handler` with every signal from `sender` (interface, member,
-    /// path, arguments) until it returns false.
-    public func watchSignals(from sender: String, _ handler: @escaping (String, String, String, [BusValue]) -> Bool) throws(BusError) {
+    /// path, arguments) until it returns false; and `idle`, when given, after
+    /// every `seconds` without a message, until it returns false.
+    public func watchSignals(
+        from sender: String, idle: (seconds: Double, call: () -> Bool)? = nil,
+        _ handler: @escaping (String, String, String, [BusValue]) -> Bool
+    ) throws(BusError) {
         let watcher = SignalWatcher(handler)
         var slot: OpaquePointer?
         let result = sd_bus_add_match(
@@ -18,8 +22,9 @@ extension BusConnection {
             let processed = sd_bus_process(bus, nil)
             guard processed >= 0 else { throw BusError.system("read the bus", -processed) }
             if processed > 0 { continue }
-            let waited = sd_bus_wait(bus, UInt64.max)
+            let waited = sd_bus_wait(bus, idle.map { UInt64($0.seconds * 1e6) } ?? UInt64.max)
             guard waited >= 0 || waited == -EINTR else { throw BusError.system("wait on the bus", -waited) }
+            if waited == 0, let idle, !idle.call() { return }
         }
     }
 }

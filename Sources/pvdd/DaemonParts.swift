@@ -20,6 +20,8 @@ protocol DaemonLoop: AnyObject {
     func onSignals(_ signals: [Int32], _ handler: @escaping (Int32) -> Void) throws(SystemError)
     /// Arms the one timer for `time` (nil: disarms it), replacing the last.
     func setTimer(at time: Double?, _ handler: @escaping () -> Void) throws(SystemError)
+    /// A timer of its own that fires once at `time`; ``stopWatching(_:)`` cancels it.
+    func addTimer(at time: Double, name: String, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier
     func onExit(of pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError)
     func onExit(ofAdopted pid: pid_t, _ handler: @escaping () -> Void) throws(SystemError) -> Bool
     func run() throws(SystemError) -> Int32
@@ -69,6 +71,8 @@ protocol DaemonHost: HostNetworking, AnyObject {
     func tunnel(in name: String) -> TunnelReadback?
     /// A monitor of the domain's own namespace.
     func monitor(ofDomain name: String) throws(SystemError) -> any LinkEventSource
+    /// What the kernel has in a namespace, for a verification.
+    func observe(namespace: String) throws(SystemError) -> ObservedDomain
 }
 
 extension KernelHostNet: DaemonHost {

@@ -24,6 +24,8 @@ struct DomainView {
     var tunnelRoutes: [String] = []
     var tunnelDNS: [String] = []
     var tunnelSearch: [String] = []
+    /// Its last verification.
+    var health: [HealthCheck] = []
 
     init(name: String, kind: DomainKind, origin: DomainOrigin, state: DomainState, namespace: String) {
         self.name = name
@@ -58,6 +60,7 @@ struct DomainView {
         case .namespacePath: .string(Paths.namespace(namespace))
         case .claims: .strings(claims)
         case .environment: .strings(environment)
+        case .health: .array(elementSignature: "(sbsx)", health.map { .structure(DaemonBus.fields(of: $0)) })
         }
     }
 }

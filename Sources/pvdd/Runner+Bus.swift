@@ -1,6 +1,7 @@
 import BusWire
 import Glibc
 import HostNet
+import LinuxSystem
 import PvDConfig
 import PvDCore
 import PvDWire
@@ -31,6 +32,7 @@ final class DaemonBus: BusObjectHandler {
         connection = try BusConnection.system(trustEnvironment: true)
         try connection.add(PvDBusAPI.manager, at: PvDBusAPI.managerPath, handler: self)
         try connection.add(PvDBusAPI.domain, at: PvDBusAPI.domainPrefix, fallback: true, handler: self)
+        try connection.add(PvDBusAPI.checkpoint, at: PvDBusAPI.checkpointPrefix, fallback: true, handler: self)
         // Below RAs, timers and signals: a flood of calls never delays them.
         try connection.attach(to: loop, priority: 10)
         try connection.requestName(PvDBusAPI.busName)
@@ -75,20 +77,30 @@ final class DaemonBus: BusObjectHandler {
         announced = current
     }
 
+    /// Emits one of the manager's signals.
+    func emit(_ signal: PvDBusAPI.Signal, _ arguments: [BusValue]) {
+        do { try connection.emitSignal(PvDBusAPI.managerPath, PvDBusAPI.managerInterface, signal.rawValue, arguments) } catch {
+            logger.error("D-Bus signal \(signal.rawValue): \(error)")
+        }
+    }
+
     // MARK: BusObjectHandler
 
     func action(for member: String) -> String? { PvDBusAPI.Method(rawValue: member)?.action }
 
     func exists(path: String) -> Bool {
+        if let number = PvDBusAPI.checkpointNumber(ofPath: path) { return runner.checkpoint?.number == number }
         guard let name = PvDBusAPI.domainName(ofPath: path) else { return false }
         return runner.domainNames().contains(name)
     }
 
     func children(of prefix: String) -> [String] {
-        runner.domainNames().map(PvDBusAPI.path(ofDomain:))
+        if prefix == PvDBusAPI.checkpointPrefix { return runner.checkpoint.map { [PvDBusAPI.path(ofCheckpoint: $0.number)] } ?? [] }
+        return runner.domainNames().map(PvDBusAPI.path(ofDomain:))
     }
 
     func property(_ name: String, path: String, batch: BusPropertyBatch) throws(BusError) -> BusValue {
+        if PvDBusAPI.checkpointNumber(ofPath: path) != nil { return try checkpointProperty(name, path: path) }
         guard let domainName = PvDBusAPI.domainName(ofPath: path),
             let view = lastView.flatMap({ $0.batch == batch && $0.view.name == domainName ? $0.view : nil })
                 ?? runner.domainView(named: domainName)
@@ -137,6 +149,9 @@ final class DaemonBus: BusObjectHandler {
                 return [.strings(runner.catalog.declared.changes(to: target).map(\.description))]
             }
             return [.strings(try runner.applyState(text))]
+        case .checkpointCreate, .checkpointRollback, .checkpointDestroy, .listCheckpoints, .verify, .stageState, .stageRemove,
+            .getStagedState, .commitStagedState, .discardStagedState:
+            return try callSafeChange(method, arguments, caller: caller)
         case .reload:
             try requireAuthorized(caller, "reload the configuration")
             do { try runner.reload() } catch { throw BusError(PvDBusAPI.ErrorName.failed, "\(error); nothing was changed") }
@@ -256,13 +271,13 @@ final class DaemonBus: BusObjectHandler {
 
     // MARK: Checks
 
-    private func validName(_ name: String) throws(BusError) -> String {
+    func validName(_ name: String) throws(BusError) -> String {
         do { try DomainNaming.validateChosen(name) } catch { throw BusError(PvDBusAPI.ErrorName.invalidName, error.description) }
         return name
     }
 
     /// The domain an argument names, by its name or an unambiguous start of it.
-    private func resolve(_ arguments: [BusValue]) throws(BusError) -> String {
+    func resolve(_ arguments: [BusValue]) throws(BusError) -> String {
         guard let query = arguments.first?.text else { throw BusError(PvDBusAPI.ErrorName.invalidArguments, "a domain name is needed") }
         if let aliased = runner.domainName(forPvDID: query) { return aliased }
         do { return try DomainNaming.resolve(query, among: runner.domainNames()) } catch {
@@ -284,7 +299,7 @@ final class DaemonBus: BusObjectHandler {
     }
 
     /// Root, or a caller polkit authorized for the method's action (the connection asked it first).
-    private func requireAuthorized(_ caller: BusCaller, _ what: String) throws(BusError) {
+    func requireAuthorized(_ caller: BusCaller, _ what: String) throws(BusError) {
         let root = try caller.uid() == 0
         guard caller.authorized || root else {
             throw BusError(

@@ -48,6 +48,7 @@ extension Runner {
         } else if kind != .explicit && kind != .implicit {
             view.lifetime = .infinity
         }
+        view.health = health[name] ?? []
         if let tunnel {
             view.tunnelAddresses = tunnel.addresses
             view.tunnelRoutes = tunnel.routes
@@ -158,9 +159,6 @@ extension Runner {
         do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the state: \(error)")
         }
-        for name in target.namespaces where !catalog.namespaces.contains(name) && host.namespaceExists(name) {
-            throw BusError(PvDBusAPI.ErrorName.exists, "\(Paths.namespace(name)) exists and is not pvd's")
-        }
         return try applyDeclared(target).map(\.description)
     }
 
@@ -169,6 +167,9 @@ extension Runner {
     /// says what changed. `files`: the names configuration files declare now.
     @discardableResult
     func applyDeclared(_ target: DeclarativeState, files: Set<String>? = nil) throws(BusError) -> [DeclarativeState.Change] {
+        for name in target.namespaces where !catalog.namespaces.contains(name) && host.namespaceExists(name) {
+            throw BusError(PvDBusAPI.ErrorName.exists, "\(Paths.namespace(name)) exists and is not pvd's")
+        }
         // An address another domain has is refused by name, before the kernel says "File exists".
         let now = loop.now
         for spec in target.domains where catalog.statics[spec.name] != spec {
@@ -203,6 +204,8 @@ extension Runner {
             saveState()
             bus?.announce(Set(changes.map(\.name)))
         }
+        health = health.filter { catalog.kind(of: $0.key) != nil }
+        verifyAfterApply(changes)
         return changes
     }
 }

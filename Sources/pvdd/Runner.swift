@@ -50,11 +50,27 @@ final class Runner {
     var bus: DaemonBus?
     /// What another program took from pvd's domains, to put back (Runner+Repair.swift).
     var repairs = Repairs()
+    /// The pending checkpoint, the number the last one had, and when a
+    /// rollback that failed is tried again (Runner+Checkpoint.swift).
+    var checkpoint: Checkpoint?
+    var lastCheckpoint: UInt32 = 0
+    var rollbackRetryAt: Double?
+    /// The directory of drop-in files a checkpoint keeps; nil: none.
+    let dropInDirectory: String?
+    /// The staged candidate (Runner+Stage.swift).
+    var staged: StagedState?
+    /// Each domain's last verification, and those running (Verification.swift).
+    var health: [String: [HealthCheck]] = [:]
+    var verifications: [ObjectIdentifier: Verification] = [:]
 
     /// A daemon on `parts` (``DaemonParts/kernel(_:)`` on a real host), with
     /// the saved state read back; nothing changes before ``start()``.
-    init(files: ConfigurationFiles, readFiles: @escaping () throws(ConfigurationError) -> ConfigurationFiles, parts: DaemonParts) {
+    init(
+        files: ConfigurationFiles, readFiles: @escaping () throws(ConfigurationError) -> ConfigurationFiles, parts: DaemonParts,
+        dropInDirectory: String? = nil
+    ) {
         settings = files.settings
+        self.dropInDirectory = dropInDirectory
         declaredInFiles = files.declared
         self.readFiles = readFiles
         uplinks = settings.uplinks.isEmpty ? nil : Set(settings.uplinks)
@@ -71,6 +87,8 @@ final class Runner {
                 let saved = SavedState(bytes: bytes, empty: catalog.table)
                 for reason in saved.dropped { logger.warning("\(statePath): dropped \(reason)") }
                 catalog = DomainCatalog(saved: saved, namespaceExists: host.namespaceExists)
+                checkpoint = saved.checkpoint
+                lastCheckpoint = saved.lastCheckpoint
             }
         } catch {
             logger.warning("not reading \(statePath): \(error)")
@@ -120,6 +138,8 @@ final class Runner {
         if case .object(var members) = document {
             let entries = information.entries.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) }
             members.append(JSONMember("additional_information", .object(entries)))
+            members.append(JSONMember("checkpoint", checkpoint?.json ?? .null))
+            members.append(JSONMember("last_checkpoint", .integer(Int64(lastCheckpoint))))
             document = .object(members)
         }
         do {
@@ -280,6 +300,7 @@ final class Runner {
         advanceAdditionalInformation(at: now)
         restartDueVPNs(at: now)
         connectManagement(at: now)
+        rollBackIfDue(at: now)
         var due = catalog.table.expire(at: now)
         if let check = nextLingerCheck, check <= now {
             due.formUnion(catalog.lingering.keys)
@@ -337,14 +358,14 @@ final class Runner {
 
     /// Sets the one timer to the next thing due: an expiry, the lingering
     /// domains' check, an additional-information fetch or expiry, a VPN
-    /// restart, a management socket to connect to, a repair. Every handler
+    /// restart, a management socket to connect to, a repair, a checkpoint's rollback. Every handler
     /// that changes domains ends here, so the domains' namespaces are
     /// watched from here too.
     func rearm(at now: Double) {
         watchDomains()
         let next = [
             catalog.table.nextExpiry(), nextLingerCheck, information.nextEvent(), catalog.vpns.values.compactMap(\.restartAt).min(),
-            management.values.compactMap(\.nextAttempt).min(), repairs.due, repairs.nextFirewallLook,
+            management.values.compactMap(\.nextAttempt).min(), repairs.due, repairs.nextFirewallLook, nextCheckpointEvent,
             // Refusals counted since the last report are reported when its 10 s are up, RAs or not.
             catalog.table.counters != reportedCounters ? max(lastLimitReport + 10, now) : nil,
         ].compactMap { $0 }.min()
@@ -352,35 +373,6 @@ final class Runner {
             try loop.setTimer(at: next) { [unowned self] in self.expire() }
         } catch {
             logger.error("\(error)")
-        }
-    }
-
-    /// `pvdd --cleanup`: removes every domain, namespace and VPN client of
-    /// the saved state and every domain pvd registered in this network
-    /// namespace, with what they changed on the host, and the state file.
-    static func cleanup(_ settings: DaemonConfiguration) -> Int32 {
-        do {
-            let host = try KernelHostNet()
-            host.forwarding = settings.forwarding
-            var catalog = DomainCatalog(table: emptyTable(settings))
-            if let bytes = try? HostFiles.readOwnFile(settings.statePath, limit: SavedState.maximumBytes) {
-                catalog = DomainCatalog(saved: SavedState(bytes: bytes, empty: catalog.table), namespaceExists: host.namespaceExists)
-            }
-            stopClients(catalog.vpns)
-            for name in catalog.namespaces.sorted() {
-                do { try host.deleteNamespace(name) } catch { logger.error("\(error)") }
-            }
-            let removed = try host.removeLeftovers(keeping: [])
-            try KernelHostNet.unpublishOwnNamespace(DaemonBus.rootNamespace)
-            let path = settings.statePath
-            if let slash = path.lastIndex(of: "/") {
-                try HostFiles.remove(directory: String(path[..<slash]), name: String(path[path.index(after: slash)...]))
-            }
-            logger.info("cleaned up: \(removed.count) domain(s), \(catalog.namespaces.count) namespace(s), \(catalog.vpns.count) VPN client(s)")
-            return 0
-        } catch {
-            logger.error("cleanup: \(error)")
-            return 1
         }
     }
 

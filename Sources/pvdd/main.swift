@@ -93,7 +93,11 @@ struct Daemon {
         }
         if cleanup { throw ExitStatus(Runner.cleanup(files.settings)) }
         let daemon: Runner
-        do { daemon = Runner(files: files, readFiles: readFiles, parts: try DaemonParts.kernel(files.settings)) } catch {
+        do {
+            daemon = Runner(
+                files: files, readFiles: readFiles, parts: try DaemonParts.kernel(files.settings),
+                dropInDirectory: ConfigurationFiles.dropInDirectory(of: config))
+        } catch {
             logger.critical("cannot start: \(error)")
             throw ExitStatus(1)
         }

@@ -32,9 +32,18 @@ struct PvDBusAPITests {
     @Test func interfacesDescribeEveryMember() {
         #expect(
             PvDBusAPI.manager.methods.map(\.name).sorted() == [
-                "AddDomain", "AddNetworkNamespace", "ApplyState", "ChooseDomain", "GetDomain", "GetState", "ListDomains", "ListPrograms",
-                "OpenDomain", "OpenSocket", "Reload", "RemoveDomain", "ResolveName",
+                "AddDomain", "AddNetworkNamespace", "ApplyState", "CheckpointCreate", "CheckpointDestroy", "CheckpointRollback",
+                "ChooseDomain", "CommitStagedState", "DiscardStagedState", "GetDomain", "GetStagedState", "GetState", "ListCheckpoints",
+                "ListDomains", "ListPrograms", "OpenDomain", "OpenSocket", "Reload", "RemoveDomain", "ResolveName", "StageRemove",
+                "StageState", "Verify",
             ])
-        #expect(PvDBusAPI.domain.properties.count == 20)
+        #expect(PvDBusAPI.domain.properties.count == 21)
+        #expect(PvDBusAPI.checkpoint.properties.map(\.name) == ["Created", "Expires", "Timeout", "DeclaredState", "DropIns"])
+        #expect(PvDBusAPI.checkpointNumber(ofPath: PvDBusAPI.path(ofCheckpoint: 42)) == 42)
+        for path in [
+            "/org/pvd1/checkpoint/0", "/org/pvd1/checkpoint/01", "/org/pvd1/checkpoint/x", "/org/pvd1/checkpoint/", "/org/pvd1/checkpoint/99999999999",
+        ] {
+            #expect(PvDBusAPI.checkpointNumber(ofPath: path) == nil, "\(path)")
+        }
     }
 }

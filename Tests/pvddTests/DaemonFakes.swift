@@ -14,6 +14,8 @@ import TestSupport
 final class FakeLoop: DaemonLoop {
     private(set) var now: Double
     private var timer: (time: Double, handler: () -> Void)?
+    /// Timers of their own (``addTimer(at:name:_:)``), by identifier.
+    private var extraTimers: [ObjectIdentifier: (time: Double, handler: () -> Void)] = [:]
     private var watches: [Int32: () -> Void] = [:]
     private var stoppable: [ObjectIdentifier: Int32] = [:]
     private var exits: [pid_t: (Int32) -> Void] = [:]
@@ -41,6 +43,7 @@ final class FakeLoop: DaemonLoop {
     }
 
     func stopWatching(_ id: ObjectIdentifier) {
+        extraTimers[id] = nil
         if let descriptor = stoppable.removeValue(forKey: id) { watches.removeValue(forKey: descriptor) }
     }
 
@@ -48,6 +51,13 @@ final class FakeLoop: DaemonLoop {
 
     func setTimer(at time: Double?, _ handler: @escaping () -> Void) throws(SystemError) {
         timer = time.map { ($0, handler) }
+    }
+
+    func addTimer(at time: Double, name: String, _ handler: @escaping () -> Void) throws(SystemError) -> ObjectIdentifier {
+        let token = Token()
+        tokens.append(token)
+        extraTimers[ObjectIdentifier(token)] = (time, handler)
+        return ObjectIdentifier(token)
     }
 
     func onExit(of pid: pid_t, _ handler: @escaping (Int32) -> Void) throws(SystemError) { exits[pid] = handler }
@@ -78,7 +88,15 @@ final class FakeLoop: DaemonLoop {
     /// setting ``spun``, when it fires 20 times without the clock moving.
     func advance(to time: Double) {
         var firingsNow = 0
-        while let due = timer, due.time <= time {
+        while true {
+            // The extra timers first, when due no later than the one timer.
+            if let (id, extra) = extraTimers.min(by: { $0.value.time < $1.value.time }), extra.time <= time, extra.time <= timer?.time ?? .infinity {
+                now = max(now, extra.time)
+                extraTimers[id] = nil
+                extra.handler()
+                continue
+            }
+            guard let due = timer, due.time <= time else { break }
             let at = max(now, due.time)
             firingsNow = at == now ? firingsNow + 1 : 0
             if firingsNow >= 20 {
@@ -187,6 +205,20 @@ final class FakeHost: DaemonHost {
     func restoreForwardFilter() throws(SystemError) {}
     func detachTunnel(from name: String) throws(SystemError) { detached.append(name) }
     func tunnel(in name: String) -> TunnelReadback? { nil }
+
+    /// What the kernel would have: every applied spec's addresses (usable
+    /// unless ``tentative``), routes and DNS servers.
+    var tentative: Set<IPv6Address> = []
+    func observe(namespace: String) throws(SystemError) -> ObservedDomain {
+        guard let spec = memory.applied.values.first(where: { DomainNaming.namespace(ofDomain: $0.name) == namespace }) else {
+            return ObservedDomain(namespaceExists: namespaceExists(namespace))
+        }
+        var routes = Set(spec.routes)
+        if !spec.routers.isEmpty { routes.insert(IPv6Prefix("::/0")!) }
+        return ObservedDomain(
+            namespaceExists: true, addresses: Dictionary(uniqueKeysWithValues: spec.allAddresses.map { ($0, !tentative.contains($0)) }),
+            routes: routes, nameservers: spec.dnsServers.map(\.description))
+    }
 
     func monitor(ofDomain name: String) throws(SystemError) -> any LinkEventSource {
         nextMonitor += 1

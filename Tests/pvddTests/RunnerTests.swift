@@ -39,15 +39,21 @@ final class DaemonUnderTest {
         let files = try ConfigurationFiles(main: ("\(self.directory)/pvdd.yaml", text), dropIns: [])
         let parts = DaemonParts(loop: loop, listener: ras, links: links, prober: prober, host: self.host, launcher: launcher)
         var reread: () throws(ConfigurationError) -> ConfigurationFiles = { fatalError() }
-        runner = Runner(files: files, readFiles: { () throws(ConfigurationError) in try reread() }, parts: parts)
+        let dropIns = "\(self.directory)/domains.d"
+        runner = Runner(files: files, readFiles: { () throws(ConfigurationError) in try reread() }, parts: parts, dropInDirectory: dropIns)
         reread = { [unowned self] () throws(ConfigurationError) in
-            try ConfigurationFiles(main: ("\(self.directory)/pvdd.yaml", self.nextFiles), dropIns: [])
+            let files = HostFiles.entries(of: dropIns).filter(ConfigurationFiles.isDropIn).sorted()
+            return try ConfigurationFiles(
+                main: ("\(self.directory)/pvdd.yaml", self.nextFiles),
+                dropIns: files.map { ("\(dropIns)/\($0)", HostFiles.read("\(dropIns)/\($0)") ?? "") })
         }
         try runner.start()
     }
 
     deinit {
         guard ownsDirectory else { return }
+        for name in HostFiles.entries(of: "\(directory)/domains.d") { unlink("\(directory)/domains.d/\(name)") }
+        rmdir("\(directory)/domains.d")
         for name in HostFiles.entries(of: directory) { unlink("\(directory)/\(name)") }
         rmdir(directory)
     }

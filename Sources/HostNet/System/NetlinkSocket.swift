@@ -226,6 +226,17 @@ final class NetlinkSocket {
         return addresses
     }
 
+    /// Every IPv6 address with whether it is usable: neither tentative nor
+    /// failed duplicate address detection.
+    func addressesUsable() throws(SystemError) -> [(address: IPv6Address, usable: Bool)] {
+        var addresses: [(IPv6Address, Bool)] = []
+        try dump("list addresses", { rtnl_addr_alloc_cache(socket, &$0) }) { address in
+            guard rtnl_addr_get_family(address) == AF_INET6, let (local, _) = NetlinkSocket.ipv6(rtnl_addr_get_local(address)) else { return }
+            addresses.append((local, rtnl_addr_get_flags(address) & UInt32(IFA_F_TENTATIVE | IFA_F_DADFAILED) == 0))
+        }
+        return addresses
+    }
+
     private func changeAddress(_ add: Bool, _ entry: KernelAddress, on linkName: String) throws(SystemError) {
         try changeAddress(
             add, family: AF_INET6, entry.address.octets, prefixLength: entry.prefixLength,
