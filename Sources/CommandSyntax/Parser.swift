@@ -70,7 +70,11 @@ extension Command {
                 }
                 continue
             }
-            if argumentIndex == 0, given.words.isEmpty, !command.subcommands.isEmpty {
+            // A command with subcommands and arguments of its own (`pvd stage FILE`, `pvd stage show`)
+            // takes a word that names no subcommand as its first argument.
+            if argumentIndex == 0, given.words.isEmpty, !command.subcommands.isEmpty,
+                command.subcommand(word) != nil || command.arguments.isEmpty
+            {
                 guard let next = command.subcommand(word) else {
                     throw fail("no command \(word); commands: \(command.subcommands.map(\.name).joined(separator: ", "))")
                 }

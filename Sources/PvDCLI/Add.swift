@@ -2,6 +2,7 @@ import BusWire
 import CommandSyntax
 import Glibc
 import PvDCore
+import PvDWire
 import Systemd
 
 struct Add: DaemonCommand {
@@ -83,5 +84,33 @@ struct Add: DaemonCommand {
             ])
         }
         printLine(try client.manager(.addDomain, [.string(name), settings]).first?.text ?? "")
+    }
+}
+
+extension Add {
+    /// The domain as an entry of a declared state (`pvd stage add`).
+    func declaredEntry() throws(BusError) -> DeclarativeState {
+        func strings(_ items: [String]) -> JSONValue { .array(items.map(JSONValue.string)) }
+        var members: [JSONMember] = [JSONMember("name", .string(name))]
+        let section: String
+        if let openvpn {
+            (section, members) = ("vpns", members + [JSONMember("openvpn", .string(absolutePath(openvpn)))])
+        } else if let wireguard {
+            (section, members) = ("vpns", members + [JSONMember("wireguard", .string(absolutePath(wireguard)))])
+        } else if let openconnect {
+            let files = [("password-file", passwordFile), ("certificate", certificate), ("key", key), ("cookie-file", cookieFile)]
+            let settings =
+                [JSONMember("server", .string(openconnect))]
+                + [("protocol", `protocol`), ("user", user), ("servercert", servercert)].compactMap { pair in pair.1.map { JSONMember(pair.0, .string($0)) } }
+                + files.compactMap { pair in pair.1.map { JSONMember(pair.0, .string(absolutePath($0))) } }
+            (section, members) = ("vpns", members + [JSONMember("openconnect", .object(settings))])
+        } else {
+            let lists = [("addresses", addresses), ("routers", routers), ("on_link", onLink), ("dns", dns), ("search", search)]
+            section = "domains"
+            members += [JSONMember("uplink", .string(uplink ?? ""))] + lists.filter { !$0.1.isEmpty }.map { JSONMember($0.0, strings($0.1)) }
+        }
+        do { return try DeclarativeState(.object([JSONMember(section, .array([.object(members)]))])) } catch {
+            throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
+        }
     }
 }

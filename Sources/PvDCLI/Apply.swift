@@ -4,6 +4,7 @@ import Glibc
 import LinuxSystem
 import PvDConfig
 import PvDCore
+import PvDWire
 import Systemd
 
 struct Apply: DaemonCommand {
@@ -13,7 +14,11 @@ struct Apply: DaemonCommand {
             Applying is root's, or a user's whom polkit authorizes (org.pvd1.manage-domains). --dry-run, --check and \
             --diff are worked out by pvd itself and work for everyone. For configuration management (Ansible, Salt, \
             Puppet): --check changes nothing and exits 0 when the declared state is already FILE's, 2 when applying \
-            would change it, 1 on an error (docs/fleet.md).
+            would change it, 1 on an error; --json says the same as one object (docs/fleet.md).
+
+            Safe changes: --confirm-within N makes a checkpoint, applies, verifies what changed, then waits for \
+            pvd confirm from any shell, rolling everything back (declared state and drop-ins) when the time runs out \
+            or on pvd rollback; --verify rolls the change back at once when a check fails.
             """,
         arguments: [Argument("file", help: "A YAML file, as pvd show --yaml prints.", completion: .file)],
         options: [
@@ -25,18 +30,22 @@ struct Apply: DaemonCommand {
                 help: "Save FILE as a drop-in NAME.yaml in DIRECTORY (default /etc/pvd/domains.d), so that it "
                     + "stays across restarts, and have pvdd reload (as root)."),
             .value("directory", help: "The drop-in directory for --save-as.", completion: .directory),
-        ],
+            .flag("json", help: "One JSON object: changed, changes, diff (before, after), checkpoint, verification."),
+        ] + SafeChange.options,
         action: action)
     let file: String
-    let dryRun, check, diff: Bool
+    let dryRun, check, diff, json: Bool
     let saveAs: String?
     let directory: String
+    let safety: SafeChange
 
-    init(_ arguments: Arguments) {
+    init(_ arguments: Arguments) throws(UsageError) {
         file = arguments.argument("file") ?? ""
-        (dryRun, check, diff) = (arguments.flag("dry-run"), arguments.flag("check"), arguments.flag("diff"))
+        (dryRun, check, diff, json) = (arguments.flag("dry-run"), arguments.flag("check"), arguments.flag("diff"), arguments.flag("json"))
         saveAs = arguments.value("save-as")
         directory = arguments.value("directory") ?? "\(Paths.configuration)/\(ConfigurationFiles.dropInDirectory)"
+        safety = try SafeChange(arguments, json: json)
+        if safety.isSafe, dryRun || check { throw UsageError("--confirm-within and --verify change something; --dry-run and --check do not") }
     }
 
     func run(with client: PvDClient) throws(BusError) {
@@ -45,33 +54,50 @@ struct Apply: DaemonCommand {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description)
         }
         if let saveAs {
-            try save(text, as: saveAs, client: client)
+            try safety.run(with: client) { () throws(BusError) in
+                let before = try declaredState(client)
+                try save(text, as: saveAs, client: client)
+                return before.changes(to: try declaredState(client)).map(\.description)
+            }
             return
         }
         let changesOnly = dryRun || check
         if changesOnly || diff {
             // Worked out here, not by pvdd: a caller's document is parsed by the caller.
-            guard case .string(let currentText)? = try client.manager(.getState).first else { return }
-            let (current, target): (DeclarativeState, DeclarativeState)
-            do {
-                target = try DeclarativeState(try YAMLDocument.parse(text))
-                current = try DeclarativeState(try YAMLDocument.parse(currentText))
-            } catch {
+            let current = try declaredState(client)
+            let target: DeclarativeState
+            do { target = try DeclarativeState(try YAMLDocument.parse(text)) } catch {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "\(file): \(error)")
             }
-            if diff { for line in Apply.difference(from: current.yaml, to: target.yaml) { printLine(line) } }
+            let changes = current.changes(to: target).map(\.description)
+            if json, changesOnly {
+                printLine(
+                    JSONValue.object([
+                        JSONMember("changed", .bool(!changes.isEmpty)), JSONMember("changes", .array(changes.map(JSONValue.string))),
+                        JSONMember("diff", .object([JSONMember("before", .string(current.yaml)), JSONMember("after", .string(target.yaml))])),
+                    ]).serialized)
+            } else if diff, !json {
+                for line in Apply.difference(from: current.yaml, to: target.yaml) { printLine(line) }
+            }
             if changesOnly {
-                let changes = current.changes(to: target).map(\.description)
-                if changes.isEmpty { printLine("nothing to change") }
-                for change in changes { printLine("would " + change) }
+                if !json, changes.isEmpty { printLine("nothing to change") }
+                if !json { for change in changes { printLine("would " + change) } }
                 if check, !changes.isEmpty { Glibc.exit(2) }
                 return
             }
         }
-        guard case .array(_, let values)? = try client.manager(.applyState, [.string(text), .boolean(false)]).first else { return }
-        let changes = values.compactMap(\.text)
-        if changes.isEmpty { printLine("nothing to change") }
-        for change in changes { printLine(change) }
+        try safety.run(with: client) { () throws(BusError) in
+            guard case .array(_, let values)? = try client.manager(.applyState, [.string(text), .boolean(false)]).first else { return [] }
+            return values.compactMap(\.text)
+        }
+    }
+
+    /// The declared state pvdd has now.
+    private func declaredState(_ client: PvDClient) throws(BusError) -> DeclarativeState {
+        guard case .string(let text)? = try client.manager(.getState).first else { return DeclarativeState() }
+        do { return try DeclarativeState(try YAMLDocument.parse(text)) } catch {
+            throw BusError(PvDBusAPI.ErrorName.failed, "pvdd's declared state does not read: \(error)")
+        }
     }
 
     /// The entries of `old` that `new` lacks (each line `- `) and those it
@@ -102,7 +128,7 @@ struct Apply: DaemonCommand {
         let directory = absolutePath(directory)
         try saveDropIn(text, directory: directory, name: "\(name).yaml", client: client)
         let path = "\(directory)/\(name).yaml"
-        printLine("saved as \(path); pvdd reloaded")
+        if !json { printLine("saved as \(path); pvdd reloaded") }
     }
 }
 

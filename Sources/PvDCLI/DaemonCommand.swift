@@ -116,6 +116,15 @@ func printDomain(_ name: String, _ properties: [String: BusValue], all: Bool) {
         if property == .lifetime, value != "forever", value != "-" { value += " s" }
         printLine("  \(property.label):\(String(repeating: " ", count: width - property.label.count)) \(value)")
     }
+    // The last verification (pvd verify, or after an apply): a line per check.
+    guard case .array(_, let checks)? = properties[PvDBusAPI.Property.health.rawValue] else { return }
+    for (index, check) in checks.enumerated() {
+        guard case .structure(let fields) = check, fields.count == 4, let kind = fields[0].text, case .boolean(let passed) = fields[1],
+            let detail = fields[2].text, case .int64(let time) = fields[3]
+        else { continue }
+        let label = index == 0 ? "Health:" + String(repeating: " ", count: max(0, width - 6)) : String(repeating: " ", count: width + 1)
+        printLine("  \(label) \(passed ? "ok" : "FAILED") \(kind): \(detail) (\(SystemClock.localTimeOfDay(at: time)))")
+    }
 }
 
 /// Whether the domain's Flags say noInternet (its additional information).

@@ -10,7 +10,8 @@ let pvdCommand = Command(
     subcommands: [
         List.command, Show.command, Status.command, ProcessList.command, Monitor.command, Exec.command, Which.command, Connect.command,
         DesktopEntryCommand.command,
-        Add.command, Remove.command, Apply.command, Reload.command, Publish.command, Service.command, Wait.command,
+        Add.command, Remove.command, Apply.command, Confirm.command, Rollback.command, Verify.command, Stage.command, Commit.command,
+        Reload.command, Publish.command, Service.command, Wait.command,
         Command("ra", abstract: "Decode Router Advertisements with their RFC 8801 PvD options.", subcommands: [RADecode.command]),
         Announce.command, Lab.command,
     ],
