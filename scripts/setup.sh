@@ -33,6 +33,10 @@ PVD_SYSTEM_PACKAGES=(debootstrap systemd-container)
 # and busybox-static for a container image made without a registry.
 PVD_CONTAINER_PACKAGES=(bubblewrap podman runc busybox-static)
 
+# Configuration management (pvd-ansible): Debian's ansible-core runs the
+# collection in contrib/ansible against this machine.
+PVD_FLEET_PACKAGES=(ansible-core)
+
 # Packaging (scripts/package) and checking the package (pvd-package):
 # debhelper, lintian, the shells whose completions it loads, man to render
 # its manual pages, polkitd for its authorization (pvd-polkit).

@@ -44,9 +44,17 @@ pvd_interfaces <"$LAB_HERE/../scripts/system/org.pvd1.xml" >"$LAB_DIR/expected.x
 lab_in r2 /usr/bin/python3 "$LAB_HERE/scapy_ra.py" send lan0 corp.example.com 3 2001:db8:2::/64 2001:db8:2::53 --no-http --legacy
 corp=/org/pvd1/domain/corp_2eexample_2ecom
 lab_wait 5 busctl --system introspect org.pvd1 "$corp" || fail "no object for corp: $(lab_call ListDomains)"
-{ busctl --system introspect --xml-interface org.pvd1 /org/pvd1; busctl --system introspect --xml-interface org.pvd1 "$corp"; } \
-    | pvd_interfaces >"$LAB_DIR/actual.xml"
+checkpoint=$(lab_call CheckpointCreate u 600 | cut -d'"' -f2)
+{
+    busctl --system introspect --xml-interface org.pvd1 /org/pvd1
+    busctl --system introspect --xml-interface org.pvd1 "$corp"
+    busctl --system introspect --xml-interface org.pvd1 "$checkpoint"
+} | pvd_interfaces >"$LAB_DIR/actual.xml"
 diff -u "$LAB_DIR/expected.xml" "$LAB_DIR/actual.xml" >&2 || fail "the running daemon's interfaces differ from scripts/system/org.pvd1.xml"
+[ "$(busctl --system get-property org.pvd1 "$checkpoint" org.pvd1.Checkpoint Timeout)" = "u 600" ] || fail "the checkpoint's Timeout"
+lab_call CheckpointDestroy o "$checkpoint" >/dev/null
+lab_call CheckpointDestroy o "$checkpoint" >"$LAB_DIR/twice.out" 2>&1 && fail "a checkpoint was confirmed twice"
+lab_has "no checkpoint .* is pending" <"$LAB_DIR/twice.out" || fail "confirming twice: $(cat "$LAB_DIR/twice.out")"
 
 [ "$(lab_call ListDomains)" = "a(sso) 1 \"corp.example.com\" \"explicit\" \"$corp\"" ] || fail "ListDomains: $(lab_call ListDomains)"
 [ "$(lab_call GetDomain s corp)" = "o \"$corp\"" ] || fail "GetDomain by prefix: $(lab_call GetDomain s corp)"
