@@ -446,6 +446,13 @@ lab_sockets_in() {
     ip netns exec "$ns" ss "$@" | tail -n +2
 }
 
+# lab_sockets_but_pvdds NAMESPACE SS-OPTIONS…: lab_sockets_in without pvdd's
+# own: its verification asks a domain's DNS servers from a socket inside the
+# domain for up to 5 s after the domain changed or its VPN connected.
+lab_sockets_but_pvdds() {
+    lab_sockets_in "$@" -p | { grep -v 'users:(("pvdd"' || true; }
+}
+
 # lab_lacks PATTERN CMD…: CMD succeeds and no line of its output (stdout and
 # stderr) matches the extended regular expression PATTERN. A failing CMD
 # fails the test: `! CMD | grep` would pass when CMD failed (pipefail).

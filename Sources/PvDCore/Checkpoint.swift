@@ -9,11 +9,15 @@ import PvDWire
 /// The kernel state of each domain is what its declared entry makes (HostNet
 /// reconciles the kernel to a spec), so bringing back the declared entries
 /// brings back the kernel state; entries that did not change are not touched.
+/// The checkpoint also keeps what the kernel had for each declared domain,
+/// so that a rollback can say where the kernel is not as it was.
 public struct Checkpoint: Equatable, Sendable {
     /// The timeouts a checkpoint may have, in seconds (a day at most).
     public static let timeouts: ClosedRange<UInt32> = 1...86_400
     /// What a checkpoint holds of the drop-in directory, at most.
     public static let maximumDropInBytes = 4 << 20
+    /// The declared domains a checkpoint keeps the kernel state of, at most.
+    public static let maximumDomains = 1024
 
     /// Its number: its object is /org/pvd1/checkpoint/NUMBER.
     public var number: UInt32
@@ -23,6 +27,8 @@ public struct Checkpoint: Equatable, Sendable {
     public var fromFiles: [String]
     /// The YAML files of the drop-in directory then, by file name.
     public var dropIns: [String: String]
+    /// What the kernel had for each declared domain then (a VPN domain: its namespace only).
+    public var kernel: [String: ObservedDomain]
     /// The timeout it was made with, in seconds.
     public var timeout: UInt32
     /// When it was made and when it is rolled back, in seconds of
@@ -32,13 +38,14 @@ public struct Checkpoint: Equatable, Sendable {
     public private(set) var expires: Seconds
 
     public init(
-        number: UInt32, declared: String, fromFiles: [String], dropIns: [String: String], timeout: UInt32,
-        at now: Seconds
+        number: UInt32, declared: String, fromFiles: [String], dropIns: [String: String], kernel: [String: ObservedDomain] = [:],
+        timeout: UInt32, at now: Seconds
     ) {
         self.number = number
         self.declared = declared
         self.fromFiles = fromFiles.sorted()
         self.dropIns = dropIns
+        self.kernel = kernel
         self.timeout = timeout
         created = now
         expires = now + Double(timeout)
@@ -68,6 +75,7 @@ public struct Checkpoint: Equatable, Sendable {
             JSONMember("number", .integer(Int64(number))), JSONMember("declared", .string(declared)),
             JSONMember("declared_in_files", .array(fromFiles.map(JSONValue.string))),
             JSONMember("drop_ins", .object(dropIns.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })),
+            JSONMember("kernel", .object(kernel.sorted { $0.key < $1.key }.map { JSONMember($0.key, $0.value.json) })),
             JSONMember("timeout", .integer(Int64(timeout))), JSONMember("created", .number(created)),
         ])
     }
@@ -91,6 +99,14 @@ public struct Checkpoint: Equatable, Sendable {
                 throw StateError("checkpoint.declared_in_files: \(item.serialized) is not a domain name")
             }
             return name
+        }
+        kernel = [:]
+        if case .object(let domains)? = json["kernel"] {
+            guard domains.count <= Checkpoint.maximumDomains else { throw StateError("checkpoint.kernel: more than \(Checkpoint.maximumDomains) domains") }
+            for domain in domains {
+                guard (try? DomainNaming.validateChosen(domain.key)) != nil else { throw StateError("checkpoint.kernel: \(domain.key) is not a domain name") }
+                kernel[domain.key] = try ObservedDomain(json: domain.value, at: "checkpoint.kernel.\(domain.key)")
+            }
         }
         guard case .object(let files)? = json["drop_ins"] else { throw StateError("checkpoint.drop_ins: not an object") }
         dropIns = [:]

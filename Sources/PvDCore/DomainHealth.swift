@@ -100,3 +100,62 @@ public enum KernelVerification {
 
     private static func list<T: CustomStringConvertible>(_ items: [T]) -> String { items.map(\.description).joined(separator: ", ") }
 }
+
+extension ObservedDomain {
+    /// At most this many addresses, routes and servers are read back from a state file, each.
+    static let maximumEntries = 1024
+
+    /// As a checkpoint keeps it.
+    public var json: JSONValue {
+        .object([
+            JSONMember("namespace", .bool(namespaceExists)),
+            JSONMember(
+                "addresses",
+                .object(addresses.sorted { $0.key.description < $1.key.description }.map { JSONMember($0.key.description, .bool($0.value)) })),
+            JSONMember("routes", .array(routes.map(\.description).sorted().map(JSONValue.string))),
+            JSONMember("nameservers", .array(nameservers.map(JSONValue.string))),
+        ])
+    }
+
+    /// Reads one back from the state file, checking every member.
+    public init(json: JSONValue, at path: String) throws(StateError) {
+        let reader = StateReader(json, path: path)
+        namespaceExists = try reader.bool("namespace")
+        guard case .object(let entries)? = json["addresses"], case .array(let prefixes)? = json["routes"],
+            case .array(let servers)? = json["nameservers"],
+            max(entries.count, prefixes.count, servers.count) <= ObservedDomain.maximumEntries
+        else { throw StateError("\(path): needs addresses, routes and nameservers, at most \(ObservedDomain.maximumEntries) each") }
+        for entry in entries {
+            guard let address = IPv6Address(entry.key), case .bool(let usable) = entry.value else {
+                throw StateError("\(path).addresses: \(entry.key) is not an IPv6 address with a boolean")
+            }
+            addresses[address] = usable
+        }
+        for item in prefixes {
+            guard case .string(let text) = item, let prefix = IPv6Prefix(text) else { throw StateError("\(path).routes: \(item.serialized) is not a prefix") }
+            routes.insert(prefix)
+        }
+        for item in servers {
+            guard case .string(let text) = item, text.utf8.count <= 64 else { throw StateError("\(path).nameservers: \(item.serialized) is not a server") }
+            nameservers.append(text)
+        }
+    }
+
+    /// How `self` differs from `before`, in words (empty: it does not).
+    public func differences(from before: ObservedDomain) -> [String] {
+        guard namespaceExists == before.namespaceExists else { return [namespaceExists ? "its namespace is back" : "its namespace is gone"] }
+        var found: [String] = []
+        let gone = before.addresses.keys.filter { addresses[$0] == nil }.map(\.description).sorted()
+        let new = addresses.keys.filter { before.addresses[$0] == nil }.map(\.description).sorted()
+        if !gone.isEmpty { found.append("addresses gone: " + gone.joined(separator: ", ")) }
+        if !new.isEmpty { found.append("addresses added: " + new.joined(separator: ", ")) }
+        let lostRoutes = before.routes.subtracting(routes).map(\.description).sorted()
+        let newRoutes = routes.subtracting(before.routes).map(\.description).sorted()
+        if !lostRoutes.isEmpty { found.append("routes gone: " + lostRoutes.joined(separator: ", ")) }
+        if !newRoutes.isEmpty { found.append("routes added: " + newRoutes.joined(separator: ", ")) }
+        if nameservers != before.nameservers {
+            found.append("resolv.conf names \(nameservers.joined(separator: ", ")), not \(before.nameservers.joined(separator: ", "))")
+        }
+        return found
+    }
+}

@@ -25,10 +25,11 @@ extension Runner {
                     + "confirm it (pvd confirm) or roll it back (pvd rollback) first")
         }
         let dropIns = try readDropIns()
+        let names = catalog.declared.names.prefix(Checkpoint.maximumDomains)
         lastCheckpoint = lastCheckpoint == .max ? 1 : lastCheckpoint + 1
         let made = Checkpoint(
             number: lastCheckpoint, declared: catalog.declared.yaml, fromFiles: Array(catalog.fromFiles), dropIns: dropIns,
-            timeout: timeout, at: now)
+            kernel: Dictionary(uniqueKeysWithValues: names.map { ($0, kernelSnapshot(of: $0)) }), timeout: timeout, at: now)
         checkpoint = made
         saveState()
         rearm(at: now)
@@ -57,6 +58,8 @@ extension Runner {
         do { target = try DeclarativeState(try YAMLDocument.parse(held.declared)) } catch {
             throw BusError(PvDBusAPI.ErrorName.failed, "checkpoint \(number)'s declared state does not read: \(error)")
         }
+        // The namespaces of what came after the checkpoint, which the rollback removes.
+        let later = catalog.declared.names.filter { held.kernel[$0] == nil }.map { catalog.namespace(of: $0) ?? DomainNaming.namespace(ofDomain: $0) }
         let rewritten = restoreDropIns(held.dropIns)
         let changes = try applyDeclared(target, files: Set(held.fromFiles)).map(\.description)
         if rewritten {
@@ -66,6 +69,16 @@ extension Runner {
         rollbackRetryAt = nil
         saveState()
         rearm(at: loop.now)
+        var reason = reason
+        var differing = held.kernel.sorted { $0.key < $1.key }.compactMap { name, before in
+            let found = kernelSnapshot(of: name).differences(from: before)
+            return found.isEmpty ? nil : "\(name): \(found.joined(separator: "; "))"
+        }
+        differing += later.filter { host.namespaceExists($0) && catalog.kind(of: $0) == nil }.map { "\($0): still there" }
+        if !differing.isEmpty {
+            logger.warning("checkpoint \(number): the kernel is not as it was: \(differing.joined(separator: " | "))")
+            reason += "; the kernel is not as it was for " + differing.joined(separator: " | ")
+        }
         bus?.emit(.checkpointRolledBack, [.objectPath(PvDBusAPI.path(ofCheckpoint: number)), .string(reason), .strings(changes)])
         logger.info("checkpoint \(number): rolled back (\(reason)): \(changes.isEmpty ? "nothing had changed" : changes.joined(separator: "; "))")
         return changes
@@ -78,6 +91,17 @@ extension Runner {
         do { try rollBack(checkpoint.number, reason: "its \(checkpoint.timeout) s ran out without a confirmation") } catch {
             logger.error("checkpoint \(checkpoint.number): rolling back failed, trying again in \(Int(Runner.rollbackRetry)) s: \(error.message)")
             rollbackRetryAt = now + Runner.rollbackRetry
+        }
+    }
+
+    /// What the kernel has for the declared domain `name`: a VPN domain's
+    /// namespace only (its tunnel comes and goes with its server).
+    private func kernelSnapshot(of name: String) -> ObservedDomain {
+        let namespace = catalog.namespace(of: name) ?? DomainNaming.namespace(ofDomain: name)
+        guard catalog.kind(of: name) != .vpn else { return ObservedDomain(namespaceExists: host.namespaceExists(namespace)) }
+        do { return try host.observe(namespace: namespace) } catch {
+            logger.warning("checkpoint: reading domain \(name)'s kernel state: \(error)")
+            return ObservedDomain(namespaceExists: host.namespaceExists(namespace))
         }
     }
 

@@ -42,7 +42,18 @@ final class Verification {
     private var routerAnswers: Set<String> = []
     private var prober: NeighborProber?
     private var proberWatch: ObjectIdentifier?
-    private var dns: [String: (socket: DatagramSocket, servers: [String], ids: [UInt16], answered: Set<Int>, watch: ObjectIdentifier?)] = [:]
+    /// Each domain's DNS probe: a socket inside it, open at most ``checkSeconds``.
+    private var dns: [String: DNSProbe] = [:]
+    private struct DNSProbe {
+        var socket: DatagramSocket
+        var servers: [String]
+        var ids: [UInt16]
+        var answered: Set<Int> = []
+        var watch: ObjectIdentifier?
+        var opened: Double
+
+        func ask(_ index: Int) { _ = socket.send(DNSMessage.query(id: ids[index], name: Verification.queryName, type: .aaaa), toPeer: index) }
+    }
     private var timer: ObjectIdentifier?
     private var lastSent = -Double.infinity
     /// Called once, with every check of every target, in order.
@@ -152,14 +163,19 @@ final class Verification {
             if !servers.isEmpty, target.connectWithin == nil || vpnState(target.name).connected { openDNS(for: target, servers: servers) }
         }
         guard let probe = dns[target.name] else {
-            if timeUp { conclude(target.name, HealthCheck(.dns, passed: false, "its resolv.conf names no DNS server")) }
+            // A tunnel need not give DNS servers (a WireGuard peer often does not); a static or learnt domain was asked for some.
+            if target.connectWithin != nil, vpnState(target.name).connected {
+                conclude(target.name, HealthCheck(.dns, passed: true, "the tunnel gives no DNS server: nothing to ask"))
+            } else if timeUp {
+                conclude(target.name, HealthCheck(.dns, passed: false, "its resolv.conf names no DNS server"))
+            }
             return
         }
         if probe.answered.count == probe.servers.count {
             closeDNS(target.name)
             return conclude(target.name, HealthCheck(.dns, passed: true, probe.servers.joined(separator: ", ") + " answered"))
         }
-        if timeUp {
+        if timeUp || loop.now - probe.opened >= min(wait, Verification.checkSeconds) {
             let silent = probe.servers.indices.filter { !probe.answered.contains($0) }.map { probe.servers[$0] }
             closeDNS(target.name)
             return conclude(
@@ -169,9 +185,7 @@ final class Verification {
                     silent.joined(separator: ", ") + " did not answer from inside the domain within \(Int(min(wait, Verification.checkSeconds))) s"))
         }
         guard resend else { return }
-        for index in probe.servers.indices where !probe.answered.contains(index) {
-            _ = probe.socket.send(DNSMessage.query(id: probe.ids[index], name: Verification.queryName, type: .aaaa), toPeer: index)
-        }
+        for index in probe.servers.indices where !probe.answered.contains(index) { probe.ask(index) }
     }
 
     private func evaluateVPN(_ target: Target, elapsed: Double) {
@@ -213,7 +227,9 @@ final class Verification {
             let watch = try loop.watchUntilStopped(socket.descriptor, name: "a verification's DNS answer") { [unowned self] in
                 self.receiveDNS(target.name)
             }
-            dns[target.name] = (socket, servers, ids, [], watch)
+            let probe = DNSProbe(socket: socket, servers: servers, ids: ids, watch: watch, opened: loop.now)
+            for index in servers.indices { probe.ask(index) }
+            dns[target.name] = probe
         } catch {
             conclude(target.name, HealthCheck(.dns, passed: false, "cannot query from inside the domain: \(error)"))
         }

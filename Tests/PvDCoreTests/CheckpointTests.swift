@@ -12,13 +12,23 @@ struct CheckpointTests {
     }
 
     @Test func aCheckpointReadsBackAsItWasSaved() throws {
+        let observed = ObservedDomain(
+            namespaceExists: true, addresses: [IPv6Address("2001:db8::5")!: true, IPv6Address("2001:db8::6")!: false],
+            routes: [IPv6Prefix("::/0")!], nameservers: ["2001:db8::53"])
         let made = Checkpoint(
-            number: 7, declared: "domains: []\n", fromFiles: ["b", "a"], dropIns: ["site.yaml": "namespaces: [x]\n"], timeout: 60, at: 1000.25)
+            number: 7, declared: "domains: []\n", fromFiles: ["b", "a"], dropIns: ["site.yaml": "namespaces: [x]\n"],
+            kernel: ["a": observed, "b": ObservedDomain()], timeout: 60, at: 1000.25)
         let read = try Checkpoint(json: try JSONValue.parse(Array(made.json.serialized.utf8)))
         #expect(read == made)
         #expect(read.fromFiles == ["a", "b"])
         #expect(read.expires == 1060.25)
         #expect(!read.isDue(at: 1060) && read.isDue(at: 1060.25))
+        var moved = observed
+        moved.addresses[IPv6Address("2001:db8::5")!] = nil
+        moved.routes = []
+        #expect(moved.differences(from: observed) == ["addresses gone: 2001:db8::5", "routes gone: ::/0"])
+        #expect(ObservedDomain().differences(from: observed) == ["its namespace is gone"])
+        #expect(observed.differences(from: observed).isEmpty)
     }
 
     @Test func aHostileCheckpointIsRefusedWithWhere() throws {
@@ -36,6 +46,8 @@ struct CheckpointTests {
             (with("declared_in_files", .array([.string("../x")])), "declared_in_files"),
             (with("number", .integer(0)), "number"),
             (with("declared", .integer(3)), "declared"),
+            (with("kernel", .object([JSONMember("../x", ObservedDomain().json)])), "kernel"),
+            (with("kernel", .object([JSONMember("a", .object([JSONMember("namespace", .bool(true))]))])), "kernel"),
         ]
         for (document, word) in cases {
             #expect(throws: StateError.self) { try Checkpoint(json: document) }

@@ -80,7 +80,7 @@ struct LabTopologyTests {
             text: #""info": {"address": "2001:db8:2::80"}"#,
             with: #""info": {"address": "2001:db8:2::80", "document": {"dnsZones": ["corp.test"], "noInternet": true, "x-note": 1}}"#)
         let lab = try topology(text)
-        let plan = try lab.plan(now: 1_800_000_000, tools: LabTools(pvd: "/usr/bin/pvd", pvdd: "/usr/sbin/pvdd"))
+        let plan = lab.plan(now: 1_800_000_000, tools: LabTools(pvd: "/usr/bin/pvd", pvdd: "/usr/sbin/pvdd"))
         let server = try #require(lab.routers[1].announcement.pvds[0].information)
         let document = try PvDAdditionalInformation.parse(Array(try #require(plan.files.first { $0.path == server.file }).contents.utf8))
         #expect(document.dnsZones.map(\.description) == ["corp.test"] && document.noInternet)

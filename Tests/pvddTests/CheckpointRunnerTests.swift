@@ -28,6 +28,7 @@ struct CheckpointRunnerTests {
         #expect(daemon.runner.checkpoint == nil)
         #expect(daemon.runner.catalog.declared == before)
         #expect(daemon.applied("lab") == nil && daemon.applied("other") != nil)
+        #expect(checkpoint.kernel["other"]?.addresses == [IPv6Address("2001:db8:9::6")!: true])
         #expect(!daemon.loop.spun)
     }
 

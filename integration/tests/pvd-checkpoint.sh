@@ -3,9 +3,10 @@
 # runs out (declared state and kernel as before, a program in another
 # domain undisturbed); a confirmed apply stays past its time; a pvdd killed
 # with a checkpoint pending rolls back after its restart when the time runs
-# out; pvd rollback rolls back at once; pvd verify and pvd show tell the
-# checks (a router that answers a Neighbor Solicitation and one that does
-# not, a DNS server that answers from inside the domain).
+# out; pvd rollback rolls back at once; each rollback finds the kernel as
+# the checkpoint kept it; pvd verify and pvd show tell the checks (a
+# router that answers a Neighbor Solicitation and one that does not, a DNS
+# server that answers from inside the domain).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 command -v openvpn >/dev/null || fail "openvpn is missing: scripts/setup.sh installs it"
@@ -123,6 +124,10 @@ if "$PVD" apply "$LAB_DIR/mute.yaml" --verify >"$LAB_DIR/mute.out" 2>&1; then fa
 lab_has "${P}mute  router  FAILED  fe80::99 on up0 did not answer" <"$LAB_DIR/mute.out" || fail "the router check: $(cat "$LAB_DIR/mute.out")"
 [ ! -e "/run/netns/pvd-${P}mute" ] || fail "a failed --verify left the domain"
 
+# Each rollback compared the kernel with what the checkpoint kept of it.
+for log in pvdd.log pvdd2.log; do
+    lab_file_lacks "$LAB_DIR/$log" "not as it was" || fail "a rollback left the kernel otherwise: $(grep "not as it was" "$LAB_DIR/$log")"
+done
 lab_stop "$pinger"
 lab_ping_unbroken "$LAB_DIR/ping.log" 50
 echo "ok"

@@ -97,7 +97,7 @@ links=$(ip -n "$wgns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sor
 case $links in "lo pvt"*" ") [ "$(wc -w <<<"$links")" -eq 2 ] ;; *) false ;; esac || fail "the WireGuard domain's links: $links"
 ip netns exec "${P}host" ss -nua | lab_has ":51820\|wireguard" || ip netns exec "${P}host" ss -nua | lab_has "0.0.0.0:\|\*:" \
     || fail "no WireGuard socket in the host namespace"
-lab_silent lab_sockets_in "$wgns" -nua || fail "a socket inside the domain: $(ip netns exec "$wgns" ss -nua)"
+lab_silent lab_sockets_but_pvdds "$wgns" -nua || fail "a socket inside the domain: $(ip netns exec "$wgns" ss -nuap)"
 
 # Each program reaches only its own network.
 reach() { ip netns exec "pvd-$1" ping "${@:3}" -c 1 -W 1 "$2" >/dev/null 2>&1; }
