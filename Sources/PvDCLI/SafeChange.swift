@@ -59,8 +59,13 @@ struct SafeChange {
         }
         report.append(JSONMember("changed", .bool(!changes.isEmpty)))
         report.append(JSONMember("changes", .array(changes.map(JSONValue.string))))
+        if changes.isEmpty {
+            say("nothing to change")
+            // Nothing to confirm or roll back.
+            if let checkpoint { _ = try client.manager(.checkpointDestroy, [.objectPath(checkpoint)]) }
+            return finish(report + [JSONMember("checkpoint", .null)])
+        }
         report.append(JSONMember("checkpoint", checkpoint.map(JSONValue.string) ?? .null))
-        if changes.isEmpty { say("nothing to change") }
         for change in changes { say(change) }
         let failed = try verification(of: changes, client: client, into: &report)
         if verify, !failed.isEmpty, let checkpoint {

@@ -9,6 +9,9 @@ public struct StagedState: Equatable, Sendable {
     /// The declared state the staged changes make.
     public private(set) var candidate: DeclarativeState
 
+    /// The entries a candidate may hold: what pvdd keeps in memory for it is bounded.
+    public static let maximumEntries = 1024
+
     public init(base: DeclarativeState) {
         self.base = base
         candidate = base
@@ -17,8 +20,11 @@ public struct StagedState: Equatable, Sendable {
     /// Puts every entry of `entries` into the candidate, replacing the
     /// entry of the same name, whatever its kind (a static domain may become
     /// a VPN domain). Entries it does not name stay.
-    public mutating func put(_ entries: DeclarativeState) {
+    public mutating func put(_ entries: DeclarativeState) throws(StagingError) {
         let names = Set(entries.names)
+        guard Set(candidate.names).union(names).count <= StagedState.maximumEntries else {
+            throw StagingError("a candidate holds at most \(StagedState.maximumEntries) entries")
+        }
         candidate = DeclarativeState(
             domains: candidate.domains.filter { !names.contains($0.name) } + entries.domains,
             vpns: candidate.vpns.filter { !names.contains($0.name) } + entries.vpns,

@@ -30,11 +30,18 @@ extension DaemonBus {
             guard arguments.count == 2, case .array(_, let items) = arguments[0], case .uint32(let wait) = arguments[1] else {
                 throw BusError(PvDBusAPI.ErrorName.invalidArguments, "Verify takes domain names (none: every domain) and the longest wait in seconds")
             }
+            guard items.count <= Runner.maximumVerifiedNames else {
+                throw BusError(PvDBusAPI.ErrorName.invalidArguments, "Verify takes at most \(Runner.maximumVerifiedNames) names")
+            }
             var names: [String] = []
             for item in items { names.append(try resolve([item])) }
             guard let reply = caller.replyLater() else { throw BusError(PvDBusAPI.ErrorName.failed, "not a bus call") }
-            try runner.verify(names.isEmpty ? runner.domainNames() : names, wait: Double(min(wait, 600))) { results in
-                reply.send([.array(elementSignature: "(ssbsx)", results.map { .structure([.string($0.domain)] + DaemonBus.fields(of: $0.check)) })])
+            do {
+                try runner.verify(names.isEmpty ? runner.domainNames() : names, wait: Double(min(wait, 600))) { results in
+                    reply.send([.array(elementSignature: "(ssbsx)", results.map { .structure([.string($0.domain)] + DaemonBus.fields(of: $0.check)) })])
+                }
+            } catch {
+                reply.fail(error)
             }
             return []
         case .stageState:

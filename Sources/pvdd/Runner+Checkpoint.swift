@@ -59,7 +59,9 @@ extension Runner {
             throw BusError(PvDBusAPI.ErrorName.failed, "checkpoint \(number)'s declared state does not read: \(error)")
         }
         // The namespaces of what came after the checkpoint, which the rollback removes.
-        let later = catalog.declared.names.filter { held.kernel[$0] == nil }.map { catalog.namespace(of: $0) ?? DomainNaming.namespace(ofDomain: $0) }
+        let later = catalog.declared.names.filter { held.kernel[$0] == nil }.map {
+            (name: $0, namespace: catalog.namespace(of: $0) ?? DomainNaming.namespace(ofDomain: $0))
+        }
         let rewritten = restoreDropIns(held.dropIns)
         let changes = try applyDeclared(target, files: Set(held.fromFiles)).map(\.description)
         if rewritten {
@@ -74,7 +76,9 @@ extension Runner {
             let found = kernelSnapshot(of: name).differences(from: before)
             return found.isEmpty ? nil : "\(name): \(found.joined(separator: "; "))"
         }
-        differing += later.filter { host.namespaceExists($0) && catalog.kind(of: $0) == nil }.map { "\($0): still there" }
+        differing += later.filter { catalog.kind(of: $0.name) == nil && host.namespaceExists($0.namespace) }.map {
+            "\($0.name): its namespace \($0.namespace) is still there"
+        }
         if !differing.isEmpty {
             logger.warning("checkpoint \(number): the kernel is not as it was: \(differing.joined(separator: " | "))")
             reason += "; the kernel is not as it was for " + differing.joined(separator: " | ")

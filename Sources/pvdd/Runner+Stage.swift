@@ -14,7 +14,7 @@ extension Runner {
             throw BusError(PvDBusAPI.ErrorName.invalidArguments, "the staged state: \(error)")
         }
         var candidate = staged ?? StagedState(base: catalog.declared)
-        candidate.put(entries)
+        do { try candidate.put(entries) } catch { throw BusError(PvDBusAPI.ErrorName.invalidArguments, error.description) }
         staged = candidate
         return candidate.changes.map(\.description)
     }

@@ -7,6 +7,8 @@ import PvDWire
 extension Runner {
     /// Verifications running at once, at most: each sends solicitations and queries.
     static let maximumVerifications = 8
+    /// The names one Verify call may list.
+    static let maximumVerifiedNames = 1024
     /// How long the verification after an apply may take.
     static let verificationAfterApply = 60.0
 

@@ -122,7 +122,7 @@ final class Verification {
     }
 
     private func evaluateKernel(_ target: Target, timeUp: Bool) {
-        let kinds: [HealthCheck.Kind] = [.namespace, .addresses, .routes, .resolvConf]
+        let kinds = [HealthCheck.Kind.namespace, .addresses, .routes, .resolvConf].filter(expectedKinds(of: target).contains)
         guard kinds.contains(where: { concluded[target.name]?[$0] == nil }) else { return }
         let checks = KernelVerification.checks(wanted: target.wanted, observed: observe(target.namespace))
         guard timeUp || checks.allSatisfy(\.passed) else { return }

@@ -75,13 +75,15 @@ struct CheckpointTests {
     @Test func stagedChangesAccumulateAndKnowTheirBase() throws {
         let base = DeclarativeState(domains: [spec("a", "2001:db8::1")], namespaces: ["n"])
         var staged = StagedState(base: base)
-        staged.put(DeclarativeState(domains: [spec("b", "2001:db8::2")]))
-        staged.put(DeclarativeState(domains: [spec("a", "2001:db8::9")]))
+        try staged.put(DeclarativeState(domains: [spec("b", "2001:db8::2")]))
+        try staged.put(DeclarativeState(domains: [spec("a", "2001:db8::9")]))
         try staged.remove("n")
         #expect(staged.changes.map(\.description) == ["remove namespace n", "change domain a", "add domain b"])
         #expect(throws: StagingError.self) { try staged.remove("nothing") }
+        let many = DeclarativeState(namespaces: (0..<StagedState.maximumEntries).map { "n\($0)" })
+        #expect(throws: StagingError.self) { try staged.put(many) }
         // An entry of another kind replaces one of the same name.
-        staged.put(DeclarativeState(namespaces: ["b"]))
+        try staged.put(DeclarativeState(namespaces: ["b"]))
         #expect(staged.candidate.domains.map(\.name) == ["a"] && staged.candidate.namespaces == ["b"])
         #expect(staged.changedMeanwhile(current: base).isEmpty)
         let moved = DeclarativeState(domains: [spec("a", "2001:db8::1")])

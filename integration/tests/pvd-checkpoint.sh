@@ -88,6 +88,9 @@ wait "$applying" || fail "the confirmed apply exited $?: $(cat "$LAB_DIR/confirm
 lab_has "confirmed: the change stays" <"$LAB_DIR/confirm.out" || fail "the apply's end: $(cat "$LAB_DIR/confirm.out")"
 sleep 5
 [ -e "/run/netns/${P}scratch" ] || fail "the confirmed change was rolled back: $(cat "$LAB_DIR/pvdd.log")"
+# The same file again changes nothing: nothing to confirm, no wait, no checkpoint left.
+timeout 5 "$PVD" apply "$LAB_DIR/scratch.yaml" --confirm-within 30 | lab_has "^nothing to change$" || fail "an apply that changes nothing waited"
+lab_call ListCheckpoints | lab_has "^ao 0" || fail "a checkpoint is left: $(lab_call ListCheckpoints)"
 
 # 3. pvdd killed with a checkpoint pending: the next pvdd rolls back on time.
 cp "$LAB_DIR/scratch.yaml" "$LAB_DIR/later.yaml"
