@@ -37,7 +37,15 @@ struct Monitor: DaemonCommand {
                     printLine("\(SystemClock.localTimeOfDay())  information  \(name)  \(status ?? "none"); claims: \(claims)")
                 }
             } else if interface == PvDBusAPI.managerInterface, let name = arguments.first?.text {
-                printLine("\(SystemClock.localTimeOfDay())  \(member == PvDBusAPI.Signal.domainAdded.rawValue ? "added  " : "removed")  \(name)")
+                switch PvDBusAPI.Signal(rawValue: member) {
+                case .domainAdded?: printLine("\(SystemClock.localTimeOfDay())  added    \(name)")
+                case .domainRemoved?: printLine("\(SystemClock.localTimeOfDay())  removed  \(name)")
+                case .checkpointConfirmed?: printLine("\(SystemClock.localTimeOfDay())  confirmed  \(name)")
+                case .checkpointRolledBack?:
+                    let reason = arguments.count > 1 ? arguments[1].text ?? "" : ""
+                    printLine("\(SystemClock.localTimeOfDay())  rolled back  \(name)  \(reason)")
+                case nil: break
+                }
             }
             return true
         }

@@ -47,6 +47,7 @@ struct SafeChange {
     func run(with client: PvDClient, _ perform: () throws(BusError) -> [String]) throws(BusError) {
         var report: [JSONMember] = []
         var checkpoint: String?
+        let made = SystemClock.monotonic
         if let timeout = confirmWithin ?? (verify ? SafeChange.verifyOnlyTimeout : nil) {
             checkpoint = try client.manager(.checkpointCreate, [.uint32(timeout)]).first?.text
             if let checkpoint, confirmWithin != nil { say("checkpoint \(checkpoint): rolled back in \(timeout) s unless confirmed") }
@@ -83,7 +84,7 @@ struct SafeChange {
             say("confirm with pvd confirm within the time left, or it is rolled back (pvd rollback: at once)")
             return finish(report)
         }
-        let outcome = try waitForConfirmation(of: checkpoint, client: client)
+        let outcome = try waitForConfirmation(of: checkpoint, until: made + Double(confirmWithin ?? 0), client: client)
         report.append(JSONMember("rolled_back", .bool(outcome != nil)))
         finish(report)
         if let outcome { throw BusError(PvDBusAPI.ErrorName.failed, "rolled back: \(outcome)") }
@@ -119,10 +120,11 @@ struct SafeChange {
     }
 
     /// Waits for CheckpointConfirmed or CheckpointRolledBack, saying the time
-    /// left; nil when confirmed, else why it was rolled back.
-    private func waitForConfirmation(of checkpoint: String, client: PvDClient) throws(BusError) -> String? {
-        let deadline = SystemClock.monotonic + Double(confirmWithin ?? 0)
-        say("waiting for pvd confirm (from any shell); pvd rollback rolls it back at once")
+    /// left until `deadline` (CLOCK_MONOTONIC); nil when confirmed, else why it
+    /// was rolled back.
+    private func waitForConfirmation(of checkpoint: String, until deadline: Double, client: PvDClient) throws(BusError) -> String? {
+        let left = max(0, Int((deadline - SystemClock.monotonic).rounded()))
+        say("waiting for pvd confirm (from any shell): \(left) s left; pvd rollback rolls it back at once")
         var outcome: String??
         var lastSaid = SystemClock.monotonic
         var goneAt: Double?
@@ -148,7 +150,7 @@ struct SafeChange {
                     return outcome == nil
                 }
             )
-        ) { interface, member, path, arguments in
+        ) { interface, member, _, arguments in
             guard interface == PvDBusAPI.managerInterface, arguments.first?.text == checkpoint else { return true }
             if member == PvDBusAPI.Signal.checkpointConfirmed.rawValue {
                 outcome = .some(nil)

@@ -1,12 +1,13 @@
 import BusWire
 import CSystemd
 import Glibc
+import LinuxSystem
 
 /// The command line's side: following a service's signals (`pvd monitor`).
 extension BusConnection {
     /// Calls `handler` with every signal from `sender` (interface, member,
-    /// path, arguments) until it returns false; and `idle`, when given, after
-    /// every `seconds` without a message, until it returns false.
+    /// path, arguments) until it returns false; and `idle`, when given, every
+    /// `seconds` (busy or not), until it returns false.
     public func watchSignals(
         from sender: String, idle: (seconds: Double, call: () -> Bool)? = nil,
         _ handler: @escaping (String, String, String, [BusValue]) -> Bool
@@ -18,13 +19,18 @@ extension BusConnection {
             Unmanaged.passUnretained(watcher).toOpaque())
         guard result >= 0 else { throw BusError.system("watch signals of \(sender)", -result) }
         defer { sd_bus_slot_unref(slot) }
+        var nextIdle = idle.map { SystemClock.monotonic + $0.seconds }
         while watcher.going {
+            if let idle, let due = nextIdle, SystemClock.monotonic >= due {
+                guard idle.call() else { return }
+                nextIdle = SystemClock.monotonic + idle.seconds
+            }
             let processed = sd_bus_process(bus, nil)
             guard processed >= 0 else { throw BusError.system("read the bus", -processed) }
             if processed > 0 { continue }
-            let waited = sd_bus_wait(bus, idle.map { UInt64($0.seconds * 1e6) } ?? UInt64.max)
+            let timeout = nextIdle.map { UInt64(max(0, $0 - SystemClock.monotonic) * 1e6) } ?? UInt64.max
+            let waited = sd_bus_wait(bus, timeout)
             guard waited >= 0 || waited == -EINTR else { throw BusError.system("wait on the bus", -waited) }
-            if waited == 0, let idle, !idle.call() { return }
         }
     }
 }

@@ -33,6 +33,7 @@ additional-information: {fetch: false}
 CONF
 lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
 
+lab_bg host "$LAB_DIR/monitor.log" "$PVD" monitor
 corp=${P}corp
 cat >"$LAB_DIR/base.yaml" <<YAML
 domains:
@@ -80,7 +81,7 @@ cp "$LAB_DIR/base.yaml" "$LAB_DIR/scratch.yaml"
 echo "namespaces: [\"${P}scratch\"]" >>"$LAB_DIR/scratch.yaml"
 "$PVD" apply "$LAB_DIR/scratch.yaml" --confirm-within 4 >"$LAB_DIR/confirm.out" 2>&1 &
 applying=$!
-lab_wait 5 grep -q "waiting for pvd confirm" "$LAB_DIR/confirm.out" || fail "pvd apply did not wait: $(cat "$LAB_DIR/confirm.out")"
+lab_wait 5 grep -q "waiting for pvd confirm (from any shell): 4 s left" "$LAB_DIR/confirm.out" || fail "pvd apply did not wait: $(cat "$LAB_DIR/confirm.out")"
 busctl --system get-property org.pvd1 "$(lab_call ListCheckpoints | awk '{print $3}' | tr -d '"')" org.pvd1.Checkpoint Timeout | lab_has "u 4" \
     || fail "the checkpoint's Timeout"
 "$PVD" confirm >"$LAB_DIR/confirmed.out" || fail "pvd confirm: $(cat "$LAB_DIR/confirmed.out")"
@@ -127,6 +128,8 @@ if "$PVD" apply "$LAB_DIR/mute.yaml" --verify >"$LAB_DIR/mute.out" 2>&1; then fa
 lab_has "${P}mute  router  FAILED  fe80::99 on up0 did not answer" <"$LAB_DIR/mute.out" || fail "the router check: $(cat "$LAB_DIR/mute.out")"
 [ ! -e "/run/netns/pvd-${P}mute" ] || fail "a failed --verify left the domain"
 
+grep -q "rolled back  /org/pvd1/checkpoint/1  CheckpointRollback by uid 0" "$LAB_DIR/monitor.log" \
+    && grep -q "confirmed  /org/pvd1/checkpoint/2" "$LAB_DIR/monitor.log" || fail "pvd monitor: $(cat "$LAB_DIR/monitor.log")"
 # Each rollback compared the kernel with what the checkpoint kept of it.
 for log in pvdd.log pvdd2.log; do
     lab_file_lacks "$LAB_DIR/$log" "not as it was" || fail "a rollback left the kernel otherwise: $(grep "not as it was" "$LAB_DIR/$log")"
