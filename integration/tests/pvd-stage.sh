@@ -37,7 +37,7 @@ marks=$(grep -c "state: " "$LAB_DIR/pvdd.log" || true)
     || fail "pvd commit's changes: $(cat "$LAB_DIR/commit.out")"
 [ "$(grep -c "state: " "$LAB_DIR/pvdd.log")" = $((marks + 3)) ] || fail "pvdd's log of the commit: $(cat "$LAB_DIR/pvdd.log")"
 for name in "$a" "$b"; do ip netns list | lab_has "^pvd-$name\b" || fail "$name was not made"; done
-ip netns list | lab_lacks "^pvd-$c\b" || fail "$c was not removed"
+lab_lacks "^pvd-$c\b" ip netns list || fail "$c was not removed"
 if "$PVD" stage show >/dev/null 2>&1; then fail "the candidate outlived its commit"; fi
 
 # One change the kernel refuses: nothing of the candidate stays.
