@@ -103,10 +103,7 @@ extension Runner {
     private func kernelSnapshot(of name: String) -> ObservedDomain {
         let namespace = catalog.namespace(of: name) ?? DomainNaming.namespace(ofDomain: name)
         guard catalog.kind(of: name) != .vpn else { return ObservedDomain(namespaceExists: host.namespaceExists(namespace)) }
-        do { return try host.observe(namespace: namespace) } catch {
-            logger.warning("checkpoint: reading domain \(name)'s kernel state: \(error)")
-            return ObservedDomain(namespaceExists: host.namespaceExists(namespace))
-        }
+        return observeKernel(namespace: namespace)
     }
 
     /// When the timer is due for the checkpoint.
@@ -125,12 +122,18 @@ extension Runner {
         return checkpoint
     }
 
+    /// The drop-ins of `directory` a checkpoint keeps, and so the only ones a
+    /// rollback removes: a name it cannot hold is left alone both ways.
+    private func heldDropIns(in directory: String) -> [String] {
+        HostFiles.entries(of: directory).filter { ConfigurationFiles.isDropIn($0) && Checkpoint.refusal(ofDropIn: $0) == nil }
+    }
+
     /// The drop-in directory's YAML files, by name.
     private func readDropIns() throws(BusError) -> [String: String] {
         guard let dropInDirectory else { return [:] }
         var files: [String: String] = [:]
         var bytes = 0
-        for name in HostFiles.entries(of: dropInDirectory) where ConfigurationFiles.isDropIn(name) && Checkpoint.refusal(ofDropIn: name) == nil {
+        for name in heldDropIns(in: dropInDirectory) {
             guard let text = HostFiles.read("\(dropInDirectory)/\(name)", limit: YAMLLimits.maximumBytes + 1) else {
                 throw BusError(PvDBusAPI.ErrorName.failed, "cannot read \(dropInDirectory)/\(name) for the checkpoint")
             }
@@ -148,7 +151,7 @@ extension Runner {
     private func restoreDropIns(_ files: [String: String]) -> Bool {
         guard let dropInDirectory else { return false }
         var changed = false
-        for name in HostFiles.entries(of: dropInDirectory) where ConfigurationFiles.isDropIn(name) && files[name] == nil {
+        for name in heldDropIns(in: dropInDirectory) where files[name] == nil {
             do { try HostFiles.remove(directory: dropInDirectory, name: name) } catch { logger.error("checkpoint: \(error)") }
             changed = true
         }
