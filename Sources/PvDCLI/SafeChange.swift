@@ -110,11 +110,7 @@ struct SafeChange {
     /// Rolls the checkpoint back; what that changed. A checkpoint already
     /// rolled back by its timer is no error.
     private func rollBack(_ checkpoint: String, client: PvDClient) throws(BusError) -> String {
-        do {
-            guard case .array(_, let values)? = try client.manager(.checkpointRollback, [.objectPath(checkpoint)]).first else { return "" }
-            let undone = values.compactMap(\.text)
-            return undone.isEmpty ? "nothing had changed" : undone.joined(separator: "; ")
-        } catch  where error.name == PvDBusAPI.ErrorName.notFound {
+        do { return try rollBackCheckpoint(checkpoint, client: client) } catch  where error.name == PvDBusAPI.ErrorName.notFound {
             return "by its timeout"
         }
     }
@@ -156,9 +152,7 @@ struct SafeChange {
                 outcome = .some(nil)
             } else if member == PvDBusAPI.Signal.checkpointRolledBack.rawValue {
                 let reason = arguments.count > 1 ? arguments[1].text ?? "" : ""
-                var undone: [String] = []
-                if arguments.count > 2, case .array(_, let values) = arguments[2] { undone = values.compactMap(\.text) }
-                outcome = .some("\(reason); \(undone.isEmpty ? "nothing had changed" : undone.joined(separator: "; "))")
+                outcome = .some("\(reason); \(undone(arguments.count > 2 ? arguments[2] : nil))")
             }
             return outcome == nil
         }
@@ -261,10 +255,19 @@ struct Rollback: DaemonCommand {
 
     func run(with client: PvDClient) throws(BusError) {
         let path = try pendingCheckpoint(checkpoint, client: client)
-        guard case .array(_, let values)? = try client.manager(.checkpointRollback, [.objectPath(path)]).first else { return }
-        let undone = values.compactMap(\.text)
-        printLine("rolled back \(path): \(undone.isEmpty ? "nothing had changed" : undone.joined(separator: "; "))")
+        printLine("rolled back \(path): \(try rollBackCheckpoint(path, client: client))")
     }
+}
+
+/// CheckpointRollback: what the rollback changed, in words.
+private func rollBackCheckpoint(_ path: String, client: PvDClient) throws(BusError) -> String {
+    undone(try client.manager(.checkpointRollback, [.objectPath(path)]).first)
+}
+
+/// A rollback's changes (`as`, from CheckpointRollback or CheckpointRolledBack), in words.
+private func undone(_ changes: BusValue?) -> String {
+    guard case .array(_, let values)? = changes, !values.isEmpty else { return "nothing had changed" }
+    return values.compactMap(\.text).joined(separator: "; ")
 }
 
 /// The checkpoint `path` names, or the pending one.

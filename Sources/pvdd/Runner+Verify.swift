@@ -20,12 +20,7 @@ extension Runner {
         }
         let verification = Verification(
             names.compactMap(verificationTarget(of:)), wait: wait, loop: loop,
-            observe: { [unowned self] namespace in
-                do { return try self.host.observe(namespace: namespace) } catch {
-                    logger.warning("verification: \(error)")
-                    return ObservedDomain(namespaceExists: self.host.namespaceExists(namespace))
-                }
-            },
+            observe: { [unowned self] namespace in self.observeKernel(namespace: namespace) },
             vpnState: { [unowned self] name in
                 let state = self.domainView(named: name)?.state
                 return (state?.name == "connected", state?.reason ?? "the domain is gone")
@@ -40,6 +35,15 @@ extension Runner {
             done(results)
         }
         verification.start()
+    }
+
+    /// What the kernel has in `namespace`; when it cannot be read, whether
+    /// the namespace exists (and a warning that says why).
+    func observeKernel(namespace: String) -> ObservedDomain {
+        do { return try host.observe(namespace: namespace) } catch {
+            logger.warning("reading \(namespace)'s kernel state: \(error)")
+            return ObservedDomain(namespaceExists: host.namespaceExists(namespace))
+        }
     }
 
     /// Verifies in the background what an apply added or changed.

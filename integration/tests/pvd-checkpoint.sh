@@ -11,8 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 command -v openvpn >/dev/null || fail "openvpn is missing: scripts/setup.sh installs it"
 
-lab_two_routers 1
-lab_in host sysctl -qw net.ipv6.conf.up0.accept_ra=0
+lab_pvdd_corp_for_nobody
 # The VPN server's side: a link and an address, and no server at all.
 lab_netns vpn
 lab_link host wan0 vpn wan0
@@ -24,14 +23,6 @@ chmod 600 "$LAB_DIR/client.conf" "$LAB_DIR/static.key"
 # r1's DNS server, for the verification's query from inside the domain.
 lab_bg r1 "$LAB_DIR/dns.log" /usr/bin/python3 "$LAB_HERE/dns_responder.py" 2001:db8:1::53 server.corp.test 2001:db8:ff::1
 lab_wait 10 grep -q listening "$LAB_DIR/dns.log" || fail "the DNS responder did not start: $(cat "$LAB_DIR/dns.log")"
-lab_dbus
-cat >"$LAB_DIR/pvdd.yaml" <<CONF
-uplinks: [up0]
-state: $LAB_DIR/state.json
-duplicate-address-detection: false
-additional-information: {fetch: false}
-CONF
-lab_pvdd "$LAB_DIR/pvdd.log" up0 --config "$LAB_DIR/pvdd.yaml"
 
 lab_bg host "$LAB_DIR/monitor.log" "$PVD" monitor
 corp=${P}corp
